@@ -1,0 +1,26 @@
+"""harness: CI/CD and model-testing harness for ML model services.
+
+The public API; everything the CLI does can be done from here.
+"""
+
+from harness.config import HarnessConfig, load_config
+from harness.engine import CheckRun, run_check
+from harness.errors import (
+    ConfigError,
+    DatasetError,
+    EvidenceError,
+    GoldenIntegrityError,
+    HarnessError,
+    ModelLoadError,
+    PromotionRefused,
+    TargetUnreachable,
+)
+from harness.models import Model, open_model
+from harness.verdict import Verdict, decide, summarize
+
+__all__ = [
+    "CheckRun", "ConfigError", "DatasetError", "EvidenceError", "GoldenIntegrityError",
+    "HarnessConfig", "HarnessError", "Model", "ModelLoadError", "PromotionRefused",
+    "TargetUnreachable", "Verdict", "decide", "load_config", "open_model", "run_check",
+    "summarize",
+]

@@ -1,0 +1,227 @@
+"""Parse ``harness.yaml`` once into typed, validated objects.
+
+A bad file raises one ``ConfigError`` that names the file and every offending
+key; nothing runs on a config that does not parse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from harness.errors import ConfigError
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+MetricName = Literal["roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1"]
+CheckName = Literal["schema", "quality"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnRule(_Strict):
+    """What one column must look like: dtype, nullability, and allowed values or a range."""
+
+    dtype: Literal["integer", "float", "number", "string", "boolean"]
+    nullable: bool = False
+    allowed: list[str | int | float] | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> ColumnRule:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.allowed is not None and (self.min is not None or self.max is not None):
+            raise ValueError("give either 'allowed' or a 'min'/'max' range, not both")
+        return self
+
+
+class SchemaSpec(_Strict):
+    columns: dict[str, ColumnRule] = Field(min_length=1)
+
+
+class MetricGate(_Strict):
+    """A bound on one quality metric: a floor (``min``) or a ceiling (``max``)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MetricGate:
+        if self.min is None and self.max is None:
+            raise ValueError("a metric gate needs 'min' or 'max'")
+        return self
+
+
+class GatesSpec(_Strict):
+    quality: dict[MetricName, MetricGate] = Field(default_factory=dict)
+
+
+class ModelSpec(_Strict):
+    """The model under test and how to reach it: in-process or over HTTP."""
+
+    name: Name
+    adapter: Literal["python", "http"] = "python"
+    entrypoint: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    artifact: Path | None = None
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    batch_size: int = Field(default=256, ge=1, le=10_000)
+    timeout_s: float = Field(default=10.0, gt=0)
+    label_column: str
+    positive_label: str | int
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _adapter_has_what_it_needs(self) -> ModelSpec:
+        if self.adapter == "python" and self.entrypoint is None:
+            raise ValueError("adapter 'python' needs 'entrypoint' (module:function)")
+        if self.adapter == "http" and self.url is None:
+            raise ValueError("adapter 'http' needs 'url'")
+        return self
+
+
+class DatasetSpec(_Strict):
+    name: Name
+    path: Path
+
+
+class ProfileSpec(_Strict):
+    """What one profile runs: built-in checks and the team's own test paths."""
+
+    checks: list[CheckName] = Field(default_factory=list)
+    tests: list[Path] = Field(default_factory=list)
+
+
+class HarnessConfig(_Strict):
+    version: Literal[1] = 1
+    project: Name
+    model: ModelSpec
+    golden: list[DatasetSpec] = Field(min_length=1)
+    training: DatasetSpec | None = None
+    data_schema: SchemaSpec = Field(alias="schema")
+    gates: GatesSpec = Field(default_factory=GatesSpec)
+    profiles: dict[Name, ProfileSpec] = Field(min_length=1)
+
+    _source: Path = PrivateAttr(default=Path("harness.yaml"))
+
+    @property
+    def source(self) -> Path:
+        """The file this config was read from."""
+        return self._source
+
+    @property
+    def root(self) -> Path:
+        """The folder relative paths in the config are resolved against."""
+        return self._source.parent
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.root / path
+
+    def profile(self, name: str) -> ProfileSpec:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles))
+            raise ConfigError(
+                f"{self.source}: no profile '{name}' under 'profiles' (known: {known})"
+            ) from None
+
+    def datasets(self) -> list[DatasetSpec]:
+        """Every dataset the schema is checked against: golden sets, then training data."""
+        return [*self.golden, *([self.training] if self.training else [])]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error: ValidationError, source: Path) -> str:
+    lines = []
+    for item in error.errors():
+        # Pydantic appends the failing union member or validator name; drop them.
+        loc = tuple(
+            p for p in item["loc"] if not str(p).startswith(("function-", "list[", "[key]"))
+        )
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and indentation)"
+        lines.append(f"key '{_key_path(loc)}': {message}")
+    return f"{source}: invalid configuration\n  " + "\n  ".join(lines)
+
+
+def _check_files_exist(config: HarnessConfig) -> None:
+    missing = [
+        (f"{where}", config.resolve(path))
+        for where, path in [
+            *((f"golden[{i}].path", d.path) for i, d in enumerate(config.golden)),
+            *((("training.path", config.training.path),) if config.training else ()),
+            *(
+                (f"profiles.{name}.tests[{i}]", test)
+                for name, profile in config.profiles.items()
+                for i, test in enumerate(profile.tests)
+            ),
+        ]
+        if not config.resolve(path).exists()
+    ]
+    if missing:
+        listed = "\n  ".join(f"key '{key}': no such file or folder: {path}" for key, path in missing)
+        raise ConfigError(f"{config.source}: a path in the configuration does not exist\n  {listed}")
+
+
+def load_config(path: str | Path) -> HarnessConfig:
+    """Read and validate a harness configuration file."""
+    source = Path(path).resolve()
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read configuration: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{source}:{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level")
+    try:
+        config = HarnessConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+    config._source = source
+    _check_files_exist(config)
+    return config

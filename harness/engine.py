@@ -1,0 +1,102 @@
+"""Run a profile: pytest in its own process over the gate items and the team's tests,
+writing JUnit into the profile's report folder, then the verdict read back from it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config import HarnessConfig
+from harness.errors import ConfigError, ModelLoadError
+from harness.verdict import Verdict, decide
+
+# pytest exit codes that mean the run itself broke, not that tests failed.
+_PYTEST_BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called wrongly"}
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The outcome of ``harness check``: where its reports are and what they say."""
+
+    profile: str
+    reports_dir: Path
+    junit: list[Path]
+    log: Path
+    verdict: Verdict
+
+
+def _preflight(config: HarnessConfig, profile: str) -> None:
+    spec = config.profile(profile)
+    if not spec.checks and not spec.tests:
+        raise ConfigError(f"{config.source}: profile '{profile}' selects no checks and no tests")
+    model = config.model
+    if "quality" in spec.checks and model.adapter == "python" and model.artifact is not None:
+        artifact = config.resolve(model.artifact)
+        if not artifact.exists():
+            raise ModelLoadError(
+                f"model.artifact {artifact} does not exist; train the model first "
+                "(the README's main command does)"
+            )
+
+
+def pytest_command(config: HarnessConfig, profile: str, junit: Path) -> list[str]:
+    spec = config.profile(profile)
+    return [
+        sys.executable, "-m", "pytest",
+        *([str(config.source)] if spec.checks else []),
+        *(str(config.resolve(t)) for t in spec.tests),
+        f"--harness-config={config.source}",
+        f"--harness-profile={profile}",
+        f"--junitxml={junit}",
+        "-o", f"junit_suite_name=harness-{profile}",
+        "-p", "no:cacheprovider",
+        "-rfE",
+    ]
+
+
+def run_check(config: HarnessConfig, profile: str, reports_root: Path,
+              stream: bool = False) -> CheckRun:
+    """Run one profile. Reports are written to a staging folder that replaces the profile's
+    previous reports only at the end, so an interrupted run leaves the last complete set."""
+    _preflight(config, profile)
+    reports_root.mkdir(parents=True, exist_ok=True)
+    final = reports_root / profile
+    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
+    try:
+        (staging / "junit").mkdir()
+        junit = staging / "junit" / "checks.xml"
+        returncode = _run_pytest(pytest_command(config, profile, junit), config.root,
+                                 staging / "pytest.log", stream)
+        problems = []
+        if returncode in _PYTEST_BROKEN:
+            problems.append(f"pytest {_PYTEST_BROKEN[returncode]} (exit {returncode}); "
+                            f"see {final / 'pytest.log'}")
+        if not junit.exists():
+            problems.append(f"pytest wrote no JUnit report; see {final / 'pytest.log'}")
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    junit_files = sorted((final / "junit").glob("*.xml"))
+    return CheckRun(profile, final, junit_files, final / "pytest.log",
+                    decide(junit_files, problems))
+
+
+def _run_pytest(command: list[str], cwd: Path, log: Path, stream: bool) -> int:
+    """Run pytest, keeping its output in ``log`` and, if ``stream``, on the console too."""
+    with log.open("wb") as out, subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            if stream:
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+    return process.returncode

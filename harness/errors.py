@@ -1,0 +1,41 @@
+"""The harness's error hierarchy: one class per thing a user can fix.
+
+The CLI turns a ``HarnessError`` into one line and a non-zero exit; any other
+exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base class: something the user can fix; the message says what and how."""
+
+    exit_code = 2
+
+
+class ConfigError(HarnessError):
+    """The configuration file is malformed, names an unknown key or a missing file."""
+
+
+class DatasetError(HarnessError):
+    """A dataset cannot be read as the schema describes it."""
+
+
+class GoldenIntegrityError(HarnessError):
+    """Golden data does not match its manifest: it changed since it was recorded."""
+
+
+class ModelLoadError(HarnessError):
+    """The model under test cannot be loaded or called."""
+
+
+class TargetUnreachable(HarnessError):
+    """A deployed service does not answer, or answers with an error."""
+
+
+class EvidenceError(HarnessError):
+    """Evidence for a candidate is missing, stale, failing or tampered with."""
+
+
+class PromotionRefused(HarnessError):
+    """A promotion was refused; the message gives the reason."""

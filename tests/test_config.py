@@ -1,0 +1,44 @@
+"""Config parsing, driven by fixture files: ``<case>.yaml`` beside ``<case>.expected``
+(a line the error must contain); a case with no ``.expected`` file must parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config import load_config
+from harness.errors import ConfigError
+
+CASES = sorted((Path(__file__).parent / "fixtures" / "configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_config_fixture(path: Path) -> None:
+    expected = path.with_suffix(".expected")
+    if not expected.exists():
+        config = load_config(path)
+        assert config.source == path.resolve()
+        return
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path)
+    message = str(excinfo.value)
+    assert str(path.resolve()) in message, "the error must name the file"
+    assert expected.read_text().strip() in message
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "harness.yaml")
+
+
+def test_reference_config_parses() -> None:
+    config = load_config(Path(__file__).parents[1] / "harness.yaml")
+    assert config.profile("pr").checks == ["schema", "quality"]
+    assert {d.name for d in config.datasets()} == {"credit-v1", "train"}
+
+
+def test_unknown_profile_lists_known_ones() -> None:
+    config = load_config(Path(__file__).parents[1] / "harness.yaml")
+    with pytest.raises(ConfigError, match=r"no profile 'nope'.*known: .*pr"):
+        config.profile("nope")

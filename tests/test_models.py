@@ -1,0 +1,70 @@
+"""The two ways to reach a model agree, and an unreachable service is a clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.config import load_config
+from harness.errors import ModelLoadError, TargetUnreachable
+from harness.models import HttpModel, PythonModel, features, open_model
+from tests.conftest import ROOT, free_port, write_config
+
+
+@pytest.fixture
+def config(tmp_path: Path, model_artifact: Path):
+    return load_config(write_config(
+        tmp_path,
+        model={"artifact": str(model_artifact)},
+        golden=[{"name": "g", "path": str(ROOT / "golden/credit/v1/credit.csv")}],
+        training=None,
+        profiles={"pr": {"checks": ["quality"]}},
+    ))
+
+
+@pytest.fixture
+def golden() -> pd.DataFrame:
+    return pd.read_csv(ROOT / "golden/credit/v1/credit.csv")
+
+
+def test_http_and_in_process_adapters_agree_on_the_golden_set(config, golden, service_url):
+    spec = config.model
+    in_process = open_model(config)
+    # A small batch size makes the HTTP adapter split the golden set over many requests.
+    over_http = open_model(config, spec.model_copy(update={"adapter": "http", "url": service_url,
+                                                            "batch_size": 97}))
+    assert isinstance(in_process, PythonModel) and isinstance(over_http, HttpModel)
+    rows = features(golden, spec)
+    local, remote = in_process.predict_proba(rows), over_http.predict_proba(rows)
+    assert local.shape == remote.shape == (len(golden),)
+    assert rows["Income"].isna().any(), "the golden set must exercise missing values"
+    np.testing.assert_allclose(local, remote, rtol=0, atol=1e-12)
+    assert local.std() > 0.05, "a model that predicts a constant would agree trivially"
+
+
+def test_a_service_that_is_down_is_named(config, golden):
+    url = f"http://127.0.0.1:{free_port()}"
+    model = HttpModel(url, batch_size=10, timeout_s=2)
+    with pytest.raises(TargetUnreachable, match=rf"{url}/predict/batch is unreachable"):
+        model.predict_proba(features(golden.head(3), config.model))
+
+
+def test_a_service_error_is_reported_with_its_status(config, golden, service_url):
+    rows = features(golden.head(2), config.model).assign(Age=[5, 30])  # Age 5 is invalid
+    with pytest.raises(TargetUnreachable, match=r"answered 422.*Age"):
+        HttpModel(service_url, batch_size=10, timeout_s=5).predict_proba(rows)
+
+
+def test_a_missing_artifact_says_what_to_do(config, tmp_path):
+    spec = config.model.model_copy(update={"artifact": tmp_path / "nowhere"})
+    with pytest.raises(ModelLoadError, match="does not exist; train or download the model"):
+        open_model(config, spec)
+
+
+def test_an_entrypoint_that_cannot_be_imported_is_named(config):
+    spec = config.model.model_copy(update={"entrypoint": "no_such_module:load"})
+    with pytest.raises(ModelLoadError, match="'no_such_module:load' cannot be imported"):
+        open_model(config, spec)
