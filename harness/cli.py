@@ -7,9 +7,12 @@ import os
 import sys
 from pathlib import Path
 
+from harness import golden_commands
 from harness.config import load_config
 from harness.engine import run_check
-from harness.errors import HarnessError
+from harness.errors import GoldenIntegrityError, HarnessError
+from harness.golden import add_version
+from harness.history import HistoryStore
 from harness.verdict import summarize
 
 EXIT_GATES_FAILED = 1
@@ -21,7 +24,46 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
     print(f"  reports: {', '.join(str(p) for p in run.junit) or run.reports_dir}")
     print(f"  log:     {run.log}")
+    print(f"  history: run {run.run_id}")
     return 0 if run.verdict.passed else EXIT_GATES_FAILED
+
+
+def _cmd_golden_verify(args: argparse.Namespace) -> int:
+    good, bad = golden_commands.verify_all(load_config(args.config))
+    print("\n".join(good))
+    if bad:
+        raise GoldenIntegrityError("\n".join(bad))
+    return 0
+
+
+def _cmd_golden_add(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    root = golden_commands.golden_roots(config)[0]
+    target = add_version(root, args.dataset, args.version, [Path(f) for f in args.files],
+                         args.source)
+    print(f"recorded golden version {target}; point harness.yaml's golden path at it")
+    return 0
+
+
+def _cmd_golden_bless(args: argparse.Namespace) -> int:
+    lines = golden_commands.bless(load_config(args.config), args.by, args.reason,
+                                  production=args.production)
+    print("\n".join(lines))
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    store = HistoryStore(load_config(args.config).history_url())
+    try:
+        if args.compare:
+            print(golden_commands.compare_runs(store, *args.compare))
+        elif args.passports:
+            print(golden_commands.passports_table(store))
+        else:
+            print(golden_commands.history_table(store, args.profile, args.limit))
+    finally:
+        store.close()
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--reports", default="reports", help="report folder (default: reports)")
     check.add_argument("-v", "--verbose", action="store_true", help="stream pytest's output")
     check.set_defaults(func=_cmd_check)
+
+    golden = commands.add_parser("golden", help="verify, add and bless golden datasets")
+    golden_commands_ = golden.add_subparsers(dest="golden_command", required=True,
+                                             metavar="ACTION")
+    verify = golden_commands_.add_parser("verify", help="check every golden file's sha256")
+    verify.set_defaults(func=_cmd_golden_verify)
+    add = golden_commands_.add_parser("add", help="record a new golden dataset version")
+    add.add_argument("--dataset", required=True, help="dataset name, e.g. credit")
+    add.add_argument("--version", required=True, help="new version name, e.g. v2")
+    add.add_argument("--source", required=True, help="where the data came from")
+    add.add_argument("files", nargs="+", help="CSV files of the version")
+    add.set_defaults(func=_cmd_golden_add)
+    bless = golden_commands_.add_parser(
+        "bless", help="record a new passport: the golden metrics a model must hold")
+    bless.add_argument("--by", required=True, help="who blesses it")
+    bless.add_argument("--reason", required=True, help="why")
+    bless.add_argument("--production", action="store_true",
+                       help="measure the production model instead of the candidate")
+    bless.set_defaults(func=_cmd_golden_bless)
+
+    history = commands.add_parser("history", help="list and compare recorded runs")
+    history.add_argument("--profile", help="only runs of this profile")
+    history.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    history.add_argument("--compare", nargs=2, type=int, metavar=("RUN", "RUN"),
+                         help="metric by metric, what changed between two runs")
+    history.add_argument("--passports", action="store_true", help="list passports instead")
+    history.set_defaults(func=_cmd_history)
     return parser
 
 

@@ -16,7 +16,8 @@ from harness.errors import ConfigError
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 MetricName = Literal["roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1"]
-CheckName = Literal["schema", "quality"]
+CheckName = Literal["schema", "quality", "drift"]
+BaselineName = Literal["passport", "production", "none"]
 
 
 class _Strict(BaseModel):
@@ -46,10 +47,20 @@ class SchemaSpec(_Strict):
 
 
 class MetricGate(_Strict):
-    """A bound on one quality metric: a floor (``min``) or a ceiling (``max``)."""
+    """The bounds one quality metric must hold.
+
+    ``min``/``max`` bound the figure on the whole golden set; ``max_drop`` is the
+    non-inferiority margin: how much worse than the baseline the candidate may be at the
+    far end of the paired bootstrap interval. ``slice_min``/``slice_max`` bound each
+    slice, and ``max_slice_gap`` how far a slice may fall behind the overall figure.
+    """
 
     min: float | None = None
     max: float | None = None
+    max_drop: float | None = Field(default=None, ge=0)
+    slice_min: float | None = None
+    slice_max: float | None = None
+    max_slice_gap: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _one_bound(self) -> MetricGate:
@@ -58,31 +69,76 @@ class MetricGate(_Strict):
         return self
 
 
+class BootstrapSpec(_Strict):
+    """How confidence intervals are estimated: a paired bootstrap over golden rows."""
+
+    resamples: int = Field(default=1000, ge=100, le=100_000)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    seed: int = 0
+
+
+class DriftSpec(_Strict):
+    """Slow drift: a metric that worsened in each of the last ``window`` runs, by at least
+    ``min_total_change`` in all, is flagged even when every run passed its gates."""
+
+    window: int = Field(default=5, ge=3, le=100)
+    min_total_change: float = Field(default=0.005, ge=0)
+
+
 class GatesSpec(_Strict):
     quality: dict[MetricName, MetricGate] = Field(default_factory=dict)
+    bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+    min_slice_rows: int = Field(default=30, ge=1)
+    drift: DriftSpec = Field(default_factory=DriftSpec)
 
 
-class ModelSpec(_Strict):
-    """The model under test and how to reach it: in-process or over HTTP."""
+class SliceSpec(_Strict):
+    """A segment of the data, by a categorical column's values or a numeric column's bins."""
 
     name: Name
+    column: str
+    bins: list[float] | None = Field(default=None, min_length=2)
+
+    @model_validator(mode="after")
+    def _bins_increase(self) -> SliceSpec:
+        if self.bins is not None and any(a >= b for a, b in zip(self.bins, self.bins[1:])):
+            raise ValueError("bins must be strictly increasing")
+        return self
+
+
+class ModelAccess(_Strict):
+    """How to reach a model: in-process through an import path, or over HTTP."""
+
     adapter: Literal["python", "http"] = "python"
     entrypoint: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
     artifact: Path | None = None
     url: str | None = Field(default=None, pattern=r"^https?://")
     batch_size: int = Field(default=256, ge=1, le=10_000)
     timeout_s: float = Field(default=10.0, gt=0)
-    label_column: str
-    positive_label: str | int
-    threshold: float = Field(default=0.5, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _adapter_has_what_it_needs(self) -> ModelSpec:
+    def _adapter_has_what_it_needs(self) -> ModelAccess:
         if self.adapter == "python" and self.entrypoint is None:
             raise ValueError("adapter 'python' needs 'entrypoint' (module:function)")
         if self.adapter == "http" and self.url is None:
             raise ValueError("adapter 'http' needs 'url'")
         return self
+
+
+class ModelSpec(ModelAccess):
+    """The model under test: how to reach it and how to read its answers."""
+
+    name: Name
+    label_column: str
+    positive_label: str | int
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+
+
+class HistorySpec(_Strict):
+    """Where runs and passports are kept: a SQLAlchemy URL (SQLite file by default;
+    a relative SQLite path is relative to the config file)."""
+
+    url: str = "sqlite:///.harness/history.db"
 
 
 class DatasetSpec(_Strict):
@@ -95,6 +151,7 @@ class ProfileSpec(_Strict):
 
     checks: list[CheckName] = Field(default_factory=list)
     tests: list[Path] = Field(default_factory=list)
+    baseline: BaselineName = "passport"
 
 
 class HarnessConfig(_Strict):
@@ -105,7 +162,21 @@ class HarnessConfig(_Strict):
     training: DatasetSpec | None = None
     data_schema: SchemaSpec = Field(alias="schema")
     gates: GatesSpec = Field(default_factory=GatesSpec)
+    slices: list[SliceSpec] = Field(default_factory=list)
+    production: ModelAccess | None = None
+    passports: Path = Path("golden/passports")
+    history: HistorySpec = Field(default_factory=HistorySpec)
     profiles: dict[Name, ProfileSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _production_baseline_is_reachable(self) -> HarnessConfig:
+        for name, profile in self.profiles.items():
+            if profile.baseline == "production" and self.production is None:
+                raise ValueError(
+                    f"profile '{name}' compares with 'production', but no 'production' "
+                    "model is configured"
+                )
+        return self
 
     _source: Path = PrivateAttr(default=Path("harness.yaml"))
 
@@ -130,6 +201,14 @@ class HarnessConfig(_Strict):
             raise ConfigError(
                 f"{self.source}: no profile '{name}' under 'profiles' (known: {known})"
             ) from None
+
+    def history_url(self) -> str:
+        """The history store's URL, with a relative SQLite path made absolute."""
+        url = self.history.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+            return prefix + str(self.root / url[len(prefix):])
+        return url
 
     def datasets(self) -> list[DatasetSpec]:
         """Every dataset the schema is checked against: golden sets, then training data."""

@@ -7,11 +7,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import golden
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, ModelLoadError
+from harness.history import HistoryStore
+from harness.recording import run_record
 from harness.verdict import Verdict, decide
 
 # pytest exit codes that mean the run itself broke, not that tests failed.
@@ -27,12 +31,16 @@ class CheckRun:
     junit: list[Path]
     log: Path
     verdict: Verdict
+    run_id: int
 
 
 def _preflight(config: HarnessConfig, profile: str) -> None:
     spec = config.profile(profile)
     if not spec.checks and not spec.tests:
         raise ConfigError(f"{config.source}: profile '{profile}' selects no checks and no tests")
+    # Refuse tampered golden data before anything runs.
+    for dataset in config.golden:
+        golden.verify(config.resolve(dataset.path).parent)
     model = config.model
     if "quality" in spec.checks and model.adapter == "python" and model.artifact is not None:
         artifact = config.resolve(model.artifact)
@@ -63,6 +71,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
     _preflight(config, profile)
+    history = HistoryStore(config.history_url())
+    started = time.monotonic()
     reports_root.mkdir(parents=True, exist_ok=True)
     final = reports_root / profile
     staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
@@ -84,8 +94,11 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     junit_files = sorted((final / "junit").glob("*.xml"))
-    return CheckRun(profile, final, junit_files, final / "pytest.log",
-                    decide(junit_files, problems))
+    verdict = decide(junit_files, problems)
+    run_id = history.record_run(
+        run_record(config, profile, verdict, time.monotonic() - started))
+    history.close()
+    return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id)
 
 
 def _run_pytest(command: list[str], cwd: Path, log: Path, stream: bool) -> int:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 import numpy as np
 import pandas as pd
 
-from harness.config import HarnessConfig, ModelSpec
+from harness.config import HarnessConfig, ModelAccess, ModelSpec
 from harness.errors import ModelLoadError, TargetUnreachable
 
 
@@ -45,7 +44,7 @@ class PythonModel:
         self._entrypoint = entrypoint
 
     @classmethod
-    def open(cls, spec: ModelSpec, config: HarnessConfig) -> PythonModel:
+    def open(cls, spec: ModelAccess, config: HarnessConfig) -> PythonModel:
         assert spec.entrypoint is not None  # guaranteed by ModelSpec validation
         module_name, _, attr = spec.entrypoint.partition(":")
         try:
@@ -94,7 +93,7 @@ class HttpModel:
         self._client = httpx.Client(base_url=self._url, timeout=timeout_s)
 
     @classmethod
-    def open(cls, spec: ModelSpec, config: HarnessConfig) -> HttpModel:
+    def open(cls, spec: ModelAccess, config: HarnessConfig) -> HttpModel:
         assert spec.url is not None  # guaranteed by ModelSpec validation
         return cls(spec.url, spec.batch_size, spec.timeout_s)
 
@@ -133,14 +132,14 @@ class HttpModel:
         return _as_probabilities(scores, len(frame), f"{self._url}/predict/batch")
 
 
-ADAPTERS: dict[str, Callable[[ModelSpec, HarnessConfig], Model]] = {
+ADAPTERS: dict[str, Callable[[ModelAccess, HarnessConfig], Model]] = {
     "python": PythonModel.open,
     "http": HttpModel.open,
 }
 
 
-def open_model(config: HarnessConfig, spec: ModelSpec | None = None) -> Model:
-    """Open the model the config describes (or ``spec``, to reach it another way)."""
+def open_model(config: HarnessConfig, spec: ModelAccess | None = None) -> Model:
+    """Open the model under test (or the one ``spec`` describes, such as production)."""
     spec = spec or config.model
     return ADAPTERS[spec.adapter](spec, config)
 
@@ -149,7 +148,3 @@ def features(frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The rows as the model sees them: everything but the label."""
     return frame.drop(columns=[spec.label_column], errors="ignore")
 
-
-def artifact_path(config: HarnessConfig) -> Path | None:
-    spec = config.model
-    return config.resolve(spec.artifact) if spec.artifact else None

@@ -99,12 +99,28 @@ def decide(paths: list[Path], problems: list[str] | None = None) -> Verdict:
     return Verdict(cases, problems)
 
 
+def key_figures(verdict: Verdict) -> str:
+    """The overall quality figures with their intervals, e.g. ``roc_auc 0.8336 [0.81, 0.86]``."""
+    parts = []
+    for case in verdict.cases:
+        props = case.properties
+        if (case.suite == "quality" and "." not in case.name and "value" in props
+                and case.classname == f"quality.{props.get('dataset')}"):
+            interval = (f" [{float(props['ci_low']):.3f}, {float(props['ci_high']):.3f}]"
+                        if "ci_low" in props else "")
+            parts.append(f"{props['dataset']} {case.name} {float(props['value']):.4f}{interval}")
+    return "\n               ".join(parts)
+
+
 def summarize(verdict: Verdict, title: str, max_failures: int = 20) -> str:
     """A short plain-text summary: per-suite counts, then each failure and why."""
     lines = [f"{title}: {'PASSED' if verdict.passed else 'FAILED'}"]
     for suite, counts in sorted(verdict.counts().items()):
         figures = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
         lines.append(f"  {suite:<12} {figures}")
+    figures = key_figures(verdict)
+    if figures:
+        lines.append(f"  figures      {figures}")
     for problem in verdict.problems:
         lines.append(f"  PROBLEM {problem}")
     failures = verdict.failures

@@ -38,7 +38,7 @@ def test_a_failing_gate_exits_non_zero_and_says_why(project: Path) -> None:
     result = harness(project, "check", "--profile", "pr")
     assert result.returncode == 1
     assert "FAILED" in result.stdout
-    assert "FAILED quality.credit-v1.roc_auc: roc_auc = 0.5000 on 'credit-v1'" in result.stdout
+    assert "FAILED quality.credit-v1.roc_auc: roc_auc = 0.5000 [0.5000, 0.5000] on 'credit-v1' (1114 rows), below its floor 0.8000" in result.stdout
 
 
 def test_a_crashing_team_test_is_an_error_in_the_verdict(project: Path) -> None:

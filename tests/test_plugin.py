@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from harness.golden import MANIFEST, describe
 from harness.verdict import CaseOutcome, read_junit
 from tests.conftest import ROOT, write_config
 
@@ -32,14 +34,21 @@ def load():
 
 def _project(pytester: pytest.Pytester, model_artifact: Path, golden: pd.DataFrame | None = None,
              **changes) -> Path:
-    golden_path = pytester.path / "golden.csv"
-    (golden if golden is not None else pd.read_csv(ROOT / "golden/credit/v1/credit.csv")).to_csv(
-        golden_path, index=False)
+    """The reference config in pytester's folder; ``golden`` replaces the golden data
+    (recorded as a version of its own, so the schema gates see it)."""
+    version = pytester.path / "golden/credit/v1"
+    if golden is None:
+        shutil.copytree(ROOT / "golden/credit/v1", version)
+    else:
+        version.mkdir(parents=True)
+        golden.to_csv(version / "credit.csv", index=False)
+        (version / MANIFEST).write_text(describe(version, "credit", "v1", "test").to_json())
     changes.setdefault("model", {})
     changes["model"].setdefault("artifact", str(model_artifact))
+    changes.setdefault("passports", str(ROOT / "golden/passports"))
     return write_config(
         pytester.path,
-        golden=[{"name": "credit-v1", "path": "golden.csv"}],
+        golden=[{"name": "credit-v1", "path": "golden/credit/v1/credit.csv"}],
         training={"name": "train", "path": str(ROOT / "fixtures/credit/train.csv")},
         profiles={"pr": {"checks": ["schema", "quality"]}, "schema-only": {"checks": ["schema"]}},
         **changes,
@@ -56,7 +65,9 @@ def _run(pytester: pytest.Pytester, config: Path, *args: str) -> dict[str, CaseO
 
 def test_items_are_named_for_jenkins_with_properties(pytester, model_artifact):
     cases = _run(pytester, _project(pytester, model_artifact))
-    assert {c.status for c in cases.values()} == {"passed"}
+    assert {c.status for c in cases.values()} == {"passed", "skipped"}
+    skipped = [k for k, c in cases.items() if c.status == "skipped"]
+    assert all(k.startswith("quality.credit-v1.") for k in skipped), "only small slices skip"
     assert "schema.credit-v1::Age.range" in cases
     assert "schema.train::Income.nullable" not in cases, "a nullable column has no null check"
     assert "schema.train::Status.allowed" in cases
@@ -64,7 +75,15 @@ def test_items_are_named_for_jenkins_with_properties(pytester, model_artifact):
     assert auc.properties["metric"] == "roc_auc"
     assert float(auc.properties["value"]) >= float(auc.properties["min"]) == 0.8
     assert auc.properties["rows"] == "1114"
-    assert len([k for k in cases if k.startswith("quality.")]) == 5
+    assert float(auc.properties["ci_low"]) < float(auc.properties["value"]) < float(
+        auc.properties["ci_high"])
+    overall = [k for k in cases if k.startswith("quality.credit-v1::") and "." not in k[19:]]
+    assert len(overall) == 5
+    versus = cases["quality.credit-v1::roc_auc.vs_passport"]
+    assert versus.properties["baseline"] == "passport #1"
+    assert cases["quality.credit-v1.job=fixed::roc_auc.gap"].status == "passed"
+    small = cases["quality.credit-v1.home=ignore::roc_auc"]
+    assert small.status == "skipped" and "fewer than 50: roc_auc = " in small.message
 
 
 def test_junit_names_have_no_pytest_parametrisation(pytester, model_artifact):
@@ -83,7 +102,7 @@ def test_constant_model_fails_the_quality_gate_naming_the_metric(pytester, model
     cases = _run(pytester, config)
     auc = cases["quality.credit-v1::roc_auc"]
     assert auc.status == "failed"
-    assert auc.message.startswith("roc_auc = 0.5000 on 'credit-v1' (1114 rows), below its floor")
+    assert auc.message.startswith("roc_auc = 0.5000 [0.5000, 0.5000] on 'credit-v1' (1114 rows), below its floor")
     assert cases["quality.credit-v1::recall"].status == "failed"
     assert all(c.status == "passed" for k, c in cases.items() if k.startswith("schema."))
 

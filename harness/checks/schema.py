@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pandas.api import types
 
-from harness.checks.result import GateResult
+from harness.checks.result import GateResult, GateSpec
 from harness.config import ColumnRule
+
+if TYPE_CHECKING:
+    from harness.gate_state import GateState
 
 RULE_KINDS = ("present", "dtype", "nullable", "allowed", "range")
 _EXAMPLES = 3
@@ -122,3 +126,16 @@ def check_rule(
             )
         return GateResult(True, f"column '{column}' is within {bounds}", props)
     raise ValueError(f"unknown schema rule kind {kind!r}")
+
+
+def gates(state: GateState) -> Iterator[GateSpec]:
+    """One criterion per column rule and dataset, golden and training data alike."""
+    config = state.config
+    for spec in config.datasets():
+        for column, rule in config.data_schema.columns.items():
+            for kind in rule_kinds(rule):
+                def judge(name=spec.name, column=column, kind=kind, rule=rule) -> GateResult:
+                    return check_rule(state.dataset(name).frame, column, kind, rule, name)
+
+                yield GateSpec("schema", spec.name, f"{column}.{kind}",
+                               lambda name=spec.name: state.dataset(name), judge)

@@ -1,0 +1,112 @@
+"""What a pytest session's gate items share, each thing loaded once and on first use:
+datasets (golden ones verified against their manifests), the model, scored golden
+sets with their baseline, and the history store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from harness import golden, passport
+from harness.config import HarnessConfig, ProfileSpec
+from harness.datasets import Dataset, read_dataset
+from harness.errors import HarnessError
+from harness.evaluation import Evaluation, evaluate
+from harness.history import HistoryStore
+from harness.models import Model, features, open_model
+
+
+class _Memo:
+    """Call a loader once; later calls return its value or raise its error again."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+        self._outcome: tuple[bool, Any, Any] | None = None
+
+    def __call__(self) -> Any:
+        if self._outcome is None:
+            try:
+                self._outcome = (True, self._load(), None)
+            except Exception as exc:
+                self._outcome = (False, exc, exc.__traceback__)
+        ok, value, traceback = self._outcome
+        if not ok:
+            # Restore the original traceback so repeated raises do not pile up frames.
+            raise value.with_traceback(traceback)
+        return value
+
+
+class GateState:
+    def __init__(self, config: HarnessConfig, profile_name: str, profile: ProfileSpec) -> None:
+        self.config = config
+        self.profile_name = profile_name
+        self.profile = profile
+        golden_names = {spec.name for spec in config.golden}
+        self._datasets = {
+            spec.name: _Memo(lambda spec=spec: self._read(spec.name, spec.path,
+                                                          spec.name in golden_names))
+            for spec in config.datasets()
+        }
+        self._model = _Memo(lambda: open_model(config))
+        self._evaluations = {
+            spec.name: _Memo(lambda spec=spec: evaluate(
+                config, spec.name, self.dataset(spec.name).frame, self.model()))
+            for spec in config.golden
+        }
+        self._compared = {
+            spec.name: _Memo(lambda spec=spec: self._with_baseline(spec.name))
+            for spec in config.golden
+        }
+        self._history = _Memo(lambda: HistoryStore(config.history_url()))
+
+    def _read(self, name: str, path: Any, is_golden: bool) -> Dataset:
+        location = self.config.resolve(path)
+        if is_golden:
+            golden.verify(location.parent)
+        return read_dataset(name, location)
+
+    def dataset(self, name: str) -> Dataset:
+        return self._datasets[name]()
+
+    def model(self) -> Model:
+        return self._model()
+
+    def evaluation(self, name: str) -> Evaluation:
+        """A golden dataset scored by the candidate."""
+        return self._evaluations[name]()
+
+    def compared(self, name: str) -> Evaluation:
+        """A golden dataset scored by the candidate and by the profile's baseline."""
+        return self._compared[name]()
+
+    def history(self) -> HistoryStore:
+        return self._history()
+
+    def _with_baseline(self, name: str) -> Evaluation:
+        evaluation = self.evaluation(name)
+        if self.profile.baseline == "passport":
+            spec = next(s for s in self.config.golden if s.name == name)
+            current = passport.current(self.config, spec)
+            if current is None:
+                raise HarnessError(
+                    f"no passport for golden dataset '{name}' as it is now; record one with "
+                    "`harness golden bless --by NAME --reason TEXT`"
+                )
+            scores, label = np.asarray(current.scores, dtype=float), current.label
+        elif self.profile.baseline == "production":
+            assert self.config.production is not None  # guaranteed by config validation
+            frame = self.dataset(name).frame
+            production = open_model(self.config, self.config.production)
+            scores = production.predict_proba(features(frame, self.config.model))
+            label = "production"
+        else:
+            raise HarnessError(f"profile has no baseline to compare '{name}' with")
+        if len(scores) != len(evaluation.y):
+            raise HarnessError(
+                f"baseline {label} has {len(scores)} scores for {len(evaluation.y)} golden rows "
+                f"of '{name}'; bless a new passport"
+            )
+        evaluation.baseline, evaluation.baseline_name = scores, label
+        return evaluation

@@ -1,0 +1,110 @@
+"""What ``harness golden`` and ``harness history`` do, as functions the CLI calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness import golden, passport
+from harness.config import HarnessConfig
+from harness.digests import sha256_file
+from harness.errors import GoldenIntegrityError
+from harness.history import HistoryStore
+from harness.models import open_model
+from harness.recording import model_identity
+
+
+def golden_roots(config: HarnessConfig) -> list[Path]:
+    """Folders holding golden versions: the config's datasets' ``<root>/<name>/<version>``."""
+    return sorted({config.resolve(s.path).parent.parent.parent for s in config.golden})
+
+
+def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
+    """Verify every golden version under the golden roots; (lines for those that hold,
+    messages for those that do not)."""
+    good, bad = [], []
+    versions = sorted({v for root in golden_roots(config) for v in golden.find_versions(root)}
+                      | {config.resolve(s.path).parent for s in config.golden})
+    for version in versions:
+        try:
+            manifest = golden.verify(version)
+        except GoldenIntegrityError as exc:
+            bad.append(str(exc))
+            continue
+        good.append(f"ok  {version}  {len(manifest.files)} file(s), {manifest.rows} rows, "
+                    f"manifest sha256 {golden.manifest_digest(version)[:12]}")
+    return good, bad
+
+
+def bless(config: HarnessConfig, by: str, reason: str, production: bool = False) -> list[str]:
+    """Record a new passport per golden dataset for the candidate (or production) model,
+    in the passport files and in history."""
+    access = config.production if production else config.model
+    if production and access is None:
+        raise GoldenIntegrityError("no 'production' model is configured to bless")
+    identity = {
+        "name": config.model.name,
+        "sha256": ("production " + (access.url or access.entrypoint or "")) if production
+        else model_identity(config),
+    }
+    store = HistoryStore(config.history_url())
+    lines = []
+    for path, blessed in passport.bless(config, open_model(config, access), identity, by, reason):
+        store.record_passport(
+            dataset=blessed.dataset, number=blessed.number,
+            golden_manifest_sha256=blessed.golden_manifest_sha256,
+            model_sha256=identity["sha256"][:64], blessed_by=by, reason=reason,
+            file_sha256=sha256_file(path), metrics=blessed.metrics,
+            created_at=blessed.created_at,
+        )
+        overall = blessed.metrics["overall"]
+        figures = ", ".join(f"{m} {v['value']:.4f}" for m, v in overall.items()
+                            if m in config.gates.quality)
+        lines.append(f"{path}: {blessed.label} of '{blessed.dataset}' by {by}: {figures}")
+    store.close()
+    return lines
+
+
+def history_table(store: HistoryStore, profile: str | None, limit: int) -> str:
+    rows = store.runs(profile, limit)
+    if not rows:
+        return "no runs recorded yet"
+    lines = [f"{'run':>5}  {'when (UTC)':<19}  {'profile':<10} {'verdict':<7} "
+             f"{'tests':>5} {'fail':>4} {'err':>4}  {'seconds':>7}  candidate"]
+    for r in rows:
+        lines.append(f"{r['id']:>5}  {r['created_at'][:19].replace('T', ' '):<19}  "
+                     f"{r['profile']:<10} {r['verdict']:<7} {r['tests']:>5} {r['failures']:>4} "
+                     f"{r['errors']:>4}  {r['duration_s']:>7.1f}  {r['candidate_id']}")
+    return "\n".join(lines)
+
+
+def compare_runs(store: HistoryStore, first: int, second: int) -> str:
+    """Metric by metric, what changed from run ``first`` to run ``second``."""
+    a, b = store.run(first), store.run(second)
+    before = {m["gate"]: m for m in a["metrics"]}
+    lines = [f"run {first} ({a['profile']}, {a['verdict']}) -> run {second} "
+             f"({b['profile']}, {b['verdict']})"]
+    if a["golden_sha256"] != b["golden_sha256"]:
+        lines.append("  note: the golden data differ between these runs")
+    for metric in b["metrics"]:
+        old = before.get(metric["gate"])
+        if old is None or old["value"] is None or metric["value"] is None:
+            continue
+        change = metric["value"] - old["value"]
+        interval = (f" [{metric['ci_low']:.4f}, {metric['ci_high']:.4f}]"
+                    if metric["ci_low"] is not None else "")
+        lines.append(f"  {metric['gate']:<45} {old['value']:.4f} -> {metric['value']:.4f}"
+                     f"{interval}  ({change:+.4f}) {metric['status']}")
+    return "\n".join(lines)
+
+
+def passports_table(store: HistoryStore) -> str:
+    rows = store.passports()
+    if not rows:
+        return "no passports recorded yet"
+    return "\n".join(
+        f"{r['dataset']} #{r['number']}  {r['created_at'][:19]}  by {r['blessed_by']}: "
+        f"{r['reason']}  (roc_auc "
+        f"{json.loads(r['metrics_json']).get('overall', {}).get('roc_auc', {}).get('value', float('nan')):.4f})"
+        for r in rows
+    )

@@ -1,0 +1,200 @@
+"""The history store: runs, their metrics and passports, behind a SQLAlchemy URL.
+
+SQLite (the default, one file) and PostgreSQL (for several Jenkins agents) behave
+the same. Opening a store migrates its schema to the newest version with Alembic,
+under a lock, so two processes opening a new store at once do not race. Writes are
+single transactions; SQLite takes its write lock when a transaction begins, so two
+writers wait for each other instead of failing or losing a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from harness.errors import HarnessError
+from harness.history.schema import passports, run_metrics, runs
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_SQLITE_BUSY_MS = 60_000
+_PG_MIGRATION_LOCK = 0x6861726E  # any fixed key; "harn"
+
+
+class HistoryError(HarnessError):
+    """The history store cannot be reached or is not a harness history."""
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    gate: str
+    dataset: str
+    segment: str
+    metric: str
+    value: float | None
+    status: str
+    ci_low: float | None = None
+    ci_high: float | None = None
+    baseline: str | None = None
+    baseline_value: float | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    project: str
+    profile: str
+    candidate_id: str
+    model_sha256: str
+    config_sha256: str
+    golden_sha256: dict[str, str]
+    verdict: str
+    duration_s: float
+    tests: int
+    failures: int
+    errors: int
+    skipped: int
+    metrics: list[MetricRecord] = field(default_factory=list)
+    created_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    )
+
+
+def _sqlite_begins_immediately(engine: Engine) -> None:
+    # pysqlite would begin lazily and upgrade a read lock to a write lock later, which
+    # fails at once under contention; BEGIN IMMEDIATE waits for the lock instead.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class HistoryStore:
+    """Open (and migrate) the history at ``url``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                _sqlite_begins_immediately(self.engine)
+            self._migrate()
+        except SQLAlchemyError as exc:
+            raise HistoryError(
+                f"history store {self._safe_url()} cannot be opened: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}; check history.url"
+            ) from None
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True) if hasattr(
+            self, "engine") else self.url
+
+    def _migrate(self) -> None:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def schema_version(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @staticmethod
+    def newest_schema_version() -> str | None:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        return ScriptDirectory.from_config(config).get_current_head()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def record_run(self, run: RunRecord) -> int:
+        """Store a run and its metrics in one transaction; returns the run's id."""
+        values = {
+            "created_at": run.created_at, "project": run.project, "profile": run.profile,
+            "candidate_id": run.candidate_id, "model_sha256": run.model_sha256,
+            "config_sha256": run.config_sha256,
+            "golden_sha256": json.dumps(run.golden_sha256, sort_keys=True),
+            "verdict": run.verdict, "duration_s": run.duration_s, "tests": run.tests,
+            "failures": run.failures, "errors": run.errors, "skipped": run.skipped,
+        }
+        with self.engine.begin() as connection:
+            run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
+            if run.metrics:
+                connection.execute(insert(run_metrics), [
+                    {"run_id": run_id, **m.__dict__} for m in run.metrics
+                ])
+        return int(run_id)
+
+    def runs(self, profile: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest runs first."""
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if profile:
+            query = query.where(runs.c.profile == profile)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
+            if row is None:
+                raise HistoryError(f"no run {run_id} in history {self._safe_url()}; "
+                                   "`harness history` lists the runs")
+            metrics = connection.execute(
+                select(run_metrics).where(run_metrics.c.run_id == run_id)
+                .order_by(run_metrics.c.id)
+            )
+            return {**row._mapping, "metrics": [dict(m._mapping) for m in metrics]}
+
+    def metric_series(self, profile: str, dataset: str, metric: str, gate: str,
+                      limit: int) -> list[tuple[int, float]]:
+        """(run id, value) of one gate's metric over the newest ``limit`` runs, oldest first."""
+        query = (
+            select(runs.c.id, run_metrics.c.value)
+            .join(run_metrics, run_metrics.c.run_id == runs.c.id)
+            .where(runs.c.profile == profile, run_metrics.c.dataset == dataset,
+                   run_metrics.c.metric == metric, run_metrics.c.gate == gate,
+                   run_metrics.c.value.is_not(None))
+            .order_by(runs.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [(int(i), float(v)) for i, v in reversed(connection.execute(query).all())]
+
+    def record_passport(self, dataset: str, number: int, golden_manifest_sha256: str,
+                        model_sha256: str, blessed_by: str, reason: str, file_sha256: str,
+                        metrics: dict[str, Any], created_at: str) -> int:
+        with self.engine.begin() as connection:
+            result = connection.execute(insert(passports).values(
+                created_at=created_at, dataset=dataset, number=number,
+                golden_manifest_sha256=golden_manifest_sha256, model_sha256=model_sha256,
+                blessed_by=blessed_by, reason=reason, file_sha256=file_sha256,
+                metrics_json=json.dumps(metrics, sort_keys=True),
+            ))
+            return int(result.inserted_primary_key[0])
+
+    def passports(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        query = select(passports).order_by(passports.c.id)
+        if dataset:
+            query = query.where(passports.c.dataset == dataset)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]

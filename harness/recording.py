@@ -1,0 +1,85 @@
+"""Turn a finished run into a history record: its identity, verdict and every metric
+read back from the JUnit testcases' properties (the same figures Jenkins shows)."""
+
+from __future__ import annotations
+
+import math
+
+from harness import golden
+from harness.config import HarnessConfig
+from harness.digests import sha256_file, sha256_tree
+from harness.history import MetricRecord, RunRecord
+from harness.verdict import CaseOutcome, Verdict
+
+
+def _float(properties: dict[str, str], key: str) -> float | None:
+    try:
+        value = float(properties[key])
+    except (KeyError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def metric_records(verdict: Verdict) -> list[MetricRecord]:
+    """One record per quality testcase that measured a metric."""
+    records = []
+    for case in verdict.cases:
+        props = case.properties
+        if case.suite != "quality" or "metric" not in props or "dataset" not in props:
+            continue
+        prefix = f"quality.{props['dataset']}"
+        segment = case.classname[len(prefix) + 1:] if case.classname != prefix else "overall"
+        records.append(MetricRecord(
+            gate=f"{case.classname}::{case.name}",
+            dataset=props["dataset"],
+            segment=segment or "overall",
+            metric=props["metric"],
+            value=_float(props, "value"),
+            status=case.status,
+            ci_low=_float(props, "ci_low"),
+            ci_high=_float(props, "ci_high"),
+            baseline=props.get("baseline"),
+            baseline_value=_float(props, "baseline_value"),
+        ))
+    return records
+
+
+def model_identity(config: HarnessConfig) -> str:
+    """The digest of the model under test: its artifact's files, or its URL for a service."""
+    spec = config.model
+    if spec.adapter == "python" and spec.artifact is not None:
+        artifact = config.resolve(spec.artifact)
+        if artifact.is_dir():
+            return sha256_tree(artifact)
+        if artifact.is_file():
+            return sha256_file(artifact)
+    return f"unknown ({spec.adapter} {spec.url or spec.entrypoint})"[:64]
+
+
+def golden_digests(config: HarnessConfig) -> dict[str, str]:
+    return {spec.name: golden.manifest_digest(config.resolve(spec.path).parent)
+            for spec in config.golden}
+
+
+def _count(cases: list[CaseOutcome], status: str) -> int:
+    return sum(1 for c in cases if c.status == status)
+
+
+def run_record(config: HarnessConfig, profile: str, verdict: Verdict,
+               duration_s: float) -> RunRecord:
+    model = model_identity(config)
+    return RunRecord(
+        project=config.project,
+        profile=profile,
+        candidate_id=model[:12],
+        model_sha256=model,
+        config_sha256=sha256_file(config.source),
+        golden_sha256=golden_digests(config),
+        verdict="passed" if verdict.passed else "failed",
+        duration_s=duration_s,
+        tests=len(verdict.cases),
+        failures=_count(verdict.cases, "failed"),
+        errors=_count(verdict.cases, "error"),
+        skipped=_count(verdict.cases, "skipped"),
+        metrics=metric_records(verdict),
+    )

@@ -1,0 +1,107 @@
+"""The history store, the same tests on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from harness.history import HistoryStore, MetricRecord, RunRecord
+from harness.history.store import HistoryError
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty store: a SQLite file, or a database of its own on the server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/history.db"
+        return
+    name = f"harness_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{POSTGRES}/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _run(profile: str = "pr", auc: float = 0.83, writer: str = "") -> RunRecord:
+    return RunRecord(
+        project="credit", profile=profile, candidate_id=writer or "abc", model_sha256="m" * 64,
+        config_sha256="c" * 64, golden_sha256={"credit-v1": "g" * 64}, verdict="passed",
+        duration_s=1.5, tests=3, failures=0, errors=0, skipped=1,
+        metrics=[MetricRecord("quality.credit-v1::roc_auc", "credit-v1", "overall", "roc_auc",
+                              auc, "passed", auc - 0.02, auc + 0.02, "passport #1", 0.83)],
+    )
+
+
+def test_a_new_store_is_migrated_to_the_newest_schema(url: str) -> None:
+    store = HistoryStore(url)
+    assert store.schema_version() == HistoryStore.newest_schema_version() is not None
+    store.close()
+    reopened = HistoryStore(url)  # migrating again is a no-op
+    assert reopened.runs() == []
+    reopened.close()
+
+
+def test_runs_and_metrics_round_trip(url: str) -> None:
+    store = HistoryStore(url)
+    first = store.record_run(_run(auc=0.83))
+    second = store.record_run(_run(auc=0.81))
+    store.record_run(_run(profile="nightly"))
+    assert [r["id"] for r in store.runs(profile="pr")] == [second, first]
+    stored = store.run(second)
+    assert stored["golden_sha256"] == '{"credit-v1": "' + "g" * 64 + '"}'
+    assert stored["metrics"][0]["ci_low"] == pytest.approx(0.79)
+    series = store.metric_series("pr", "credit-v1", "roc_auc", "quality.credit-v1::roc_auc", 5)
+    assert series == [(first, 0.83), (second, 0.81)]
+    with pytest.raises(HistoryError, match="no run 999"):
+        store.run(999)
+    store.close()
+
+
+def test_passports_are_kept(url: str) -> None:
+    store = HistoryStore(url)
+    for number in (1, 2):
+        store.record_passport("credit-v1", number, "g" * 64, "m" * 64, "ana", f"reason {number}",
+                              "f" * 64, {"overall": {"roc_auc": {"value": 0.83}}}, "2026-11-25")
+    assert [p["number"] for p in store.passports("credit-v1")] == [1, 2]
+    store.close()
+
+
+def _write_runs(url: str, writer: str, count: int) -> None:
+    store = HistoryStore(url)
+    for _ in range(count):
+        store.record_run(_run(writer=writer))
+    store.close()
+
+
+def test_concurrent_writers_lose_nothing(url: str) -> None:
+    # Each process opens (and so migrates) the new store itself, at the same moment.
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_runs, args=(url, f"w{i}", 25)) for i in range(4)]
+    for process in writers:
+        process.start()
+    for process in writers:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    store = HistoryStore(url)
+    runs = store.runs(limit=1000)
+    assert len(runs) == 100
+    assert {r["candidate_id"] for r in runs} == {"w0", "w1", "w2", "w3"}
+    assert all(len(store.run(r["id"])["metrics"]) == 1 for r in runs[:10])
+    store.close()
+
+
+def test_an_unreachable_store_is_a_clear_error() -> None:
+    with pytest.raises(HistoryError, match="cannot be opened.*check history.url"):
+        HistoryStore("postgresql+psycopg://nobody@127.0.0.1:1/none")
