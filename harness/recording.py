@@ -21,18 +21,21 @@ def _float(properties: dict[str, str], key: str) -> float | None:
 
 
 def metric_records(verdict: Verdict) -> list[MetricRecord]:
-    """One record per quality testcase that measured a metric."""
+    """One record per testcase that measured a figure (``metric`` and ``value`` properties):
+    quality metrics, load SLOs, and whatever else a check measures."""
     records = []
     for case in verdict.cases:
         props = case.properties
-        if case.suite != "quality" or "metric" not in props or "dataset" not in props:
+        if "metric" not in props or "value" not in props:
             continue
-        prefix = f"quality.{props['dataset']}"
-        segment = case.classname[len(prefix) + 1:] if case.classname != prefix else "overall"
+        # classname is <suite>.<dataset>[.<segment>]; a dataset property says where it ends.
+        scope = case.classname.split(".", 1)[1] if "." in case.classname else case.classname
+        dataset = props.get("dataset", scope)
+        segment = scope[len(dataset) + 1:] if scope.startswith(dataset + ".") else "overall"
         records.append(MetricRecord(
             gate=f"{case.classname}::{case.name}",
-            dataset=props["dataset"],
-            segment=segment or "overall",
+            dataset=dataset,
+            segment=segment,
             metric=props["metric"],
             value=_float(props, "value"),
             status=case.status,

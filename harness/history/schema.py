@@ -56,3 +56,37 @@ passports = Table(
     Column("file_sha256", String(64), nullable=False),
     Column("metrics_json", Text, nullable=False),
 )
+
+evidence = Table(
+    "evidence", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", String(32), nullable=False),
+    Column("candidate_id", String(100), nullable=False, index=True),
+    Column("environment", String(100), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("bundle_sha256", String(64), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("run_id", Integer),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("candidate_id", String(100), nullable=False),
+    Column("evidence_sha256", String(64)),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+locks = Table(
+    "locks", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", String(32), nullable=False),
+    Column("journal", Text, nullable=False),
+)

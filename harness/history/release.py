@@ -1,0 +1,124 @@
+"""Release records in the history store: evidence bundles, the audit trail, and the
+promotion lock with its journal (what a promotion was doing, so a killed one can be
+found and undone by the next command)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from harness.history.schema import audit, evidence, locks
+from harness.history.store import HistoryStore
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def record_evidence(store: HistoryStore, candidate_id: str, environment: str, verdict: str,
+                    bundle_sha256: str, path: str, run_id: int | None) -> int:
+    with store.engine.begin() as connection:
+        result = connection.execute(insert(evidence).values(
+            created_at=_now(), candidate_id=candidate_id, environment=environment,
+            verdict=verdict, bundle_sha256=bundle_sha256, path=path, run_id=run_id))
+        return int(result.inserted_primary_key[0])
+
+
+def latest_evidence(store: HistoryStore, candidate_id: str) -> dict[str, Any] | None:
+    query = (select(evidence).where(evidence.c.candidate_id == candidate_id)
+             .order_by(evidence.c.id.desc()).limit(1))
+    with store.engine.connect() as connection:
+        row = connection.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def append_audit(store: HistoryStore, actor: str, action: str, candidate_id: str,
+                 outcome: str, detail: str, evidence_sha256: str | None = None) -> int:
+    """Add one entry to the audit trail; entries are never changed or removed."""
+    with store.engine.begin() as connection:
+        result = connection.execute(insert(audit).values(
+            at=_now(), actor=actor, action=action, candidate_id=candidate_id,
+            evidence_sha256=evidence_sha256, outcome=outcome, detail=detail))
+        return int(result.inserted_primary_key[0])
+
+
+def audit_trail(store: HistoryStore, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest entries last."""
+    query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+    with store.engine.connect() as connection:
+        return [dict(r._mapping) for r in reversed(connection.execute(query).all())]
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    holder: str
+    host: str
+    pid: int
+    acquired_at: str
+    journal: dict[str, Any]
+
+    def alive(self) -> bool:
+        """Whether the holding process still runs (known only on the same host)."""
+        if self.host != socket.gethostname():
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+class LockHeld(Exception):
+    """The lock is held by someone else."""
+
+    def __init__(self, holder: LockHolder) -> None:
+        super().__init__(holder.holder)
+        self.holder = holder
+
+
+class Lock:
+    """A named lock as a row in the store: inserting it is taking it, so it holds across
+    processes and Jenkins agents that share the store."""
+
+    def __init__(self, store: HistoryStore, name: str, holder: str) -> None:
+        self._store = store
+        self.name = name
+        self.holder = holder
+
+    def read(self) -> LockHolder | None:
+        with self._store.engine.connect() as connection:
+            row = connection.execute(select(locks).where(locks.c.name == self.name)).first()
+        if row is None:
+            return None
+        return LockHolder(row.holder, row.host, row.pid, row.acquired_at, json.loads(row.journal))
+
+    def acquire(self, journal: dict[str, Any]) -> None:
+        """Take the lock, or raise ``LockHeld`` naming who has it."""
+        try:
+            with self._store.engine.begin() as connection:
+                connection.execute(insert(locks).values(
+                    name=self.name, holder=self.holder, host=socket.gethostname(),
+                    pid=os.getpid(), acquired_at=_now(), journal=json.dumps(journal)))
+        except IntegrityError:
+            current = self.read()
+            if current is None:  # released between our insert and read: try once more
+                return self.acquire(journal)
+            raise LockHeld(current) from None
+
+    def write_journal(self, journal: dict[str, Any]) -> None:
+        with self._store.engine.begin() as connection:
+            connection.execute(update(locks).where(locks.c.name == self.name)
+                               .values(journal=json.dumps(journal)))
+
+    def release(self) -> None:
+        with self._store.engine.begin() as connection:
+            connection.execute(delete(locks).where(locks.c.name == self.name))
