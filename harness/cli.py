@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from harness import golden_commands
+from harness.checks.benchmark import benchmark_report
 from harness.config import load_config
 from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
@@ -20,7 +21,8 @@ EXIT_GATES_FAILED = 1
 
 def _cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    run = run_check(config, args.profile, Path(args.reports), stream=args.verbose)
+    run = run_check(config, args.profile, Path(args.reports), stream=args.verbose,
+                    target_url=args.target_url)
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
     print(f"  reports: {', '.join(str(p) for p in run.junit) or run.reports_dir}")
     print(f"  log:     {run.log}")
@@ -64,6 +66,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    report = benchmark_report(config, Path(args.reports) / "benchmark", args.save_baseline)
+    print(report.text)
+    return 0 if report.passed else EXIT_GATES_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--profile", required=True, help="profile in the config, e.g. pr")
     check.add_argument("--reports", default="reports", help="report folder (default: reports)")
     check.add_argument("-v", "--verbose", action="store_true", help="stream pytest's output")
+    check.add_argument("--target-url", default=None,
+                       help="URL of the running service the load check targets "
+                       "(default: load.url, else model.url)")
     check.set_defaults(func=_cmd_check)
 
     golden = commands.add_parser("golden", help="verify, add and bless golden datasets")
@@ -109,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="metric by metric, what changed between two runs")
     history.add_argument("--passports", action="store_true", help="list passports instead")
     history.set_defaults(func=_cmd_history)
+    bench = commands.add_parser("benchmark", help="run the micro-benchmarks and compare them "
+                                "with their baseline")
+    bench.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    bench.add_argument("--save-baseline", action="store_true",
+                       help="record this run as the new baseline (gates.benchmark.baseline)")
+    bench.set_defaults(func=_cmd_benchmark)
     return parser
 
 

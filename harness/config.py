@@ -6,6 +6,7 @@ key; nothing runs on a config that does not parse.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,7 @@ from harness.errors import ConfigError
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 MetricName = Literal["roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1"]
-CheckName = Literal["schema", "quality", "drift"]
+CheckName = Literal["schema", "quality", "drift", "load", "benchmark"]
 BaselineName = Literal["passport", "production", "none"]
 
 
@@ -83,6 +84,14 @@ class DriftSpec(_Strict):
 
     window: int = Field(default=5, ge=3, le=100)
     min_total_change: float = Field(default=0.005, ge=0)
+class BenchmarkGate(_Strict):
+    """Micro-benchmarks compared with a saved baseline: a slowdown beyond ``max_slowdown``
+    (current / baseline of ``statistic``) fails. ``min`` is the least noisy on a shared host."""
+
+    suite: Path = Path("suites/benchmarks")
+    baseline: Path = Path("suites/benchmarks/baseline.json")
+    max_slowdown: float = Field(default=2.0, gt=1)
+    statistic: Literal["min", "median"] = "min"
 
 
 class GatesSpec(_Strict):
@@ -90,6 +99,7 @@ class GatesSpec(_Strict):
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
     min_slice_rows: int = Field(default=30, ge=1)
     drift: DriftSpec = Field(default_factory=DriftSpec)
+    benchmark: BenchmarkGate | None = None
 
 
 class SliceSpec(_Strict):
@@ -139,6 +149,72 @@ class HistorySpec(_Strict):
     a relative SQLite path is relative to the config file)."""
 
     url: str = "sqlite:///.harness/history.db"
+LoadMetric = Literal["p50_ms", "p95_ms", "p99_ms", "error_ratio", "rps"]
+
+
+class LoadSLO(_Strict):
+    """One service-level objective of a load test, on one endpoint or ``overall``."""
+
+    endpoint: str = Field(pattern=r"^(overall|/\S*)$")
+    metric: LoadMetric
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> LoadSLO:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("an SLO needs exactly one of 'min' or 'max'")
+        return self
+
+
+class LoadScenario(_Strict):
+    """What each simulated user sends: task weights, and the golden rows requests are built from."""
+
+    predict: int = Field(default=8, ge=0)
+    predict_batch: int = Field(default=1, ge=0)
+    health: int = Field(default=1, ge=0)
+    batch_size: int = Field(default=16, ge=1, le=1000)
+    dataset: str | None = None  # a golden dataset's name; default: the first
+    wait_s: float = Field(default=0.0, ge=0)  # think time between a user's requests
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> LoadScenario:
+        if self.predict + self.predict_batch + self.health == 0:
+            raise ValueError("every task weight is 0: the scenario would send nothing")
+        return self
+
+
+class LoadSpec(_Strict):
+    """A bounded Locust run against a running service, and the SLOs it must meet.
+
+    ``url`` defaults to ``model.url``; a target that is not loopback is refused unless
+    ``allow_remote`` says so on purpose. ``workers`` defaults to the cores available."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    allow_remote: bool = False
+    locustfile: Path = Path("suites/load/locustfile.py")
+    users: int = Field(default=10, ge=1, le=10_000)
+    spawn_rate: float = Field(default=10.0, gt=0)
+    run_time_s: float = Field(default=10.0, gt=0, le=3600)
+    max_requests: int = Field(default=10_000, ge=1)
+    workers: int | None = Field(default=None, ge=1, le=256)
+    request_timeout_s: float = Field(default=5.0, gt=0)
+    scenario: LoadScenario = Field(default_factory=LoadScenario)
+    slos: list[LoadSLO] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _slos_are_unique(self) -> LoadSpec:
+        seen = set()
+        for slo in self.slos:
+            key = (slo.endpoint, slo.metric)
+            if key in seen:
+                raise ValueError(f"two SLOs for {slo.metric} on {slo.endpoint}; keep one")
+            seen.add(key)
+        return self
+
+    def worker_count(self) -> int:
+        """Locust worker processes: as configured, else one per core available."""
+        return self.workers or os.cpu_count() or 1
 
 
 class DatasetSpec(_Strict):
@@ -166,6 +242,7 @@ class HarnessConfig(_Strict):
     production: ModelAccess | None = None
     passports: Path = Path("golden/passports")
     history: HistorySpec = Field(default_factory=HistorySpec)
+    load: LoadSpec = Field(default_factory=LoadSpec)
     profiles: dict[Name, ProfileSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

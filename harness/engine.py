@@ -15,6 +15,7 @@ from harness import golden
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, ModelLoadError
 from harness.history import HistoryStore
+from harness.loadtest import resolve_target
 from harness.recording import run_record
 from harness.verdict import Verdict, decide
 
@@ -51,7 +52,8 @@ def _preflight(config: HarnessConfig, profile: str) -> None:
             )
 
 
-def pytest_command(config: HarnessConfig, profile: str, junit: Path) -> list[str]:
+def pytest_command(config: HarnessConfig, profile: str, junit: Path,
+                   reports: Path | None = None, target_url: str | None = None) -> list[str]:
     spec = config.profile(profile)
     return [
         sys.executable, "-m", "pytest",
@@ -63,14 +65,20 @@ def pytest_command(config: HarnessConfig, profile: str, junit: Path) -> list[str
         "-o", f"junit_suite_name=harness-{profile}",
         "-p", "no:cacheprovider",
         "-rfE",
+        # Locust's pytest plugin is not needed here; Locust runs in its own processes.
+        "-p", "no:locust",
+        *([f"--harness-reports={reports}"] if reports else []),
+        *([f"--harness-target-url={target_url}"] if target_url else []),
     ]
 
 
 def run_check(config: HarnessConfig, profile: str, reports_root: Path,
-              stream: bool = False) -> CheckRun:
+              stream: bool = False, target_url: str | None = None) -> CheckRun:
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
     _preflight(config, profile)
+    if "load" in config.profile(profile).checks:
+        resolve_target(config, target_url)  # a refused target stops here, before any traffic
     history = HistoryStore(config.history_url())
     started = time.monotonic()
     reports_root.mkdir(parents=True, exist_ok=True)
@@ -79,7 +87,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     try:
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
-        returncode = _run_pytest(pytest_command(config, profile, junit), config.root,
+        command = pytest_command(config, profile, junit, staging, target_url)
+        returncode = _run_pytest(command, config.root,
                                  staging / "pytest.log", stream)
         problems = []
         if returncode in _PYTEST_BROKEN:

@@ -39,3 +39,11 @@ class EvidenceError(HarnessError):
 
 class PromotionRefused(HarnessError):
     """A promotion was refused; the message gives the reason."""
+
+
+class LoadTestError(HarnessError):
+    """A load test could not run: Locust failed to start, wrote no results, or overran."""
+
+
+class BenchmarkError(HarnessError):
+    """The micro-benchmark suite could not run, or its baseline is missing or unreadable."""

@@ -5,16 +5,20 @@ sets with their baseline, and the history store."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness import golden, passport
+from harness.benchmarks import BenchmarkRun, run_benchmarks
 from harness.config import HarnessConfig, ProfileSpec
 from harness.datasets import Dataset, read_dataset
 from harness.errors import HarnessError
 from harness.evaluation import Evaluation, evaluate
 from harness.history import HistoryStore
+from harness.loadtest import run_load
+from harness.locust_stats import LoadResults
 from harness.models import Model, features, open_model
 
 
@@ -39,10 +43,15 @@ class _Memo:
 
 
 class GateState:
-    def __init__(self, config: HarnessConfig, profile_name: str, profile: ProfileSpec) -> None:
+    def __init__(self, config: HarnessConfig, profile_name: str, profile: ProfileSpec,
+                 reports: Path | None = None, target_url: str | None = None) -> None:
         self.config = config
         self.profile_name = profile_name
         self.profile = profile
+        # The load and benchmark checks keep their tools' own reports here.
+        reports = reports or config.root / "reports" / "pytest"
+        self._load = _Memo(lambda: run_load(config, reports / "load", target_url))
+        self._benchmarks = _Memo(lambda: run_benchmarks(config, reports / "benchmark"))
         golden_names = {spec.name for spec in config.golden}
         self._datasets = {
             spec.name: _Memo(lambda spec=spec: self._read(spec.name, spec.path,
@@ -83,6 +92,14 @@ class GateState:
 
     def history(self) -> HistoryStore:
         return self._history()
+
+    def load(self) -> LoadResults:
+        """The session's one load run (Locust in its own processes)."""
+        return self._load()
+
+    def benchmarks(self) -> BenchmarkRun:
+        """The session's one run of the micro-benchmark suite."""
+        return self._benchmarks()
 
     def _with_baseline(self, name: str) -> Evaluation:
         evaluation = self.evaluation(name)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.checks import drift, quality, schema
+from harness.checks import benchmark, drift, load, quality, schema
 from harness.checks.result import GateResult, GateSpec
 from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
@@ -35,6 +35,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--harness-profile",
         default=None,
         help="run only the checks this profile of harness.yaml names (default: all)",
+    )
+    group.addoption(
+        "--harness-reports",
+        default=None,
+        help="folder for the load and benchmark checks' own reports "
+        "(default: reports/pytest beside the configuration)",
+    )
+    group.addoption(
+        "--harness-target-url",
+        default=None,
+        help="URL of the running service the load check targets (default: load.url, model.url)",
     )
 
 
@@ -58,6 +69,8 @@ CHECKS: dict[str, Callable[[GateState], Iterator[GateSpec]]] = {
     "schema": schema.gates,
     "quality": quality.gates,
     "drift": drift.gates,
+    "load": load.gates,
+    "benchmark": benchmark.gates,
 }
 
 
@@ -74,16 +87,22 @@ class HarnessFile(pytest.File):
                 profile_name, profile = "adhoc", ProfileSpec(checks=["schema", "quality"])
         except HarnessError as exc:
             raise self.CollectError(str(exc)) from None
-        state = GateState(config, profile_name, profile)
-        for check in profile.checks:
-            for gate in CHECKS[check](state):
-                yield GateItem.from_parent(
-                    self,
-                    name=f"{gate.suite}.{gate.dataset}.{gate.criterion}",
-                    nodeid=f"{gate.suite}.{gate.dataset}::{gate.criterion}",
-                    prepare=gate.prepare,
-                    judge=gate.judge,
-                )
+        reports = self.config.getoption("harness_reports")
+        state = GateState(config, profile_name, profile,
+                          reports=Path(reports).resolve() if reports else None,
+                          target_url=self.config.getoption("harness_target_url"))
+        try:
+            for check in profile.checks:
+                for gate in CHECKS[check](state):
+                    yield GateItem.from_parent(
+                        self,
+                        name=f"{gate.suite}.{gate.dataset}.{gate.criterion}",
+                        nodeid=f"{gate.suite}.{gate.dataset}::{gate.criterion}",
+                        prepare=gate.prepare,
+                        judge=gate.judge,
+                    )
+        except HarnessError as exc:  # a check that cannot describe its gates, e.g. no baseline
+            raise self.CollectError(str(exc)) from None
 
 
 class GateItem(pytest.Item):

@@ -3,19 +3,17 @@ in a temporary folder, and the reference service running on a loopback port."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
+
+from tests.service_process import free_port, running_service
+
+__all__ = ["ROOT", "free_port", "write_config"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,37 +50,8 @@ def project(tmp_path: Path, model_artifact: Path) -> Path:
     return tmp_path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def service_url(model_artifact: Path) -> Iterator[str]:
     """The reference service, started for real on a loopback port for this session."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "--artifact", str(model_artifact),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"service exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("service did not become ready within 30s")
-            time.sleep(0.1)
+    with running_service(model_artifact) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
