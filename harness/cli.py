@@ -66,6 +66,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     report = benchmark_report(config, Path(args.reports) / "benchmark", args.save_baseline)
@@ -119,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="metric by metric, what changed between two runs")
     history.add_argument("--passports", action="store_true", help="list passports instead")
     history.set_defaults(func=_cmd_history)
+
     bench = commands.add_parser("benchmark", help="run the micro-benchmarks and compare them "
                                 "with their baseline")
     bench.add_argument("--reports", default="reports", help="report folder (default: reports)")
