@@ -39,3 +39,7 @@ class EvidenceError(HarnessError):
 
 class PromotionRefused(HarnessError):
     """A promotion was refused; the message gives the reason."""
+
+
+class DeployError(HarnessError):
+    """A deployment could not be made, checked, rolled back or stopped; the message says why."""
