@@ -31,6 +31,16 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
+def wait_port_free(host: str, port: int, timeout_s: float = 5.0) -> bool:
+    """True once ``host:port`` is free; a process that just died may hold it a moment longer."""
+    deadline = time.monotonic() + timeout_s
+    while not port_is_free(host, port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_S)
+    return True
+
+
 def spawn_detached(
     command: Sequence[str],
     log_file: Path,
@@ -117,7 +127,7 @@ def wait_ready(url: str, timeout_s: float, pid: int | None = None) -> str | None
             response = httpx.get(url, timeout=1.0)
             if response.status_code == 200:
                 return None
-            last = f"{response.status_code} {response.text[:200]}"
+            last = f"{response.status_code} {response.text[:500]}"
         except httpx.HTTPError as exc:
             last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if time.monotonic() >= deadline:

@@ -24,10 +24,10 @@ from harness.errors import DeployError
 from harness.service_process import (
     log_tail,
     pid_alive,
-    port_is_free,
     probe,
     spawn_detached,
     stop_process,
+    wait_port_free,
     wait_ready,
 )
 
@@ -218,7 +218,7 @@ class LocalTarget:
         previous = state.revision(state.current)
         self._stop(state)
         save_state(folder, state)
-        if not port_is_free(spec.host, spec.port):
+        if not wait_port_free(spec.host, spec.port):
             raise DeployError(
                 f"port {spec.port} of environment '{state.env}' is used by another process; "
                 f"free it or set environments.{state.env}.port"
@@ -241,7 +241,9 @@ class LocalTarget:
         outcome = "nothing was running before, so nothing is running now"
         if previous is not None:
             old_pid = self._start(folder, spec, previous)
-            old_problem = wait_ready(ready_url, self._ready_timeout_s, old_pid)
+            # A revision that served before gets the configured timeout, never a shorter one.
+            restore_timeout_s = max(self._ready_timeout_s, self._config.deploy.ready_timeout_s)
+            old_problem = wait_ready(ready_url, restore_timeout_s, old_pid)
             if old_problem is None:
                 state.pid = old_pid
                 outcome = (
