@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from harness.errors import ConfigError
 
@@ -226,11 +235,17 @@ class HarnessConfig(_Strict):
         default_factory=_default_environments, min_length=1
     )
 
-    @model_validator(mode="after")
-    def _environments_fit_the_target(self) -> HarnessConfig:
-        if self.deploy.target == "local":
+    @field_validator("environments")
+    @classmethod
+    def _environments_fit_the_target(
+        cls, environments: dict[str, EnvironmentSpec], info: ValidationInfo
+    ) -> dict[str, EnvironmentSpec]:
+        deploy = info.data.get("deploy")
+        if deploy is None:  # the deploy section itself is invalid and reported
+            return environments
+        if deploy.target == "local":
             ports: dict[int, str] = {}
-            for env, spec in self.environments.items():
+            for env, spec in environments.items():
                 if spec.port is None:
                     raise ValueError(f"environment '{env}' needs a 'port' for deploy target 'local'")
                 if spec.port in ports:
@@ -239,13 +254,13 @@ class HarnessConfig(_Strict):
                     )
                 ports[spec.port] = env
         else:
-            for env, spec in self.environments.items():
+            for env, spec in environments.items():
                 if spec.namespace is None or spec.kustomize is None:
                     raise ValueError(
                         f"environment '{env}' needs 'namespace' and 'kustomize' "
                         "for deploy target 'kubernetes'"
                     )
-        return self
+        return environments
 
     @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:
