@@ -7,6 +7,8 @@ The official client does the talking; ``tests/kube_api.py`` serves the API
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -260,3 +262,27 @@ def test_rollout_status_decides_as_kubectl(
     deployment: dict[str, Any], expected: RolloutStatus
 ) -> None:
     assert rollout_status(deployment) == expected
+
+
+def test_cli_deploys_and_reports_through_the_kubernetes_target(
+    config: HarnessConfig, api: RunningApiServer, model_artifact: Path
+) -> None:
+    def harness(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "harness", "--config", str(config.source), *args],
+            cwd=config.root, capture_output=True, text=True, timeout=120, check=False,
+        )
+
+    with Controller(api.url, NAMESPACE):
+        result = harness("deploy", "--env", "staging", "--artifact", str(model_artifact),
+                         "--image", image("d"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("staging: healthy, candidate ")
+    assert f"image {image('d')}" in result.stdout
+    result = harness("status")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "production: nothing deployed"
+    result = harness("deploy", "--env", "staging", "--artifact", str(model_artifact),
+                     "--image", "credit:latest")
+    assert result.returncode == 2
+    assert "image 'credit:latest' is not pinned by digest" in result.stderr
