@@ -265,3 +265,23 @@ def test_cli_names_a_missing_artifact_and_an_unknown_environment(
     assert result.returncode == 2
     assert "no environment 'qa' under 'environments' (known: production, staging)" in result.stderr
     assert not (config.root / "state").exists(), "a refused command leaves no state behind"
+
+
+def test_one_command_at_a_time_changes_an_environment(
+    config: HarnessConfig, model_artifact: Path
+) -> None:
+    from harness.deploy.state import locked
+
+    folder = env_dir(config.resolve(config.deploy.state_dir), "staging")
+    with locked(folder), pytest.raises(DeployError, match="another harness command is changing"):
+        get_target(config).deploy("staging", build_candidate(model_artifact))
+    assert get_target(config).status("staging") is None
+
+
+def test_an_unreadable_state_file_is_named(config: HarnessConfig) -> None:
+    folder = env_dir(config.resolve(config.deploy.state_dir), "staging")
+    folder.mkdir(parents=True)
+    (folder / "state.json").write_text("{half a reco")
+    with pytest.raises(DeployError, match=r"state\.json: cannot read deploy state"):
+        get_target(config).status("staging")
+    (folder / "state.json").unlink()
