@@ -286,3 +286,16 @@ def test_cli_deploys_and_reports_through_the_kubernetes_target(
                      "--image", "credit:latest")
     assert result.returncode == 2
     assert "image 'credit:latest' is not pinned by digest" in result.stderr
+
+
+def test_an_overlay_that_disagrees_with_the_config_is_refused_before_anything_is_applied(
+    tmp_path: Path, api: RunningApiServer, candidates: tuple[Candidate, Candidate]
+) -> None:
+    config = kube_config(tmp_path, api.write_kubeconfig(tmp_path / "kubeconfig"))
+    path = config.source
+    text = path.read_text().replace("namespace: credit-staging", "namespace: credit-qa")
+    path.write_text(text)
+    with pytest.raises(DeployError, match="is in namespace 'credit-staging', but "
+                       "environments.staging.namespace is 'credit-qa'; make them agree"):
+        target(load_config(path)).deploy("staging", candidates[0])
+    assert api.api is not None and not [r for r in api.api.recorded if r.method == "PATCH"]

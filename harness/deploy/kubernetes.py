@@ -56,6 +56,10 @@ APPLIERS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+class _NotFound(DeployError):
+    """The API answered 404: the object does not exist."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -89,13 +93,19 @@ class KubernetesTarget:
         objects = stamp_candidate(
             objects, candidate, self._spec.deployment, self._spec.container, _now()
         )
+        # Refuse before applying anything, so a bad overlay never half-applies.
         for obj in objects:
-            namespace = obj["metadata"].get("namespace")
-            if APPLIERS.get(obj["kind"], ("", "", False))[2] and namespace != spec.namespace:
+            kind, name = obj["kind"], obj["metadata"]["name"]
+            if kind not in APPLIERS:
                 raise DeployError(
-                    f"{obj['kind']}/{obj['metadata']['name']} from {spec.kustomize} is in "
-                    f"namespace '{namespace}', but environments.{env}.namespace is "
-                    f"'{spec.namespace}'; make them agree"
+                    f"{spec.kustomize} holds {kind}/{name}, which the kubernetes target does not "
+                    f"apply (it applies {', '.join(APPLIERS)})"
+                )
+            namespace = obj["metadata"].get("namespace")
+            if APPLIERS[kind][2] and namespace != spec.namespace:
+                raise DeployError(
+                    f"{kind}/{name} from {spec.kustomize} is in namespace '{namespace}', but "
+                    f"environments.{env}.namespace is '{spec.namespace}'; make them agree"
                 )
         before = self._read_deployment(spec)
         for obj in objects:
@@ -230,7 +240,8 @@ class KubernetesTarget:
                 message = json.loads(exc.body).get("message") or message
             except (TypeError, ValueError):
                 pass
-            raise DeployError(f"Kubernetes refused to {what}: {exc.status} {message}") from None
+            error = _NotFound if exc.status == 404 else DeployError
+            raise error(f"Kubernetes refused to {what}: {exc.status} {message}") from None
         except HTTPError as exc:
             host = self._client().configuration.host
             raise TargetUnreachable(f"Kubernetes API {host} unreachable ({what}): {exc}") from None
@@ -238,13 +249,7 @@ class KubernetesTarget:
     def _apply(self, obj: Obj) -> Obj:
         """Server-side apply one object, taking ownership of its fields as 'harness'."""
         kind, name = obj["kind"], obj["metadata"]["name"]
-        try:
-            group, method_name, namespaced = APPLIERS[kind]
-        except KeyError:
-            raise DeployError(
-                f"the manifests hold a {kind}, which the kubernetes target does not apply "
-                f"(it applies {', '.join(APPLIERS)})"
-            ) from None
+        group, method_name, namespaced = APPLIERS[kind]
         api = self._core() if group == "core" else self._apps()
         args = (name, obj["metadata"]["namespace"]) if namespaced else (name,)
         return self._call(
@@ -258,10 +263,8 @@ class KubernetesTarget:
                 "read the Deployment", self._apps().read_namespaced_deployment,
                 self._spec.deployment, spec.namespace,
             )
-        except DeployError as exc:
-            if "refused to read the Deployment: 404" in str(exc):
-                return None
-            raise
+        except _NotFound:
+            return None
 
     def _describe(self, env: str, spec: EnvironmentSpec, deployment: Obj) -> Deployment:
         template = deployment["spec"]["template"]
