@@ -125,6 +125,8 @@ def test_status_reads_what_the_cluster_runs(
     assert status is not None and status.healthy
     assert (status.candidate, status.revision, status.image) == (first, 1, first.image)
     assert status.artifact_sha256 == first.artifact_sha256
+    record = json.loads(json.dumps(status.to_dict()))
+    assert record["candidate"]["id"] == first.id and record["revision"] == 1
     assert get_target(config).status("production") is None
 
 

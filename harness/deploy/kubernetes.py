@@ -14,7 +14,7 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
@@ -23,7 +23,7 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from harness.candidate import Candidate
-from harness.config import EnvironmentSpec, HarnessConfig
+from harness.config import HarnessConfig
 from harness.deploy.manifests import (
     CANDIDATE_ANNOTATION,
     DEPLOYED_AT_ANNOTATION,
@@ -56,6 +56,14 @@ APPLIERS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+class _Env(NamedTuple):
+    """What the kubernetes target needs of an environment, all present."""
+
+    namespace: str
+    kustomize: Path
+    url: str | None
+
+
 class _NotFound(DeployError):
     """The API answered 404: the object does not exist."""
 
@@ -65,7 +73,8 @@ def _now() -> str:
 
 
 def _body(response: Any) -> Obj:
-    return json.loads(response.data)
+    body: Obj = json.loads(response.data)
+    return body
 
 
 class KubernetesTarget:
@@ -89,7 +98,7 @@ class KubernetesTarget:
 
     def deploy(self, env: str, candidate: Candidate) -> Deployment:
         spec = self._environment(env)
-        objects = kustomize_build(self._config.resolve(spec.kustomize))
+        objects = kustomize_build(spec.kustomize)
         objects = stamp_candidate(
             objects, candidate, self._spec.deployment, self._spec.container, _now()
         )
@@ -188,13 +197,13 @@ class KubernetesTarget:
 
     # -- how it is done ------------------------------------------------------------------
 
-    def _environment(self, env: str) -> EnvironmentSpec:
+    def _environment(self, env: str) -> _Env:
         spec = self._config.environment(env)
         if spec.namespace is None or spec.kustomize is None:
             raise DeployError(
                 f"environment '{env}' needs 'namespace' and 'kustomize' for the kubernetes target"
             )
-        return spec
+        return _Env(spec.namespace, self._config.resolve(spec.kustomize), spec.url)
 
     def _client(self) -> k8s.ApiClient:
         if self._api_client is not None:
@@ -237,7 +246,7 @@ class KubernetesTarget:
         except ApiException as exc:
             message = exc.reason
             try:
-                message = json.loads(exc.body).get("message") or message
+                message = json.loads(exc.body or "{}").get("message") or message
             except (TypeError, ValueError):
                 pass
             error = _NotFound if exc.status == 404 else DeployError
@@ -257,7 +266,7 @@ class KubernetesTarget:
             field_manager=FIELD_MANAGER, force=True, _content_type=APPLY,
         )
 
-    def _read_deployment(self, spec: EnvironmentSpec) -> Obj | None:
+    def _read_deployment(self, spec: _Env) -> Obj | None:
         try:
             return self._call(
                 "read the Deployment", self._apps().read_namespaced_deployment,
@@ -266,14 +275,15 @@ class KubernetesTarget:
         except _NotFound:
             return None
 
-    def _describe(self, env: str, spec: EnvironmentSpec, deployment: Obj) -> Deployment:
+    def _describe(self, env: str, spec: _Env, deployment: Obj) -> Deployment:
         template = deployment["spec"]["template"]
         annotations = template.get("metadata", {}).get("annotations") or {}
         try:
             candidate = Candidate.from_dict(json.loads(annotations[CANDIDATE_ANNOTATION]))
         except (KeyError, TypeError, ValueError):
             # Deployed by someone else: say what we can see.
-            image = next(iter(template["spec"].get("containers", [])), {}).get("image")
+            containers: list[Obj] = template["spec"].get("containers", [])
+            image = containers[0].get("image") if containers else None
             candidate = Candidate(id="unknown", artifact=Path(""), artifact_sha256="", image=image)
         rollout = rollout_status(deployment)
         meta = deployment["metadata"]

@@ -54,7 +54,7 @@ class LocalTarget:
         spec = self._environment(env)
         folder = env_dir(self._state_dir, env)
         with locked(folder):
-            state = load_state(folder) or EnvState(env=env, port=spec.port)
+            state = load_state(folder) or EnvState(env=env, port=self._port(env, spec))
             number = state.next_number()
             revision_dir = folder / "revisions" / str(number)
             revision = Revision(
@@ -133,6 +133,12 @@ class LocalTarget:
 
     def _environment(self, env: str) -> EnvironmentSpec:
         return self._config.environment(env)
+
+    @staticmethod
+    def _port(env: str, spec: EnvironmentSpec) -> int:
+        if spec.port is None:
+            raise DeployError(f"environment '{env}' needs a 'port' for the local target")
+        return spec.port
 
     @staticmethod
     def _url(spec: EnvironmentSpec) -> str:
@@ -218,7 +224,7 @@ class LocalTarget:
         previous = state.revision(state.current)
         self._stop(state)
         save_state(folder, state)
-        if not wait_port_free(spec.host, spec.port):
+        if not wait_port_free(spec.host, self._port(state.env, spec)):
             raise DeployError(
                 f"port {spec.port} of environment '{state.env}' is used by another process; "
                 f"free it or set environments.{state.env}.port"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from harness.candidate import Candidate
 
@@ -20,6 +20,10 @@ class Deployment:
     url: str | None
     healthy: bool
     detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, for evidence and audit records."""
+        return {**asdict(self), "candidate": self.candidate.to_dict()}
 
     @property
     def artifact_sha256(self) -> str:
