@@ -3,11 +3,14 @@
 The public API; everything the CLI does can be done from here.
 """
 
+from harness.candidate import Candidate, build_candidate
 from harness.config import HarnessConfig, load_config
+from harness.deploy import Deployment, DeployTarget, get_target
 from harness.engine import CheckRun, run_check
 from harness.errors import (
     ConfigError,
     DatasetError,
+    DeployError,
     EvidenceError,
     GoldenIntegrityError,
     HarnessError,
@@ -23,4 +26,7 @@ __all__ = [
     "HarnessConfig", "HarnessError", "Model", "ModelLoadError", "PromotionRefused",
     "TargetUnreachable", "Verdict", "decide", "load_config", "open_model", "run_check",
     "summarize",
+]
+__all__ += [
+    "Candidate", "DeployError", "DeployTarget", "Deployment", "build_candidate", "get_target",
 ]

@@ -10,6 +10,8 @@ from pathlib import Path
 from harness import golden_commands
 from harness.checks.benchmark import benchmark_report
 from harness.config import load_config
+from harness.deploy import operations
+from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
 from harness.golden import add_version
@@ -75,6 +77,54 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return 0 if report.passed else EXIT_GATES_FAILED
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    candidate = operations.candidate_for(config, args.artifact, args.image)
+    print(describe(args.env, operations.deploy(config, args.env, candidate)))
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    deployments = operations.status(config, [args.env] if args.env else None)
+    for env, deployment in deployments.items():
+        print(describe(env, deployment))
+    return 0 if all(d is None or d.healthy for d in deployments.values()) else EXIT_GATES_FAILED
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(describe(args.env, operations.rollback(config, args.env)))
+    return 0
+
+
+def _cmd_stop(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    operations.stop(config, args.env)
+    print(f"{args.env}: stopped")
+    return 0
+
+
+def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    deploy = commands.add_parser("deploy", help="deploy a candidate to an environment")
+    deploy.add_argument("--env", required=True, help="environment in the config, e.g. staging")
+    deploy.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    deploy.add_argument("--image", help="container image, name@sha256:<digest> (kubernetes)")
+    deploy.set_defaults(func=_cmd_deploy)
+
+    status = commands.add_parser("status", help="show what is deployed where, and its health")
+    status.add_argument("--env", help="one environment (default: all)")
+    status.set_defaults(func=_cmd_status)
+
+    rollback = commands.add_parser("rollback", help="run an environment's previous revision")
+    rollback.add_argument("--env", required=True)
+    rollback.set_defaults(func=_cmd_rollback)
+
+    stop = commands.add_parser("stop", help="stop serving in an environment")
+    stop.add_argument("--env", required=True)
+    stop.set_defaults(func=_cmd_stop)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="Test a model service and gate its promotion."
@@ -128,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--save-baseline", action="store_true",
                        help="record this run as the new baseline (gates.benchmark.baseline)")
     bench.set_defaults(func=_cmd_benchmark)
+    _add_deploy_commands(commands)
     return parser
 
 

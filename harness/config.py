@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from harness.errors import ConfigError
 
@@ -230,6 +239,60 @@ class ProfileSpec(_Strict):
     baseline: BaselineName = "passport"
 
 
+class LocalDeploySpec(_Strict):
+    """How the ``local`` target starts the service: a command with ``{python}``,
+    ``{artifact}``, ``{host}`` and ``{port}`` filled in, run from the config's folder."""
+
+    command: list[str] = Field(
+        default_factory=lambda: [
+            "{python}", "-m", "service", "--artifact", "{artifact}",
+            "--host", "{host}", "--port", "{port}",
+        ],
+        min_length=1,
+    )
+    ready_path: str = Field(default="/ready", pattern=r"^/")
+
+
+class KubernetesDeploySpec(_Strict):
+    """How the ``kubernetes`` target reaches the cluster and which workload it manages."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    deployment: Name = "credit-scoring"
+    container: Name = "service"
+
+
+class DeploySpec(_Strict):
+    """Where candidates are deployed: the target, where its state lives, how long to wait."""
+
+    target: Literal["local", "kubernetes"] = "local"
+    state_dir: Path = Path(".harness")
+    ready_timeout_s: float = Field(default=60.0, gt=0)
+    history_limit: int = Field(default=5, ge=2, le=100)
+    local: LocalDeploySpec = Field(default_factory=LocalDeploySpec)
+    kubernetes: KubernetesDeploySpec = Field(default_factory=KubernetesDeploySpec)
+
+
+class EnvironmentSpec(_Strict):
+    """One environment (staging, production): its loopback port for ``local``, its
+    namespace and kustomize overlay for ``kubernetes``, and the URL it serves at."""
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    namespace: Name | None = None
+    kustomize: Path | None = None
+    url: str | None = Field(default=None, pattern=r"^https?://")
+
+
+def _default_environments() -> dict[str, EnvironmentSpec]:
+    return {
+        env: EnvironmentSpec(
+            port=port, namespace=f"credit-{env}", kustomize=Path(f"deploy/k8s/overlays/{env}")
+        )
+        for env, port in (("staging", 8101), ("production", 8102))
+    }
+
+
 class HarnessConfig(_Strict):
     version: Literal[1] = 1
     project: Name
@@ -244,6 +307,37 @@ class HarnessConfig(_Strict):
     history: HistorySpec = Field(default_factory=HistorySpec)
     load: LoadSpec = Field(default_factory=LoadSpec)
     profiles: dict[Name, ProfileSpec] = Field(min_length=1)
+    deploy: DeploySpec = Field(default_factory=DeploySpec)
+    environments: dict[Name, EnvironmentSpec] = Field(
+        default_factory=_default_environments, min_length=1
+    )
+
+    @field_validator("environments")
+    @classmethod
+    def _environments_fit_the_target(
+        cls, environments: dict[str, EnvironmentSpec], info: ValidationInfo
+    ) -> dict[str, EnvironmentSpec]:
+        deploy = info.data.get("deploy")
+        if deploy is None:  # the deploy section itself is invalid and reported
+            return environments
+        if deploy.target == "local":
+            ports: dict[int, str] = {}
+            for env, spec in environments.items():
+                if spec.port is None:
+                    raise ValueError(f"environment '{env}' needs a 'port' for deploy target 'local'")
+                if spec.port in ports:
+                    raise ValueError(
+                        f"environments '{ports[spec.port]}' and '{env}' share port {spec.port}"
+                    )
+                ports[spec.port] = env
+        else:
+            for env, spec in environments.items():
+                if spec.namespace is None or spec.kustomize is None:
+                    raise ValueError(
+                        f"environment '{env}' needs 'namespace' and 'kustomize' "
+                        "for deploy target 'kubernetes'"
+                    )
+        return environments
 
     @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:
@@ -286,6 +380,15 @@ class HarnessConfig(_Strict):
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
             return prefix + str(self.root / url[len(prefix):])
         return url
+
+    def environment(self, name: str) -> EnvironmentSpec:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.environments))
+            raise ConfigError(
+                f"{self.source}: no environment '{name}' under 'environments' (known: {known})"
+            ) from None
 
     def datasets(self) -> list[DatasetSpec]:
         """Every dataset the schema is checked against: golden sets, then training data."""

@@ -47,3 +47,7 @@ class LoadTestError(HarnessError):
 
 class BenchmarkError(HarnessError):
     """The micro-benchmark suite could not run, or its baseline is missing or unreadable."""
+
+
+class DeployError(HarnessError):
+    """A deployment could not be made, checked, rolled back or stopped; the message says why."""

@@ -1,0 +1,277 @@
+"""The ``local`` deploy target: each environment runs the service as a process on its
+own loopback port, from a private copy of the candidate's artifact.
+
+A deploy copies the artifact into ``<state_dir>/deploy/<env>/revisions/<n>/``,
+stops the old process, starts the new one detached (it outlives the command)
+and waits for its readiness endpoint. When it is not ready in time the
+previous revision is started again and ``DeployError`` says what happened.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.candidate import Candidate, artifact_sha256
+from harness.config import EnvironmentSpec, HarnessConfig
+from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
+from harness.deploy.target import Deployment
+from harness.errors import DeployError
+from harness.service_process import (
+    log_tail,
+    pid_alive,
+    probe,
+    spawn_detached,
+    stop_process,
+    wait_port_free,
+    wait_ready,
+)
+
+LOG_FILE = "service.log"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class LocalTarget:
+    """Staging and production as processes on loopback ports (the embedded default)."""
+
+    name = "local"
+
+    def __init__(self, config: HarnessConfig, ready_timeout_s: float | None = None) -> None:
+        self._config = config
+        self._state_dir = config.resolve(config.deploy.state_dir)
+        self._ready_timeout_s = ready_timeout_s or config.deploy.ready_timeout_s
+
+    # -- the DeployTarget protocol -------------------------------------------------------
+
+    def deploy(self, env: str, candidate: Candidate) -> Deployment:
+        spec = self._environment(env)
+        folder = env_dir(self._state_dir, env)
+        with locked(folder):
+            state = load_state(folder) or EnvState(env=env, port=self._port(env, spec))
+            number = state.next_number()
+            revision_dir = folder / "revisions" / str(number)
+            revision = Revision(
+                revision=number,
+                candidate=candidate,
+                artifact_dir=self._copy_artifact(candidate, revision_dir / "artifact"),
+                deployed_at=_now(),
+            )
+            return self._switch(state, folder, revision)
+
+    def status(self, env: str) -> Deployment | None:
+        spec = self._environment(env)
+        state = load_state(env_dir(self._state_dir, env))
+        revision = state.revision(state.current) if state else None
+        if state is None or revision is None:
+            return None
+        if state.pid is None:
+            return self._deployment(env, spec, revision, healthy=False, detail="stopped")
+        if not self._serves(state.pid, revision):
+            detail = f"its process (pid {state.pid}) is not running; deploy or roll back again"
+            return self._deployment(env, spec, revision, healthy=False, detail=detail)
+        if not probe(self._url(spec) + self._config.deploy.local.ready_path):
+            detail = f"process {state.pid} runs but {self._config.deploy.local.ready_path} fails"
+            return self._deployment(env, spec, revision, healthy=False, detail=detail)
+        return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
+
+    def wait_ready(self, env: str, timeout_s: float) -> Deployment:
+        spec = self._environment(env)
+        state = load_state(env_dir(self._state_dir, env))
+        revision = state.revision(state.current) if state else None
+        if state is None or revision is None or state.pid is None:
+            raise DeployError(f"nothing is running in environment '{env}'; deploy a candidate first")
+        problem = wait_ready(
+            self._url(spec) + self._config.deploy.local.ready_path, timeout_s, state.pid
+        )
+        if problem:
+            raise DeployError(f"environment '{env}' (revision {revision.revision}): {problem}")
+        return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
+
+    def rollback(self, env: str) -> Deployment:
+        self._environment(env)
+        folder = env_dir(self._state_dir, env)
+        with locked(folder):
+            state = load_state(folder)
+            current = state.revision(state.current) if state else None
+            if state is None or current is None:
+                raise DeployError(f"nothing was deployed to environment '{env}'; nothing to roll back")
+            position = state.revisions.index(current)
+            if position == 0:
+                raise DeployError(
+                    f"environment '{env}' has no revision before revision {current.revision}; "
+                    "nothing to roll back to"
+                )
+            previous = state.revisions[position - 1]
+            number = state.next_number()
+            revision = Revision(
+                revision=number,
+                candidate=previous.candidate,
+                artifact_dir=previous.artifact_dir,
+                deployed_at=_now(),
+                note=f"rollback to revision {previous.revision}",
+            )
+            return self._switch(state, folder, revision)
+
+    def stop(self, env: str) -> None:
+        self._environment(env)
+        folder = env_dir(self._state_dir, env)
+        with locked(folder):
+            state = load_state(folder)
+            if state is None:
+                return
+            self._stop(state)
+            save_state(folder, state)
+
+    # -- how it is done ------------------------------------------------------------------
+
+    def _environment(self, env: str) -> EnvironmentSpec:
+        return self._config.environment(env)
+
+    @staticmethod
+    def _port(env: str, spec: EnvironmentSpec) -> int:
+        if spec.port is None:
+            raise DeployError(f"environment '{env}' needs a 'port' for the local target")
+        return spec.port
+
+    @staticmethod
+    def _url(spec: EnvironmentSpec) -> str:
+        return spec.url or f"http://{spec.host}:{spec.port}"
+
+    def _deployment(
+        self, env: str, spec: EnvironmentSpec, revision: Revision, healthy: bool, detail: str
+    ) -> Deployment:
+        return Deployment(
+            env=env, target=self.name, candidate=revision.candidate, revision=revision.revision,
+            deployed_at=revision.deployed_at, url=self._url(spec), healthy=healthy, detail=detail,
+        )
+
+    @staticmethod
+    def _copy_artifact(candidate: Candidate, destination: Path) -> Path:
+        """Copy the artifact where a later rollback can find it, checking it is the candidate's."""
+        source = candidate.artifact
+        if not source.exists():
+            raise DeployError(f"candidate {candidate.id}: artifact {source} does not exist")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".artifact-", dir=destination.parent))
+        try:
+            if source.is_dir():
+                shutil.copytree(source, tmp, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, tmp / source.name)
+            copied = artifact_sha256(tmp if source.is_dir() else tmp / source.name)
+            if copied != candidate.artifact_sha256:
+                raise DeployError(
+                    f"candidate {candidate.id}: artifact {source} changed since the candidate was "
+                    f"described (sha256 {copied[:12]}, expected {candidate.artifact_sha256[:12]}); "
+                    "describe the candidate again"
+                )
+            if destination.exists():
+                shutil.rmtree(destination)
+            tmp.rename(destination)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not any(destination.parent.iterdir()):
+                destination.parent.rmdir()
+            raise
+        return destination
+
+    def _command(self, spec: EnvironmentSpec, artifact: Path) -> list[str]:
+        values = {
+            "{python}": sys.executable, "{artifact}": str(artifact),
+            "{host}": spec.host, "{port}": str(spec.port),
+        }
+        command = []
+        for part in self._config.deploy.local.command:
+            for placeholder, value in values.items():
+                part = part.replace(placeholder, value)
+            command.append(part)
+        return command
+
+    def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
+        log = folder / "revisions" / str(revision.revision) / LOG_FILE
+        return spawn_detached(
+            self._command(spec, revision.artifact_dir), log,
+            cwd=self._config.root, env=os.environ,
+        )
+
+    @staticmethod
+    def _serves(pid: int, revision: Revision) -> bool:
+        """True when ``pid`` is alive and is the process serving ``revision`` (not a reused pid)."""
+        if not pid_alive(pid):
+            return False
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return True
+        return str(revision.artifact_dir) in cmdline
+
+    def _stop(self, state: EnvState) -> None:
+        revision = state.revision(state.current)
+        if state.pid is not None and revision is not None and self._serves(state.pid, revision):
+            stop_process(state.pid)
+        state.pid = None
+
+    def _switch(self, state: EnvState, folder: Path, revision: Revision) -> Deployment:
+        """Replace what runs in the environment by ``revision``; restore the old one on failure."""
+        spec = self._environment(state.env)
+        previous = state.revision(state.current)
+        self._stop(state)
+        save_state(folder, state)
+        if not wait_port_free(spec.host, self._port(state.env, spec)):
+            raise DeployError(
+                f"port {spec.port} of environment '{state.env}' is used by another process; "
+                f"free it or set environments.{state.env}.port"
+            )
+        ready_url = self._url(spec) + self._config.deploy.local.ready_path
+        pid = self._start(folder, spec, revision)
+        problem = wait_ready(ready_url, self._ready_timeout_s, pid)
+        if problem is None:
+            state.revisions.append(revision)
+            state.current, state.pid = revision.revision, pid
+            self._prune(state, folder)
+            save_state(folder, state)
+            return self._deployment(state.env, spec, revision, healthy=True, detail=f"pid {pid}")
+
+        stop_process(pid)
+        log = folder / "revisions" / str(revision.revision) / LOG_FILE
+        tail = log_tail(log)
+        if revision.artifact_dir.parent.name == str(revision.revision):
+            shutil.rmtree(revision.artifact_dir, ignore_errors=True)
+        outcome = "nothing was running before, so nothing is running now"
+        if previous is not None:
+            old_pid = self._start(folder, spec, previous)
+            # A revision that served before gets the configured timeout, never a shorter one.
+            restore_timeout_s = max(self._ready_timeout_s, self._config.deploy.ready_timeout_s)
+            old_problem = wait_ready(ready_url, restore_timeout_s, old_pid)
+            if old_problem is None:
+                state.pid = old_pid
+                outcome = (
+                    f"revision {previous.revision} (candidate {previous.candidate.id}) "
+                    "serves again"
+                )
+            else:
+                stop_process(old_pid)
+                outcome = f"restarting revision {previous.revision} failed too: {old_problem}"
+        save_state(folder, state)
+        raise DeployError(
+            f"environment '{state.env}': candidate {revision.candidate.id} "
+            f"(revision {revision.revision}) did not become ready: {problem}; {outcome}. "
+            f"Its log: {log}" + (f"\n  {tail}" if tail else "")
+        )
+
+    def _prune(self, state: EnvState, folder: Path) -> None:
+        """Keep the last ``history_limit`` revisions and the artifacts they use."""
+        state.revisions = state.revisions[-self._config.deploy.history_limit:]
+        keep = {r.artifact_dir.resolve() for r in state.revisions}
+        for revision_dir in (folder / "revisions").iterdir():
+            artifact = (revision_dir / "artifact").resolve()
+            number = revision_dir.name
+            if artifact not in keep and not any(str(r.revision) == number for r in state.revisions):
+                shutil.rmtree(revision_dir, ignore_errors=True)

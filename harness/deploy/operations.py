@@ -1,0 +1,51 @@
+"""What ``harness deploy|status|rollback|stop`` do, as functions the CLI and promotion call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.candidate import Candidate, build_candidate
+from harness.config import HarnessConfig
+from harness.deploy.registry import get_target
+from harness.deploy.target import Deployment
+from harness.errors import ConfigError
+
+
+def candidate_for(
+    config: HarnessConfig, artifact: str | Path | None = None, image: str | None = None
+) -> Candidate:
+    """The candidate for ``artifact`` (default: ``model.artifact``) built from the config's repo."""
+    if artifact is None:
+        if config.model.artifact is None:
+            raise ConfigError(
+                f"{config.source}: no artifact to deploy; set 'model.artifact' or pass --artifact"
+            )
+        artifact = config.resolve(config.model.artifact)
+    return build_candidate(artifact, image=image, source=config.root)
+
+
+def deploy(config: HarnessConfig, env: str, candidate: Candidate) -> Deployment:
+    """Deploy ``candidate`` to ``env`` with the configured target; ready or ``DeployError``."""
+    config.environment(env)
+    return get_target(config).deploy(env, candidate)
+
+
+def status(config: HarnessConfig, envs: list[str] | None = None) -> dict[str, Deployment | None]:
+    """What is deployed in each environment (all of them by default)."""
+    names = envs or list(config.environments)
+    for env in names:
+        config.environment(env)
+    target = get_target(config)
+    return {env: target.status(env) for env in names}
+
+
+def rollback(config: HarnessConfig, env: str) -> Deployment:
+    """Run the previous revision of ``env`` again."""
+    config.environment(env)
+    return get_target(config).rollback(env)
+
+
+def stop(config: HarnessConfig, env: str) -> None:
+    """Stop serving in ``env``."""
+    config.environment(env)
+    get_target(config).stop(env)

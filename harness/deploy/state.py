@@ -1,0 +1,104 @@
+"""The ``local`` target's record of one environment: revisions, the running process, a lock.
+
+``<state_dir>/deploy/<env>/state.json`` is replaced atomically (temporary file,
+then ``os.replace``), so a crash never leaves half a record; ``lock`` keeps
+two ``harness`` commands from changing one environment at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from harness.candidate import Candidate
+from harness.errors import DeployError
+
+STATE_FILE = "state.json"
+
+
+class Revision(BaseModel):
+    """One deployed revision: its candidate and the private copy of its artifact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision: int
+    candidate: Candidate
+    artifact_dir: Path
+    deployed_at: str
+    note: str = ""
+
+
+class EnvState(BaseModel):
+    """An environment's current revision, the process serving it, and its history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: str
+    port: int
+    current: int | None = None
+    pid: int | None = None
+    revisions: list[Revision] = []
+
+    def revision(self, number: int | None) -> Revision | None:
+        return next((r for r in self.revisions if r.revision == number), None)
+
+    def next_number(self) -> int:
+        return max((r.revision for r in self.revisions), default=0) + 1
+
+
+def env_dir(state_dir: Path, env: str) -> Path:
+    return state_dir / "deploy" / env
+
+
+def load_state(folder: Path) -> EnvState | None:
+    """The recorded state in ``folder``, or None when nothing was ever deployed there."""
+    path = folder / STATE_FILE
+    try:
+        return EnvState.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValidationError) as exc:
+        raise DeployError(
+            f"{path}: cannot read deploy state ({exc.__class__.__name__}); "
+            "stop the environment's process and remove the file to start afresh"
+        ) from None
+
+
+def save_state(folder: Path, state: EnvState) -> None:
+    """Write ``state`` so that a reader sees either the old record or the new one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{STATE_FILE}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(state.model_dump_json(indent=2))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, folder / STATE_FILE)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the environment's lock; refuse at once when another command holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeployError(
+                f"{folder}: another harness command is changing this environment; "
+                "wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
