@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.digests import sha256_file
 from harness.errors import DeployError
 
 # The reference layout: the model file's sha256 is the artifact's identity
@@ -39,14 +40,6 @@ class Candidate:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Candidate:
         return cls(**{**data, "artifact": Path(data["artifact"])})
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def artifact_sha256(artifact: Path) -> str:

@@ -16,6 +16,9 @@ from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
 from harness.golden import add_version
 from harness.history import HistoryStore
+from harness.history.release import audit_trail
+from harness.promotion import promote, recover
+from harness.release import run_release
 from harness.verdict import summarize
 
 EXIT_GATES_FAILED = 1
@@ -105,6 +108,64 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_promote(args: argparse.Namespace) -> int:
+    result = promote(load_config(args.config), args.candidate, args.approver, Path(args.reports))
+    print(result.message)
+    print(f"  report: {result.junit}")
+    return 0 if result.promoted else EXIT_GATES_FAILED
+
+
+def _cmd_recover(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = HistoryStore(config.history_url())
+    try:
+        found = recover(config, store, args.by)
+    finally:
+        store.close()
+    print(found or "no interrupted promotion: nothing to recover")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    promoted = run_release(load_config(args.config), args.approver, Path(args.reports))
+    return 0 if promoted else EXIT_GATES_FAILED
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    store = HistoryStore(load_config(args.config).history_url())
+    try:
+        for entry in audit_trail(store, args.limit):
+            print(f"{entry['at'][:19]}  {entry['actor']:<12} {entry['action']:<8} "
+                  f"{entry['candidate_id']:<13} {entry['outcome']:<11} {entry['detail']}")
+    finally:
+        store.close()
+    return 0
+
+
+def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    promote_ = commands.add_parser(
+        "promote", help="promote a candidate to production on a release manager's approval")
+    promote_.add_argument("--candidate", required=True, help="candidate id (from its evidence)")
+    promote_.add_argument("--approver", required=True, help="the release manager approving it")
+    promote_.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    promote_.set_defaults(func=_cmd_promote)
+
+    recover_ = commands.add_parser(
+        "recover", help="find a promotion that was killed midway and restore production")
+    recover_.add_argument("--by", default="harness", help="who recovers, for the audit trail")
+    recover_.set_defaults(func=_cmd_recover)
+
+    run = commands.add_parser(
+        "run", help="the whole release: checks, staging, evidence, promotion, verification")
+    run.add_argument("--approver", required=True, help="the release manager approving it")
+    run.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    run.set_defaults(func=_cmd_run)
+
+    audit = commands.add_parser("audit", help="show the audit trail of promotions")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.set_defaults(func=_cmd_audit)
+
+
 def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     deploy = commands.add_parser("deploy", help="deploy a candidate to an environment")
     deploy.add_argument("--env", required=True, help="environment in the config, e.g. staging")
@@ -179,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="record this run as the new baseline (gates.benchmark.baseline)")
     bench.set_defaults(func=_cmd_benchmark)
     _add_deploy_commands(commands)
+    _add_release_commands(commands)
     return parser
 
 

@@ -153,6 +153,18 @@ class ModelSpec(ModelAccess):
     threshold: float = Field(default=0.5, gt=0, lt=1)
 
 
+class ReleaseSpec(_Strict):
+    """Who may approve a promotion, how fresh its evidence must be, and which environments
+    a release goes through."""
+
+    managers: list[str] = Field(default_factory=list)
+    evidence_max_age_hours: float = Field(default=24.0, gt=0)
+    staging: Name = "staging"
+    production: Name = "production"
+    pr_profile: Name = "pr"            # run before deploying to staging
+    staging_profile: Name = "release"  # run against staging; its evidence gates promotion
+
+
 class HistorySpec(_Strict):
     """Where runs and passports are kept: a SQLAlchemy URL (SQLite file by default;
     a relative SQLite path is relative to the config file)."""
@@ -237,6 +249,9 @@ class ProfileSpec(_Strict):
     checks: list[CheckName] = Field(default_factory=list)
     tests: list[Path] = Field(default_factory=list)
     baseline: BaselineName = "passport"
+    # The deployed environment this profile checks: the model under test is reached over
+    # HTTP at its URL, load goes there, and the run's evidence is bound to what runs there.
+    environment: Name | None = None
 
 
 class LocalDeploySpec(_Strict):
@@ -305,6 +320,7 @@ class HarnessConfig(_Strict):
     production: ModelAccess | None = None
     passports: Path = Path("golden/passports")
     history: HistorySpec = Field(default_factory=HistorySpec)
+    release: ReleaseSpec = Field(default_factory=ReleaseSpec)
     load: LoadSpec = Field(default_factory=LoadSpec)
     profiles: dict[Name, ProfileSpec] = Field(min_length=1)
     deploy: DeploySpec = Field(default_factory=DeploySpec)
@@ -347,6 +363,16 @@ class HarnessConfig(_Strict):
                     f"profile '{name}' compares with 'production', but no 'production' "
                     "model is configured"
                 )
+            if profile.environment is not None and profile.environment not in self.environments:
+                raise ValueError(
+                    f"profile '{name}' checks environment '{profile.environment}', which is not "
+                    f"under 'environments' ({', '.join(sorted(self.environments))})"
+                )
+        for role in ("staging", "production"):
+            if getattr(self.release, role) not in self.environments:
+                raise ValueError(f"release.{role} names environment "
+                                 f"'{getattr(self.release, role)}', which is not under "
+                                 "'environments'")
         return self
 
     _source: Path = PrivateAttr(default=Path("harness.yaml"))
@@ -374,12 +400,18 @@ class HarnessConfig(_Strict):
             ) from None
 
     def history_url(self) -> str:
-        """The history store's URL, with a relative SQLite path made absolute."""
-        url = self.history.url
+        """The history store's URL (``$HARNESS_HISTORY_URL`` overrides the config, so a
+        Jenkins credential can carry a password), a relative SQLite path made absolute."""
+        url = os.environ.get("HARNESS_HISTORY_URL") or self.history.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
             return prefix + str(self.root / url[len(prefix):])
         return url
+
+    def environment_url(self, name: str) -> str:
+        """Where an environment's service answers."""
+        spec = self.environment(name)
+        return spec.url or f"http://{spec.host}:{spec.port}"
 
     def environment(self, name: str) -> EnvironmentSpec:
         try:

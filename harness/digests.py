@@ -1,4 +1,4 @@
-"""Content digests: sha256 of files and of folders, streamed so large files are fine."""
+"""Content digests: sha256 of files (streamed, so large files are fine) and of bytes."""
 
 from __future__ import annotations
 
@@ -18,11 +18,3 @@ def sha256_file(path: Path) -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_tree(folder: Path) -> str:
-    """One digest for a folder: its files' relative paths and contents, in sorted order."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{sha256_file(path)}\n".encode())
-    return digest.hexdigest()

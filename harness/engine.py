@@ -16,7 +16,8 @@ from harness.config import HarnessConfig
 from harness.errors import ConfigError, ModelLoadError
 from harness.history import HistoryStore
 from harness.loadtest import resolve_target
-from harness.recording import run_record
+from harness.evidence import deployed, deployment_problems, write_bundle
+from harness.recording import identity_digests, run_record
 from harness.verdict import Verdict, decide
 
 # pytest exit codes that mean the run itself broke, not that tests failed.
@@ -33,6 +34,7 @@ class CheckRun:
     log: Path
     verdict: Verdict
     run_id: int
+    evidence: Path | None = None
 
 
 def _preflight(config: HarnessConfig, profile: str) -> None:
@@ -77,6 +79,10 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
     _preflight(config, profile)
+    environment = config.profile(profile).environment
+    if environment is not None and target_url is None:
+        target_url = config.environment_url(environment)
+    before = deployed(config, environment) if environment else None
     if "load" in config.profile(profile).checks:
         resolve_target(config, target_url)  # a refused target stops here, before any traffic
     history = HistoryStore(config.history_url())
@@ -103,11 +109,20 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     junit_files = sorted((final / "junit").glob("*.xml"))
+    if environment is not None:
+        problems.extend(deployment_problems(environment, before,
+                                            deployed(config, environment)))
     verdict = decide(junit_files, problems)
+    tested = before.candidate if before is not None else None
     run_id = history.record_run(
-        run_record(config, profile, verdict, time.monotonic() - started))
+        run_record(config, profile, verdict, time.monotonic() - started, tested))
+    evidence = None
+    if environment is not None and tested is not None:
+        evidence, _ = write_bundle(final, tested, environment, profile, verdict.passed, run_id,
+                                   identity_digests(config), history)
     history.close()
-    return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id)
+    return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
+                    evidence)
 
 
 def _run_pytest(command: list[str], cwd: Path, log: Path, stream: bool) -> int:

@@ -12,7 +12,7 @@ import numpy as np
 
 from harness import golden, passport
 from harness.benchmarks import BenchmarkRun, run_benchmarks
-from harness.config import HarnessConfig, ProfileSpec
+from harness.config import HarnessConfig, ModelAccess, ProfileSpec
 from harness.datasets import Dataset, read_dataset
 from harness.errors import HarnessError
 from harness.evaluation import Evaluation, evaluate
@@ -58,7 +58,7 @@ class GateState:
                                                           spec.name in golden_names))
             for spec in config.datasets()
         }
-        self._model = _Memo(lambda: open_model(config))
+        self._model = _Memo(lambda: open_model(config, self._model_access(target_url)))
         self._evaluations = {
             spec.name: _Memo(lambda spec=spec: evaluate(
                 config, spec.name, self.dataset(spec.name).frame, self.model()))
@@ -69,6 +69,16 @@ class GateState:
             for spec in config.golden
         }
         self._history = _Memo(lambda: HistoryStore(config.history_url()))
+
+    def _model_access(self, target_url: str | None) -> ModelAccess:
+        """The model under test as this profile reaches it: in the profile's environment,
+        over HTTP, when it names one; otherwise as ``model`` says."""
+        spec = self.config.model
+        if self.profile.environment is None:
+            return spec
+        url = target_url or self.config.environment_url(self.profile.environment)
+        return ModelAccess(adapter="http", url=url, batch_size=spec.batch_size,
+                           timeout_s=spec.timeout_s)
 
     def _read(self, name: str, path: Any, is_golden: bool) -> Dataset:
         location = self.config.resolve(path)

@@ -7,7 +7,8 @@ import math
 
 from harness import golden
 from harness.config import HarnessConfig
-from harness.digests import sha256_file, sha256_tree
+from harness.candidate import Candidate, artifact_sha256
+from harness.digests import sha256_file
 from harness.history import MetricRecord, RunRecord
 from harness.verdict import CaseOutcome, Verdict
 
@@ -48,14 +49,10 @@ def metric_records(verdict: Verdict) -> list[MetricRecord]:
 
 
 def model_identity(config: HarnessConfig) -> str:
-    """The digest of the model under test: its artifact's files, or its URL for a service."""
+    """The digest of the model under test: its artifact's, or where it is served."""
     spec = config.model
-    if spec.adapter == "python" and spec.artifact is not None:
-        artifact = config.resolve(spec.artifact)
-        if artifact.is_dir():
-            return sha256_tree(artifact)
-        if artifact.is_file():
-            return sha256_file(artifact)
+    if spec.artifact is not None and config.resolve(spec.artifact).exists():
+        return artifact_sha256(config.resolve(spec.artifact))
     return f"unknown ({spec.adapter} {spec.url or spec.entrypoint})"[:64]
 
 
@@ -64,17 +61,26 @@ def golden_digests(config: HarnessConfig) -> dict[str, str]:
             for spec in config.golden}
 
 
+def identity_digests(config: HarnessConfig) -> dict[str, str]:
+    """What besides the model identifies a candidate: the config and the golden data."""
+    golden_data = golden_digests(config)
+    return {"config": sha256_file(config.source),
+            "golden": ",".join(f"{k}={v}" for k, v in sorted(golden_data.items()))}
+
+
 def _count(cases: list[CaseOutcome], status: str) -> int:
     return sum(1 for c in cases if c.status == status)
 
 
-def run_record(config: HarnessConfig, profile: str, verdict: Verdict,
-               duration_s: float) -> RunRecord:
-    model = model_identity(config)
+def run_record(config: HarnessConfig, profile: str, verdict: Verdict, duration_s: float,
+               candidate: Candidate | None = None) -> RunRecord:
+    """The run as history keeps it; ``candidate`` is what was tested when it is known
+    (a deployed one), else the model under test is described from the config."""
+    model = candidate.artifact_sha256 if candidate else model_identity(config)
     return RunRecord(
         project=config.project,
         profile=profile,
-        candidate_id=model[:12],
+        candidate_id=candidate.id if candidate else model[:12],
         model_sha256=model,
         config_sha256=sha256_file(config.source),
         golden_sha256=golden_digests(config),

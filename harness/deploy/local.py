@@ -217,6 +217,10 @@ class LocalTarget:
         if state.pid is not None and revision is not None and self._serves(state.pid, revision):
             stop_process(state.pid)
         state.pid = None
+        if (state.starting_pid is not None and state.starting is not None
+                and self._serves(state.starting_pid, state.starting)):
+            stop_process(state.starting_pid)  # left behind by a command that was killed
+        state.starting, state.starting_pid = None, None
 
     def _switch(self, state: EnvState, folder: Path, revision: Revision) -> Deployment:
         """Replace what runs in the environment by ``revision``; restore the old one on failure."""
@@ -231,7 +235,10 @@ class LocalTarget:
             )
         ready_url = self._url(spec) + self._config.deploy.local.ready_path
         pid = self._start(folder, spec, revision)
+        state.starting, state.starting_pid = revision, pid
+        save_state(folder, state)
         problem = wait_ready(ready_url, self._ready_timeout_s, pid)
+        state.starting, state.starting_pid = None, None
         if problem is None:
             state.revisions.append(revision)
             state.current, state.pid = revision.revision, pid

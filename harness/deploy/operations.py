@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.candidate import Candidate, build_candidate
 from harness.config import HarnessConfig
+from harness.recording import identity_digests
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.errors import ConfigError
@@ -14,14 +15,16 @@ from harness.errors import ConfigError
 def candidate_for(
     config: HarnessConfig, artifact: str | Path | None = None, image: str | None = None
 ) -> Candidate:
-    """The candidate for ``artifact`` (default: ``model.artifact``) built from the config's repo."""
+    """The candidate for ``artifact`` (default: ``model.artifact``) built from the config's repo;
+    its id also covers the config file and the golden manifests it is judged by."""
     if artifact is None:
         if config.model.artifact is None:
             raise ConfigError(
                 f"{config.source}: no artifact to deploy; set 'model.artifact' or pass --artifact"
             )
         artifact = config.resolve(config.model.artifact)
-    return build_candidate(artifact, image=image, source=config.root)
+    return build_candidate(artifact, image=image, source=config.root,
+                           extra=identity_digests(config))
 
 
 def deploy(config: HarnessConfig, env: str, candidate: Candidate) -> Deployment:

@@ -44,6 +44,10 @@ class EnvState(BaseModel):
     current: int | None = None
     pid: int | None = None
     revisions: list[Revision] = []
+    # A revision being started: recorded before waiting for it, so that if the command is
+    # killed meanwhile, the next one can find and stop the process it left behind.
+    starting: Revision | None = None
+    starting_pid: int | None = None
 
     def revision(self, number: int | None) -> Revision | None:
         return next((r for r in self.revisions if r.revision == number), None)

@@ -1,0 +1,195 @@
+"""Promotion to production: fails closed, holds a lock, keeps an audit trail, checks the
+result, and rolls back by itself when the checks fail.
+
+A promotion writes its phase in the lock's journal as it goes. If it is killed, the
+lock stays behind with the journal, and the next promotion (or ``harness recover``)
+finds it, says so, restores production to what ran before, and records both in the
+audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from harness import metrics
+from harness.candidate import Candidate
+from harness.config import HarnessConfig
+from harness.datasets import read_dataset
+from harness.deploy.registry import get_target
+from harness.deploy.target import Deployment, DeployTarget
+from harness.errors import DeployError, EvidenceError, HarnessError, PromotionRefused
+from harness.evaluation import labels
+from harness.evidence import verified_evidence
+from harness.history import HistoryStore
+from harness.history.release import Lock, LockHeld, LockHolder, append_audit
+from harness.junit_writer import Case, write_junit
+from harness.models import HttpModel, features
+
+LOCK = "promotion"
+
+
+@dataclass
+class PromotionResult:
+    candidate_id: str
+    promoted: bool
+    message: str
+    cases: list[Case] = field(default_factory=list)
+    junit: Path | None = None
+
+
+def _post_checks(config: HarnessConfig, deployment: Deployment,
+                 candidate: Candidate) -> list[Case]:
+    """What must hold once the candidate runs in production."""
+    cases = []
+    url = deployment.url or ""
+    try:
+        version = httpx.get(f"{url}/version", timeout=5).json()
+        served = version.get("artifact_sha256", "")
+        cases.append(Case("post_deploy", "version", served == candidate.artifact_sha256,
+                          f"{url} serves artifact {served[:12]}..., expected "
+                          f"{candidate.artifact_sha256[:12]}...",
+                          {"served": served, "expected": candidate.artifact_sha256}))
+    except (httpx.HTTPError, ValueError) as exc:
+        cases.append(Case("post_deploy", "version", False, f"{url}/version: {exc}"))
+    spec = config.golden[0]
+    floor = config.gates.quality.get("roc_auc")
+    if floor is not None and floor.min is not None:
+        frame = read_dataset(spec.name, config.resolve(spec.path)).frame
+        try:
+            scores = HttpModel(url, config.model.batch_size, config.model.timeout_s) \
+                .predict_proba(features(frame, config.model))
+            auc = metrics.compute("roc_auc", labels(frame, config, spec.name), scores, 0.5)
+            cases.append(Case("post_deploy", f"{spec.name}.roc_auc", auc >= floor.min,
+                              f"roc_auc = {auc:.4f} over HTTP on '{spec.name}', floor "
+                              f"{floor.min:.4f}", {"value": f"{auc:.4f}",
+                                                   "min": f"{floor.min:.4f}"}))
+        except HarnessError as exc:
+            cases.append(Case("post_deploy", f"{spec.name}.roc_auc", False, str(exc)))
+    return cases
+
+
+def recover(config: HarnessConfig, store: HistoryStore, actor: str,
+            target: DeployTarget | None = None) -> str | None:
+    """If a promotion was killed midway, restore production to what ran before it and
+    release its lock; returns what was found and done, or None when all is consistent."""
+    lock = Lock(store, LOCK, actor)
+    holder = lock.read()
+    if holder is None or holder.alive():
+        return None
+    target = target or get_target(config)
+    env = config.release.production
+    journal = holder.journal
+    found = (f"a promotion of candidate {journal.get('candidate')} by {holder.holder} "
+             f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
+             f"'{journal.get('phase')}'")
+    previous = journal.get("previous_candidate")
+    current = target.status(env)
+    if previous is None:
+        target.stop(env)
+        action = f"stopped {env}, where nothing ran before"
+    elif current is None or current.candidate.id != previous or not current.healthy:
+        restored = target.deploy(env, Candidate.from_dict(journal["previous"]))
+        action = f"restored candidate {previous} in {env} (revision {restored.revision})"
+    else:
+        action = f"{env} still runs candidate {previous}; nothing to undo"
+    append_audit(store, actor, "recover", str(journal.get("candidate")), "recovered",
+                 f"found {found}; {action}")
+    lock.release()
+    return f"found {found}; {action}"
+
+
+def promote(config: HarnessConfig, candidate_id: str, approver: str, reports_root: Path,
+            on_phase: Callable[[str], None] | None = None) -> PromotionResult:
+    """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why."""
+    store = HistoryStore(config.history_url())
+    actor = approver or "(nobody)"
+    result = PromotionResult(candidate_id, False, "")
+    try:
+        recovered = recover(config, store, actor)
+        if recovered:
+            result.cases.append(Case("promotion", "recovery", True, recovered))
+        result = _promote(config, store, candidate_id, approver, result, on_phase)
+    except (PromotionRefused, EvidenceError, DeployError) as exc:
+        result.message = str(exc)
+        append_audit(store, actor, "promote", candidate_id, "refused" if not isinstance(
+            exc, DeployError) else "failed", str(exc))
+        result.cases.append(Case("promotion", "outcome", False, str(exc)))
+        raise
+    finally:
+        result.junit = write_junit(reports_root / "promotion" / "junit" / "promotion.xml",
+                                   "harness-promotion", result.cases)
+        store.close()
+    return result
+
+
+def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
+             result: PromotionResult,
+             on_phase: Callable[[str], None] | None) -> PromotionResult:
+    managers = config.release.managers
+    allowed = approver in managers
+    result.cases.append(Case("promotion", "approver", allowed,
+                             f"{approver or '(nobody)'} is {'' if allowed else 'not '}a release "
+                             f"manager ({', '.join(managers) or 'none configured'})"))
+    if not allowed:
+        raise PromotionRefused(
+            f"{approver or '(nobody)'} may not approve promotions: not among release.managers "
+            f"in {config.source}"
+        )
+    evidence, bundle_sha = verified_evidence(store, candidate_id,
+                                             config.release.evidence_max_age_hours)
+    result.cases.append(Case("promotion", "evidence", True,
+                             f"evidence of run {evidence.run_id} in {evidence.environment}, "
+                             f"{evidence.created_at}", {"bundle_sha256": bundle_sha}))
+    candidate = Candidate.from_dict(evidence.candidate)
+    target = get_target(config)
+    env = config.release.production
+    lock = Lock(store, LOCK, approver)
+    previous = target.status(env)
+    journal = {
+        "candidate": candidate.id, "phase": "deploying",
+        "previous_candidate": previous.candidate.id if previous else None,
+        "previous": previous.candidate.to_dict() if previous else None,
+    }
+    try:
+        lock.acquire(journal)
+    except LockHeld as held:
+        raise PromotionRefused(_held(held.holder)) from None
+    append_audit(store, approver, "promote", candidate.id, "started",
+                 f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
+    try:
+        if on_phase:
+            on_phase("deploying")
+        deployment = target.deploy(env, candidate)
+        lock.write_journal({**journal, "phase": "verifying"})
+        if on_phase:
+            on_phase("verifying")
+        checks = _post_checks(config, deployment, candidate)
+        result.cases.extend(checks)
+        failed = [c for c in checks if not c.passed]
+        if failed:
+            restored = target.rollback(env)
+            message = (f"candidate {candidate.id} failed its post-deploy checks in {env} "
+                       f"({'; '.join(c.message for c in failed)}); rolled back to candidate "
+                       f"{restored.candidate.id} (revision {restored.revision})")
+            append_audit(store, approver, "promote", candidate.id, "rolled back", message,
+                         bundle_sha)
+            result.cases.append(Case("promotion", "outcome", False, message))
+            result.message = message
+            return result
+        message = f"candidate {candidate.id} runs in {env} (revision {deployment.revision})"
+        append_audit(store, approver, "promote", candidate.id, "promoted", message, bundle_sha)
+        result.cases.append(Case("promotion", "outcome", True, message))
+        result.promoted, result.message = True, message
+        return result
+    finally:
+        lock.release()
+
+
+def _held(holder: LockHolder) -> str:
+    return (f"another promotion holds the lock: candidate {holder.journal.get('candidate')} "
+            f"by {holder.holder} on {holder.host} (pid {holder.pid}) since "
+            f"{holder.acquired_at}; wait for it to finish")
