@@ -1,4 +1,5 @@
-# The README's two commands: `make check` runs the main job, `make test` the project's tests.
+# The README's two commands: `make run` runs the main job (the whole release on the local
+# target), `make test` the project's tests. `make check` runs only the pull-request checks.
 # Each works on its own on a fresh machine: it makes the virtualenv and installs the project.
 
 PYTHON ?= python3
@@ -7,7 +8,9 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 MODEL := artifacts/credit/model.joblib
 
-.PHONY: check test install model clean
+APPROVER ?= ana
+
+.PHONY: run check test install model clean
 
 install: $(INSTALLED)
 
@@ -22,6 +25,9 @@ model: $(MODEL)
 
 $(MODEL): $(INSTALLED) fixtures/credit/train.csv $(wildcard service/*.py)
 	$(PY) -m service.train --data fixtures/credit/train.csv --out artifacts/credit --seed 0
+
+run: $(INSTALLED) $(MODEL)
+	$(VENV)/bin/harness run --approver $(APPROVER)
 
 check: $(INSTALLED) $(MODEL)
 	$(VENV)/bin/harness check --profile pr

@@ -100,16 +100,23 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
     if not path.is_file():
         raise EvidenceError(f"evidence bundle {path} for candidate {candidate_id} is missing; "
                             "rerun the release checks")
+    try:
+        evidence = Evidence(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise EvidenceError(f"evidence bundle {path} is unreadable ({exc}); rerun the release "
+                            "checks") from None
+    if evidence.candidate_id != candidate_id:
+        raise EvidenceError(
+            f"evidence bundle {path} now holds the evidence of candidate "
+            f"{evidence.candidate_id}, not {candidate_id} (a later release run replaced it); "
+            f"rerun the release checks for {candidate_id}"
+        )
     actual = sha256_file(path)
     if actual != record["bundle_sha256"]:
         raise EvidenceError(
             f"evidence bundle {path} was changed after it was recorded (sha256 {actual[:12]}..., "
             f"recorded {record['bundle_sha256'][:12]}...); rerun the release checks"
         )
-    evidence = Evidence(**json.loads(path.read_text()))
-    if evidence.candidate_id != candidate_id:
-        raise EvidenceError(f"evidence bundle {path} is for candidate {evidence.candidate_id}, "
-                            f"not {candidate_id}")
     if evidence.verdict != "passed":
         raise EvidenceError(
             f"the release checks of candidate {candidate_id} failed (run {evidence.run_id}); "

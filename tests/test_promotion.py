@@ -1,0 +1,208 @@
+"""Promotion on the local target, for real: evidence, approval, lock, audit, post-deploy
+checks, automatic rollback, and recovery from a promotion killed midway."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.candidate import Candidate
+from harness.config import HarnessConfig, load_config
+from harness.deploy import operations
+from harness.engine import run_check
+from harness.errors import EvidenceError, PromotionRefused
+from harness.history import HistoryStore
+from harness.history.release import Lock, audit_trail
+from harness.promotion import LOCK, promote
+from tests.conftest import ROOT, free_port, write_config
+
+
+@pytest.fixture
+def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
+    """A copy of the reference project with its own loopback ports, state and history;
+    its release checks (quality over HTTP against staging) run in a few seconds."""
+    for folder in ("golden", "fixtures"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    write_config(
+        tmp_path,
+        model={"artifact": str(model_artifact)},
+        environments={"staging": {"port": free_port()}, "production": {"port": free_port()}},
+        deploy={"target": "local", "ready_timeout_s": 30},
+        profiles={"release": {"checks": ["quality"], "environment": "staging"}},
+        release={"managers": ["ana"], "evidence_max_age_hours": 24},
+    )
+    config = load_config(tmp_path / "harness.yaml")
+    yield config
+    for env in ("staging", "production"):
+        operations.stop(config, env)
+
+
+@pytest.fixture(scope="module")
+def other_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from service.train import train
+
+    return train(ROOT / "fixtures/credit/train.csv", tmp_path_factory.mktemp("b") / "credit",
+                 seed=1)
+
+
+def _stage(config: HarnessConfig, artifact: Path | None = None) -> Candidate:
+    """Deploy to staging and run the release checks there; returns the staged candidate."""
+    candidate = operations.candidate_for(config, artifact)
+    operations.deploy(config, "staging", candidate)
+    run = run_check(config, "release", config.root / "reports")
+    assert run.evidence is not None
+    return candidate
+
+
+def _served_sha(config: HarnessConfig, env: str) -> str:
+    return httpx.get(f"{config.environment_url(env)}/version", timeout=5).json()[
+        "artifact_sha256"]
+
+
+def _audit(config: HarnessConfig) -> list[tuple[str, str, str]]:
+    store = HistoryStore(config.history_url())
+    try:
+        return [(e["candidate_id"], e["action"], e["outcome"]) for e in audit_trail(store)]
+    finally:
+        store.close()
+
+
+def test_a_staged_candidate_is_promoted_with_an_audit_trail(release: HarnessConfig) -> None:
+    candidate = _stage(release)
+    result = promote(release, candidate.id, "ana", release.root / "reports")
+    assert result.promoted, result.message
+    assert _served_sha(release, "production") == candidate.artifact_sha256
+    assert _audit(release) == [(candidate.id, "promote", "started"),
+                               (candidate.id, "promote", "promoted")]
+    junit = (result.junit or Path()).read_text()
+    assert 'name="approver"' in junit and 'name="version"' in junit and "<failure" not in junit
+
+
+def test_refusals_fail_closed_and_are_audited(release: HarnessConfig, other_artifact) -> None:
+    candidate = _stage(release)
+    reports = release.root / "reports"
+    with pytest.raises(PromotionRefused, match="mallory may not approve promotions"):
+        promote(release, candidate.id, "mallory", reports)
+    other = operations.candidate_for(release, other_artifact)
+    with pytest.raises(EvidenceError, match=f"no evidence for candidate {other.id}"):
+        promote(release, other.id, "ana", reports)
+
+    holder = Lock(HistoryStore(release.history_url()), LOCK, "ben")
+    holder.acquire({"candidate": "c0ffee", "phase": "deploying"})  # this live process holds it
+    with pytest.raises(PromotionRefused, match="another promotion holds the lock: candidate "
+                                               "c0ffee by ben"):
+        promote(release, candidate.id, "ana", reports)
+    holder.release()
+
+    bundle = reports / "release/evidence.json"
+    edited = json.loads(bundle.read_text()) | {"run_id": 999}
+    bundle.write_text(json.dumps(edited))
+    with pytest.raises(EvidenceError, match="was changed after it was recorded"):
+        promote(release, candidate.id, "ana", reports)
+
+    assert operations.status(release, ["production"])["production"] is None, "nothing deployed"
+    outcomes = [outcome for _, _, outcome in _audit(release)]
+    assert outcomes == ["refused"] * 4
+
+
+def test_evidence_replaced_by_another_candidates_is_refused(release, other_artifact) -> None:
+    first = _stage(release)
+    second = _stage(release, other_artifact)  # its release run writes the same report folder
+    with pytest.raises(EvidenceError, match=f"now holds the evidence of candidate {second.id}, "
+                                            f"not {first.id}"):
+        promote(release, first.id, "ana", release.root / "reports")
+    assert promote(release, second.id, "ana", release.root / "reports").promoted
+
+
+def test_failing_and_stale_evidence_are_refused(release: HarnessConfig) -> None:
+    data = json.loads(json.dumps(release.model_dump(by_alias=True, mode="json")))
+    data["gates"]["quality"]["roc_auc"]["min"] = 0.99  # the release checks will fail
+    (release.root / "harness.yaml").write_text(json.dumps(data))
+    strict = load_config(release.root / "harness.yaml")
+    candidate = _stage(strict)
+    with pytest.raises(EvidenceError, match="release checks of candidate .* failed"):
+        promote(strict, candidate.id, "ana", release.root / "reports")
+
+    data["gates"]["quality"]["roc_auc"]["min"] = 0.8
+    data["release"]["evidence_max_age_hours"] = 0.0002  # under a second
+    (release.root / "harness.yaml").write_text(json.dumps(data))
+    hasty = load_config(release.root / "harness.yaml")
+    candidate = _stage(hasty)
+    time.sleep(1.5)
+    with pytest.raises(EvidenceError, match="hours old, more than the 0.0002 allowed"):
+        promote(hasty, candidate.id, "ana", release.root / "reports")
+
+
+def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release, monkeypatch,
+                                                                   other_artifact) -> None:
+    first = _stage(release)
+    assert promote(release, first.id, "ana", release.root / "reports").promoted
+    second = _stage(release, other_artifact)
+    # Production answers with injected errors once the second candidate runs there.
+    monkeypatch.setenv("SERVICE_INJECT_ERROR_RATE", "1.0")
+    result = promote(release, second.id, "ana", release.root / "reports")
+    assert not result.promoted
+    assert "failed its post-deploy checks" in result.message and "rolled back" in result.message
+    monkeypatch.delenv("SERVICE_INJECT_ERROR_RATE")
+    deployment = operations.status(release, ["production"])["production"]
+    assert deployment is not None and deployment.candidate.id == first.id
+    assert _audit(release)[-1] == (second.id, "promote", "rolled back")
+
+
+def _harness(config: HarnessConfig, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=config.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_promotion_killed_midway_is_found_and_undone(release, other_artifact) -> None:
+    first = _stage(release)
+    assert promote(release, first.id, "ana", release.root / "reports").promoted
+    second = _stage(release, other_artifact)
+
+    process = _harness(release, "promote", "--candidate", second.id, "--approver", "ana")
+    store = HistoryStore(release.history_url())
+    lock = Lock(store, LOCK, "test")
+    deadline = time.monotonic() + 60
+    while (holder := lock.read()) is None or holder.journal.get("phase") != "deploying":
+        assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+        time.sleep(0.02)
+    time.sleep(0.5)  # inside the deploy: the old service stopped, the new one starting
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+    recovery = _harness(release, "recover", "--by", "ben")
+    output, _ = recovery.communicate(timeout=120)
+    assert recovery.returncode == 0, output
+    assert f"found a promotion of candidate {second.id} by ana" in output
+    assert "stopped during 'deploying'" in output
+    deployment = operations.status(release, ["production"])["production"]
+    assert deployment is not None and deployment.healthy
+    assert deployment.candidate.id == first.id
+    assert _served_sha(release, "production") == first.artifact_sha256
+    assert lock.read() is None
+    trail = _audit(release)
+    assert trail[-2:] == [(second.id, "promote", "started"), (second.id, "recover", "recovered")]
+    store.close()
+
+
+def test_harness_run_takes_a_candidate_from_checks_to_production(release) -> None:
+    data = json.loads(json.dumps(release.model_dump(by_alias=True, mode="json")))
+    data["profiles"]["pr"] = {"checks": ["schema"]}
+    (release.root / "harness.yaml").write_text(json.dumps(data))
+    process = _harness(release, "run", "--approver", "ana")
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output
+    assert "== 5/5 what runs where" in output
+    assert "production: healthy, candidate" in output
+    status = _harness(release, "status", "--env", "production")
+    assert status.communicate(timeout=60)[0].startswith("production: healthy")
