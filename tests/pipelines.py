@@ -65,7 +65,9 @@ class Block:
         return text
 
 
-_STRING = re.compile(r"'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"", re.S)
+_STRING = re.compile(
+    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"", re.DOTALL
+)
 
 
 def parse_groovy_blocks(text: str) -> Block:
@@ -126,9 +128,9 @@ _HARNESS = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?harness\s+(?P<args>[^;&|\n]*)")
 _MAKE = re.compile(r"^\s*make\s+(?P<targets>[\w\s.-]+)$")
 
 
-def shell_steps(jenkinsfile: Path) -> list[str]:
+def shell_steps(jenkinsfile: str) -> list[str]:
     """The shell commands of a Jenkinsfile's ``sh '...'`` steps, in order."""
-    return [m.group("cmd") for m in _SH.finditer(jenkinsfile.read_text())]
+    return [m.group("cmd") for m in _SH.finditer(jenkinsfile)]
 
 
 def xml_shell_commands(jobs: dict[str, ET.Element]) -> list[str]:
@@ -144,7 +146,7 @@ def xml_shell_commands(jobs: dict[str, ET.Element]) -> list[str]:
 def make_recipes(targets: list[str], makefile: Path = ROOT / "Makefile") -> list[str]:
     """The recipe lines of the Makefile targets (and the targets they depend on)."""
     rules: dict[str, tuple[list[str], list[str]]] = {}
-    variables = dict(re.findall(r"^(\w+)\s*[:?]?=\s*(.*)$", makefile.read_text(), re.M))
+    variables = dict(re.findall(r"^(\w+)\s*[:?]?=\s*(.*)$", makefile.read_text(), re.MULTILINE))
     current: list[str] | None = None
     for line in makefile.read_text().splitlines():
         if line.startswith("\t") and current is not None:
@@ -204,7 +206,7 @@ def all_harness_invocations(jobs: dict[str, ET.Element]) -> list[tuple[str, list
     sources: list[tuple[str, str]] = []
     for jenkinsfile in JENKINSFILES:
         name = jenkinsfile.relative_to(ROOT).as_posix()
-        for step in shell_steps(jenkinsfile):
+        for step in shell_steps(jenkinsfile.read_text()):
             sources.append((name, step))
             make = _MAKE.match(step)
             if make:

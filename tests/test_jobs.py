@@ -56,7 +56,8 @@ def test_pull_requests_is_a_multibranch_job_on_github_that_discovers_prs(
         assert {"OriginPullRequestDiscoveryTrait", "ForkPullRequestDiscoveryTrait",
                 "BranchDiscoveryTrait"} <= traits
         assert job.findtext("factory/scriptPath") == "Jenkinsfile"
-        assert any("check --profile pr" in s for s in shell_steps(ROOT / "Jenkinsfile"))
+        steps = shell_steps((ROOT / "Jenkinsfile").read_text())
+        assert any("check --profile pr" in s for s in steps)
 
 
 def test_nightly_runs_the_nightly_profile_on_a_timer(jobs: dict[str, ET.Element]) -> None:
@@ -64,13 +65,14 @@ def test_nightly_runs_the_nightly_profile_on_a_timer(jobs: dict[str, ET.Element]
         job = jobs[f"{model}/nightly"]
         assert job.tag == "flow-definition"
         spec = job.findtext(".//org.jenkinsci.plugins.workflow.job.properties."
-                            "PipelineTriggersJobProperty/triggers/hudson.triggers.TimerTrigger/spec")
+                            "PipelineTriggersJobProperty/triggers/"
+                            "hudson.triggers.TimerTrigger/spec")
         # Hashed minute, one run a day in a fixed hour: Jenkins spreads models over the hour.
         assert spec is not None and re.fullmatch(r"H \d{1,2} \* \* \*", spec), spec
         script = job.findtext("definition[@class='org.jenkinsci.plugins.workflow.cps."
                               "CpsScmFlowDefinition']/scriptPath")
         assert script == "jobs/pipelines/nightly.Jenkinsfile"
-        assert any("check --profile nightly" in s for s in shell_steps(ROOT / script))
+        assert any("check --profile nightly" in s for s in shell_steps((ROOT / script).read_text()))
 
 
 def test_promote_takes_a_candidate_and_never_runs_twice_at_once(
@@ -86,7 +88,7 @@ def test_promote_takes_a_candidate_and_never_runs_twice_at_once(
         assert params[0].findtext("trim") == "true"
         script = job.findtext("definition/scriptPath")
         assert script == "jobs/pipelines/promote.Jenkinsfile"
-        assert any("promote --candidate" in s for s in shell_steps(ROOT / script))
+        assert any("promote --candidate" in s for s in shell_steps((ROOT / script).read_text()))
 
 
 def test_adding_a_model_is_one_line(tmp_path: Path) -> None:

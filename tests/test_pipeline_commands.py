@@ -55,7 +55,8 @@ def test_harness_command_exists_and_accepts_its_arguments(where: str, argv: list
 
 
 def test_the_check_catches_a_wrong_flag_and_an_unknown_command() -> None:
-    [wrong_flag] = harness_commands('.venv/bin/harness --config "$HARNESS_CONFIG" check --profile pr --output reports')
+    [wrong_flag] = harness_commands(
+        '.venv/bin/harness --config "$HARNESS_CONFIG" check --profile pr --output reports')
     assert "unrecognized arguments: --output reports" in parse_error(wrong_flag)
     [unknown] = harness_commands("harness deploi --env staging")
     assert "invalid choice: 'deploi'" in parse_error(unknown)
