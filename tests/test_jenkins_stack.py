@@ -63,6 +63,12 @@ def pinned_plugins() -> dict[str, str]:
     return plugins
 
 
+def casc_credential_ids(casc: dict) -> set[str]:
+    return {credential["usernamePassword"]["id"]
+            for domain in casc["credentials"]["system"]["domainCredentials"]
+            for credential in domain["credentials"]}
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
@@ -134,17 +140,13 @@ def test_the_seed_job_runs_jenkins_jobs_on_the_mounted_repository(compose: dict)
     settings.read_string((ROOT / "jenkins" / Path(ini).name).read_text())
     assert settings["jenkins"]["url"].startswith("http://localhost:8080")
     assert "queue('seed')" in scripts
-    credential_ids = {c["usernamePassword"]["id"]
-                      for domain in casc["credentials"]["system"]["domainCredentials"]
-                      for c in domain["credentials"]}
+    credential_ids = casc_credential_ids(casc)
     assert "'jenkins-job-builder'" in scripts and "jenkins-job-builder" in credential_ids
 
 
 def test_jobs_and_pipelines_find_what_the_controller_provides(jobs: dict[str, ET.Element]) -> None:
     casc = yaml.safe_load(CASC.read_text())
-    credential_ids = {c["usernamePassword"]["id"]
-                      for domain in casc["credentials"]["system"]["domainCredentials"]
-                      for c in domain["credentials"]}
+    credential_ids = casc_credential_ids(casc)
     used = {e.text for root in jobs.values() for e in root.iter("credentialsId")}
     assert used and used <= credential_ids
     labels = set(casc["jenkins"]["labelString"].split())
