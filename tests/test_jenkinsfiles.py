@@ -1,14 +1,19 @@
 """The Jenkinsfiles, read as Jenkins reads their structure: thin (every step a `harness`
 command), publishing what the harness writes, and shaped so a failed gate stops the
-promotion and the approval holds no executor. No Jenkins runs here: these check the
-declarative structure block by block, and each check is shown to catch a broken copy."""
+promotion and the approval holds no executor. No Jenkins runs here: the Groovy that
+Jenkins runs pipelines with (2.4) compiles them, and these check the declarative
+structure block by block, each check shown to catch a broken copy."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.pipelines import JENKINSFILES, ROOT, Block, parse_groovy_blocks, shell_steps
 
@@ -172,3 +177,42 @@ def test_the_structure_reader_sees_through_strings_and_comments() -> None:
         parse_groovy_blocks("pipeline { stage('x') { ")
     with pytest.raises(ValueError, match="unterminated string"):
         parse_groovy_blocks("sh 'echo")
+
+
+def compile_groovy(sources: dict[str, str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Compile Groovy sources (name: text) with the real groovyc: a syntax check, nothing
+    runs. Debian's groovy is 2.4, the Groovy version Jenkins runs pipelines with."""
+    groovyc = shutil.which("groovyc")
+    if groovyc is None:
+        if os.environ.get("CI"):
+            pytest.fail("groovyc is missing: .ci/run installs Debian's groovy package")
+        pytest.skip("groovyc is not installed (apt-get install groovy)")
+    env = dict(os.environ)
+    if not Path(env.get("JAVA_HOME", "/nonexistent"), "bin/java").exists():
+        java = shutil.which("java")
+        assert java, "groovyc needs a Java runtime"
+        env["JAVA_HOME"] = str(Path(java).resolve().parents[1])
+    paths = []
+    for name, text in sources.items():
+        path = folder / (re.sub(r"\W", "_", name) + ".groovy")
+        path.write_text(text)
+        paths.append(str(path))
+    return subprocess.run([groovyc, "-d", str(folder / "classes"), *paths], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_jenkinsfiles_and_the_seed_job_compile_as_groovy(tmp_path: Path) -> None:
+    sources = {p.relative_to(ROOT).as_posix(): p.read_text() for p in JENKINSFILES}
+    casc = yaml.safe_load((ROOT / "jenkins/casc.yaml").read_text())
+    sources.update({f"seed_job_{i}": job["script"] for i, job in enumerate(casc["jobs"])})
+    result = compile_groovy(sources, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_groovyc_rejects_a_broken_jenkinsfile(tmp_path: Path) -> None:
+    text = (ROOT / "Jenkinsfile").read_text()
+    broken = text.replace("allowMissing: true]", "allowMissing: true", 1)
+    assert broken != text and parse_groovy_blocks(broken), "braces alone do not show it"
+    result = compile_groovy({"Jenkinsfile": broken}, tmp_path)
+    assert result.returncode != 0 and "startup failed" in result.stderr
+    assert "publishHTML target: [reportName" in result.stderr, "the error points at the map"
