@@ -199,3 +199,12 @@ def test_the_controller_image_is_a_pinned_lts_with_the_plugins() -> None:
     for source in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", text, re.MULTILINE):
         for path in source.split():
             assert (ROOT / path).is_file(), f"COPY {path}: no such file"
+
+
+def test_no_secret_is_written_in_the_configuration() -> None:
+    casc = CASC.read_text()
+    secrets = re.findall(r"^\s*password: (.*)$", casc, re.MULTILINE)
+    assert secrets and all(re.fullmatch(r"\$\{\w+(:-)?\}", s) for s in secrets), secrets
+    compose = COMPOSE.read_text()
+    for name in re.findall(r"\$\{(\w+)", str(yaml.safe_load(casc))):  # comments aside
+        assert f"{name}: ${{{name}" in compose, f"compose does not pass {name} to Jenkins"
