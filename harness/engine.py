@@ -119,7 +119,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     evidence = None
     if environment is not None and tested is not None:
         evidence, _ = write_bundle(final, tested, environment, profile, verdict.passed, run_id,
-                                   identity_digests(config), history)
+                                   identity_digests(config), history, config.root)
     history.close()
     return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
                     evidence)

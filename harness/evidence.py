@@ -63,9 +63,10 @@ def deployment_problems(environment: str, before: Deployment | None,
 
 
 def write_bundle(reports_dir: Path, candidate: Candidate, environment: str, profile: str,
-                 passed: bool, run_id: int, digests: dict[str, Any],
-                 store: HistoryStore) -> tuple[Path, Evidence]:
-    """Write the bundle for a finished run (atomically) and record its digest in history."""
+                 passed: bool, run_id: int, digests: dict[str, Any], store: HistoryStore,
+                 root: Path) -> tuple[Path, Evidence]:
+    """Write the bundle for a finished run (atomically) and record its digest in history,
+    with its path relative to ``root`` when inside it (a Jenkins workspace may move)."""
     reports = {
         str(path.relative_to(reports_dir)): sha256_file(path)
         for path in sorted(reports_dir.rglob("*"))
@@ -81,12 +82,14 @@ def write_bundle(reports_dir: Path, candidate: Candidate, environment: str, prof
     temporary = path.with_name(f".{BUNDLE}.tmp")
     temporary.write_text(json.dumps(asdict(evidence), indent=2, sort_keys=True) + "\n")
     os.replace(temporary, path)
+    where = path.resolve()
+    recorded = where.relative_to(root) if where.is_relative_to(root) else where
     record_evidence(store, candidate.id, environment, evidence.verdict, sha256_file(path),
-                    str(path), run_id)
+                    str(recorded), run_id)
     return path, evidence
 
 
-def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: float,
+def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: float, root: Path,
                       now: dt.datetime | None = None) -> tuple[Evidence, str]:
     """The newest evidence for a candidate, checked from end to end; ``EvidenceError`` says
     why it cannot be trusted. Returns the evidence and its bundle's sha256."""
@@ -96,7 +99,7 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"no evidence for candidate {candidate_id}: run the release checks against staging "
             "first (harness check --profile release)"
         )
-    path = Path(record["path"])
+    path = root / record["path"]  # an absolute recorded path stays as it is
     if not path.is_file():
         raise EvidenceError(f"evidence bundle {path} for candidate {candidate_id} is missing; "
                             "rerun the release checks")

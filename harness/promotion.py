@@ -140,7 +140,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
             f"in {config.source}"
         )
     evidence, bundle_sha = verified_evidence(store, candidate_id,
-                                             config.release.evidence_max_age_hours)
+                                             config.release.evidence_max_age_hours, config.root)
     result.cases.append(Case("promotion", "evidence", True,
                              f"evidence of run {evidence.run_id} in {evidence.environment}, "
                              f"{evidence.created_at}", {"bundle_sha256": bundle_sha}))
