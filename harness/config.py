@@ -358,11 +358,6 @@ class HarnessConfig(_Strict):
     @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:
         for name, profile in self.profiles.items():
-            if profile.baseline == "production" and self.production is None:
-                raise ValueError(
-                    f"profile '{name}' compares with 'production', but no 'production' "
-                    "model is configured"
-                )
             if profile.environment is not None and profile.environment not in self.environments:
                 raise ValueError(
                     f"profile '{name}' checks environment '{profile.environment}', which is not "
@@ -407,6 +402,14 @@ class HarnessConfig(_Strict):
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
             return prefix + str(self.root / url[len(prefix):])
         return url
+
+    def production_access(self) -> ModelAccess:
+        """How to reach the model now in production: ``production`` when configured, else
+        the release's production environment over HTTP."""
+        if self.production is not None:
+            return self.production
+        return ModelAccess(adapter="http", url=self.environment_url(self.release.production),
+                           batch_size=self.model.batch_size, timeout_s=self.model.timeout_s)
 
     def environment_url(self, name: str) -> str:
         """Where an environment's service answers."""

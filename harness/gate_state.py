@@ -123,9 +123,8 @@ class GateState:
                 )
             scores, label = np.asarray(current.scores, dtype=float), current.label
         elif self.profile.baseline == "production":
-            assert self.config.production is not None  # guaranteed by config validation
             frame = self.dataset(name).frame
-            production = open_model(self.config, self.config.production)
+            production = open_model(self.config, self.config.production_access())
             scores = production.predict_proba(features(frame, self.config.model))
             label = "production"
         else:

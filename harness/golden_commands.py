@@ -39,9 +39,7 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
 def bless(config: HarnessConfig, by: str, reason: str, production: bool = False) -> list[str]:
     """Record a new passport per golden dataset for the candidate (or production) model,
     in the passport files and in history."""
-    access = config.production if production else config.model
-    if production and access is None:
-        raise GoldenIntegrityError("no 'production' model is configured to bless")
+    access = config.production_access() if production else config.model
     identity = {
         "name": config.model.name,
         "sha256": ("production " + (access.url or access.entrypoint or "")) if production
