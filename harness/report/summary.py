@@ -41,7 +41,7 @@ def markdown(content: ReportContent, report_link: str = "html/index.html") -> st
                + (f" (passport {m.passport:.4f})" if m.passport is not None else "")
                for m in content.metrics if m.value is not None]
     figures += [f"{c.classname.removeprefix('load.')} {c.name} {c.properties['value']}"
-                for c in content.load if "value" in c.properties]
+                for c in content.load if c.properties.get("value")]
     if figures:
         lines += ["", "**Key figures**", ""] + [f"- {f}" for f in figures]
     lines += ["", f"Full report: `{report_link}`", ""]
