@@ -192,6 +192,12 @@ def _lines(axes: Any, series: dict[tuple[str, str], list[tuple[int, float]]], en
     _run_axis(axes)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=8)
+    else:
+        # Only the figures a profile's SLOs name are measured and recorded.
+        axes.text(0.5, 0.5, "not recorded for this endpoint", ha="center", va="center",
+                  transform=axes.transAxes, fontsize=9, color="#757575")
+        axes.set_xticks([])
+        axes.set_yticks([])
 
 
 def deepchecks_counts(groups: list[DeepchecksGroup], folder: Path) -> Plot | None:
