@@ -19,6 +19,7 @@ from harness.history import HistoryStore
 from harness.history.release import audit_trail
 from harness.promotion import promote, recover
 from harness.release import run_release
+from harness.report import write_report
 from harness.verdict import summarize
 
 EXIT_GATES_FAILED = 1
@@ -32,7 +33,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"  reports: {', '.join(str(p) for p in run.junit) or run.reports_dir}")
     print(f"  log:     {run.log}")
     print(f"  history: run {run.run_id}")
+    if run.report is not None:
+        print(f"  report:  {run.report.page}")
+        print(f"  summary: {run.report.summary}")
     return 0 if run.verdict.passed else EXIT_GATES_FAILED
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    config.profile(args.profile)  # an unknown profile is named, with the known ones
+    store = HistoryStore(config.history_url())
+    try:
+        files = write_report(config, args.profile, Path(args.reports) / args.profile, store)
+    finally:
+        store.close()
+    print(f"report:  {files.page}")
+    print(f"summary: {files.summary}")
+    return 0
 
 
 def _cmd_golden_verify(args: argparse.Namespace) -> int:
@@ -241,6 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_benchmark)
     _add_deploy_commands(commands)
     _add_release_commands(commands)
+
+    report = commands.add_parser(
+        "report", help="write a profile's HTML report and Markdown summary again")
+    report.add_argument("--profile", required=True, help="profile whose last run to report")
+    report.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    report.set_defaults(func=_cmd_report)
     return parser
 
 

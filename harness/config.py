@@ -26,7 +26,7 @@ from harness.errors import ConfigError
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 MetricName = Literal["roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1"]
-CheckName = Literal["schema", "quality", "drift", "load", "benchmark"]
+CheckName = Literal["schema", "quality", "drift", "load", "benchmark", "deepchecks"]
 BaselineName = Literal["passport", "production", "none"]
 
 
@@ -308,6 +308,17 @@ def _default_environments() -> dict[str, EnvironmentSpec]:
     }
 
 
+class DeepchecksSpec(_Strict):
+    """The nightly deep checks: which of deepchecks' default tabular suites run, and which
+    of their checks are left out (by testcase name, e.g. ``multivariate_drift``, which
+    trains a domain classifier and takes most of the suites' time on two cores)."""
+
+    suites: list[Literal["data_integrity", "train_test_validation", "model_evaluation"]] = Field(
+        default_factory=lambda: ["data_integrity", "train_test_validation", "model_evaluation"],
+        min_length=1)
+    exclude: list[str] = Field(default_factory=lambda: ["multivariate_drift"])
+
+
 class HarnessConfig(_Strict):
     version: Literal[1] = 1
     project: Name
@@ -354,6 +365,7 @@ class HarnessConfig(_Strict):
                         "for deploy target 'kubernetes'"
                     )
         return environments
+    deepchecks: DeepchecksSpec = Field(default_factory=DeepchecksSpec)
 
     @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:

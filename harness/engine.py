@@ -18,6 +18,7 @@ from harness.history import HistoryStore
 from harness.loadtest import resolve_target
 from harness.evidence import deployed, deployment_problems, write_bundle
 from harness.recording import identity_digests, run_record
+from harness.report import ReportFiles, write_report
 from harness.verdict import Verdict, decide
 
 # pytest exit codes that mean the run itself broke, not that tests failed.
@@ -35,6 +36,7 @@ class CheckRun:
     verdict: Verdict
     run_id: int
     evidence: Path | None = None
+    report: ReportFiles | None = None
 
 
 def _preflight(config: HarnessConfig, profile: str) -> None:
@@ -116,13 +118,15 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     tested = before.candidate if before is not None else None
     run_id = history.record_run(
         run_record(config, profile, verdict, time.monotonic() - started, tested))
+    # The report is written before the evidence bundle, which digests every report file.
+    report = write_report(config, profile, final, history)
     evidence = None
     if environment is not None and tested is not None:
         evidence, _ = write_bundle(final, tested, environment, profile, verdict.passed, run_id,
                                    identity_digests(config), history, config.root)
     history.close()
     return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
-                    evidence)
+                    evidence, report)
 
 
 def _run_pytest(command: list[str], cwd: Path, log: Path, stream: bool) -> int:

@@ -46,6 +46,7 @@ class GateState:
     def __init__(self, config: HarnessConfig, profile_name: str, profile: ProfileSpec,
                  reports: Path | None = None, target_url: str | None = None) -> None:
         self.config = config
+        self.reports_dir = reports  # where checks save their tools' own reports, if given
         self.profile_name = profile_name
         self.profile = profile
         # The load and benchmark checks keep their tools' own reports here.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.checks import benchmark, drift, load, quality, schema
+from harness.checks import benchmark, deepchecks_suite, drift, load, quality, schema
 from harness.checks.result import GateResult, GateSpec
 from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
@@ -71,6 +71,7 @@ CHECKS: dict[str, Callable[[GateState], Iterator[GateSpec]]] = {
     "drift": drift.gates,
     "load": load.gates,
     "benchmark": benchmark.gates,
+    "deepchecks": deepchecks_suite.gates,
 }
 
 

@@ -55,3 +55,44 @@ def service_url(model_artifact: Path) -> Iterator[str]:
     """The reference service, started for real on a loopback port for this session."""
     with running_service(model_artifact) as url:
         yield url
+
+
+def _load_run(candidate: str, p50: float, p95: float, p99: float, rps: float):
+    """A load-test run as the load suite records it (suite ``load``, one gate per figure)."""
+    from harness.history import MetricRecord, RunRecord
+
+    figures = {"p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "rps": rps}
+    return RunRecord(
+        project="credit-scoring", profile="nightly", candidate_id=candidate,
+        model_sha256="m" * 64, config_sha256="c" * 64, golden_sha256={}, verdict="passed",
+        duration_s=30.0, tests=4, failures=0, errors=0, skipped=0,
+        metrics=[MetricRecord(f"load.predict::{name}", "predict", "overall", name, value,
+                              "passed") for name, value in figures.items()],
+    )
+
+
+@pytest.fixture(scope="session")
+def nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
+    """A real nightly run of the reference project (schema, quality, drift and deepchecks'
+    data-integrity suite) with a roc_auc floor the model cannot hold, after two load-test
+    runs in its history: what the report tests read."""
+    from harness.config import load_config
+    from harness.engine import run_check
+    from harness.history import HistoryStore
+
+    folder = tmp_path_factory.mktemp("nightly")
+    for name in ("golden", "fixtures"):
+        shutil.copytree(ROOT / name, folder / name)
+    data = yaml.safe_load((ROOT / "harness.yaml").read_text())
+    data["model"]["artifact"] = str(model_artifact)
+    data["gates"]["quality"]["roc_auc"]["min"] = 0.9
+    data["deepchecks"] = {"suites": ["data_integrity"], "exclude": []}
+    data["profiles"] = {"nightly": {"checks": ["schema", "quality", "drift", "deepchecks"],
+                                    "baseline": "passport"}}
+    (folder / "harness.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    config = load_config(folder / "harness.yaml")
+    store = HistoryStore(config.history_url())
+    store.record_run(_load_run("older", 12.0, 40.0, 75.0, 180.0))
+    store.record_run(_load_run("old", 11.0, 38.0, 90.0, 195.0))
+    store.close()
+    return run_check(config, "nightly", folder / "reports")

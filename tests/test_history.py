@@ -105,3 +105,15 @@ def test_concurrent_writers_lose_nothing(url: str) -> None:
 def test_an_unreachable_store_is_a_clear_error() -> None:
     with pytest.raises(HistoryError, match="cannot be opened.*check history.url"):
         HistoryStore("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_metric_rows_are_the_newest_runs_oldest_first(url: str) -> None:
+    store = HistoryStore(url)
+    ids = [store.record_run(_run(auc=a)) for a in (0.80, 0.81, 0.82)]
+    store.record_run(_run(profile="nightly"))
+    rows = store.metric_rows("pr", runs_limit=2)
+    assert [(r["run_id"], r["value"]) for r in rows] == [(ids[1], 0.81), (ids[2], 0.82)]
+    assert rows[0]["ci_low"] == pytest.approx(0.79) and rows[0]["created_at"]
+    assert store.metric_rows("pr", gate_prefix="load.") == []
+    assert len(store.metric_rows("pr", gate_prefix="quality.credit-v1::")) == 3
+    store.close()

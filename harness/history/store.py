@@ -180,6 +180,26 @@ class HistoryStore:
         with self.engine.connect() as connection:
             return [(int(i), float(v)) for i, v in reversed(connection.execute(query).all())]
 
+    def metric_rows(self, profile: str, runs_limit: int = 30,
+                    gate_prefix: str = "") -> list[dict[str, Any]]:
+        """Every recorded metric of the newest ``runs_limit`` runs of a profile (whose gate
+        starts with ``gate_prefix``), oldest run first, each row with its run's id and
+        time: what trend plots are drawn from."""
+        newest = (select(runs.c.id).where(runs.c.profile == profile)
+                  .order_by(runs.c.id.desc()).limit(runs_limit).subquery())
+        query = (
+            select(runs.c.id.label("run_id"), runs.c.created_at, run_metrics.c.gate,
+                   run_metrics.c.dataset, run_metrics.c.segment, run_metrics.c.metric,
+                   run_metrics.c.value, run_metrics.c.ci_low, run_metrics.c.ci_high,
+                   run_metrics.c.baseline, run_metrics.c.baseline_value, run_metrics.c.status)
+            .join(run_metrics, run_metrics.c.run_id == runs.c.id)
+            .where(runs.c.id.in_(select(newest.c.id)),
+                   run_metrics.c.gate.startswith(gate_prefix, autoescape=True))
+            .order_by(runs.c.id, run_metrics.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
     def record_passport(self, dataset: str, number: int, golden_manifest_sha256: str,
                         model_sha256: str, blessed_by: str, reason: str, file_sha256: str,
                         metrics: dict[str, Any], created_at: str) -> int:
