@@ -54,7 +54,8 @@ def resample_rows(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
     done = 0
     while done < resamples:
         size = min(block, resamples - done)
-        yield rng.integers(0, n, size=(size, n), dtype=np.int32)
+        # intp row numbers: np.take then indexes without converting them first.
+        yield rng.integers(0, n, size=(size, n), dtype=np.intp)
         done += size
 
 
@@ -81,7 +82,7 @@ class _ResampledRocAuc:
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         size, width = rows.shape[0], 2 * self._groups
-        keys = self._key[rows]
+        keys = np.take(self._key, rows)
         keys += (np.arange(size, dtype=np.int64) * width)[:, None]
         counts = np.bincount(keys.ravel(), minlength=size * width).reshape(size, -1, 2)
         neg, pos = counts[:, :, 0], counts[:, :, 1]
@@ -114,7 +115,7 @@ class _ResampledRatio:
         self._empty = 0.0 if name in ("precision", "recall", "f1") else np.nan
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        num, den = self._a[rows].sum(axis=1), self._b[rows].sum(axis=1)
+        num, den = np.take(self._a, rows).sum(axis=1), np.take(self._b, rows).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / den, self._empty)
 
