@@ -516,7 +516,7 @@ def load_config(path: str | Path) -> HarnessConfig:
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read configuration: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -14,9 +14,9 @@ from pathlib import Path
 from harness import golden
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, ModelLoadError
+from harness.evidence import deployed, deployment_problems, write_bundle
 from harness.history import HistoryStore
 from harness.loadtest import resolve_target
-from harness.evidence import deployed, deployment_problems, write_bundle
 from harness.recording import identity_digests, run_record
 from harness.report import ReportFiles, write_report
 from harness.verdict import Verdict, decide

@@ -52,8 +52,8 @@ def deployment_problems(environment: str, before: Deployment | None,
                         after: Deployment | None) -> list[str]:
     """Why a run against ``environment`` cannot count as evidence for what runs there."""
     if before is None:
-        return [f"nothing is deployed in {environment}: deploy the candidate first "
-                f"(harness deploy --env {environment})"]
+        return [(f"nothing is deployed in {environment}: deploy the candidate first "
+                f"(harness deploy --env {environment})")]
     if not before.healthy:
         return [f"{environment} is not healthy ({before.detail}); redeploy it"]
     if after is None or (after.candidate.id, after.revision) != (before.candidate.id,

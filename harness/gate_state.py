@@ -33,7 +33,7 @@ class _Memo:
         if self._outcome is None:
             try:
                 self._outcome = (True, self._load(), None)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is kept and raised again
                 self._outcome = (False, exc, exc.__traceback__)
         ok, value, traceback = self._outcome
         if not ok:

@@ -67,8 +67,8 @@ def history_table(store: HistoryStore, profile: str | None, limit: int) -> str:
     rows = store.runs(profile, limit)
     if not rows:
         return "no runs recorded yet"
-    lines = [f"{'run':>5}  {'when (UTC)':<19}  {'profile':<10} {'verdict':<7} "
-             f"{'tests':>5} {'fail':>4} {'err':>4}  {'seconds':>7}  candidate"]
+    lines = [(f"{'run':>5}  {'when (UTC)':<19}  {'profile':<10} {'verdict':<7} "
+             f"{'tests':>5} {'fail':>4} {'err':>4}  {'seconds':>7}  candidate")]
     for r in rows:
         lines.append(f"{r['id']:>5}  {r['created_at'][:19].replace('T', ' '):<19}  "
                      f"{r['profile']:<10} {r['verdict']:<7} {r['tests']:>5} {r['failures']:>4} "
@@ -80,8 +80,8 @@ def compare_runs(store: HistoryStore, first: int, second: int) -> str:
     """Metric by metric, what changed from run ``first`` to run ``second``."""
     a, b = store.run(first), store.run(second)
     before = {m["gate"]: m for m in a["metrics"]}
-    lines = [f"run {first} ({a['profile']}, {a['verdict']}) -> run {second} "
-             f"({b['profile']}, {b['verdict']})"]
+    lines = [(f"run {first} ({a['profile']}, {a['verdict']}) -> run {second} "
+             f"({b['profile']}, {b['verdict']})")]
     if a["golden_sha256"] != b["golden_sha256"]:
         lines.append("  note: the golden data differ between these runs")
     for metric in b["metrics"]:

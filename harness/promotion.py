@@ -21,7 +21,7 @@ from harness.config import HarnessConfig
 from harness.datasets import read_dataset
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment, DeployTarget
-from harness.errors import DeployError, EvidenceError, HarnessError, PromotionRefused
+from harness.errors import EvidenceError, HarnessError, PromotionRefused
 from harness.evaluation import labels
 from harness.evidence import verified_evidence
 from harness.history import HistoryStore
@@ -113,10 +113,11 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str, reports_roo
         if recovered:
             result.cases.append(Case("promotion", "recovery", True, recovered))
         result = _promote(config, store, candidate_id, approver, result, on_phase)
-    except (PromotionRefused, EvidenceError, DeployError) as exc:
+    except HarnessError as exc:
         result.message = str(exc)
-        append_audit(store, actor, "promote", candidate_id, "refused" if not isinstance(
-            exc, DeployError) else "failed", str(exc))
+        refused = isinstance(exc, (PromotionRefused, EvidenceError))
+        append_audit(store, actor, "promote", candidate_id, "refused" if refused else "failed",
+                     str(exc))
         result.cases.append(Case("promotion", "outcome", False, str(exc)))
         raise
     finally:

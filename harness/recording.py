@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 
 from harness import golden
-from harness.config import HarnessConfig
 from harness.candidate import Candidate, artifact_sha256
+from harness.config import HarnessConfig
 from harness.digests import sha256_file
 from harness.history import MetricRecord, RunRecord
 from harness.verdict import CaseOutcome, Verdict

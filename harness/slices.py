@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,7 @@ def slice_masks(frame: pd.DataFrame, spec: SliceSpec) -> dict[str, np.ndarray]:
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
         edges = spec.bins
         covered = np.zeros(len(frame), dtype=bool)
-        for i, (low, high) in enumerate(zip(edges, edges[1:])):
+        for i, (low, high) in enumerate(itertools.pairwise(edges)):
             last = i == len(edges) - 2
             mask = (values >= low) & ((values <= high) if last else (values < high))
             masks[f"{spec.name}={_label(low)}-{_label(high)}"] = mask

@@ -150,12 +150,12 @@ def _unknown_category() -> pd.DataFrame:
         (_missing_age, "Age.present", "column 'Age' is missing from 'credit-v1'"),
         (_text_in_age, "Age.dtype",
          # pandas 3 reads text as 'str', pandas 2 (which deepchecks needs) as 'object'.
-         f"column 'Age' in 'credit-v1' has dtype {pd.Series(['forty']).dtype}, expected "
+         (f"column 'Age' in 'credit-v1' has dtype {pd.Series(['forty']).dtype}, expected "
          "integer "
-         "(non-numeric values such as 'forty' at line 9)"),
+         "(non-numeric values such as 'forty' at line 9)")),
         (_age_out_of_range, "Age.range",
-         "column 'Age' in 'credit-v1' has 2 values outside [18.0, 100.0], e.g. 150, 150 "
-         "(line 5, line 11)"),
+         ("column 'Age' in 'credit-v1' has 2 values outside [18.0, 100.0], e.g. 150, 150 "
+         "(line 5, line 11)")),
         (_unknown_category, "Home.allowed",
          "column 'Home' in 'credit-v1' has 1 values outside the allowed set, e.g. castle"),
     ],

@@ -7,6 +7,7 @@ same gate in the history store: it is flagged when it worsened at every one of t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ def check_drift(metric: str, series: list[float], spec: DriftSpec, dataset: str)
         return GateResult(True, f"{metric} on '{dataset}': {len(recent)} runs in history, "
                                 f"{spec.window} needed to judge drift", props, skipped=True)
     sign = 1 if HIGHER_IS_BETTER[metric] else -1
-    steps = [sign * (b - a) for a, b in zip(recent, recent[1:])]
+    steps = [sign * (b - a) for a, b in itertools.pairwise(recent)]
     total = sign * (recent[-1] - recent[0])
     props |= {"value": fmt(recent[-1]), "total_change": f"{total:+.4f}",
               "min_total_change": fmt(spec.min_total_change)}
