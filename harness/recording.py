@@ -13,7 +13,8 @@ from harness.history import MetricRecord, RunRecord
 from harness.verdict import CaseOutcome, Verdict
 
 
-def _float(properties: dict[str, str], key: str) -> float | None:
+def property_float(properties: dict[str, str], key: str) -> float | None:
+    """A testcase property as a number; None when absent, not a number, or NaN."""
     try:
         value = float(properties[key])
     except (KeyError, ValueError):
@@ -38,12 +39,12 @@ def metric_records(verdict: Verdict) -> list[MetricRecord]:
             dataset=dataset,
             segment=segment,
             metric=props["metric"],
-            value=_float(props, "value"),
+            value=property_float(props, "value"),
             status=case.status,
-            ci_low=_float(props, "ci_low"),
-            ci_high=_float(props, "ci_high"),
+            ci_low=property_float(props, "ci_low"),
+            ci_high=property_float(props, "ci_high"),
             baseline=props.get("baseline"),
-            baseline_value=_float(props, "baseline_value"),
+            baseline_value=property_float(props, "baseline_value"),
         ))
     return records
 

@@ -4,7 +4,6 @@ passports and the history store: typed rows the page, the plots and the summary 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from harness import passport
 from harness.config import HarnessConfig
 from harness.errors import HarnessError
 from harness.history import HistoryStore
+from harness.recording import property_float
 from harness.verdict import STATUSES, CaseOutcome, Verdict, decide
 
 HISTORY_RUNS = 30
@@ -21,12 +21,6 @@ LOAD_LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
 LOAD_THROUGHPUT = ("rps",)
 
 
-def _float(props: dict[str, str], key: str) -> float | None:
-    try:
-        value = float(props[key])
-    except (KeyError, ValueError):
-        return None
-    return None if math.isnan(value) else value
 
 
 @dataclass(frozen=True)
@@ -128,8 +122,9 @@ def _metric_row(case: CaseOutcome, segment: str, passports: dict[str, Any]) -> M
               f"≤ {props['max']}" if "max" in props else ""]
     blessed = passports.get(dataset, {}).get(segment, {}).get(metric, {})
     return MetricRow(
-        dataset=dataset, segment=segment, metric=metric, value=_float(props, "value"),
-        ci_low=_float(props, "ci_low"), ci_high=_float(props, "ci_high"), status=case.status,
+        dataset=dataset, segment=segment, metric=metric, value=property_float(props, "value"),
+        ci_low=property_float(props, "ci_low"), ci_high=property_float(props, "ci_high"),
+        status=case.status,
         rows=props.get("rows", ""), floor=" ".join(b for b in bounds if b),
         passport=blessed.get("value"), passport_low=blessed.get("low"),
         passport_high=blessed.get("high"), message=case.message,
