@@ -298,6 +298,10 @@ class EnvironmentSpec(_Strict):
     kustomize: Path | None = None
     url: str | None = Field(default=None, pattern=r"^https?://")
 
+    def address(self) -> str:
+        """Where the environment's service answers: ``url``, else its loopback port."""
+        return self.url or f"http://{self.host}:{self.port}"
+
 
 def _default_environments() -> dict[str, EnvironmentSpec]:
     return {
@@ -425,8 +429,7 @@ class HarnessConfig(_Strict):
 
     def environment_url(self, name: str) -> str:
         """Where an environment's service answers."""
-        spec = self.environment(name)
-        return spec.url or f"http://{spec.host}:{spec.port}"
+        return self.environment(name).address()
 
     def environment(self, name: str) -> EnvironmentSpec:
         try:

@@ -70,7 +70,7 @@ def write_bundle(reports_dir: Path, candidate: Candidate, environment: str, prof
     reports = {
         str(path.relative_to(reports_dir)): sha256_file(path)
         for path in sorted(reports_dir.rglob("*"))
-        if path.is_file() and path.name != BUNDLE and path.suffix in (".xml", ".log", ".json")
+        if path.is_file() and path.name != BUNDLE
     }
     evidence = Evidence(
         candidate=candidate.to_dict(), environment=environment, profile=profile,

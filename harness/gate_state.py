@@ -46,13 +46,14 @@ class GateState:
     def __init__(self, config: HarnessConfig, profile_name: str, profile: ProfileSpec,
                  reports: Path | None = None, target_url: str | None = None) -> None:
         self.config = config
-        self.reports_dir = reports  # where checks save their tools' own reports, if given
+        # Where checks keep their tools' own reports (Locust, pytest-benchmark, deepchecks);
+        # deepchecks saves its pages only when given, the others fall back to reports/pytest.
+        self.reports_dir = reports
         self.profile_name = profile_name
         self.profile = profile
-        # The load and benchmark checks keep their tools' own reports here.
-        reports = reports or config.root / "reports" / "pytest"
-        self._load = _Memo(lambda: run_load(config, reports / "load", target_url))
-        self._benchmarks = _Memo(lambda: run_benchmarks(config, reports / "benchmark"))
+        tool_reports = reports or config.root / "reports" / "pytest"
+        self._load = _Memo(lambda: run_load(config, tool_reports / "load", target_url))
+        self._benchmarks = _Memo(lambda: run_benchmarks(config, tool_reports / "benchmark"))
         golden_names = {spec.name for spec in config.golden}
         self._datasets = {
             spec.name: _Memo(lambda spec=spec: self._read(spec.name, spec.path,
@@ -69,6 +70,7 @@ class GateState:
             spec.name: _Memo(lambda spec=spec: self._with_baseline(spec.name))
             for spec in config.golden
         }
+        self._production = _Memo(lambda: open_model(config, config.production_access()))
         self._history = _Memo(lambda: HistoryStore(config.history_url()))
 
     def _model_access(self, target_url: str | None) -> ModelAccess:
@@ -125,8 +127,7 @@ class GateState:
             scores, label = np.asarray(current.scores, dtype=float), current.label
         elif self.profile.baseline == "production":
             frame = self.dataset(name).frame
-            production = open_model(self.config, self.config.production_access())
-            scores = production.predict_proba(features(frame, self.config.model))
+            scores = self._production().predict_proba(features(frame, self.config.model))
             label = "production"
         else:
             raise HarnessError(f"profile has no baseline to compare '{name}' with")

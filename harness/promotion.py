@@ -9,25 +9,24 @@ audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from harness import metrics
 from harness.candidate import Candidate
+from harness.checks.quality import check_floor
 from harness.config import HarnessConfig
 from harness.datasets import read_dataset
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment, DeployTarget
 from harness.errors import EvidenceError, HarnessError, PromotionRefused
-from harness.evaluation import labels
+from harness.evaluation import evaluate
 from harness.evidence import verified_evidence
 from harness.history import HistoryStore
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.junit_writer import Case, write_junit
-from harness.models import HttpModel, features
+from harness.models import HttpModel
 
 LOCK = "promotion"
 
@@ -56,17 +55,16 @@ def _post_checks(config: HarnessConfig, deployment: Deployment,
     except (httpx.HTTPError, ValueError) as exc:
         cases.append(Case("post_deploy", "version", False, f"{url}/version: {exc}"))
     spec = config.golden[0]
-    floor = config.gates.quality.get("roc_auc")
-    if floor is not None and floor.min is not None:
+    gate = config.gates.quality.get("roc_auc")
+    if gate is not None and gate.min is not None:
         frame = read_dataset(spec.name, config.resolve(spec.path)).frame
         try:
-            scores = HttpModel(url, config.model.batch_size, config.model.timeout_s) \
-                .predict_proba(features(frame, config.model))
-            auc = metrics.compute("roc_auc", labels(frame, config, spec.name), scores, 0.5)
-            cases.append(Case("post_deploy", f"{spec.name}.roc_auc", auc >= floor.min,
-                              f"roc_auc = {auc:.4f} over HTTP on '{spec.name}', floor "
-                              f"{floor.min:.4f}", {"value": f"{auc:.4f}",
-                                                   "min": f"{floor.min:.4f}"}))
+            production = HttpModel(url, config.model.batch_size, config.model.timeout_s)
+            evaluation = evaluate(config, spec.name, frame, production)
+            judged = check_floor("roc_auc", gate, evaluation.estimate("roc_auc"),
+                                 evaluation.rows(), spec.name)
+            cases.append(Case("post_deploy", f"{spec.name}.roc_auc", judged.passed,
+                              f"over HTTP: {judged.message}", judged.properties))
         except HarnessError as exc:
             cases.append(Case("post_deploy", f"{spec.name}.roc_auc", False, str(exc)))
     return cases
@@ -102,8 +100,8 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
     return f"found {found}; {action}"
 
 
-def promote(config: HarnessConfig, candidate_id: str, approver: str, reports_root: Path,
-            on_phase: Callable[[str], None] | None = None) -> PromotionResult:
+def promote(config: HarnessConfig, candidate_id: str, approver: str,
+            reports_root: Path) -> PromotionResult:
     """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why."""
     store = HistoryStore(config.history_url())
     actor = approver or "(nobody)"
@@ -112,7 +110,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str, reports_roo
         recovered = recover(config, store, actor)
         if recovered:
             result.cases.append(Case("promotion", "recovery", True, recovered))
-        result = _promote(config, store, candidate_id, approver, result, on_phase)
+        result = _promote(config, store, candidate_id, approver, result)
     except HarnessError as exc:
         result.message = str(exc)
         refused = isinstance(exc, (PromotionRefused, EvidenceError))
@@ -128,8 +126,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str, reports_roo
 
 
 def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
-             result: PromotionResult,
-             on_phase: Callable[[str], None] | None) -> PromotionResult:
+             result: PromotionResult) -> PromotionResult:
     managers = config.release.managers
     allowed = approver in managers
     result.cases.append(Case("promotion", "approver", allowed,
@@ -162,12 +159,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     append_audit(store, approver, "promote", candidate.id, "started",
                  f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
     try:
-        if on_phase:
-            on_phase("deploying")
         deployment = target.deploy(env, candidate)
         lock.write_journal({**journal, "phase": "verifying"})
-        if on_phase:
-            on_phase("verifying")
         checks = _post_checks(config, deployment, candidate)
         result.cases.extend(checks)
         failed = [c for c in checks if not c.passed]

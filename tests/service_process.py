@@ -9,12 +9,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from harness.service_process import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,18 +41,9 @@ def running_service(artifact: Path, latency_ms: float = 0, error_rate: float = 0
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + ready_within_s
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"service exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"service did not become ready within {ready_within_s:g}s")
-            time.sleep(0.1)
+        problem = wait_ready(f"{url}/ready", ready_within_s, process.pid)
+        if problem is not None:
+            raise RuntimeError(f"the service did not start: {problem}")
         yield url
     finally:
         process.terminate()

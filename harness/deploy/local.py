@@ -76,7 +76,7 @@ class LocalTarget:
         if not self._serves(state.pid, revision):
             detail = f"its process (pid {state.pid}) is not running; deploy or roll back again"
             return self._deployment(env, spec, revision, healthy=False, detail=detail)
-        if not probe(self._url(spec) + self._config.deploy.local.ready_path):
+        if not probe(spec.address() + self._config.deploy.local.ready_path):
             detail = f"process {state.pid} runs but {self._config.deploy.local.ready_path} fails"
             return self._deployment(env, spec, revision, healthy=False, detail=detail)
         return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
@@ -88,7 +88,7 @@ class LocalTarget:
         if state is None or revision is None or state.pid is None:
             raise DeployError(f"nothing is running in environment '{env}'; deploy a candidate first")
         problem = wait_ready(
-            self._url(spec) + self._config.deploy.local.ready_path, timeout_s, state.pid
+            spec.address() + self._config.deploy.local.ready_path, timeout_s, state.pid
         )
         if problem:
             raise DeployError(f"environment '{env}' (revision {revision.revision}): {problem}")
@@ -140,16 +140,12 @@ class LocalTarget:
             raise DeployError(f"environment '{env}' needs a 'port' for the local target")
         return spec.port
 
-    @staticmethod
-    def _url(spec: EnvironmentSpec) -> str:
-        return spec.url or f"http://{spec.host}:{spec.port}"
-
     def _deployment(
         self, env: str, spec: EnvironmentSpec, revision: Revision, healthy: bool, detail: str
     ) -> Deployment:
         return Deployment(
             env=env, target=self.name, candidate=revision.candidate, revision=revision.revision,
-            deployed_at=revision.deployed_at, url=self._url(spec), healthy=healthy, detail=detail,
+            deployed_at=revision.deployed_at, url=spec.address(), healthy=healthy, detail=detail,
         )
 
     @staticmethod
@@ -233,7 +229,7 @@ class LocalTarget:
                 f"port {spec.port} of environment '{state.env}' is used by another process; "
                 f"free it or set environments.{state.env}.port"
             )
-        ready_url = self._url(spec) + self._config.deploy.local.ready_path
+        ready_url = spec.address() + self._config.deploy.local.ready_path
         pid = self._start(folder, spec, revision)
         state.starting, state.starting_pid = revision, pid
         save_state(folder, state)
