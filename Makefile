@@ -1,12 +1,15 @@
-# The README's two commands: `make run` runs the main job (the whole release on the local
-# target), `make test` the project's tests. `make check` runs only the pull-request checks.
-# Each works on its own on a fresh machine: it makes the virtualenv and installs the project.
+# The README's two commands: `make run` runs the main job (the whole release of the
+# reference project, examples/credit, on the local target), `make test` the project's
+# tests. `make check` runs only the pull-request checks. Each works on its own on a fresh
+# machine: it makes the virtualenv and installs the harness.
 
 PYTHON ?= python3
 VENV ?= .venv
-PY := $(VENV)/bin/python
+PY := $(abspath $(VENV))/bin/python
+HARNESS := $(abspath $(VENV))/bin/harness
 INSTALLED := $(VENV)/.installed
-MODEL := artifacts/credit/model.joblib
+EXAMPLE := examples/credit
+MODEL := $(EXAMPLE)/artifacts/credit/model.joblib
 
 APPROVER ?= ana
 
@@ -20,20 +23,22 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,deepchecks]'
 	touch $@
 
-# The reference model: retrained when its code or training data change.
+# The reference model, trained by the example's own code as a team would: retrained when
+# its code or training data change.
 model: $(MODEL)
 
-$(MODEL): $(INSTALLED) fixtures/credit/train.csv $(wildcard service/*.py)
-	$(PY) -m service.train --data fixtures/credit/train.csv --out artifacts/credit --seed 0
+$(MODEL): $(INSTALLED) $(EXAMPLE)/fixtures/credit/train.csv $(wildcard $(EXAMPLE)/credit_model/*.py)
+	cd $(EXAMPLE) && $(PY) -m credit_model.train --data fixtures/credit/train.csv \
+		--out artifacts/credit --seed 0
 
 run: $(INSTALLED) $(MODEL)
-	$(VENV)/bin/harness run --approver $(APPROVER)
+	cd $(EXAMPLE) && $(HARNESS) run --approver $(APPROVER)
 
 check: $(INSTALLED) $(MODEL)
-	$(VENV)/bin/harness check --profile pr
+	cd $(EXAMPLE) && $(HARNESS) check --profile pr
 
 test: $(INSTALLED)
 	$(PY) -m pytest
 
 clean:
-	rm -rf reports artifacts
+	rm -rf reports $(EXAMPLE)/reports $(EXAMPLE)/artifacts $(EXAMPLE)/.harness

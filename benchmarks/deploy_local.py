@@ -42,16 +42,16 @@ def timed(figures: dict[str, list[float]], name: str, call: Callable[[], object]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--artifact", default=str(ROOT / "artifacts/credit"))
+    parser.add_argument("--artifact", default=str(EXAMPLE / "artifacts/credit"))
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = yaml.safe_load((ROOT / "harness.yaml").read_text())
+        data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
         data["deploy"] = {"state_dir": str(Path(tmp) / "state")}
         data["environments"] = {"staging": {"port": free_port()},
                                 "production": {"port": free_port()}}
         for name in ("golden", "fixtures", "suites"):
-            (Path(tmp) / name).symlink_to(ROOT / name)
+            (Path(tmp) / name).symlink_to(EXAMPLE / name)
         config_path = Path(tmp) / "harness.yaml"
         config_path.write_text(yaml.safe_dump(data))
         config = load_config(config_path)

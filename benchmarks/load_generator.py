@@ -66,7 +66,7 @@ def _children_cpu() -> float:
 
 def _config(folder: Path, url: str, users: int, seconds: float, workers: int,
             health_only: bool, artifact: str = "artifacts/credit") -> Path:
-    data = yaml.safe_load((ROOT / "harness.yaml").read_text())
+    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
     data["model"].update(url=url, artifact=artifact)
     data["golden"] = [{"name": g["name"], "path": str(ROOT / g["path"])} for g in data["golden"]]
     data["training"] = None
@@ -141,10 +141,10 @@ def main() -> int:
         print(f"  (Locust wall time including start-up: {wall:.1f}s; failures: "
               f"{overall.failures})")
 
-        artifact = ROOT / "artifacts/credit"
+        artifact = EXAMPLE / "artifacts/credit"
         if not (artifact / "model.joblib").exists():
-            from service.train import train
-            artifact = train(ROOT / "fixtures/credit/train.csv", folder / "model", seed=0)
+            from credit_model.train import train
+            artifact = train(EXAMPLE / "fixtures/credit/train.csv", folder / "model", seed=0)
         with running_service(artifact) as service:
             results, _, _ = _locust(
                 _config(folder, service, args.users, args.seconds, args.workers, False,

@@ -15,12 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.digests import sha256_file
+from harness.artifact import artifact_digest
 from harness.errors import DeployError
 
-# The reference layout: the model file's sha256 is the artifact's identity
-# (metadata.json holds a timestamp and would make it irreproducible).
-MODEL_FILE = "model.joblib"
 ID_LENGTH = 12
 
 
@@ -43,18 +40,8 @@ class Candidate:
 
 
 def artifact_sha256(artifact: Path) -> str:
-    """The artifact's identity: a file's sha256, the model file's in an artifact folder,
-    else a digest over every file's path and sha256."""
-    if artifact.is_file():
-        return sha256_file(artifact)
-    if (artifact / MODEL_FILE).is_file():
-        return sha256_file(artifact / MODEL_FILE)
-    manifest = "".join(
-        f"{path.relative_to(artifact).as_posix()} {sha256_file(path)}\n"
-        for path in sorted(artifact.rglob("*"))
-        if path.is_file()
-    )
-    return hashlib.sha256(manifest.encode()).hexdigest()
+    """The artifact's identity: a digest over every file's relative path and sha256."""
+    return artifact_digest(artifact)
 
 
 def git_revision(folder: Path) -> str | None:

@@ -104,6 +104,22 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from harness.server import create_app
+
+    config = load_config(args.config)
+    artifact = Path(args.artifact).resolve() if args.artifact else None
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(config, artifact, max_body_bytes=args.max_body_bytes)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     deployments = operations.status(config, [args.env] if args.env else None)
@@ -189,6 +205,17 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     deploy.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
     deploy.add_argument("--image", help="container image, name@sha256:<digest> (kubernetes)")
     deploy.set_defaults(func=_cmd_deploy)
+
+    serve = commands.add_parser(
+        "serve", help="serve the config's model over the harness's HTTP contract")
+    serve.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-body-bytes", type=int, default=1 << 20,
+                       help="larger request bodies are refused with 413 (default: 1 MiB)")
+    serve.add_argument("--log-level", default="warning",
+                       choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(func=_cmd_serve)
 
     status = commands.add_parser("status", help="show what is deployed where, and its health")
     status.add_argument("--env", help="one environment (default: all)")

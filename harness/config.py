@@ -213,7 +213,9 @@ class LoadSpec(_Strict):
 
     url: str | None = Field(default=None, pattern=r"^https?://")
     allow_remote: bool = False
-    locustfile: Path = Path("suites/load/locustfile.py")
+    # The team's own Locust scenario; default: the generic one shipped with the harness,
+    # which speaks the harness's HTTP contract.
+    locustfile: Path | None = None
     users: int = Field(default=10, ge=1, le=10_000)
     spawn_rate: float = Field(default=10.0, gt=0)
     run_time_s: float = Field(default=10.0, gt=0, le=3600)
@@ -255,13 +257,15 @@ class ProfileSpec(_Strict):
 
 
 class LocalDeploySpec(_Strict):
-    """How the ``local`` target starts the service: a command with ``{python}``,
-    ``{artifact}``, ``{host}`` and ``{port}`` filled in, run from the config's folder."""
+    """How the ``local`` target starts the service: a command (a YAML list of words) with
+    ``{python}``, ``{config}``, ``{artifact}``, ``{host}`` and ``{port}`` filled in, run from
+    the config's folder with that folder importable. The default runs the harness's generic
+    model server (``harness serve``)."""
 
     command: list[str] = Field(
         default_factory=lambda: [
-            "{python}", "-m", "service", "--artifact", "{artifact}",
-            "--host", "{host}", "--port", "{port}",
+            "{python}", "-m", "harness", "--config", "{config}", "serve",
+            "--artifact", "{artifact}", "--host", "{host}", "--port", "{port}",
         ],
         min_length=1,
     )
@@ -273,7 +277,7 @@ class KubernetesDeploySpec(_Strict):
 
     kubeconfig: Path | None = None
     context: str | None = None
-    deployment: Name = "credit-scoring"
+    deployment: Name | None = None  # default: the project's name
     container: Name = "service"
 
 
@@ -304,12 +308,8 @@ class EnvironmentSpec(_Strict):
 
 
 def _default_environments() -> dict[str, EnvironmentSpec]:
-    return {
-        env: EnvironmentSpec(
-            port=port, namespace=f"credit-{env}", kustomize=Path(f"deploy/k8s/overlays/{env}")
-        )
-        for env, port in (("staging", 8101), ("production", 8102))
-    }
+    return {env: EnvironmentSpec(port=port) for env, port in (("staging", 8101),
+                                                               ("production", 8102))}
 
 
 class DeepchecksSpec(_Strict):
@@ -327,7 +327,10 @@ class HarnessConfig(_Strict):
     version: Literal[1] = 1
     project: Name
     model: ModelSpec
-    golden: list[DatasetSpec] = Field(min_length=1)
+    golden: list[DatasetSpec] = Field(default_factory=list)
+    # Where `harness golden add` records versions (<golden_root>/<dataset>/<version>/) and
+    # the only folder `harness golden verify` looks in.
+    golden_root: Path = Path("golden")
     training: DatasetSpec | None = None
     data_schema: SchemaSpec = Field(alias="schema")
     gates: GatesSpec = Field(default_factory=GatesSpec)
@@ -490,12 +493,20 @@ def _describe(error: ValidationError, source: Path) -> str:
     return f"{source}: invalid configuration\n  " + "\n  ".join(lines)
 
 
+def _named_paths(config: HarnessConfig) -> list[tuple[str, Path]]:
+    """Every path the config names that must exist before anything runs, by its key."""
+    return [
+        *((f"golden[{i}].path", d.path) for i, d in enumerate(config.golden)),
+        *((("training.path", config.training.path),) if config.training else ()),
+        *((("load.locustfile", config.load.locustfile),) if config.load.locustfile else ()),
+    ]
+
+
 def _check_files_exist(config: HarnessConfig) -> None:
     missing = [
         (f"{where}", config.resolve(path))
         for where, path in [
-            *((f"golden[{i}].path", d.path) for i, d in enumerate(config.golden)),
-            *((("training.path", config.training.path),) if config.training else ()),
+            *_named_paths(config),
             *(
                 (f"profiles.{name}.tests[{i}]", test)
                 for name, profile in config.profiles.items()

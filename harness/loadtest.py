@@ -35,6 +35,9 @@ _STARTUP_S = 30.0  # for the master to see all workers connect
 _GRACE_S = 15.0  # beyond the configured run time before an overrunning run is killed
 _PROBE_TIMEOUT_S = 3.0
 
+# The generic scenario: speaks the harness's HTTP contract (/predict, /predict/batch, /health).
+DEFAULT_LOCUSTFILE = Path(__file__).parent / "load_assets" / "locustfile.py"
+
 
 @dataclass(frozen=True)
 class LoadTarget:
@@ -153,13 +156,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+def locustfile_path(config: HarnessConfig) -> Path:
+    """The team's locustfile (``load.locustfile``), else the generic one the harness ships."""
+    if config.load.locustfile is None:
+        return DEFAULT_LOCUSTFILE
+    return config.resolve(config.load.locustfile)
+
+
 def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None) -> LoadResults:
     """Run the configured load test against the target and return what Locust measured.
 
     Locust's CSV, HTML and logs stay in ``out_dir``. A target where nothing answers gives
     results with ``unreachable`` set and no Locust run, in a few seconds."""
     target = resolve_target(config, target_url)
-    locustfile = config.resolve(config.load.locustfile)
+    locustfile = locustfile_path(config)
     if not locustfile.is_file():
         raise ConfigError(f"{config.source}: key 'load.locustfile': no such file: {locustfile}")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from harness.config import HarnessConfig, ModelAccess, ModelSpec
-from harness.errors import ModelLoadError, TargetUnreachable
+from harness.errors import ConfigError, ModelLoadError, TargetUnreachable
 
 
 class Model(Protocol):
@@ -27,35 +29,78 @@ class Model(Protocol):
 
 def _as_probabilities(raw: Any, rows: int, source: str) -> np.ndarray:
     values = np.asarray(raw, dtype=float)
-    if values.ndim == 2 and values.shape[1] == 2:
-        values = values[:, 1]
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
     if values.shape != (rows,):
-        raise ModelLoadError(f"{source} returned {values.shape} scores for {rows} rows")
+        raise ModelLoadError(f"{source} returned {values.shape} scores for {rows} rows; "
+                             "expected one probability of the positive class per row")
     if not np.all((values >= 0) & (values <= 1)):
         raise ModelLoadError(f"{source} returned scores outside [0, 1]; expected probabilities")
     return values
 
 
-class PythonModel:
-    """A model loaded in this process through an import path such as ``pkg.mod:load``."""
+def positive_column(classes: Any, positive_label: str | int, source: str) -> int:
+    """Which column of ``predict_proba`` holds the positive class, by the estimator's
+    ``classes_``; a positive label that is not among them is a configuration error."""
+    names = [c.item() if isinstance(c, np.generic) else c for c in classes]
+    for i, name in enumerate(names):
+        if name == positive_label or str(name) == str(positive_label):
+            return i
+    raise ConfigError(
+        f"model.positive_label {positive_label!r} is not among the classes {source} was "
+        f"fitted on ({', '.join(repr(n) for n in names)}); set model.positive_label to one "
+        "of them"
+    )
 
-    def __init__(self, model: Any, entrypoint: str) -> None:
+
+def import_entrypoint(entrypoint: str, root: Path) -> Callable[..., Any]:
+    """Import ``module:function``, with the config's folder importable, as documented."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    module_name, _, attr = entrypoint.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ModelLoadError(
+            f"model.entrypoint '{entrypoint}' cannot be imported: {exc}. The module is looked "
+            f"up in the config's folder ({root}) and the installed packages"
+        ) from None
+
+
+class PythonModel:
+    """A model loaded in this process through an import path such as ``pkg.mod:load``.
+
+    The entry point is called with the artifact folder (when ``model.artifact`` is set) and
+    returns an object with ``predict_proba(frame)``. When the object has ``classes_`` (a
+    scikit-learn estimator or pipeline), the column of ``model.positive_label`` is scored;
+    otherwise ``predict_proba`` must return the positive class's probability per row (one
+    column), or two columns of which the second is the positive class.
+    """
+
+    def __init__(self, model: Any, entrypoint: str, positive_label: str | int,
+                 threshold: float, negative_label: str | None) -> None:
         self._model = model
         self._entrypoint = entrypoint
+        self._column: int | None = None
+        self._positive = positive_label
+        self._negative = negative_label
+        self._threshold = threshold
+        classes = getattr(model, "classes_", None)
+        if classes is not None:
+            self._column = positive_column(classes, positive_label, f"'{entrypoint}'")
+            others = [str(c) for i, c in enumerate(classes) if i != self._column]
+            if len(others) == 1:
+                self._negative = others[0]
 
     @classmethod
-    def open(cls, spec: ModelAccess, config: HarnessConfig) -> PythonModel:
+    def open(cls, spec: ModelAccess, config: HarnessConfig,
+             artifact: Path | None = None) -> PythonModel:
         assert spec.entrypoint is not None  # guaranteed by ModelSpec validation
-        module_name, _, attr = spec.entrypoint.partition(":")
-        try:
-            loader: Callable[..., Any] = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise ModelLoadError(
-                f"model.entrypoint '{spec.entrypoint}' cannot be imported: {exc}"
-            ) from None
+        loader = import_entrypoint(spec.entrypoint, config.root)
         args = []
-        if spec.artifact is not None:
+        if artifact is None and spec.artifact is not None:
             artifact = config.resolve(spec.artifact)
+        if artifact is not None:
             if not artifact.exists():
                 raise ModelLoadError(
                     f"model.artifact {artifact} does not exist; train or download the model first"
@@ -65,10 +110,37 @@ class PythonModel:
             model = loader(*args)
         except Exception as exc:  # the team's loader may raise anything; say which one failed
             raise ModelLoadError(f"model.entrypoint '{spec.entrypoint}' failed: {exc}") from exc
-        return cls(model, spec.entrypoint)
+        if not callable(getattr(model, "predict_proba", None)):
+            raise ModelLoadError(
+                f"model.entrypoint '{spec.entrypoint}' returned {type(model).__name__}, which "
+                "has no predict_proba(frame); return the fitted model"
+            )
+        return cls(model, spec.entrypoint, config.model.positive_label,
+                   config.model.threshold, _negative_label(config))
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return _as_probabilities(self._model.predict_proba(frame), len(frame), self._entrypoint)
+        raw = np.asarray(self._model.predict_proba(frame), dtype=float)
+        if self._column is not None and raw.ndim == 2:
+            raw = raw[:, self._column]
+        elif raw.ndim == 2 and raw.shape[1] == 2:
+            raw = raw[:, 1]
+        return _as_probabilities(raw, len(frame), self._entrypoint)
+
+    def label_of(self, probability: float) -> str | None:
+        """The predicted label at the decision threshold (None where the negative class
+        has no name the harness knows)."""
+        if probability >= self._threshold:
+            return str(self._positive)
+        return self._negative
+
+
+def _negative_label(config: HarnessConfig) -> str | None:
+    """The other class's name, when the schema's label column allows exactly two values."""
+    rule = config.data_schema.columns.get(config.model.label_column)
+    if rule is None or rule.allowed is None:
+        return None
+    others = [str(v) for v in rule.allowed if str(v) != str(config.model.positive_label)]
+    return others[0] if len(others) == 1 else None
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -12,14 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from harness.candidate import Candidate
 from harness.checks.quality import check_floor
 from harness.config import HarnessConfig
 from harness.datasets import read_dataset
 from harness.deploy.registry import get_target
-from harness.deploy.target import Deployment, DeployTarget
+from harness.deploy.target import Deployment, DeployTarget, served_artifact_problem
 from harness.errors import EvidenceError, HarnessError, PromotionRefused
 from harness.evaluation import evaluate
 from harness.evidence import verified_evidence
@@ -45,18 +43,13 @@ def _post_checks(config: HarnessConfig, deployment: Deployment,
     """What must hold once the candidate runs in production."""
     cases = []
     url = deployment.url or ""
-    try:
-        version = httpx.get(f"{url}/version", timeout=5).json()
-        served = version.get("artifact_sha256", "")
-        cases.append(Case("post_deploy", "version", served == candidate.artifact_sha256,
-                          f"{url} serves artifact {served[:12]}..., expected "
-                          f"{candidate.artifact_sha256[:12]}...",
-                          {"served": served, "expected": candidate.artifact_sha256}))
-    except (httpx.HTTPError, ValueError) as exc:
-        cases.append(Case("post_deploy", "version", False, f"{url}/version: {exc}"))
-    spec = config.golden[0]
+    problem = served_artifact_problem(url, candidate)
+    cases.append(Case("post_deploy", "version", problem is None,
+                      problem or f"{url} serves artifact {candidate.artifact_sha256[:12]}...",
+                      {"expected": candidate.artifact_sha256}))
     gate = config.gates.quality.get("roc_auc")
-    if gate is not None and gate.min is not None:
+    if config.golden and gate is not None and gate.min is not None:
+        spec = config.golden[0]
         frame = read_dataset(spec.name, config.resolve(spec.path)).frame
         try:
             production = HttpModel(url, config.model.batch_size, config.model.timeout_s)
@@ -165,12 +158,19 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         result.cases.extend(checks)
         failed = [c for c in checks if not c.passed]
         if failed:
-            restored = target.rollback(env)
-            message = (f"candidate {candidate.id} failed its post-deploy checks in {env} "
-                       f"({'; '.join(c.message for c in failed)}); rolled back to candidate "
-                       f"{restored.candidate.id} (revision {restored.revision})")
-            append_audit(store, approver, "promote", candidate.id, "rolled back", message,
-                         bundle_sha)
+            causes = "; ".join(f"{c.classname}.{c.name}: {c.message}" for c in failed)
+            if previous is None:
+                # Nothing ran before: fail closed, production is left empty.
+                target.stop(env)
+                undone = f"nothing ran in {env} before, so it was stopped and {env} is empty"
+            else:
+                restored = target.rollback(env)
+                undone = (f"rolled back to candidate {restored.candidate.id} "
+                          f"(revision {restored.revision})")
+            message = (f"candidate {candidate.id} failed its post-deploy checks in {env}: "
+                       f"{causes}; {undone}")
+            append_audit(store, approver, "promote", candidate.id,
+                         "stopped" if previous is None else "rolled back", message, bundle_sha)
             result.cases.append(Case("promotion", "outcome", False, message))
             result.message = message
             return result

@@ -4,6 +4,7 @@ in a temporary folder, and the reference service running on a loopback port."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,22 +14,27 @@ import yaml
 
 from tests.service_process import free_port, running_service
 
-__all__ = ["ROOT", "free_port", "write_config"]
+__all__ = ["EXAMPLE", "ROOT", "free_port", "write_config"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# The reference project, laid out as a team's repository; its model code is importable here
+# as the harness makes it importable for the team (the config's folder is on the path).
+EXAMPLE = ROOT / "examples" / "credit"
+if str(EXAMPLE) not in sys.path:
+    sys.path.insert(0, str(EXAMPLE))
 
 
 @pytest.fixture(scope="session")
 def model_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from service.train import train
+    from credit_model.train import train
 
-    return train(ROOT / "fixtures/credit/train.csv", tmp_path_factory.mktemp("model") / "credit")
+    return train(EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("model") / "credit")
 
 
 def write_config(folder: Path, **changes: Any) -> Path:
     """Write the reference harness.yaml into ``folder`` with top-level ``changes`` applied
     (``model`` changes are merged into the model section)."""
-    data = yaml.safe_load((ROOT / "harness.yaml").read_text())
+    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
     data["model"].update(changes.pop("model", {}))
     data.update(changes)
     path = folder / "harness.yaml"
@@ -40,8 +46,8 @@ def write_config(folder: Path, **changes: Any) -> Path:
 def project(tmp_path: Path, model_artifact: Path) -> Path:
     """A copy of the reference project's data and config, using the session's model;
     its ``pr`` profile runs the built-in checks only."""
-    for folder in ("golden", "fixtures"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+    for folder in ("golden", "fixtures", "credit_model"):
+        shutil.copytree(EXAMPLE / folder, tmp_path / folder)
     write_config(
         tmp_path,
         model={"artifact": str(model_artifact)},
@@ -81,9 +87,9 @@ def nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
     from harness.history import HistoryStore
 
     folder = tmp_path_factory.mktemp("nightly")
-    for name in ("golden", "fixtures"):
-        shutil.copytree(ROOT / name, folder / name)
-    data = yaml.safe_load((ROOT / "harness.yaml").read_text())
+    for name in ("golden", "fixtures", "credit_model"):
+        shutil.copytree(EXAMPLE / name, folder / name)
+    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
     data["model"]["artifact"] = str(model_artifact)
     data["gates"]["quality"]["roc_auc"]["min"] = 0.9
     data["deepchecks"] = {"suites": ["data_integrity"], "exclude": []}

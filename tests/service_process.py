@@ -1,4 +1,5 @@
-"""Run the reference service as a real process on a free loopback port, with optional faults.
+"""Run the generic model server on the reference project as a real process on a free
+loopback port, with optional faults.
 
 Small on purpose: the deploy targets (``harness/deploy/``) may replace it later.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from harness.service_process import wait_ready
 
-ROOT = Path(__file__).resolve().parents[1]
+CREDIT_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "credit" / "harness.yaml"
 
 
 def free_port() -> int:
@@ -26,17 +27,17 @@ def free_port() -> int:
 
 @contextmanager
 def running_service(artifact: Path, latency_ms: float = 0, error_rate: float = 0,
-                    ready_within_s: float = 30) -> Iterator[str]:
+                    ready_within_s: float = 30, config: Path = CREDIT_CONFIG) -> Iterator[str]:
     """Start the service, wait until /ready answers 200, yield its URL, stop it after.
 
     ``latency_ms`` and ``error_rate`` set the service's fault injection on predictions."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT),
-           "SERVICE_INJECT_LATENCY_MS": str(latency_ms),
-           "SERVICE_INJECT_ERROR_RATE": str(error_rate)}
+    env = {**os.environ,
+           "HARNESS_INJECT_LATENCY_MS": str(latency_ms),
+           "HARNESS_INJECT_ERROR_RATE": str(error_rate)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "service", "--artifact", str(artifact),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "harness", "--config", str(config), "serve",
+         "--artifact", str(artifact), "--host", "127.0.0.1", "--port", str(port)],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

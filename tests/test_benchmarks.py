@@ -14,7 +14,7 @@ from harness.benchmarks import read_baseline, run_benchmarks
 from harness.config import load_config
 from harness.errors import BenchmarkError
 from harness.verdict import CaseOutcome, read_junit
-from tests.conftest import ROOT, write_config
+from tests.conftest import EXAMPLE, ROOT, write_config
 
 pytest_plugins = ["pytester"]
 
@@ -46,7 +46,7 @@ def bench_project(folder: Path, suite: str = TINY_SUITE, baseline: dict | None =
         (folder / "baseline.json").write_text(json.dumps({"benchmarks": baseline}))
     return write_config(
         folder,
-        golden=[{"name": "credit-v1", "path": str(ROOT / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None,
         gates={"benchmark": {"suite": "bench", "baseline": "baseline.json", **gate}},
         profiles={"bench": {"checks": ["benchmark"]}},
@@ -105,9 +105,9 @@ def test_save_baseline_records_the_reference_suite(tmp_path, model_artifact):
     config = write_config(
         tmp_path,
         model={"artifact": str(model_artifact)},
-        golden=[{"name": "credit-v1", "path": str(ROOT / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None,
-        gates={"benchmark": {"suite": str(ROOT / "suites/benchmarks"),
+        gates={"benchmark": {"suite": str(EXAMPLE / "suites/benchmarks"),
                              "baseline": "baseline.json", "max_slowdown": 1000}},
         profiles={"bench": {"checks": ["benchmark"]}},
     )
@@ -118,7 +118,7 @@ def test_save_baseline_records_the_reference_suite(tmp_path, model_artifact):
     assert saved.returncode == 0, saved.stdout + saved.stderr
     assert f"baseline saved: {tmp_path / 'baseline.json'}" in saved.stdout
     recorded = read_baseline(tmp_path / "baseline.json").figures
-    shipped = read_baseline(ROOT / "suites/benchmarks/baseline.json").figures
+    shipped = read_baseline(EXAMPLE / "suites/benchmarks/baseline.json").figures
     assert set(recorded) == set(shipped) == {
         "inference::one_row", "inference::batch",
         "preprocessing::records_to_frame", "preprocessing::feature_transform"}

@@ -12,7 +12,7 @@ import yaml
 
 from harness.checks import deepchecks_suite
 from harness.errors import HarnessError
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT
 from tests.test_plugin import _project, _run
 
 pytest_plugins = ["pytester"]
@@ -29,7 +29,7 @@ def _nightly(pytester, model_artifact, golden=None, suites=("data_integrity",), 
 
 
 def test_a_corrupted_column_fails_its_integrity_condition(pytester, model_artifact):
-    frame = pd.read_csv(ROOT / "golden/credit/v1/credit.csv")
+    frame = pd.read_csv(EXAMPLE / "golden/credit/v1/credit.csv")
     # The same missing value spelled four ways: deepchecks' Mixed Nulls condition allows one.
     frame["Job"] = frame["Job"].astype(object)
     for i, spelling in enumerate(["N/A", "null", "none", "?"]):

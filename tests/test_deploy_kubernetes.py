@@ -22,7 +22,7 @@ from harness.deploy.kubernetes import KubernetesTarget
 from harness.deploy.manifests import CANDIDATE_ID_ANNOTATION
 from harness.deploy.rollout import RolloutStatus, rollout_status
 from harness.errors import DeployError, TargetUnreachable
-from tests.conftest import ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 from tests.kube_api import Controller, RunningApiServer
 
 NAMESPACE = "credit-staging"
@@ -34,10 +34,10 @@ def image(tag: str) -> str:
 
 
 def kube_config(folder: Path, kubeconfig: Path) -> HarnessConfig:
-    for name in ("golden", "fixtures"):
+    for name in ("golden", "fixtures", "credit_model"):
         if not (folder / name).exists():
-            (folder / name).symlink_to(ROOT / name)
-    overlays = ROOT / "deploy/k8s/overlays"
+            (folder / name).symlink_to(EXAMPLE / name)
+    overlays = EXAMPLE / "deploy/k8s/overlays"
     path = write_config(
         folder,
         profiles={"pr": {"checks": ["schema"]}},

@@ -22,15 +22,15 @@ from harness.deploy.local import LocalTarget
 from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
 from harness.service_process import pid_alive, port_is_free
-from tests.conftest import ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 
 READY_TIMEOUT_S = 60
 
 
 def local_config(folder: Path, model_artifact: Path, **deploy: object) -> HarnessConfig:
-    for name in ("golden", "fixtures"):
+    for name in ("golden", "fixtures", "credit_model"):
         if not (folder / name).exists():
-            (folder / name).symlink_to(ROOT / name)
+            (folder / name).symlink_to(EXAMPLE / name)
     path = write_config(
         folder,
         model={"artifact": str(model_artifact)},
@@ -44,10 +44,10 @@ def local_config(folder: Path, model_artifact: Path, **deploy: object) -> Harnes
 @pytest.fixture(scope="module")
 def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Another model (other seed, smaller sample): a different artifact sha256."""
-    from service.train import train
+    from credit_model.train import train
 
     folder = tmp_path_factory.mktemp("model2") / "credit"
-    return train(ROOT / "fixtures/credit/train.csv", folder, seed=1, sample=400)
+    return train(EXAMPLE / "fixtures/credit/train.csv", folder, seed=1, sample=400)
 
 
 def _kill_recorded(config: HarnessConfig) -> None:

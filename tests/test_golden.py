@@ -11,13 +11,13 @@ import pytest
 
 from harness.errors import GoldenIntegrityError
 from harness.golden import MANIFEST, add_version, read_manifest, verify
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT
 
 
 @pytest.fixture
 def version(tmp_path: Path) -> Path:
     target = tmp_path / "golden/credit/v1"
-    shutil.copytree(ROOT / "golden/credit/v1", target)
+    shutil.copytree(EXAMPLE / "golden/credit/v1", target)
     return target
 
 
@@ -28,7 +28,7 @@ def _flip_one_byte(path: Path, offset: int = 500) -> None:
 
 
 def test_the_shipped_golden_data_matches_its_manifest() -> None:
-    manifest = verify(ROOT / "golden/credit/v1")
+    manifest = verify(EXAMPLE / "golden/credit/v1")
     assert manifest.rows == 1114 and manifest.source.startswith("modeldata::credit_data")
 
 

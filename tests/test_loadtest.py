@@ -19,7 +19,7 @@ from harness.config import LoadSLO, load_config
 from harness.errors import ConfigError, LoadTestError
 from harness.loadtest import run_load
 from harness.verdict import CaseOutcome, decide, read_junit
-from tests.conftest import ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 from tests.service_process import running_service
 
 pytest_plugins = ["pytester"]
@@ -37,7 +37,7 @@ HEALTHY_SLOS = [
 
 def load_section(**changes: Any) -> dict[str, Any]:
     """A short, light load test: 2 users for 3 s, one worker."""
-    section = yaml.safe_load((ROOT / "harness.yaml").read_text())["load"]
+    section = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())["load"]
     section.update(locustfile=str(ROOT / "suites/load/locustfile.py"), users=2, spawn_rate=10,
                    run_time_s=3, max_requests=2000, workers=1, slos=HEALTHY_SLOS)
     section.update(changes)
@@ -48,7 +48,7 @@ def load_project(folder: Path, artifact: Path, url: str, **changes: Any) -> Path
     return write_config(
         folder,
         model={"artifact": str(artifact), "url": url},
-        golden=[{"name": "credit-v1", "path": str(ROOT / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None,
         load=load_section(**changes),
         profiles={"load": {"checks": ["load"]}},

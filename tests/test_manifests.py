@@ -17,11 +17,11 @@ from harness.deploy.manifests import (
     stamp_candidate,
 )
 from harness.errors import DeployError
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT
 
 # The Kubernetes version the manifests are validated against (kubectl on our machines is 1.32).
 KUBERNETES_VERSION = "1.32.0"
-OVERLAYS = ROOT / "deploy/k8s/overlays"
+OVERLAYS = EXAMPLE / "deploy/k8s/overlays"
 EXPECTED = {"staging": 1, "production": 3}
 
 

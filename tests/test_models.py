@@ -11,7 +11,7 @@ import pytest
 from harness.config import load_config
 from harness.errors import ModelLoadError, TargetUnreachable
 from harness.models import HttpModel, PythonModel, features, open_model
-from tests.conftest import ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def config(tmp_path: Path, model_artifact: Path):
     return load_config(write_config(
         tmp_path,
         model={"artifact": str(model_artifact)},
-        golden=[{"name": "g", "path": str(ROOT / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None,
         profiles={"pr": {"checks": ["quality"]}},
     ))
@@ -27,7 +27,7 @@ def config(tmp_path: Path, model_artifact: Path):
 
 @pytest.fixture
 def golden() -> pd.DataFrame:
-    return pd.read_csv(ROOT / "golden/credit/v1/credit.csv")
+    return pd.read_csv(EXAMPLE / "golden/credit/v1/credit.csv")
 
 
 def test_http_and_in_process_adapters_agree_on_the_golden_set(config, golden, service_url):

@@ -11,7 +11,7 @@ import pytest
 
 from harness.golden import MANIFEST, describe
 from harness.verdict import CaseOutcome, read_junit
-from tests.conftest import ROOT, write_config
+from tests.conftest import EXAMPLE, ROOT, write_config
 
 pytest_plugins = ["pytester"]
 
@@ -38,18 +38,18 @@ def _project(pytester: pytest.Pytester, model_artifact: Path, golden: pd.DataFra
     (recorded as a version of its own, so the schema gates see it)."""
     version = pytester.path / "golden/credit/v1"
     if golden is None:
-        shutil.copytree(ROOT / "golden/credit/v1", version)
+        shutil.copytree(EXAMPLE / "golden/credit/v1", version)
     else:
         version.mkdir(parents=True)
         golden.to_csv(version / "credit.csv", index=False)
         (version / MANIFEST).write_text(describe(version, "credit", "v1", "test").to_json())
     changes.setdefault("model", {})
     changes["model"].setdefault("artifact", str(model_artifact))
-    changes.setdefault("passports", str(ROOT / "golden/passports"))
+    changes.setdefault("passports", str(EXAMPLE / "golden/passports"))
     return write_config(
         pytester.path,
         golden=[{"name": "credit-v1", "path": "golden/credit/v1/credit.csv"}],
-        training={"name": "train", "path": str(ROOT / "fixtures/credit/train.csv")},
+        training={"name": "train", "path": str(EXAMPLE / "fixtures/credit/train.csv")},
         profiles={"pr": {"checks": ["schema", "quality"]}, "schema-only": {"checks": ["schema"]}},
         **changes,
     )
@@ -119,7 +119,7 @@ def test_a_crashing_model_is_an_error_not_a_pass(pytester, model_artifact):
 
 
 def _golden() -> pd.DataFrame:
-    return pd.read_csv(ROOT / "golden/credit/v1/credit.csv")
+    return pd.read_csv(EXAMPLE / "golden/credit/v1/credit.csv")
 
 
 def _missing_age() -> pd.DataFrame:

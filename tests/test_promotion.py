@@ -24,15 +24,15 @@ from harness.errors import EvidenceError, PromotionRefused
 from harness.history import HistoryStore
 from harness.history.release import Lock, audit_trail
 from harness.promotion import LOCK, promote
-from tests.conftest import ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 
 
 @pytest.fixture
 def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
     """A copy of the reference project with its own loopback ports, state and history;
     its release checks (quality over HTTP against staging) run in a few seconds."""
-    for folder in ("golden", "fixtures"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+    for folder in ("golden", "fixtures", "credit_model"):
+        shutil.copytree(EXAMPLE / folder, tmp_path / folder)
     write_config(
         tmp_path,
         model={"artifact": str(model_artifact)},
@@ -49,9 +49,9 @@ def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
 
 @pytest.fixture(scope="module")
 def other_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from service.train import train
+    from credit_model.train import train
 
-    return train(ROOT / "fixtures/credit/train.csv", tmp_path_factory.mktemp("b") / "credit",
+    return train(EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("b") / "credit",
                  seed=1)
 
 
@@ -149,11 +149,11 @@ def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release, monk
     assert promote(release, first.id, "ana", release.root / "reports").promoted
     second = _stage(release, other_artifact)
     # Production answers with injected errors once the second candidate runs there.
-    monkeypatch.setenv("SERVICE_INJECT_ERROR_RATE", "1.0")
+    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "1.0")
     result = promote(release, second.id, "ana", release.root / "reports")
     assert not result.promoted
     assert "failed its post-deploy checks" in result.message and "rolled back" in result.message
-    monkeypatch.delenv("SERVICE_INJECT_ERROR_RATE")
+    monkeypatch.delenv("HARNESS_INJECT_ERROR_RATE")
     deployment = operations.status(release, ["production"])["production"]
     assert deployment is not None and deployment.candidate.id == first.id
     assert _audit(release)[-1] == (second.id, "promote", "rolled back")

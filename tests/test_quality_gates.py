@@ -11,14 +11,14 @@ import pytest
 from harness.config import load_config
 from harness.engine import CheckRun, run_check
 from harness.history import HistoryStore, MetricRecord, RunRecord
-from tests.conftest import ROOT, write_config
+from tests.conftest import EXAMPLE, ROOT, write_config
 
-TRAIN = ROOT / "fixtures/credit/train.csv"
+TRAIN = EXAMPLE / "fixtures/credit/train.csv"
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory):
-    from service.train import train
+    from credit_model.train import train
 
     def _train(**options) -> Path:
         return train(TRAIN, tmp_path_factory.mktemp("model") / "credit", **options)

@@ -90,6 +90,7 @@ class KubernetesTarget:
     ) -> None:
         self._config = config
         self._spec = config.deploy.kubernetes
+        self._deployment_name = self._spec.deployment or config.project
         self._ready_timeout_s = ready_timeout_s or config.deploy.ready_timeout_s
         self._poll_s = poll_s
         self._api_client: k8s.ApiClient | None = None
@@ -100,7 +101,7 @@ class KubernetesTarget:
         spec = self._environment(env)
         objects = kustomize_build(spec.kustomize)
         objects = stamp_candidate(
-            objects, candidate, self._spec.deployment, self._spec.container, _now()
+            objects, candidate, self._deployment_name, self._spec.container, _now()
         )
         # Refuse before applying anything, so a bad overlay never half-applies.
         for obj in objects:
@@ -147,7 +148,7 @@ class KubernetesTarget:
             deployment = self._read_deployment(spec)
             if deployment is None:
                 raise DeployError(
-                    f"no Deployment '{self._spec.deployment}' in namespace '{spec.namespace}'; "
+                    f"no Deployment '{self._deployment_name}' in namespace '{spec.namespace}'; "
                     "deploy a candidate first"
                 )
             rollout = rollout_status(deployment)
@@ -167,7 +168,7 @@ class KubernetesTarget:
         deployment = self._read_deployment(spec)
         if deployment is None:
             raise DeployError(
-                f"no Deployment '{self._spec.deployment}' in namespace '{spec.namespace}'; "
+                f"no Deployment '{self._deployment_name}' in namespace '{spec.namespace}'; "
                 "nothing to roll back"
             )
         replica_sets = self._call(
@@ -182,7 +183,7 @@ class KubernetesTarget:
         if patch is not None:
             self._call(
                 "roll back", self._apps().patch_namespaced_deployment,
-                self._spec.deployment, spec.namespace, body=patch, _content_type=JSON_PATCH,
+                self._deployment_name, spec.namespace, body=patch, _content_type=JSON_PATCH,
             )
         return self.wait_ready(env, self._ready_timeout_s)
 
@@ -192,7 +193,7 @@ class KubernetesTarget:
             return
         self._call(
             "scale to zero", self._apps().patch_namespaced_deployment_scale,
-            self._spec.deployment, spec.namespace, body={"spec": {"replicas": 0}},
+            self._deployment_name, spec.namespace, body={"spec": {"replicas": 0}},
         )
 
     # -- how it is done ------------------------------------------------------------------
@@ -270,7 +271,7 @@ class KubernetesTarget:
         try:
             return self._call(
                 "read the Deployment", self._apps().read_namespaced_deployment,
-                self._spec.deployment, spec.namespace,
+                self._deployment_name, spec.namespace,
             )
         except _NotFound:
             return None

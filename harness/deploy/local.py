@@ -19,7 +19,7 @@ from pathlib import Path
 from harness.candidate import Candidate, artifact_sha256
 from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
-from harness.deploy.target import Deployment
+from harness.deploy.target import Deployment, served_artifact_problem
 from harness.errors import DeployError
 from harness.service_process import (
     log_tail,
@@ -181,6 +181,7 @@ class LocalTarget:
     def _command(self, spec: EnvironmentSpec, artifact: Path) -> list[str]:
         values = {
             "{python}": sys.executable, "{artifact}": str(artifact),
+            "{config}": str(self._config.source),
             "{host}": spec.host, "{port}": str(spec.port),
         }
         command = []
@@ -192,9 +193,12 @@ class LocalTarget:
 
     def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
+        # The config's folder is importable by the service, as for the in-process adapter.
+        path = os.pathsep.join(p for p in (str(self._config.root),
+                                           os.environ.get("PYTHONPATH")) if p)
         return spawn_detached(
             self._command(spec, revision.artifact_dir), log,
-            cwd=self._config.root, env=os.environ,
+            cwd=self._config.root, env={**os.environ, "PYTHONPATH": path},
         )
 
     @staticmethod
@@ -234,6 +238,8 @@ class LocalTarget:
         state.starting, state.starting_pid = revision, pid
         save_state(folder, state)
         problem = wait_ready(ready_url, self._ready_timeout_s, pid)
+        if problem is None:
+            problem = served_artifact_problem(spec.address(), revision.candidate)
         state.starting, state.starting_pid = None, None
         if problem is None:
             state.revisions.append(revision)
@@ -265,7 +271,7 @@ class LocalTarget:
         save_state(folder, state)
         raise DeployError(
             f"environment '{state.env}': candidate {revision.candidate.id} "
-            f"(revision {revision.revision}) did not become ready: {problem}; {outcome}. "
+            f"(revision {revision.revision}) was refused: {problem}; {outcome}. "
             f"Its log: {log}" + (f"\n  {tail}" if tail else "")
         )
 

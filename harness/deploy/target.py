@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import httpx
+
 from harness.candidate import Candidate
 
 
@@ -82,3 +84,22 @@ def describe(env: str, deployment: Deployment | None) -> str:
     parts.append(f"deployed {deployment.deployed_at}")
     line = ", ".join(parts)
     return f"{line} ({deployment.detail})" if deployment.detail else line
+
+
+def served_artifact_problem(url: str, candidate: Candidate, timeout_s: float = 5.0) -> str | None:
+    """None when the service at ``url`` reports the candidate's artifact digest at
+    ``/version``; otherwise what it served (or why it could not say) against what was
+    expected."""
+    try:
+        response = httpx.get(f"{url}/version", timeout=timeout_s)
+        served = response.json().get("artifact_sha256") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        return f"{url}/version could not be read ({exc}); the service must report its artifact"
+    if served is None:
+        return (f"{url}/version answered {response.status_code} without 'artifact_sha256'; "
+                "the service must report the digest of the artifact it loaded")
+    if served != candidate.artifact_sha256:
+        return (f"{url}/version reports artifact sha256 {served}, expected the candidate's "
+                f"{candidate.artifact_sha256}; the service loaded another artifact, or digests "
+                "it differently (see docs/model-contract.md)")
+    return None

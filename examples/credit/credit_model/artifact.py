@@ -41,8 +41,8 @@ class ModelMetadata(BaseModel):
     label: str
     positive_class: str
     threshold: float = 0.5
-    # Informational only: it lives here, never in model.joblib, so the
-    # artifact's sha256 stays reproducible.
+    # Not written any more: a timestamp would make the artifact folder's digest (its
+    # identity in the harness) differ between two identical trainings.
     trained_at: str | None = None
 
 

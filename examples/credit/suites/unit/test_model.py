@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from service.artifact import METADATA_FILE, MODEL_FILE, sha256_file, write_atomically
-from service.features import FEATURES
-from service.model import load_model
-from service.train import train
+from credit_model.artifact import METADATA_FILE, MODEL_FILE, sha256_file, write_atomically
+from credit_model.features import FEATURES
+from credit_model.model import load_model
+from credit_model.train import train
 
 SAMPLE_ROWS = 300
 

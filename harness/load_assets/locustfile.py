@@ -1,4 +1,4 @@
-"""The load scenario for the reference credit service, run by Locust in its own processes.
+"""The generic load scenario (the harness's HTTP contract), run by Locust in its own processes.
 
 The harness writes the scenario (task weights, golden records, bounds) to a JSON file
 and names it in ``$HARNESS_LOAD_SCENARIO``; this file only reads it. Locust imports

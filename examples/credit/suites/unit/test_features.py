@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from service.features import (
+from credit_model.features import (
     CATEGORICAL,
     CATEGORY_VALUES,
     FEATURES,

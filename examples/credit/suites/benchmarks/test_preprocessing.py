@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.features import coerce_frame, records_to_frame
-from service.model import CreditModel
+from credit_model.features import coerce_frame, records_to_frame
+from credit_model.model import CreditModel
 
 pytestmark = pytest.mark.benchmark(group="preprocessing")
 

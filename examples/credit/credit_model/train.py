@@ -1,6 +1,6 @@
 """Train the credit model and write a reproducible artifact; also its CLI.
 
-    python -m service.train --data fixtures/credit/train.csv --out artifacts/credit \
+    python -m credit_model.train --data fixtures/credit/train.csv --out artifacts/credit \
         --seed 0 [--sample N] [--drop-feature Income]...
 
 Two trainings with the same data, seed, sample, dropped features and params
@@ -10,7 +10,6 @@ write byte-identical `model.joblib` files (same sha256).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +19,9 @@ import joblib
 import pandas as pd
 import sklearn
 
-from service.artifact import METADATA_FILE, MODEL_FILE, ModelMetadata, sha256_file, write_atomically
-from service.features import CLASSES, FEATURES, LABEL, POSITIVE, coerce_frame
-from service.model import DEFAULT_PARAMS, build_pipeline
+from credit_model.artifact import METADATA_FILE, MODEL_FILE, ModelMetadata, sha256_file, write_atomically
+from credit_model.features import CLASSES, FEATURES, LABEL, POSITIVE, coerce_frame
+from credit_model.model import DEFAULT_PARAMS, build_pipeline
 
 
 def load_training_data(
@@ -81,7 +80,6 @@ def train(
             label=LABEL,
             positive_class=POSITIVE,
             threshold=threshold,
-            trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
         (directory / METADATA_FILE).write_text(
             metadata.model_dump_json(indent=2) + "\n", encoding="utf-8"
@@ -92,7 +90,7 @@ def train(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m service.train", description=__doc__.splitlines()[0]
+        prog="python -m credit_model.train", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "--data", required=True, type=Path, help="training CSV with a Status column"
@@ -126,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             threshold=args.threshold,
         )
     except (OSError, ValueError) as error:
-        print(f"service.train: {error}", file=sys.stderr)
+        print(f"credit_model.train: {error}", file=sys.stderr)
         return 1
     print(f"wrote {out} (model sha256 {sha256_file(out / MODEL_FILE)})")
     return 0

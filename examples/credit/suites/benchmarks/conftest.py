@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from service.model import CreditModel, load_model
-from service.train import train
+from credit_model.model import CreditModel, load_model
+from credit_model.train import train
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = REPO_ROOT / "golden" / "credit" / "v1" / "credit.csv"

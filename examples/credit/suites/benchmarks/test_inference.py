@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from service.model import CreditModel
+from credit_model.model import CreditModel
 
 pytestmark = pytest.mark.benchmark(group="inference")
 

@@ -1,15 +1,12 @@
-"""Fixtures for the service team's own unit tests: a small trained artifact and an app over it."""
+"""Fixtures for the team's own unit tests: a small trained artifact."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from service.app import FaultInjection, create_app
-from service.train import train
+from credit_model.train import train
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRAIN_DATA = REPO_ROOT / "fixtures" / "credit" / "train.csv"
@@ -27,13 +24,6 @@ def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train(
         TRAIN_DATA, tmp_path_factory.mktemp("artifact") / "credit", seed=0, sample=SAMPLE_ROWS
     )
-
-
-@pytest.fixture(scope="session")
-def client(artifact: Path) -> Iterator[TestClient]:
-    # No faults, whatever the environment says: these tests check correct behaviour.
-    with TestClient(create_app(artifact, faults=FaultInjection())) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The credit model: how its pipeline is built and how a trained one is loaded.
 
 `load_model` is the in-process entry point the harness imports as
-"service.model:load_model".
+"credit_model.model:load_model".
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from service.artifact import METADATA_FILE, MODEL_FILE, ModelMetadata, read_metadata, sha256_file
-from service.features import CATEGORICAL, FEATURES, NEGATIVE, NUMERIC, POSITIVE, coerce_frame
+from credit_model.artifact import METADATA_FILE, MODEL_FILE, ModelMetadata, read_metadata, sha256_file
+from credit_model.features import CATEGORICAL, FEATURES, NEGATIVE, NUMERIC, POSITIVE, coerce_frame
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "n_estimators": 200,

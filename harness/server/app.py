@@ -1,0 +1,187 @@
+"""The generic model server: serves any entry-point model over the harness's HTTP contract.
+
+``harness serve`` runs it; the ``local`` deploy target runs it by default, so a team
+with no service of its own deploys with no code. The contract (``docs/openapi.json``):
+
+- ``POST /predict`` one record -> ``{"probability", "label", "model_version"}``
+- ``POST /predict/batch`` ``{"records": [...]}`` -> ``{"predictions": [...], "model_version"}``
+- ``GET /health`` live; ``GET /ready`` 200 once the model is loaded, else 503 with the reason
+- ``GET /version`` ``{"name", "version", "artifact_sha256"}``: the artifact digest it serves
+- ``GET /metrics`` Prometheus text
+
+Records are validated against the config's schema. Error bodies name the field and
+never echo the input, so a huge or non-finite value cannot make them fail or grow.
+"""
+
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from harness.artifact import artifact_digest
+from harness.config import HarnessConfig
+from harness.models import PythonModel
+from harness.server.faults import FaultInjection
+from harness.server.limits import BodyLimit
+from harness.server.metrics import ServerMetrics
+from harness.server.records import batch_model, record_model
+
+log = logging.getLogger("harness.server")
+DEFAULT_MAX_BODY_BYTES = 1 << 20
+
+
+class Prediction(BaseModel):
+    probability: float
+    label: str | None
+
+
+class PredictResponse(Prediction):
+    model_version: str
+
+
+class BatchResponse(BaseModel):
+    predictions: list[Prediction]
+    model_version: str
+
+
+class VersionResponse(BaseModel):
+    name: str
+    version: str
+    artifact_sha256: str
+
+
+@dataclass
+class _Loaded:
+    model: PythonModel
+    digest: str
+
+
+class _State:
+    """The model once loaded (or why it is not), and what the endpoints share."""
+
+    def __init__(self, config: HarnessConfig, artifact: Path | None) -> None:
+        self.config = config
+        self.artifact = artifact
+        self.loaded: _Loaded | None = None
+        self.load_error: str | None = None
+
+    def load(self) -> None:
+        try:
+            # The digest is taken before loading: what is served is what was measured.
+            digest = artifact_digest(self.artifact) if self.artifact is not None else ""
+            self.loaded = _Loaded(PythonModel.open(self.config.model, self.config,
+                                                   self.artifact), digest)
+        except Exception as error:  # noqa: BLE001 - any load failure means "not ready"
+            self.load_error = f"{type(error).__name__}: {error}"
+            log.error("not ready: cannot load the model: %s", self.load_error)
+        else:
+            log.info("serving %s, artifact %s (sha256 %s)", self.config.model.name,
+                     self.artifact, self.loaded.digest)
+
+    def require(self) -> _Loaded:
+        if self.loaded is None:
+            raise HTTPException(503, f"model not loaded: {self.load_error or 'starting'}")
+        return self.loaded
+
+
+def _errors_without_input(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:20]]
+
+
+def create_app(config: HarnessConfig, artifact: Path | None = None,
+               faults: FaultInjection | None = None,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    """The server for ``config``'s model, loaded from ``artifact`` (default:
+    ``model.artifact``) when the app starts."""
+    if artifact is None and config.model.artifact is not None:
+        artifact = config.resolve(config.model.artifact)
+    state = _State(config, artifact)
+    faults = faults if faults is not None else FaultInjection.from_env()
+    metrics = ServerMetrics()
+    Record = record_model(config)
+    Batch = batch_model(Record)
+    spec = config.model
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.load()
+        yield
+
+    app = FastAPI(title=f"{spec.name} (harness model server)", lifespan=lifespan,
+                  version="1")
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _errors_without_input(exc)}, status_code=422)
+
+    @app.middleware("http")
+    async def record_metrics(request: Request,
+                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            # The route template, not the raw path, keeps label cardinality bounded.
+            endpoint = getattr(request.scope.get("route"), "path", "unmatched")
+            metrics.observe(endpoint, request.method, status, time.perf_counter() - started)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    def ready() -> JSONResponse:
+        if state.loaded is None:
+            return JSONResponse({"status": "not ready",
+                                 "reason": state.load_error or "starting"}, 503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/version", response_model=VersionResponse)
+    def version() -> VersionResponse:
+        loaded = state.require()
+        return VersionResponse(name=spec.name, version=loaded.digest[:12],
+                               artifact_sha256=loaded.digest)
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def score(records: list[BaseModel]) -> tuple[_Loaded, list[Prediction]]:
+        loaded = state.require()
+        faults.apply()
+        frame = pd.DataFrame.from_records([r.model_dump() for r in records],
+                                          columns=list(Record.model_fields))
+        probabilities = loaded.model.predict_proba(frame)
+        predictions = [Prediction(probability=float(p), label=loaded.model.label_of(p))
+                       for p in probabilities]
+        metrics.count_predictions(predictions)
+        return loaded, predictions
+
+    @app.post("/predict", response_model=PredictResponse)
+    def predict(record: Record) -> PredictResponse:  # type: ignore[valid-type]
+        loaded, [prediction] = score([record])
+        return PredictResponse(**prediction.model_dump(), model_version=loaded.digest[:12])
+
+    @app.post("/predict/batch", response_model=BatchResponse)
+    def predict_batch(request: Batch) -> BatchResponse:  # type: ignore[valid-type]
+        loaded, predictions = score(request.records)  # type: ignore[attr-defined]
+        return BatchResponse(predictions=predictions, model_version=loaded.digest[:12])
+
+    app.state.harness = state
+    return app
