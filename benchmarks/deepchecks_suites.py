@@ -3,7 +3,7 @@
 checks ``deepchecks.exclude`` leaves out of the nightly profile. Prints seconds per check;
 the machine is shared, so treat the figures as rough.
 
-    .venv/bin/python benchmarks/deepchecks_suites.py [harness.yaml]
+    .venv/bin/python benchmarks/deepchecks_suites.py [examples/credit/harness.yaml]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from harness.config import load_config
 from harness.gate_state import GateState
 
 
-def main(config_path: str = "harness.yaml") -> None:
+def main(config_path: str = "examples/credit/harness.yaml") -> None:
     config = load_config(Path(config_path))
     started = time.perf_counter()
     deepchecks_suite.build_suite("data_integrity", [])

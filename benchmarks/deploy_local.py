@@ -25,6 +25,7 @@ from harness.config import load_config
 from harness.deploy import get_target
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "credit"
 
 
 def free_port() -> int:
@@ -50,7 +51,7 @@ def main() -> None:
         data["deploy"] = {"state_dir": str(Path(tmp) / "state")}
         data["environments"] = {"staging": {"port": free_port()},
                                 "production": {"port": free_port()}}
-        for name in ("golden", "fixtures", "suites"):
+        for name in ("golden", "fixtures", "suites", "credit_model"):
             (Path(tmp) / name).symlink_to(EXAMPLE / name)
         config_path = Path(tmp) / "harness.yaml"
         config_path.write_text(yaml.safe_dump(data))

@@ -78,7 +78,7 @@ def run_benchmarks(config: HarnessConfig, out_dir: Path) -> BenchmarkRun:
                           f"folder: {suite}")
     out_dir.mkdir(parents=True, exist_ok=True)
     results, log = out_dir / "benchmarks.json", out_dir / "benchmarks.log"
-    env = dict(os.environ)
+    env = config.child_env()
     if config.model.artifact is not None:
         env[ARTIFACT_ENV] = str(config.resolve(config.model.artifact))
     command = [sys.executable, "-m", "pytest", str(suite), "--benchmark-only",

@@ -14,7 +14,6 @@ from harness.deploy import operations
 from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
-from harness.golden import add_version
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
 from harness.promotion import promote, recover
@@ -37,6 +36,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"  report:  {run.report.page}")
         print(f"  summary: {run.report.summary}")
     return 0 if run.verdict.passed else EXIT_GATES_FAILED
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from harness.init import InitRequest, init_project
+
+    request = InitRequest(
+        data=Path(args.data), label=args.label, positive=args.positive,
+        entrypoint=args.entrypoint, artifact=Path(args.artifact), folder=Path(args.dir),
+        name=args.name, dataset=args.dataset, golden_fraction=args.golden_fraction,
+        seed=args.seed, managers=args.manager or [],
+        ports=(args.staging_port, args.production_port))
+    print("\n".join(init_project(request)))
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -62,10 +74,9 @@ def _cmd_golden_verify(args: argparse.Namespace) -> int:
 
 def _cmd_golden_add(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    root = golden_commands.golden_roots(config)[0]
-    target = add_version(root, args.dataset, args.version, [Path(f) for f in args.files],
-                         args.source)
-    print(f"recorded golden version {target}; point harness.yaml's golden path at it")
+    lines = golden_commands.add(config, args.dataset, args.version,
+                                [Path(f) for f in args.files], args.source)
+    print("\n".join(lines))
     return 0
 
 
@@ -250,15 +261,38 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: load.url, else model.url)")
     check.set_defaults(func=_cmd_check)
 
+    init = commands.add_parser(
+        "init", help="scaffold a project from a CSV in an empty folder: harness.yaml with an "
+        "inferred schema, a training file and a golden split")
+    init.add_argument("--data", required=True, help="the labelled data, a CSV file")
+    init.add_argument("--label", required=True, help="the label column")
+    init.add_argument("--positive", required=True, help="the label value of the positive class")
+    init.add_argument("--entrypoint", required=True,
+                      help="module:function that loads your model from --artifact")
+    init.add_argument("--artifact", required=True, help="the model artifact folder")
+    init.add_argument("--dir", default=".", help="the project folder (default: here)")
+    init.add_argument("--name", help="project name (default: the folder's name)")
+    init.add_argument("--dataset", help="golden dataset name (default: the CSV's name)")
+    init.add_argument("--golden-fraction", type=float, default=0.25,
+                      help="share of rows held out as golden data (default 0.25)")
+    init.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    init.add_argument("--manager", action="append",
+                      help="a release manager who may approve promotions (repeat; default: you)")
+    init.add_argument("--staging-port", type=int, default=8101)
+    init.add_argument("--production-port", type=int, default=8102)
+    init.set_defaults(func=_cmd_init)
+
     golden = commands.add_parser("golden", help="verify, add and bless golden datasets")
     golden_commands_ = golden.add_subparsers(dest="golden_command", required=True,
                                              metavar="ACTION")
     verify = golden_commands_.add_parser("verify", help="check every golden file's sha256")
     verify.set_defaults(func=_cmd_golden_verify)
-    add = golden_commands_.add_parser("add", help="record a new golden dataset version")
+    add = golden_commands_.add_parser(
+        "add", help="record a new golden dataset version under the golden root "
+        "(golden_root, default golden/ beside the config)")
     add.add_argument("--dataset", required=True, help="dataset name, e.g. credit")
     add.add_argument("--version", required=True, help="new version name, e.g. v2")
-    add.add_argument("--source", required=True, help="where the data came from")
+    add.add_argument("--source", help="where the data came from (default: the file names)")
     add.add_argument("files", nargs="+", help="CSV files of the version")
     add.set_defaults(func=_cmd_golden_add)
     bless = golden_commands_.add_parser(

@@ -26,7 +26,7 @@ from harness.errors import ConfigError
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 MetricName = Literal["roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1"]
-CheckName = Literal["schema", "quality", "drift", "load", "benchmark", "deepchecks"]
+CheckName = Literal["schema", "quality", "drift", "load", "benchmark", "deepchecks", "contract"]
 BaselineName = Literal["passport", "production", "none"]
 
 
@@ -412,6 +412,12 @@ class HarnessConfig(_Strict):
             raise ConfigError(
                 f"{self.source}: no profile '{name}' under 'profiles' (known: {known})"
             ) from None
+
+    def child_env(self) -> dict[str, str]:
+        """The environment for processes run on the team's behalf (its tests, benchmarks,
+        services): this one, with the config's folder importable, as for the entry point."""
+        path = os.pathsep.join(p for p in (str(self.root), os.environ.get("PYTHONPATH")) if p)
+        return {**os.environ, "PYTHONPATH": path}
 
     def history_url(self) -> str:
         """The history store's URL (``$HARNESS_HISTORY_URL`` overrides the config, so a

@@ -68,6 +68,9 @@ def pytest_command(config: HarnessConfig, profile: str, junit: Path,
         f"--junitxml={junit}",
         "-o", f"junit_suite_name=harness-{profile}",
         "-p", "no:cacheprovider",
+        # Test ids (and JUnit class names) relative to the team's project, whatever
+        # repository or ini file lies above it.
+        f"--rootdir={config.root}",
         "-rfE",
         # Locust's pytest plugin is not needed here; Locust runs in its own processes.
         "-p", "no:locust",
@@ -96,8 +99,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
         command = pytest_command(config, profile, junit, staging, target_url)
-        returncode = _run_pytest(command, config.root,
-                                 staging / "pytest.log", stream)
+        returncode = _run_pytest(command, config, staging / "pytest.log", stream)
         problems = []
         if returncode in _PYTEST_BROKEN:
             problems.append(f"pytest {_PYTEST_BROKEN[returncode]} (exit {returncode}); "
@@ -129,10 +131,11 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
                     evidence, report)
 
 
-def _run_pytest(command: list[str], cwd: Path, log: Path, stream: bool) -> int:
+def _run_pytest(command: list[str], config: HarnessConfig, log: Path, stream: bool) -> int:
     """Run pytest, keeping its output in ``log`` and, if ``stream``, on the console too."""
     with log.open("wb") as out, subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command, cwd=config.root, env=config.child_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:

@@ -51,6 +51,7 @@ class GateState:
         self.reports_dir = reports
         self.profile_name = profile_name
         self.profile = profile
+        self.target_url = target_url
         tool_reports = reports or config.root / "reports" / "pytest"
         self._load = _Memo(lambda: run_load(config, tool_reports / "load", target_url))
         self._benchmarks = _Memo(lambda: run_benchmarks(config, tool_reports / "benchmark"))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -136,9 +138,32 @@ def find_versions(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.rglob(MANIFEST))
 
 
-def add_version(root: Path, dataset: str, version: str, files: list[Path], source: str) -> Path:
-    """Record a new golden version as ``root/dataset/version``; never overwrites one."""
-    target = root / dataset / version
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _checked_name(value: str, what: str) -> str:
+    if not _SAFE_NAME.fullmatch(value) or ".." in value:
+        raise GoldenIntegrityError(
+            f"golden {what} {value!r} is not a plain name: use letters, digits, '.', '_' and '-' "
+            "(no '/' or '..'), e.g. --dataset credit --version v2"
+        )
+    return value
+
+
+def version_folder(root: Path, dataset: str, version: str) -> Path:
+    """``root/dataset/version``, refusing any name that would lead outside ``root``."""
+    base = root.resolve()
+    target = (base / _checked_name(dataset, "dataset") / _checked_name(version, "version"))
+    if not target.resolve().is_relative_to(base):  # e.g. a symlinked dataset folder
+        raise GoldenIntegrityError(f"{target}: outside the golden root {base}; refusing to write")
+    return target
+
+
+def add_version(root: Path, dataset: str, version: str, files: list[Path], source: str,
+                check: Callable[[Path, pd.DataFrame], None] | None = None) -> Path:
+    """Record a new golden version as ``root/dataset/version``; never overwrites one, never
+    writes outside ``root``. ``check`` may refuse a file (raising) before anything is written."""
+    target = version_folder(root, dataset, version)
     if target.exists():
         raise GoldenIntegrityError(
             f"{target}: golden version already exists; versions are never rewritten, "
@@ -147,11 +172,24 @@ def add_version(root: Path, dataset: str, version: str, files: list[Path], sourc
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise GoldenIntegrityError(f"{missing[0]}: no such file to add as golden data")
+    names = [f.name for f in files]
+    if len(set(names)) != len(names) or MANIFEST in names:
+        raise GoldenIntegrityError(f"golden files must have distinct names other than {MANIFEST}")
+    for path in files:
+        frame = _read_csv(path)
+        if frame.empty:
+            raise GoldenIntegrityError(f"{path}: no data rows (a header alone); golden data "
+                                       "needs rows to judge a model on")
+        if check is not None:
+            check(path, frame)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
     try:
+        # mkdtemp makes a private folder; golden data is shared through version control.
+        staging.chmod(0o755)
         for path in files:
-            shutil.copy2(path, staging / path.name)
+            shutil.copyfile(path, staging / path.name)
+            (staging / path.name).chmod(0o644)
         manifest = describe(staging, dataset, version, source)
         (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         # rename is atomic, and fails rather than replace if another writer got there first.
@@ -160,3 +198,10 @@ def add_version(root: Path, dataset: str, version: str, files: list[Path], sourc
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' EmptyDataError and parse errors
+        raise GoldenIntegrityError(f"{path}: not a readable CSV file ({exc})") from None

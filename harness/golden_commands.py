@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
+
+import pandas as pd
 
 from harness import golden, passport
 from harness.config import HarnessConfig
@@ -14,16 +18,16 @@ from harness.models import open_model
 from harness.recording import model_identity
 
 
-def golden_roots(config: HarnessConfig) -> list[Path]:
-    """Folders holding golden versions: the config's datasets' ``<root>/<name>/<version>``."""
-    return sorted({config.resolve(s.path).parent.parent.parent for s in config.golden})
+def golden_root(config: HarnessConfig) -> Path:
+    """The folder golden versions live in: ``golden_root``, beside the config by default."""
+    return config.resolve(config.golden_root)
 
 
 def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
-    """Verify every golden version under the golden roots; (lines for those that hold,
-    messages for those that do not)."""
+    """Verify every golden version under the golden root and every one the config uses;
+    (lines for those that hold, messages for those that do not)."""
     good, bad = [], []
-    versions = sorted({v for root in golden_roots(config) for v in golden.find_versions(root)}
+    versions = sorted(set(golden.find_versions(golden_root(config)))
                       | {config.resolve(s.path).parent for s in config.golden})
     for version in versions:
         try:
@@ -34,6 +38,36 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
         good.append(f"ok  {version}  {len(manifest.files)} file(s), {manifest.rows} rows, "
                     f"manifest sha256 {golden.manifest_digest(version)[:12]}")
     return good, bad
+
+
+def _schema_check(config: HarnessConfig) -> Callable[[Path, pd.DataFrame], None]:
+    """Refuse a golden file that lacks a column the schema names."""
+    def check(path: Path, frame: pd.DataFrame) -> None:
+        missing = [c for c in config.data_schema.columns if c not in frame.columns]
+        if missing:
+            raise GoldenIntegrityError(
+                f"{path}: lacks the column(s) {', '.join(missing)} that schema.columns in "
+                f"{config.source} names; golden data must hold every column the model is "
+                "judged on, the label included")
+    return check
+
+
+def add(config: HarnessConfig, dataset: str, version: str, files: list[Path],
+        source: str | None) -> list[str]:
+    """Record a golden version under the golden root; say how the config refers to it."""
+    target = golden.add_version(golden_root(config), dataset, version, files,
+                                source or ", ".join(f.name for f in files),
+                                check=_schema_check(config))
+    lines = [f"recorded golden version {target}"]
+    used = {config.resolve(s.path).parent.resolve() for s in config.golden}
+    if target.resolve() not in used:
+        entries = "\n".join(
+            f"  - name: {dataset}-{version}\n"
+            f"    path: {Path(os.path.relpath(target / f.name, config.root)).as_posix()}"
+            for f in files)
+        lines.append(f"to judge models on it, list it under 'golden:' in {config.source}:\n"
+                     f"golden:\n{entries}")
+    return lines
 
 
 def bless(config: HarnessConfig, by: str, reason: str, production: bool = False) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.checks import benchmark, deepchecks_suite, drift, load, quality, schema
+from harness.checks import benchmark, contract, deepchecks_suite, drift, load, quality, schema
 from harness.checks.result import GateResult, GateSpec
 from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
@@ -72,6 +72,7 @@ CHECKS: dict[str, Callable[[GateState], Iterator[GateSpec]]] = {
     "load": load.gates,
     "benchmark": benchmark.gates,
     "deepchecks": deepchecks_suite.gates,
+    "contract": contract.gates,
 }
 
 

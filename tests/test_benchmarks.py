@@ -14,7 +14,7 @@ from harness.benchmarks import read_baseline, run_benchmarks
 from harness.config import load_config
 from harness.errors import BenchmarkError
 from harness.verdict import CaseOutcome, read_junit
-from tests.conftest import EXAMPLE, ROOT, write_config
+from tests.conftest import EXAMPLE, write_config
 
 pytest_plugins = ["pytester"]
 
@@ -102,6 +102,7 @@ def test_a_broken_benchmark_suite_is_an_error_naming_the_log(tmp_path):
 def test_save_baseline_records_the_reference_suite(tmp_path, model_artifact):
     """`harness benchmark --save-baseline` on the shipped suite records the same benchmarks
     as the baseline under version control."""
+    (tmp_path / "credit_model").symlink_to(EXAMPLE / "credit_model")  # the team's model code
     config = write_config(
         tmp_path,
         model={"artifact": str(model_artifact)},

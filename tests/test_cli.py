@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from harness.verdict import decide
-from tests.conftest import write_config
+from tests.conftest import EXAMPLE, write_config
 
 
 def harness(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -96,7 +96,7 @@ def test_verdict_on_an_unreadable_report_is_a_failure(tmp_path: Path) -> None:
 
 def test_reference_project_pr_profile_end_to_end(tmp_path: Path, model_artifact: Path) -> None:
     """The shipped harness.yaml, unchanged but for where the model and reports live."""
-    root = Path(__file__).resolve().parents[1]
+    root = EXAMPLE
     data = yaml.safe_load((root / "harness.yaml").read_text())
     data["model"]["artifact"] = str(model_artifact)
     config = root / f".harness-test-{tmp_path.name}.yaml"

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE
-
 from harness.config import load_config
 from harness.errors import ConfigError
+from tests.conftest import EXAMPLE
 
 CASES = sorted((Path(__file__).parent / "fixtures" / "configs").glob("*.yaml"))
 

@@ -12,7 +12,7 @@ import yaml
 
 from harness.checks import deepchecks_suite
 from harness.errors import HarnessError
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE
 from tests.test_plugin import _project, _run
 
 pytest_plugins = ["pytester"]

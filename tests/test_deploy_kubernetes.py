@@ -22,7 +22,7 @@ from harness.deploy.kubernetes import KubernetesTarget
 from harness.deploy.manifests import CANDIDATE_ID_ANNOTATION
 from harness.deploy.rollout import RolloutStatus, rollout_status
 from harness.errors import DeployError, TargetUnreachable
-from tests.conftest import EXAMPLE, ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, free_port, write_config
 from tests.kube_api import Controller, RunningApiServer
 
 NAMESPACE = "credit-staging"

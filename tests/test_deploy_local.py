@@ -128,7 +128,7 @@ def test_a_broken_candidate_fails_readiness_and_the_previous_revision_keeps_serv
     with pytest.raises(DeployError) as excinfo:
         LocalTarget(config, ready_timeout_s=12).deploy("staging", bad)
     message = str(excinfo.value)
-    assert f"candidate {bad.id} (revision 2) did not become ready" in message
+    assert f"candidate {bad.id} (revision 2) was refused: not ready" in message
     assert f"revision 1 (candidate {good.id}) serves again" in message
     assert "does not match metadata.json" in message, "the last /ready answer says why"
 
@@ -285,3 +285,22 @@ def test_an_unreadable_state_file_is_named(config: HarnessConfig) -> None:
     with pytest.raises(DeployError, match=r"state\.json: cannot read deploy state"):
         get_target(config).status("staging")
     (folder / "state.json").unlink()
+
+
+def test_a_service_serving_another_artifact_is_refused_at_deploy(
+        tmp_path: Path, model_artifact: Path, second_artifact: Path) -> None:
+    """The service reports another artifact digest at /version than the candidate's: the
+    deploy is refused, saying what was served and what was expected; nothing keeps running."""
+    wrong = ["{python}", "-m", "harness", "--config", "{config}", "serve",
+             "--artifact", str(second_artifact), "--host", "{host}", "--port", "{port}"]
+    config = local_config(tmp_path, model_artifact, local={"command": wrong})
+    candidate = build_candidate(model_artifact)
+    with pytest.raises(DeployError) as excinfo:
+        LocalTarget(config).deploy("staging", candidate)
+    message = str(excinfo.value)
+    assert "was refused" in message
+    assert f"expected the candidate's {candidate.artifact_sha256}" in message
+    assert build_candidate(second_artifact).artifact_sha256 in message
+    assert "nothing is running now" in message
+    assert port_is_free("127.0.0.1", config.environments["staging"].port or 0)
+    assert LocalTarget(config).status("staging") is None

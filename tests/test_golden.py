@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.errors import GoldenIntegrityError
 from harness.golden import MANIFEST, add_version, read_manifest, verify
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE
 
 
 @pytest.fixture
@@ -84,3 +85,79 @@ def test_a_run_refuses_tampered_golden_data_before_anything_runs(project: Path) 
     assert result.returncode == 2
     assert "credit.csv: golden file changed" in result.stderr
     assert not (project / "reports").exists()
+
+
+def _bare_project(folder: Path, golden_root: str | None = None) -> Path:
+    """A project with no golden data yet: the schema and a model, `golden: []`."""
+    folder.mkdir(parents=True)
+    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
+    data["golden"] = []
+    data.pop("training")
+    data.pop("load")  # its scenario names the credit golden set
+    data["profiles"] = {"pr": {"checks": ["schema"]}}
+    if golden_root:
+        data["golden_root"] = golden_root
+    (folder / "harness.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
+
+
+def test_golden_add_records_a_first_dataset_and_says_how_to_use_it(tmp_path: Path) -> None:
+    project = _bare_project(tmp_path / "team")
+    project.joinpath("data.csv").write_bytes((EXAMPLE / "golden/credit/v1/credit.csv").read_bytes())
+    result = _harness(project, "golden", "add", "--dataset", "loans", "--version", "v1",
+                      "data.csv")
+    assert result.returncode == 0, result.stderr
+    version = project / "golden/loans/v1"
+    assert verify(version).rows == 1114
+    assert "golden:\n  - name: loans-v1\n    path: golden/loans/v1/data.csv" in result.stdout
+    assert version.stat().st_mode & 0o777 == 0o755
+    assert (version / "data.csv").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["team"], "nothing outside the project"
+    verified = _harness(project, "golden", "verify")
+    assert verified.returncode == 0 and str(version) in verified.stdout
+
+
+@pytest.mark.parametrize(("dataset", "version_name"), [
+    ("../../etc", "v9"), ("loans", "../../../x"), ("/tmp/abs", "v1"), ("loans", ".."),
+])
+def test_golden_add_never_writes_outside_the_golden_root(tmp_path: Path, dataset: str,
+                                                         version_name: str) -> None:
+    project = _bare_project(tmp_path / "team")
+    project.joinpath("data.csv").write_bytes((EXAMPLE / "golden/credit/v1/credit.csv").read_bytes())
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    result = _harness(project, "golden", "add", "--dataset", dataset, "--version",
+                      version_name, "data.csv")
+    assert result.returncode == 2
+    assert "is not a plain name" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_golden_add_refuses_a_header_only_or_column_missing_file(tmp_path: Path) -> None:
+    project = _bare_project(tmp_path / "team")
+    source = (EXAMPLE / "golden/credit/v1/credit.csv").read_text().splitlines()
+    project.joinpath("header.csv").write_text(source[0] + "\n")
+    result = _harness(project, "golden", "add", "--dataset", "loans", "--version", "v1",
+                      "header.csv")
+    assert result.returncode == 2 and "no data rows" in result.stderr
+    columns = source[0].split(",")
+    keep = [i for i, c in enumerate(columns) if c != "Age"]
+    project.joinpath("no_age.csv").write_text(
+        "\n".join(",".join(line.split(",")[i] for i in keep) for line in source[:50]) + "\n")
+    result = _harness(project, "golden", "add", "--dataset", "loans", "--version", "v1",
+                      "no_age.csv")
+    assert result.returncode == 2 and "lacks the column(s) Age" in result.stderr
+    assert not (project / "golden").exists()
+
+
+def test_golden_root_is_configurable_and_verify_looks_only_there(tmp_path: Path) -> None:
+    project = _bare_project(tmp_path / "team", golden_root="data/golden")
+    project.joinpath("data.csv").write_bytes((EXAMPLE / "golden/credit/v1/credit.csv").read_bytes())
+    # Another project's golden data beside this one is none of its business.
+    shutil.copytree(EXAMPLE / "golden/credit/v1", tmp_path / "other/golden/credit/v1")
+    _flip_one_byte(tmp_path / "other/golden/credit/v1/credit.csv")
+    assert _harness(project, "golden", "add", "--dataset", "loans", "--version", "v1",
+                    "data.csv").returncode == 0
+    assert (project / "data/golden/loans/v1/manifest.json").is_file()
+    verified = _harness(project, "golden", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "other" not in verified.stdout

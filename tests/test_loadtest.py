@@ -19,7 +19,7 @@ from harness.config import LoadSLO, load_config
 from harness.errors import ConfigError, LoadTestError
 from harness.loadtest import run_load
 from harness.verdict import CaseOutcome, decide, read_junit
-from tests.conftest import EXAMPLE, ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, free_port, write_config
 from tests.service_process import running_service
 
 pytest_plugins = ["pytester"]
@@ -38,7 +38,7 @@ HEALTHY_SLOS = [
 def load_section(**changes: Any) -> dict[str, Any]:
     """A short, light load test: 2 users for 3 s, one worker."""
     section = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())["load"]
-    section.update(locustfile=str(ROOT / "suites/load/locustfile.py"), users=2, spawn_rate=10,
+    section.update(users=2, spawn_rate=10,
                    run_time_s=3, max_requests=2000, workers=1, slos=HEALTHY_SLOS)
     section.update(changes)
     return section
@@ -232,13 +232,6 @@ def test_locust_that_cannot_run_is_a_setup_error(pytester, model_artifact, servi
         run_load(load_config(config), pytester.path / "again")
 
 
-def test_a_missing_locustfile_is_named(tmp_path, model_artifact, service_url):
-    config = load_config(load_project(tmp_path, model_artifact, service_url,
-                                      locustfile="nowhere/locustfile.py"))
-    with pytest.raises(ConfigError, match=r"key 'load.locustfile': no such file"):
-        run_load(config, tmp_path / "out")
-
-
 def test_a_profile_with_load_but_no_slos_is_a_collection_error(pytester, model_artifact):
     config = load_project(pytester.path, model_artifact, "http://127.0.0.1:1", slos=[])
     result = pytester.runpytest(str(config), "--harness-profile=load")
@@ -259,3 +252,18 @@ def test_a_service_that_accepts_but_never_answers_fails_within_seconds(tmp_path,
     assert not result.passed
     assert result.message == (f"error_ratio = 1.0000 overall: no successful requests: "
                               f"no answer within 3s at {url}")
+
+
+def test_a_missing_locustfile_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A configured scenario file that does not exist: exit 2 naming the key, no report."""
+    for name in ("golden", "credit_model"):
+        (tmp_path / name).symlink_to(EXAMPLE / name)
+    load = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())["load"]
+    write_config(tmp_path, training=None, load={**load, "locustfile": "load/missing.py"},
+                 profiles={"nightly": {"checks": ["load"]}})
+    result = subprocess.run([sys.executable, "-m", "harness", "check", "--profile", "nightly",
+                             "--target-url", "http://127.0.0.1:9"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "key 'load.locustfile': no such file or folder" in result.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / ".harness").exists()

@@ -17,7 +17,7 @@ from harness.deploy.manifests import (
     stamp_candidate,
 )
 from harness.errors import DeployError
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE
 
 # The Kubernetes version the manifests are validated against (kubectl on our machines is 1.32).
 KUBERNETES_VERSION = "1.32.0"

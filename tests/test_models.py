@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from harness.config import load_config
-from harness.errors import ModelLoadError, TargetUnreachable
+from harness.errors import ConfigError, ModelLoadError, TargetUnreachable
 from harness.models import HttpModel, PythonModel, features, open_model
-from tests.conftest import EXAMPLE, ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, free_port, write_config
 
 
 @pytest.fixture
@@ -68,3 +68,61 @@ def test_an_entrypoint_that_cannot_be_imported_is_named(config):
     spec = config.model.model_copy(update={"entrypoint": "no_such_module:load"})
     with pytest.raises(ModelLoadError, match="'no_such_module:load' cannot be imported"):
         open_model(config, spec)
+
+
+def _string_label_pipeline(tmp_path: Path, golden: pd.DataFrame) -> Path:
+    """A team's entry point: a scikit-learn pipeline fitted on the string labels, so its
+    classes_ are ['bad', 'good'] and the positive class 'bad' is the first column."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    numeric = ["Seniority", "Age", "Expenses", "Income", "Assets", "Debt", "Amount", "Price"]
+    model = make_pipeline(make_column_transformer((SimpleImputer(), numeric)),
+                          LogisticRegression(max_iter=2000))
+    model.fit(golden[numeric], golden["Status"])
+    assert list(model.classes_) == ["bad", "good"]
+    import joblib
+
+    joblib.dump(model, tmp_path / "pipeline.joblib")
+    (tmp_path / "team_model.py").write_text(
+        "import joblib\n\ndef load(artifact):\n    return joblib.load(artifact)\n")
+    return tmp_path / "pipeline.joblib"
+
+
+def test_the_positive_class_is_scored_by_classes_not_by_column_order(tmp_path, golden):
+    artifact = _string_label_pipeline(tmp_path, golden)
+    config = load_config(write_config(
+        tmp_path, model={"entrypoint": "team_model:load", "artifact": str(artifact)},
+        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        training=None, profiles={"pr": {"checks": ["quality"]}}))
+    scores = open_model(config).predict_proba(features(golden, config.model))
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score(golden["Status"] == "bad", scores)
+    assert auc > 0.7, f"P('bad') must rank the bad loans first, got ROC AUC {auc:.3f}"
+
+
+def test_a_positive_label_outside_the_classes_is_a_config_error(tmp_path, golden):
+    artifact = _string_label_pipeline(tmp_path, golden)
+    config = load_config(write_config(
+        tmp_path, model={"entrypoint": "team_model:load", "artifact": str(artifact),
+                         "positive_label": "default"},
+        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        training=None, profiles={"pr": {"checks": ["quality"]}}))
+    with pytest.raises(ConfigError, match=r"model.positive_label 'default' is not among the "
+                                          r"classes 'team_model:load' was fitted on \('bad', "
+                                          r"'good'\)") as excinfo:
+        open_model(config)
+    assert excinfo.value.exit_code == 2
+
+
+def test_the_config_folder_is_importable_for_the_entry_point(tmp_path, golden):
+    """The team's module sits beside harness.yaml; no PYTHONPATH needed."""
+    artifact = _string_label_pipeline(tmp_path, golden)
+    config = load_config(write_config(
+        tmp_path, model={"entrypoint": "team_model:load", "artifact": str(artifact)},
+        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        training=None, profiles={"pr": {"checks": ["quality"]}}))
+    assert isinstance(open_model(config), PythonModel)

@@ -11,7 +11,7 @@ import pytest
 
 from harness.golden import MANIFEST, describe
 from harness.verdict import CaseOutcome, read_junit
-from tests.conftest import EXAMPLE, ROOT, write_config
+from tests.conftest import EXAMPLE, write_config
 
 pytest_plugins = ["pytester"]
 

@@ -24,7 +24,7 @@ from harness.errors import EvidenceError, PromotionRefused
 from harness.history import HistoryStore
 from harness.history.release import Lock, audit_trail
 from harness.promotion import LOCK, promote
-from tests.conftest import EXAMPLE, ROOT, free_port, write_config
+from tests.conftest import EXAMPLE, free_port, write_config
 
 
 @pytest.fixture
@@ -206,3 +206,27 @@ def test_harness_run_takes_a_candidate_from_checks_to_production(release) -> Non
     assert "production: healthy, candidate" in output
     status = _harness(release, "status", "--env", "production")
     assert status.communicate(timeout=60)[0].startswith("production: healthy")
+
+
+def test_a_failing_first_promotion_leaves_production_empty(release, monkeypatch) -> None:
+    """Nothing ran in production before: a candidate failing its post-deploy checks is
+    stopped (fail closed), the exit is 1, the CLI names the failing checks and the audit
+    records the cause and the stop."""
+    candidate = _stage(release)
+    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "1.0")  # production's service inherits it
+    process = _harness(release, "promote", "--candidate", candidate.id, "--approver", "ana")
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 1, output
+    assert "failed its post-deploy checks in production: post_deploy.credit-v1.roc_auc" in output
+    assert "so it was stopped and production is empty" in output
+    deployment = operations.status(release, ["production"])["production"]
+    assert deployment is not None and not deployment.healthy and deployment.detail == "stopped"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{release.environment_url('production')}/health", timeout=2)
+    store = HistoryStore(release.history_url())
+    try:
+        last = audit_trail(store)[-1]
+    finally:
+        store.close()
+    assert (last["candidate_id"], last["outcome"]) == (candidate.id, "stopped")
+    assert "post_deploy.credit-v1.roc_auc" in last["detail"] and "stopped" in last["detail"]

@@ -11,7 +11,7 @@ import pytest
 from harness.config import load_config
 from harness.engine import CheckRun, run_check
 from harness.history import HistoryStore, MetricRecord, RunRecord
-from tests.conftest import EXAMPLE, ROOT, write_config
+from tests.conftest import EXAMPLE, write_config
 
 TRAIN = EXAMPLE / "fixtures/credit/train.csv"
 

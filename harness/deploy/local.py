@@ -9,7 +9,6 @@ previous revision is started again and ``DeployError`` says what happened.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
@@ -193,12 +192,9 @@ class LocalTarget:
 
     def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
-        # The config's folder is importable by the service, as for the in-process adapter.
-        path = os.pathsep.join(p for p in (str(self._config.root),
-                                           os.environ.get("PYTHONPATH")) if p)
         return spawn_detached(
             self._command(spec, revision.artifact_dir), log,
-            cwd=self._config.root, env={**os.environ, "PYTHONPATH": path},
+            cwd=self._config.root, env=self._config.child_env(),
         )
 
     @staticmethod

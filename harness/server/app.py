@@ -173,12 +173,18 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         metrics.count_predictions(predictions)
         return loaded, predictions
 
-    @app.post("/predict", response_model=PredictResponse)
+    refusals: dict[int | str, dict[str, Any]] = {
+        413: {"description": "Body larger than the server's limit"},
+        415: {"description": "Body not sent as application/json"},
+        503: {"description": "Model not loaded (yet); the detail says why"},
+    }
+
+    @app.post("/predict", response_model=PredictResponse, responses=refusals)
     def predict(record: Record) -> PredictResponse:  # type: ignore[valid-type]
         loaded, [prediction] = score([record])
         return PredictResponse(**prediction.model_dump(), model_version=loaded.digest[:12])
 
-    @app.post("/predict/batch", response_model=BatchResponse)
+    @app.post("/predict/batch", response_model=BatchResponse, responses=refusals)
     def predict_batch(request: Batch) -> BatchResponse:  # type: ignore[valid-type]
         loaded, predictions = score(request.records)  # type: ignore[attr-defined]
         return BatchResponse(predictions=predictions, model_version=loaded.digest[:12])

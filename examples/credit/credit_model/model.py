@@ -19,7 +19,13 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from credit_model.artifact import METADATA_FILE, MODEL_FILE, ModelMetadata, read_metadata, sha256_file
+from credit_model.artifact import (
+    METADATA_FILE,
+    MODEL_FILE,
+    ModelMetadata,
+    read_metadata,
+    sha256_file,
+)
 from credit_model.features import CATEGORICAL, FEATURES, NEGATIVE, NUMERIC, POSITIVE, coerce_frame
 
 DEFAULT_PARAMS: dict[str, Any] = {

@@ -19,7 +19,13 @@ import joblib
 import pandas as pd
 import sklearn
 
-from credit_model.artifact import METADATA_FILE, MODEL_FILE, ModelMetadata, sha256_file, write_atomically
+from credit_model.artifact import (
+    METADATA_FILE,
+    MODEL_FILE,
+    ModelMetadata,
+    sha256_file,
+    write_atomically,
+)
 from credit_model.features import CLASSES, FEATURES, LABEL, POSITIVE, coerce_frame
 from credit_model.model import DEFAULT_PARAMS, build_pipeline
 

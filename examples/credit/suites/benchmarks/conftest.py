@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from credit_model.model import CreditModel, load_model
 from credit_model.train import train
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from credit_model.model import CreditModel
 
 pytestmark = pytest.mark.benchmark(group="inference")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from credit_model.features import coerce_frame, records_to_frame
 from credit_model.model import CreditModel
 

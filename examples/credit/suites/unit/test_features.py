@@ -6,8 +6,6 @@ import math
 
 import pandas as pd
 import pytest
-from pydantic import ValidationError
-
 from credit_model.features import (
     CATEGORICAL,
     CATEGORY_VALUES,
@@ -18,6 +16,7 @@ from credit_model.features import (
     CreditApplication,
     records_to_frame,
 )
+from pydantic import ValidationError
 
 
 def test_schema_lists_are_consistent() -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from credit_model.artifact import METADATA_FILE, MODEL_FILE, sha256_file, write_atomically
 from credit_model.features import FEATURES
 from credit_model.model import load_model

@@ -1,0 +1,223 @@
+"""``harness init``: scaffold a team's project from its data in an empty folder.
+
+It writes ``harness.yaml`` (schema inferred from the data, starter gates, slices, the
+``pr``, ``nightly`` and ``release`` profiles), splits the data into training rows
+(``data/train.csv``) and a stratified golden set recorded with ``golden add``, and never
+overwrites a file: everything it would write is checked first.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from sklearn.model_selection import train_test_split
+
+from harness import golden
+from harness.config import load_config
+from harness.errors import ConfigError, DatasetError
+from harness.schema_inference import infer_columns
+
+CONFIG_NAME = "harness.yaml"
+TRAIN_FILE = Path("data/train.csv")
+MAX_SLICES = 2
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    """What ``harness init`` is told about the team's project."""
+
+    data: Path
+    label: str
+    positive: str
+    entrypoint: str
+    artifact: Path
+    folder: Path = Path(".")
+    name: str | None = None
+    dataset: str | None = None
+    golden_fraction: float = 0.25
+    seed: int = 0
+    managers: list[str] = field(default_factory=list)
+    ports: tuple[int, int] = (8101, 8102)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-_")
+    return slug or "model"
+
+
+def _read(request: InitRequest) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(request.data)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{request.data}: cannot read it as CSV ({exc})") from None
+    if request.label not in frame.columns:
+        raise DatasetError(f"{request.data}: no column '{request.label}' for --label "
+                           f"(columns: {', '.join(map(str, frame.columns))})")
+    labels = frame[request.label]
+    if labels.isna().any():
+        raise DatasetError(f"{request.data}: column '{request.label}' has empty labels on "
+                           f"{int(labels.isna().sum())} row(s); label every row first")
+    classes = sorted(labels.astype(str).unique())
+    if request.positive not in classes:
+        raise DatasetError(f"--positive {request.positive!r} is not a value of column "
+                           f"'{request.label}' (values: {', '.join(classes)})")
+    if len(classes) != 2:
+        raise DatasetError(f"column '{request.label}' has {len(classes)} values "
+                           f"({', '.join(classes[:10])}); init scaffolds a binary classifier")
+    if len(frame) < 40:
+        raise DatasetError(f"{request.data}: {len(frame)} rows are too few to split into "
+                           "training and golden data")
+    return frame
+
+
+def _slices(frame: pd.DataFrame, schema: dict[str, dict], label: str) -> list[dict]:
+    """Categorical columns with a few well-filled values: the segments worth watching."""
+    found = []
+    for name, rule in schema.items():
+        values = rule.get("allowed")
+        if name == label or values is None or not 2 <= len(values) <= 8:
+            continue
+        found.append({"name": _slug(str(name)).lower(), "column": name})
+        if len(found) == MAX_SLICES:
+            break
+    return found
+
+
+def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
+            schema: dict[str, dict], slices: list[dict]) -> dict[str, Any]:
+    golden_name = f"{dataset}-v1"
+    managers = request.managers or [getpass.getuser()]
+    return {
+        "version": 1,
+        "project": project,
+        "model": {
+            "name": project, "adapter": "python", "entrypoint": request.entrypoint,
+            "artifact": request.artifact.as_posix(), "label_column": request.label,
+            "positive_label": request.positive, "threshold": 0.5,
+        },
+        "golden": [{"name": golden_name, "path": golden_path.as_posix()}],
+        "training": {"name": "train", "path": TRAIN_FILE.as_posix()},
+        "schema": {"columns": schema},
+        "gates": {
+            # Starter gates: loose on purpose, so a first model passes. After the first
+            # `harness golden bless`, tighten the floors to what the model must hold.
+            "quality": {
+                "roc_auc": {"min": 0.6, "max_drop": 0.02},
+                "brier": {"max": 0.25, "max_drop": 0.02},
+                "log_loss": {"max": 0.7, "max_drop": 0.05},
+            },
+            "bootstrap": {"resamples": 1000, "confidence": 0.95, "seed": 0},
+            "min_slice_rows": 30,
+        },
+        "slices": slices,
+        "load": {
+            "users": 4, "spawn_rate": 4, "run_time_s": 10, "max_requests": 2000,
+            "scenario": {"dataset": golden_name},
+            "slos": [
+                {"endpoint": "overall", "metric": "error_ratio", "max": 0.01},
+                {"endpoint": "overall", "metric": "p95_ms", "max": 2000},
+                {"endpoint": "overall", "metric": "rps", "min": 5},
+            ],
+        },
+        "profiles": {
+            "pr": {"checks": ["schema", "quality"], "baseline": "passport"},
+            "nightly": {"checks": ["schema", "quality", "drift", "load"],
+                        "baseline": "production", "environment": "staging"},
+            "release": {"checks": ["schema", "contract", "quality", "load"],
+                        "baseline": "passport",
+                        "environment": "staging"},
+        },
+        "release": {"managers": managers, "evidence_max_age_hours": 24},
+        "environments": {"staging": {"port": request.ports[0]},
+                         "production": {"port": request.ports[1]}},
+    }
+
+
+class _Flow(dict):
+    """A mapping written on one line: a column rule, a slice, a gate."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data,
+                                                         flow_style=True))
+
+
+def _flow_leaves(config: dict[str, Any]) -> dict[str, Any]:
+    """One line per column rule, gate, slice, SLO and profile: a config a person can read."""
+    config["schema"]["columns"] = {k: _Flow(v) for k, v in config["schema"]["columns"].items()}
+    config["gates"]["quality"] = {k: _Flow(v) for k, v in config["gates"]["quality"].items()}
+    config["gates"]["bootstrap"] = _Flow(config["gates"]["bootstrap"])
+    config["slices"] = [_Flow(s) for s in config["slices"]]
+    config["load"]["slos"] = [_Flow(s) for s in config["load"]["slos"]]
+    config["profiles"] = {k: _Flow(v) for k, v in config["profiles"].items()}
+    config["environments"] = {k: _Flow(v) for k, v in config["environments"].items()}
+    return config
+
+
+HEADER = """\
+# Written by `harness init` from {data}. Every key: docs/configuration.md in the harness.
+# Next: train your model on {train} into {artifact}, then
+#   harness golden bless --by YOU --reason "first model"
+#   harness check --profile pr
+"""
+
+
+def init_project(request: InitRequest) -> list[str]:
+    """Scaffold the project; returns what was written. Refuses (writing nothing) when any
+    file it would write exists."""
+    folder = request.folder.resolve()
+    frame = _read(request)
+    project = _slug(request.name or folder.name)
+    dataset = _slug(request.dataset or request.data.stem).lower()
+    golden_version = Path("golden") / dataset / "v1"
+    golden_file = golden_version / f"{dataset}.csv"
+    targets = [folder / CONFIG_NAME, folder / TRAIN_FILE, folder / golden_version]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing:
+        raise ConfigError("harness init never overwrites a file; these exist already: "
+                          + ", ".join(existing) + ". Run it in an empty folder.")
+    schema = infer_columns(frame, categorical={request.label})
+    train, held_out = train_test_split(frame, test_size=request.golden_fraction,
+                                       random_state=request.seed,
+                                       stratify=frame[request.label].astype(str))
+    config = _config(request, project, dataset, golden_file, schema,
+                     _slices(frame, schema, request.label))
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / golden_file.name
+        held_out.to_csv(staged, index=False)
+        golden.add_version(folder / "golden", dataset, "v1", [staged],
+                           source=f"harness init: {request.golden_fraction:.0%} of "
+                                  f"{request.data.name}, stratified on {request.label}, "
+                                  f"seed {request.seed}")
+    (folder / TRAIN_FILE).parent.mkdir(parents=True, exist_ok=True)
+    train.to_csv(folder / TRAIN_FILE, index=False)
+    text = HEADER.format(data=request.data.name, train=TRAIN_FILE.as_posix(),
+                         artifact=request.artifact.as_posix())
+    text += yaml.dump(_flow_leaves(config), Dumper=_Dumper, sort_keys=False, width=100)
+    with open(folder / CONFIG_NAME, "x", encoding="utf-8") as handle:  # "x": never overwrite
+        handle.write(text)
+    load_config(folder / CONFIG_NAME)  # what init writes must load
+    kinds = {c: r["dtype"] for c, r in schema.items()}
+    return [
+        (f"wrote {folder / CONFIG_NAME}: project '{project}', {len(schema)} columns "
+        f"({', '.join(f'{c}: {k}' for c, k in list(kinds.items())[:6])}"
+        f"{', ...' if len(kinds) > 6 else ''}), schema inferred with pandera"),
+        f"wrote {folder / TRAIN_FILE}: {len(train)} training rows",
+        (f"recorded golden version {folder / golden_version}: {len(held_out)} rows, "
+        f"stratified on '{request.label}'"),
+        ("next: train your model on data/train.csv into "
+        f"{request.artifact.as_posix()}, then `harness golden bless --by YOU --reason \"first "
+        "model\"` and `harness check --profile pr`"),
+    ]
