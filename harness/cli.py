@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from harness import golden_commands
+from harness import golden_commands, publish
 from harness.checks.benchmark import benchmark_report
 from harness.config import load_config
 from harness.deploy import operations
@@ -18,6 +18,7 @@ from harness.golden import add_version
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
 from harness.promotion import promote, recover
+from harness.publish import MODEL_REFERENCE_ENV
 from harness.release import run_release
 from harness.report import write_report
 from harness.verdict import summarize
@@ -99,8 +100,27 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    candidate = operations.candidate_for(config, args.artifact, args.image)
+    if args.candidate:
+        candidate = publish.candidate_from_reference(config, args.candidate, args.image)
+    else:
+        candidate = operations.candidate_for(config, args.artifact, args.image)
     print(describe(args.env, operations.deploy(config, args.env, candidate)))
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    published = publish.publish(config, Path(args.artifact) if args.artifact else None,
+                                args.tag)
+    if args.write:
+        Path(args.write).write_text(published.pinned + "\n", encoding="utf-8")
+    print(published.pinned)
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(publish.pull(config, args.reference, Path(args.out)))
     return 0
 
 
@@ -115,7 +135,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     artifact = Path(args.artifact).resolve() if args.artifact else None
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(config, artifact, max_body_bytes=args.max_body_bytes)
+    app = create_app(config, artifact, max_body_bytes=args.max_body_bytes,
+                     model_reference=os.environ.get(MODEL_REFERENCE_ENV) or None)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -142,7 +163,11 @@ def _cmd_stop(args: argparse.Namespace) -> int:
 
 
 def _cmd_promote(args: argparse.Namespace) -> int:
-    result = promote(load_config(args.config), args.candidate, args.approver, Path(args.reports))
+    config = load_config(args.config)
+    candidate_id = args.candidate
+    if "@" in candidate_id:  # a published reference: the id its deploy to staging had
+        candidate_id = publish.candidate_from_reference(config, candidate_id, args.image).id
+    result = promote(config, candidate_id, args.approver, Path(args.reports))
     print(result.message)
     print(f"  report: {result.junit}")
     return 0 if result.promoted else EXIT_GATES_FAILED
@@ -178,7 +203,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     promote_ = commands.add_parser(
         "promote", help="promote a candidate to production on a release manager's approval")
-    promote_.add_argument("--candidate", required=True, help="candidate id (from its evidence)")
+    promote_.add_argument("--candidate", required=True,
+                          help="candidate id, or its published reference REGISTRY/REPO@sha256:...")
+    promote_.add_argument("--image", help="with a reference: the service image it was deployed "
+                          "with, name@sha256:<digest> (kubernetes)")
     promote_.add_argument("--approver", required=True, help="the release manager approving it")
     promote_.add_argument("--reports", default="reports", help="report folder (default: reports)")
     promote_.set_defaults(func=_cmd_promote)
@@ -202,9 +230,25 @@ def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type
 def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     deploy = commands.add_parser("deploy", help="deploy a candidate to an environment")
     deploy.add_argument("--env", required=True, help="environment in the config, e.g. staging")
-    deploy.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    source = deploy.add_mutually_exclusive_group()
+    source.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    source.add_argument("--candidate", help="a published candidate, REGISTRY/REPO@sha256:... "
+                        "(as harness publish printed it): pulled by digest, every layer checked")
     deploy.add_argument("--image", help="container image, name@sha256:<digest> (kubernetes)")
     deploy.set_defaults(func=_cmd_deploy)
+
+    publish_ = commands.add_parser(
+        "publish", help="push the model artifact to the OCI registry; prints its reference")
+    publish_.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    publish_.add_argument("--tag", help="also tag it (a tag may move; deploys use the digest)")
+    publish_.add_argument("--write", metavar="FILE", help="also write the reference to FILE")
+    publish_.set_defaults(func=_cmd_publish)
+
+    pull = commands.add_parser(
+        "pull", help="pull a published candidate by digest into a folder, every layer checked")
+    pull.add_argument("--reference", required=True, help="REGISTRY/REPO@sha256:...")
+    pull.add_argument("--out", required=True, help="folder to create with the artifact")
+    pull.set_defaults(func=_cmd_pull)
 
     serve = commands.add_parser(
         "serve", help="serve the config's model over the harness's HTTP contract")

@@ -163,6 +163,7 @@ class ReleaseSpec(_Strict):
     production: Name = "production"
     pr_profile: Name = "pr"            # run before deploying to staging
     staging_profile: Name = "release"  # run against staging; its evidence gates promotion
+    load: PromotionLoadSpec | None = None  # a short load check on production after the switch
 
 
 class HistorySpec(_Strict):
@@ -323,6 +324,52 @@ class DeepchecksSpec(_Strict):
     exclude: list[str] = Field(default_factory=lambda: ["multivariate_drift"])
 
 
+class RegistrySpec(_Strict):
+    """The OCI registry candidates are published to and pulled from by digest.
+
+    The password never sits in this file: it comes from the environment variable
+    ``password_env`` or the file ``password_file`` (a Jenkins credential, a mounted secret).
+    ``insecure`` speaks plain HTTP, for a registry on a loopback address."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+(:\d+)?$")
+    repository: str = Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+    insecure: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    # Accepted only to refuse it with a message that says where a password belongs.
+    password: None = None
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password_in_yaml(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("a password is never written in the config: name an environment "
+                             "variable with 'password_env' or a file with 'password_file'")
+
+    @model_validator(mode="after")
+    def _credentials_are_whole(self) -> RegistrySpec:
+        secret = self.password_env is not None or self.password_file is not None
+        if self.password_env is not None and self.password_file is not None:
+            raise ValueError("give 'password_env' or 'password_file', not both")
+        if secret != (self.username is not None):
+            raise ValueError("'username' goes with 'password_env' or 'password_file'")
+        return self
+
+
+class PromotionLoadSpec(_Strict):
+    """A short load check against production once a promotion switched it: its own bounds
+    and SLOs (the scenario and locustfile are ``load``'s). A failed SLO rolls back."""
+
+    users: int = Field(default=5, ge=1, le=10_000)
+    spawn_rate: float = Field(default=5.0, gt=0)
+    run_time_s: float = Field(default=5.0, gt=0, le=600)
+    max_requests: int = Field(default=2000, ge=1)
+    workers: int | None = Field(default=1, ge=1, le=256)
+    slos: list[LoadSLO] = Field(min_length=1)
+
+
 class HarnessConfig(_Strict):
     version: Literal[1] = 1
     project: Name
@@ -373,6 +420,7 @@ class HarnessConfig(_Strict):
                     )
         return environments
     deepchecks: DeepchecksSpec = Field(default_factory=DeepchecksSpec)
+    registry: RegistrySpec | None = None
 
     @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:
