@@ -185,7 +185,8 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    promoted = run_release(load_config(args.config), args.approver, Path(args.reports))
+    promoted = run_release(load_config(args.config), args.approver, Path(args.reports),
+                           publish_first=args.publish)
     return 0 if promoted else EXIT_GATES_FAILED
 
 
@@ -220,6 +221,8 @@ def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type
         "run", help="the whole release: checks, staging, evidence, promotion, verification")
     run.add_argument("--approver", required=True, help="the release manager approving it")
     run.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    run.add_argument("--publish", action="store_true",
+                     help="publish the candidate to the registry and deploy it by digest")
     run.set_defaults(func=_cmd_run)
 
     audit = commands.add_parser("audit", help="show the audit trail of promotions")
