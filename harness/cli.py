@@ -17,6 +17,7 @@ from harness.errors import GoldenIntegrityError, HarnessError
 from harness.golden import add_version
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
+from harness.load_worker import run_worker
 from harness.promotion import promote, recover
 from harness.publish import MODEL_REFERENCE_ENV
 from harness.release import run_release
@@ -121,6 +122,14 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 def _cmd_pull(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(publish.pull(config, args.reference, Path(args.out)))
+    return 0
+
+
+def _cmd_load_worker(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    run_worker(config, args.master, Path(args.reports) / "load-worker", args.source,
+               args.wait_s)
+    print(f"load worker for master {args.master}: done")
     return 0
 
 
@@ -332,6 +341,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_benchmark)
     _add_deploy_commands(commands)
     _add_release_commands(commands)
+
+    load = commands.add_parser("load", help="load past one machine: Locust workers on this host")
+    load_commands = load.add_subparsers(dest="load_command", required=True, metavar="ACTION")
+    worker = load_commands.add_parser(
+        "worker", help="run a Locust worker for a load check whose master runs elsewhere")
+    worker.add_argument("--master", required=True, metavar="HOST:PORT",
+                        help="where the master listens (its load.master_bind)")
+    worker.add_argument("--source", metavar="ADDRESS",
+                        help="local address to connect from (a host with several)")
+    worker.add_argument("--wait-s", type=float, default=60.0,
+                        help="how long to wait for the master to start the run (default 60)")
+    worker.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    worker.set_defaults(func=_cmd_load_worker)
 
     report = commands.add_parser(
         "report", help="write a profile's HTML report and Markdown summary again")

@@ -221,7 +221,11 @@ class LoadSpec(_Strict):
     spawn_rate: float = Field(default=10.0, gt=0)
     run_time_s: float = Field(default=10.0, gt=0, le=3600)
     max_requests: int = Field(default=10_000, ge=1)
-    workers: int | None = Field(default=None, ge=1, le=256)
+    workers: int | None = Field(default=None, ge=0, le=256)
+    # Load past one machine: the master also waits for this many workers started on other
+    # hosts (`harness load worker --master HOST:PORT`), listening for them on master_bind.
+    remote_workers: int = Field(default=0, ge=0, le=1024)
+    master_bind: str | None = Field(default=None, pattern=r"^[^\s:]+:\d{1,5}$")
     request_timeout_s: float = Field(default=5.0, gt=0)
     scenario: LoadScenario = Field(default_factory=LoadScenario)
     slos: list[LoadSLO] = Field(default_factory=list)
@@ -237,8 +241,18 @@ class LoadSpec(_Strict):
         return self
 
     def worker_count(self) -> int:
-        """Locust worker processes: as configured, else one per core available."""
-        return self.workers or os.cpu_count() or 1
+        """Local Locust worker processes: as configured, else one per core available (none
+        when workers on other hosts are expected)."""
+        if self.workers is not None:
+            return self.workers
+        return 0 if self.remote_workers else os.cpu_count() or 1
+
+    @model_validator(mode="after")
+    def _someone_sends_load(self) -> LoadSpec:
+        if self.workers == 0 and self.remote_workers == 0:
+            raise ValueError("'workers' is 0 and no 'remote_workers' are expected: nothing "
+                             "would send load")
+        return self
 
 
 class DatasetSpec(_Strict):
