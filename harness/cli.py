@@ -11,13 +11,14 @@ from harness import golden_commands, publish
 from harness.checks.benchmark import benchmark_report
 from harness.config import load_config
 from harness.deploy import operations
+from harness.deploy.load_manifests import LoadCluster, load_manifests, write_load_manifests
 from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
 from harness.golden import add_version
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
-from harness.load_worker import run_worker
+from harness.load_worker import distributed, run_worker
 from harness.promotion import promote, recover
 from harness.publish import MODEL_REFERENCE_ENV
 from harness.release import run_release
@@ -29,6 +30,8 @@ EXIT_GATES_FAILED = 1
 
 def _cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.remote_workers is not None or args.master_bind is not None:
+        config = distributed(config, args.remote_workers, args.master_bind)
     run = run_check(config, args.profile, Path(args.reports), stream=args.verbose,
                     target_url=args.target_url)
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
@@ -122,6 +125,15 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 def _cmd_pull(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(publish.pull(config, args.reference, Path(args.out)))
+    return 0
+
+
+def _cmd_load_render(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    cluster = LoadCluster(args.image, args.namespace, args.workers, args.profile,
+                          args.target_url, args.reports_claim)
+    for path in write_load_manifests(load_manifests(config, cluster), Path(args.out)):
+        print(path)
     return 0
 
 
@@ -304,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--target-url", default=None,
                        help="URL of the running service the load check targets "
                        "(default: load.url, else model.url)")
+    check.add_argument("--remote-workers", type=int, metavar="N",
+                       help="the load check also waits for N workers on other hosts "
+                       "(harness load worker); default: load.remote_workers")
+    check.add_argument("--master-bind", metavar="HOST:PORT",
+                       help="where the load check's master listens for them "
+                       "(default: load.master_bind)")
     check.set_defaults(func=_cmd_check)
 
     golden = commands.add_parser("golden", help="verify, add and bless golden datasets")
@@ -354,6 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how long to wait for the master to start the run (default 60)")
     worker.add_argument("--reports", default="reports", help="report folder (default: reports)")
     worker.set_defaults(func=_cmd_load_worker)
+    render = load_commands.add_parser(
+        "render", help="write the Kubernetes master Job and worker Deployment of a load run")
+    render.add_argument("--image", required=True,
+                        help="the service image, name@sha256:<digest>, with harness and config")
+    render.add_argument("--namespace", required=True)
+    render.add_argument("--workers", type=int, required=True, help="worker pods")
+    render.add_argument("--profile", default="load", help="profile whose load check runs")
+    render.add_argument("--target-url", help="the service's URL inside the cluster")
+    render.add_argument("--reports-claim", help="PersistentVolumeClaim for the JUnit reports")
+    render.add_argument("--out", required=True, help="folder for the manifests (kustomize)")
+    render.set_defaults(func=_cmd_load_render)
 
     report = commands.add_parser(
         "report", help="write a profile's HTML report and Markdown summary again")

@@ -1,5 +1,6 @@
-"""``harness load worker``: one Locust worker on this host for a master on another, so load
-grows past one machine through the same master/worker code path as a local run.
+"""Load past one machine: ``harness load worker`` runs one Locust worker on this host for a
+master on another, through the same master/worker code path as a local run; the master's
+side is the load check with ``remote_workers`` and ``master_bind`` (``distributed``).
 
 The worker runs the same locustfile and writes the same scenario from the same config as
 the master's local workers; the master sends it the target and the users to start, and
@@ -15,7 +16,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness.config import HarnessConfig
+from pydantic import ValidationError
+
+from harness.config import HarnessConfig, LoadSpec
 from harness.errors import ConfigError, LoadTestError
 from harness.loadtest import (
     _GRACE_S,
@@ -29,6 +32,23 @@ from harness.loadtest import (
 )
 
 _MASTER = re.compile(r"^(?P<host>[^\s:;]+):(?P<port>\d{1,5})$")
+
+
+def distributed(config: HarnessConfig, remote_workers: int | None,
+                master_bind: str | None) -> HarnessConfig:
+    """``config`` whose load check also waits for ``remote_workers`` on other hosts,
+    listening on ``master_bind`` (each as configured when None)."""
+    load = config.load.model_dump()
+    if remote_workers is not None:
+        load["remote_workers"] = remote_workers
+    if master_bind is not None:
+        load["master_bind"] = master_bind
+    try:
+        checked = LoadSpec.model_validate(load)
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise ConfigError(f"--remote-workers/--master-bind: {problems}") from None
+    return config.model_copy(update={"load": checked})
 
 
 def parse_master(text: str) -> tuple[str, int]:
