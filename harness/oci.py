@@ -194,8 +194,8 @@ class Session:
             raise RegistryError(f"registry {self.reference.registry} answered "
                                 f"{response.status_code} while {doing} {self.reference}: {who}")
         if response.status_code == 404:
-            raise RegistryError(f"registry {self.reference.registry} has no {doing.split()[-1]} "
-                                f"for {self.reference} (404); check the reference")
+            raise RegistryError(f"registry {self.reference.registry} answered 404 (not found) "
+                                f"while {doing} {self.reference}; check the reference")
         raise RegistryError(f"registry {self.reference.registry} answered "
                             f"{response.status_code} while {doing} {self.reference}: "
                             f"{response.text[:200]}")
@@ -203,7 +203,7 @@ class Session:
     # -- reading -------------------------------------------------------------------------
 
     def manifest_bytes(self, tag_or_digest: str) -> bytes:
-        with self._talking("reading manifest"):
+        with self._talking("reading the manifest"):
             response = self._client.do_request(
                 f"{self._base}/manifests/{tag_or_digest}", "GET",
                 headers={"Accept": MANIFEST_MEDIA_TYPE})

@@ -94,3 +94,9 @@ def running_registry(folder: Path, auth: tuple[str, str] | None = None
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+def registry_fixture(tmp_path: Path) -> Iterator[RunningRegistry]:
+    """A test module's ``registry`` fixture: ``registry = pytest.fixture(registry_fixture)``."""
+    with running_registry(tmp_path / "registry") as running:
+        yield running

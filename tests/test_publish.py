@@ -24,7 +24,7 @@ from harness.deploy.state import env_dir, load_state
 from harness.oci import ARTIFACT_TYPE, TITLE
 from harness.service_process import port_is_free
 from tests.conftest import EXAMPLE, free_port, write_config
-from tests.oci_registry import RunningRegistry, running_registry
+from tests.oci_registry import RunningRegistry, registry_fixture, running_registry
 
 PASSWORD_ENV = "TEST_REGISTRY_PASSWORD"
 PINNED = re.compile(r"^127\.0\.0\.1:\d+/credit/model@sha256:[0-9a-f]{64}$")
@@ -81,10 +81,7 @@ def publish(config: HarnessConfig, *args: str, password: str | None = None) -> s
     return reference
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
-    with running_registry(tmp_path / "registry") as running:
-        yield running
+registry = pytest.fixture(registry_fixture)
 
 
 @pytest.fixture
@@ -158,7 +155,8 @@ def test_bad_references_are_refused_and_nothing_starts(
         "tag moved": (f"{registry.host}/credit/model:release@{digest}",
                       (f"tag 'release' of {registry.host}/credit/model moved: it now names "
                        f"{second.split('@')[1]}, not {digest}")),
-        "unknown digest": (first[:-4] + "0000", "has no manifest"),
+        "unknown digest": (first[:-4] + "0000", ("answered 404 (not found) while reading "
+                                                 "the manifest")),
     }
     for name, (reference, message) in cases.items():
         result = harness(config, "deploy", "--env", "staging", "--candidate", reference)

@@ -17,14 +17,10 @@ from harness.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
 from tests.conftest import EXAMPLE, free_port, write_config
-from tests.oci_registry import RunningRegistry, running_registry
+from tests.oci_registry import RunningRegistry, registry_fixture
 from tests.test_publish import harness, publish
 
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
-    with running_registry(tmp_path / "registry") as running:
-        yield running
+registry = pytest.fixture(registry_fixture)
 
 
 @pytest.fixture
