@@ -237,3 +237,23 @@ def test_a_password_in_the_config_is_refused(tmp_path: Path, model_artifact: Pat
     result = harness(config, "publish")
     assert result.returncode == 2
     assert "key 'registry.password': a password is never written in the config" in result.stderr
+
+
+def test_the_password_comes_from_its_file_or_its_variable(tmp_path: Path,
+                                                          model_artifact: Path) -> None:
+    from harness.errors import ConfigError
+    from harness.publish import credentials
+
+    registry = RunningRegistry("127.0.0.1:5000", tmp_path, "ci", "unused")
+    config = project(tmp_path, model_artifact, registry)
+    text = config.source.read_text().replace(f"password_env: {PASSWORD_ENV}",
+                                             "password_file: secrets/registry")
+    config.source.write_text(text)
+    config = load_config(config.source)
+    with pytest.raises(ConfigError, match=r"key 'registry.password_file': cannot read .*"
+                                          r"secrets/registry"):
+        credentials(config)
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets/registry").write_text("from-a-file\n")
+    login = credentials(config)
+    assert (login.username, login.password) == ("ci", "from-a-file")
