@@ -16,6 +16,7 @@ import pytest
 from harness.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
+from harness.release import run_release
 from tests.conftest import EXAMPLE, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture
 from tests.test_publish import harness, publish
@@ -35,7 +36,8 @@ def release(tmp_path: Path, model_artifact: Path, registry: RunningRegistry
         registry={"host": registry.host, "repository": "credit/model", "insecure": True},
         environments={"staging": {"port": free_port()}, "production": {"port": free_port()}},
         deploy={"target": "local", "ready_timeout_s": 60},
-        profiles={"release": {"checks": ["quality"], "environment": "staging"}},
+        profiles={"pr": {"checks": ["schema"]},
+                  "release": {"checks": ["quality"], "environment": "staging"}},
         release={"managers": ["ana"], "evidence_max_age_hours": 24},
     )
     config = load_config(folder / "harness.yaml")
@@ -85,3 +87,16 @@ def test_promoting_a_reference_that_staging_never_ran_is_refused(
     assert result.returncode == 2
     assert "no evidence for candidate" in result.stderr
     assert operations.status(release, ["production"])["production"] is None
+
+
+def test_harness_run_publish_takes_the_release_through_the_registry(
+        release: HarnessConfig) -> None:
+    said: list[str] = []
+    assert run_release(release, "ana", release.root / "reports", said.append,
+                       publish_first=True), "\n".join(said)
+    [published] = [line.removeprefix("published ") for line in said
+                   if line.startswith("published ")]
+    served = httpx.get(f"{release.environment_url('production')}/version", timeout=5).json()
+    assert served["model_reference"] == published
+    assert any(line.startswith("production: healthy") and f"model {published}" in line
+               for line in said), said
