@@ -186,6 +186,26 @@ def test_a_blob_corrupted_in_the_registry_is_caught_by_the_pull(
     assert not list((config.resolve(config.deploy.state_dir) / "oci").glob("*"))
 
 
+def test_every_deploy_pulls_again_so_corruption_after_a_good_deploy_is_caught(
+        config: HarnessConfig, registry: RunningRegistry) -> None:
+    reference = publish(config)
+    assert harness(config, "deploy", "--env", "staging", "--candidate", reference
+                   ).returncode == 0
+    manifest = httpx.get(f"http://{registry.host}/v2/credit/model/manifests/"
+                         f"{reference.split('@')[1]}", timeout=5,
+                         headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    layer = max(manifest.json()["layers"], key=lambda layer: layer["size"])
+    blob = registry.blob_file(layer["digest"])
+    blob.write_bytes(bytes(b ^ 0x01 for b in blob.read_bytes()))
+
+    # The candidate is in the local cache already; production's deploy pulls from the registry.
+    result = harness(config, "deploy", "--env", "production", "--candidate", reference)
+    assert result.returncode == 2
+    assert f"blob {layer['digest'][:19]}..." in result.stderr
+    assert_nothing_started(config, "production")
+    assert get_target(config).status("staging").healthy
+
+
 def test_a_registry_that_is_down_is_named(config: HarnessConfig,
                                           registry: RunningRegistry) -> None:
     down = f"127.0.0.1:{free_port()}"
