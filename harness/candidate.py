@@ -1,7 +1,8 @@
 """A release candidate's identity: what is deployed, as digests.
 
 A ``Candidate`` names one model artifact (by its sha256), optionally one
-container image (by digest) and the code revision it was built from. Its
+container image (by digest), the code revision it was built from and, once published,
+the OCI reference its bytes are pulled from. Its
 ``id`` is a short digest of all of them, so two candidates with the same id
 are the same thing.
 """
@@ -30,6 +31,8 @@ class Candidate:
     artifact_sha256: str
     image: str | None = None
     code_revision: str | None = None
+    # Where its bytes live: registry/repository@sha256:... once published (harness publish).
+    reference: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "artifact": str(self.artifact)}

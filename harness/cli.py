@@ -7,16 +7,19 @@ import os
 import sys
 from pathlib import Path
 
-from harness import golden_commands
+from harness import golden_commands, publish
 from harness.checks.benchmark import benchmark_report
 from harness.config import load_config
 from harness.deploy import operations
+from harness.deploy.load_manifests import LoadCluster, load_manifests, write_load_manifests
 from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
+from harness.load_worker import distributed, run_worker
 from harness.promotion import promote, recover
+from harness.publish import MODEL_REFERENCE_ENV
 from harness.release import run_release
 from harness.report import write_report
 from harness.verdict import summarize
@@ -26,6 +29,8 @@ EXIT_GATES_FAILED = 1
 
 def _cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.remote_workers is not None or args.master_bind is not None:
+        config = distributed(config, args.remote_workers, args.master_bind)
     run = run_check(config, args.profile, Path(args.reports), stream=args.verbose,
                     target_url=args.target_url)
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
@@ -110,8 +115,44 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    candidate = operations.candidate_for(config, args.artifact, args.image)
+    if args.candidate:
+        candidate = publish.candidate_from_reference(config, args.candidate, args.image)
+    else:
+        candidate = operations.candidate_for(config, args.artifact, args.image)
     print(describe(args.env, operations.deploy(config, args.env, candidate)))
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    published = publish.publish(config, Path(args.artifact) if args.artifact else None,
+                                args.tag)
+    if args.write:
+        Path(args.write).write_text(published.pinned + "\n", encoding="utf-8")
+    print(published.pinned)
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(publish.pull(config, args.reference, Path(args.out)))
+    return 0
+
+
+def _cmd_load_render(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    cluster = LoadCluster(args.image, args.namespace, args.workers, args.profile,
+                          args.target_url, args.reports_claim)
+    for path in write_load_manifests(load_manifests(config, cluster), Path(args.out)):
+        print(path)
+    return 0
+
+
+def _cmd_load_worker(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    run_worker(config, args.master, Path(args.reports) / "load-worker", args.source,
+               args.wait_s)
+    print(f"load worker for master {args.master}: done")
     return 0
 
 
@@ -126,7 +167,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     artifact = Path(args.artifact).resolve() if args.artifact else None
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(config, artifact, max_body_bytes=args.max_body_bytes)
+    app = create_app(config, artifact, max_body_bytes=args.max_body_bytes,
+                     model_reference=os.environ.get(MODEL_REFERENCE_ENV) or None)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -153,7 +195,11 @@ def _cmd_stop(args: argparse.Namespace) -> int:
 
 
 def _cmd_promote(args: argparse.Namespace) -> int:
-    result = promote(load_config(args.config), args.candidate, args.approver, Path(args.reports))
+    config = load_config(args.config)
+    candidate_id = args.candidate
+    if "@" in candidate_id:  # a published reference: the id its deploy to staging had
+        candidate_id = publish.candidate_from_reference(config, candidate_id, args.image).id
+    result = promote(config, candidate_id, args.approver, Path(args.reports))
     print(result.message)
     print(f"  report: {result.junit}")
     return 0 if result.promoted else EXIT_GATES_FAILED
@@ -171,7 +217,8 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    promoted = run_release(load_config(args.config), args.approver, Path(args.reports))
+    promoted = run_release(load_config(args.config), args.approver, Path(args.reports),
+                           publish_first=args.publish)
     return 0 if promoted else EXIT_GATES_FAILED
 
 
@@ -189,7 +236,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     promote_ = commands.add_parser(
         "promote", help="promote a candidate to production on a release manager's approval")
-    promote_.add_argument("--candidate", required=True, help="candidate id (from its evidence)")
+    promote_.add_argument("--candidate", required=True,
+                          help="candidate id, or its published reference REGISTRY/REPO@sha256:...")
+    promote_.add_argument("--image", help="with a reference: the service image it was deployed "
+                          "with, name@sha256:<digest> (kubernetes)")
     promote_.add_argument("--approver", required=True, help="the release manager approving it")
     promote_.add_argument("--reports", default="reports", help="report folder (default: reports)")
     promote_.set_defaults(func=_cmd_promote)
@@ -203,6 +253,8 @@ def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type
         "run", help="the whole release: checks, staging, evidence, promotion, verification")
     run.add_argument("--approver", required=True, help="the release manager approving it")
     run.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    run.add_argument("--publish", action="store_true",
+                     help="publish the candidate to the registry and deploy it by digest")
     run.set_defaults(func=_cmd_run)
 
     audit = commands.add_parser("audit", help="show the audit trail of promotions")
@@ -213,9 +265,25 @@ def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type
 def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     deploy = commands.add_parser("deploy", help="deploy a candidate to an environment")
     deploy.add_argument("--env", required=True, help="environment in the config, e.g. staging")
-    deploy.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    source = deploy.add_mutually_exclusive_group()
+    source.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    source.add_argument("--candidate", help="a published candidate, REGISTRY/REPO@sha256:... "
+                        "(as harness publish printed it): pulled by digest, every layer checked")
     deploy.add_argument("--image", help="container image, name@sha256:<digest> (kubernetes)")
     deploy.set_defaults(func=_cmd_deploy)
+
+    publish_ = commands.add_parser(
+        "publish", help="push the model artifact to the OCI registry; prints its reference")
+    publish_.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
+    publish_.add_argument("--tag", help="also tag it (a tag may move; deploys use the digest)")
+    publish_.add_argument("--write", metavar="FILE", help="also write the reference to FILE")
+    publish_.set_defaults(func=_cmd_publish)
+
+    pull = commands.add_parser(
+        "pull", help="pull a published candidate by digest into a folder, every layer checked")
+    pull.add_argument("--reference", required=True, help="REGISTRY/REPO@sha256:...")
+    pull.add_argument("--out", required=True, help="folder to create with the artifact")
+    pull.set_defaults(func=_cmd_pull)
 
     serve = commands.add_parser(
         "serve", help="serve the config's model over the harness's HTTP contract")
@@ -259,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--target-url", default=None,
                        help="URL of the running service the load check targets "
                        "(default: load.url, else model.url)")
+    check.add_argument("--remote-workers", type=int, metavar="N",
+                       help="the load check also waits for N workers on other hosts "
+                       "(harness load worker); default: load.remote_workers")
+    check.add_argument("--master-bind", metavar="HOST:PORT",
+                       help="where the load check's master listens for them "
+                       "(default: load.master_bind)")
     check.set_defaults(func=_cmd_check)
 
     init = commands.add_parser(
@@ -319,6 +393,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_benchmark)
     _add_deploy_commands(commands)
     _add_release_commands(commands)
+
+    load = commands.add_parser("load", help="load past one machine: Locust workers on this host")
+    load_commands = load.add_subparsers(dest="load_command", required=True, metavar="ACTION")
+    worker = load_commands.add_parser(
+        "worker", help="run a Locust worker for a load check whose master runs elsewhere")
+    worker.add_argument("--master", required=True, metavar="HOST:PORT",
+                        help="where the master listens (its load.master_bind)")
+    worker.add_argument("--source", metavar="ADDRESS",
+                        help="local address to connect from (a host with several)")
+    worker.add_argument("--wait-s", type=float, default=60.0,
+                        help="how long to wait for the master to start the run (default 60)")
+    worker.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    worker.set_defaults(func=_cmd_load_worker)
+    render = load_commands.add_parser(
+        "render", help="write the Kubernetes master Job and worker Deployment of a load run")
+    render.add_argument("--image", required=True,
+                        help="the service image, name@sha256:<digest>, with harness and config")
+    render.add_argument("--namespace", required=True)
+    render.add_argument("--workers", type=int, required=True, help="worker pods")
+    render.add_argument("--profile", default="load", help="profile whose load check runs")
+    render.add_argument("--target-url", help="the service's URL inside the cluster")
+    render.add_argument("--reports-claim", help="PersistentVolumeClaim for the JUnit reports")
+    render.add_argument("--out", required=True, help="folder for the manifests (kustomize)")
+    render.set_defaults(func=_cmd_load_render)
 
     report = commands.add_parser(
         "report", help="write a profile's HTML report and Markdown summary again")

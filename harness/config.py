@@ -163,6 +163,7 @@ class ReleaseSpec(_Strict):
     production: Name = "production"
     pr_profile: Name = "pr"            # run before deploying to staging
     staging_profile: Name = "release"  # run against staging; its evidence gates promotion
+    load: PromotionLoadSpec | None = None  # a short load check on production after the switch
 
 
 class HistorySpec(_Strict):
@@ -220,7 +221,11 @@ class LoadSpec(_Strict):
     spawn_rate: float = Field(default=10.0, gt=0)
     run_time_s: float = Field(default=10.0, gt=0, le=3600)
     max_requests: int = Field(default=10_000, ge=1)
-    workers: int | None = Field(default=None, ge=1, le=256)
+    workers: int | None = Field(default=None, ge=0, le=256)
+    # Load past one machine: the master also waits for this many workers started on other
+    # hosts (`harness load worker --master HOST:PORT`), listening for them on master_bind.
+    remote_workers: int = Field(default=0, ge=0, le=1024)
+    master_bind: str | None = Field(default=None, pattern=r"^[^\s:]+:\d{1,5}$")
     request_timeout_s: float = Field(default=5.0, gt=0)
     scenario: LoadScenario = Field(default_factory=LoadScenario)
     slos: list[LoadSLO] = Field(default_factory=list)
@@ -236,8 +241,18 @@ class LoadSpec(_Strict):
         return self
 
     def worker_count(self) -> int:
-        """Locust worker processes: as configured, else one per core available."""
-        return self.workers or os.cpu_count() or 1
+        """Local Locust worker processes: as configured, else one per core available (none
+        when workers on other hosts are expected)."""
+        if self.workers is not None:
+            return self.workers
+        return 0 if self.remote_workers else os.cpu_count() or 1
+
+    @model_validator(mode="after")
+    def _someone_sends_load(self) -> LoadSpec:
+        if self.workers == 0 and self.remote_workers == 0:
+            raise ValueError("'workers' is 0 and no 'remote_workers' are expected: nothing "
+                             "would send load")
+        return self
 
 
 class DatasetSpec(_Strict):
@@ -323,6 +338,52 @@ class DeepchecksSpec(_Strict):
     exclude: list[str] = Field(default_factory=lambda: ["multivariate_drift"])
 
 
+class RegistrySpec(_Strict):
+    """The OCI registry candidates are published to and pulled from by digest.
+
+    The password never sits in this file: it comes from the environment variable
+    ``password_env`` or the file ``password_file`` (a Jenkins credential, a mounted secret).
+    ``insecure`` speaks plain HTTP, for a registry on a loopback address."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+(:\d+)?$")
+    repository: str = Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+    insecure: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    # Accepted only to refuse it with a message that says where a password belongs.
+    password: None = None
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password_in_yaml(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("a password is never written in the config: name an environment "
+                             "variable with 'password_env' or a file with 'password_file'")
+
+    @model_validator(mode="after")
+    def _credentials_are_whole(self) -> RegistrySpec:
+        secret = self.password_env is not None or self.password_file is not None
+        if self.password_env is not None and self.password_file is not None:
+            raise ValueError("give 'password_env' or 'password_file', not both")
+        if secret != (self.username is not None):
+            raise ValueError("'username' goes with 'password_env' or 'password_file'")
+        return self
+
+
+class PromotionLoadSpec(_Strict):
+    """A short load check against production once a promotion switched it: its own bounds
+    and SLOs (the scenario and locustfile are ``load``'s). A failed SLO rolls back."""
+
+    users: int = Field(default=5, ge=1, le=10_000)
+    spawn_rate: float = Field(default=5.0, gt=0)
+    run_time_s: float = Field(default=5.0, gt=0, le=600)
+    max_requests: int = Field(default=2000, ge=1)
+    workers: int | None = Field(default=1, ge=1, le=256)
+    slos: list[LoadSLO] = Field(min_length=1)
+
+
 class HarnessConfig(_Strict):
     version: Literal[1] = 1
     project: Name
@@ -373,6 +434,7 @@ class HarnessConfig(_Strict):
                     )
         return environments
     deepchecks: DeepchecksSpec = Field(default_factory=DeepchecksSpec)
+    registry: RegistrySpec | None = None
 
     @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:

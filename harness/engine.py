@@ -47,7 +47,10 @@ def _preflight(config: HarnessConfig, profile: str) -> None:
     for dataset in config.golden:
         golden.verify(config.resolve(dataset.path).parent)
     model = config.model
-    if "quality" in spec.checks and model.adapter == "python" and model.artifact is not None:
+    # A profile that checks a deployed environment reaches the model over HTTP: the local
+    # artifact is not needed (a candidate pulled by digest has none).
+    if ("quality" in spec.checks and spec.environment is None and model.adapter == "python"
+            and model.artifact is not None):
         artifact = config.resolve(model.artifact)
         if not artifact.exists():
             raise ModelLoadError(

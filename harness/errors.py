@@ -51,3 +51,8 @@ class BenchmarkError(HarnessError):
 
 class DeployError(HarnessError):
     """A deployment could not be made, checked, rolled back or stopped; the message says why."""
+
+
+class RegistryError(HarnessError):
+    """An OCI registry cannot be reached, refuses the credentials, or holds other bytes than
+    a reference names (a moved tag, a corrupted blob); the message names the reference."""

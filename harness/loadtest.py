@@ -116,28 +116,36 @@ def write_scenario(config: HarnessConfig, path: Path, workers: int) -> None:
     path.write_text(json.dumps(payload), encoding="utf-8")
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host if host not in ("*", "") else "0.0.0.0", 0))
         return sock.getsockname()[1]
 
 
+def worker_command(locustfile: Path, master_host: str, port: int) -> list[str]:
+    """A Locust worker of this run: the same command on this machine or on another one."""
+    return [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING",
+            "--worker", "--master-host", master_host, "--master-port", str(port)]
+
+
 def locust_commands(locustfile: Path, url: str, out_dir: Path, workers: int,
-                    port: int) -> tuple[list[str], list[list[str]]]:
-    """The master's command and each local worker's. A worker on another machine runs the
-    same worker command with ``--master-host`` pointing at this one."""
+                    port: int, bind_host: str = "127.0.0.1",
+                    remote_workers: int = 0) -> tuple[list[str], list[list[str]]]:
+    """The master's command and each local worker's. Workers on other machines run the
+    same worker command (``harness load worker``) with ``--master-host`` pointing here."""
     base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
     master = [
         *base, "--headless", "--master",
-        "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-        "--expect-workers", str(workers), "--expect-workers-max-wait", str(int(_STARTUP_S)),
+        "--master-bind-host", bind_host, "--master-bind-port", str(port),
+        "--expect-workers", str(workers + remote_workers),
+        "--expect-workers-max-wait", str(int(_STARTUP_S)),
         "--host", url,
         "--csv", str(out_dir / "locust"), "--csv-full-history",
         "--html", str(out_dir / "locust.html"),
         "--only-summary",
     ]
-    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-    return master, [worker] * workers
+    local_host = "127.0.0.1" if bind_host in ("*", "0.0.0.0") else bind_host
+    return master, [worker_command(locustfile, local_host, port)] * workers
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -176,11 +184,15 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
     reason = probe(target.url)
     if reason is not None:
         return LoadResults(url=target.url, unreachable=reason)
-    workers = config.load.worker_count()
+    workers, remote = config.load.worker_count(), config.load.remote_workers
     scenario = out_dir / "scenario.json"
-    write_scenario(config, scenario, workers)
+    write_scenario(config, scenario, workers + remote)
+    bind_host, port = "127.0.0.1", 0
+    if config.load.master_bind is not None:
+        bind_host, _, given = config.load.master_bind.rpartition(":")
+        port = int(given)
     master_cmd, worker_cmds = locust_commands(locustfile, target.url, out_dir, workers,
-                                              _free_port())
+                                              port or _free_port(bind_host), bind_host, remote)
     env = {**os.environ, SCENARIO_ENV: str(scenario)}
     bound_s = _STARTUP_S + config.load.run_time_s + _GRACE_S
     deadline = time.monotonic() + bound_s

@@ -25,6 +25,7 @@ from harness.history import HistoryStore
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.junit_writer import Case, write_junit
 from harness.models import HttpModel
+from harness.promotion_load import load_after_promotion
 
 LOCK = "promotion"
 
@@ -39,7 +40,7 @@ class PromotionResult:
 
 
 def _post_checks(config: HarnessConfig, deployment: Deployment,
-                 candidate: Candidate) -> list[Case]:
+                 candidate: Candidate, reports_root: Path | None = None) -> list[Case]:
     """What must hold once the candidate runs in production."""
     cases = []
     url = deployment.url or ""
@@ -60,6 +61,8 @@ def _post_checks(config: HarnessConfig, deployment: Deployment,
                               f"over HTTP: {judged.message}", judged.properties))
         except HarnessError as exc:
             cases.append(Case("post_deploy", f"{spec.name}.roc_auc", False, str(exc)))
+    if reports_root is not None:
+        cases.extend(load_after_promotion(config, url, reports_root / "promotion" / "load"))
     return cases
 
 
@@ -103,7 +106,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
         recovered = recover(config, store, actor)
         if recovered:
             result.cases.append(Case("promotion", "recovery", True, recovered))
-        result = _promote(config, store, candidate_id, approver, result)
+        result = _promote(config, store, candidate_id, approver, result, reports_root)
     except HarnessError as exc:
         result.message = str(exc)
         refused = isinstance(exc, (PromotionRefused, EvidenceError))
@@ -119,7 +122,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
 
 
 def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
-             result: PromotionResult) -> PromotionResult:
+             result: PromotionResult, reports_root: Path | None = None) -> PromotionResult:
     managers = config.release.managers
     allowed = approver in managers
     result.cases.append(Case("promotion", "approver", allowed,
@@ -154,7 +157,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     try:
         deployment = target.deploy(env, candidate)
         lock.write_journal({**journal, "phase": "verifying"})
-        checks = _post_checks(config, deployment, candidate)
+        checks = _post_checks(config, deployment, candidate, reports_root)
         result.cases.extend(checks)
         failed = [c for c in checks if not c.passed]
         if failed:

@@ -1,5 +1,6 @@
 """``harness run``: the whole release on one machine, step by step, each step a library
-call: the pull-request checks, deploy to staging, the release checks against staging
+call: the pull-request checks, deploy to staging (with ``--publish``, published to the
+registry first and pulled from it by digest), the release checks against staging
 (which write the evidence), promotion to production on the approver's word, and a last
 look at what runs where."""
 
@@ -13,12 +14,14 @@ from harness.deploy import operations
 from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.promotion import promote
+from harness.publish import candidate_from_reference, publish
 from harness.verdict import summarize
 
 
 def run_release(config: HarnessConfig, approver: str, reports_root: Path,
-                say: Callable[[str], None] = print) -> bool:
-    """Run every step until one fails; True when the candidate reached production."""
+                say: Callable[[str], None] = print, publish_first: bool = False) -> bool:
+    """Run every step until one fails; True when the candidate reached production. With
+    ``publish_first`` the candidate goes through the configured registry."""
     release = config.release
     say(f"== 1/5 pull-request checks (profile {release.pr_profile})")
     checks = run_check(config, release.pr_profile, reports_root)
@@ -29,6 +32,11 @@ def run_release(config: HarnessConfig, approver: str, reports_root: Path,
 
     say(f"== 2/5 deploy to {release.staging}")
     candidate = operations.candidate_for(config)
+    if publish_first:
+        # Built once: from here on every environment pulls the published bytes by digest.
+        published = publish(config)
+        say(f"published {published.pinned}")
+        candidate = candidate_from_reference(config, published.pinned)
     say(describe(release.staging, operations.deploy(config, release.staging, candidate)))
 
     say(f"== 3/5 release checks against {release.staging} (profile {release.staging_profile})")

@@ -18,7 +18,7 @@ JENKINSFILES = (ROOT / "Jenkinsfile", *sorted((ROOT / "jobs/pipelines").glob("*.
 # Values the pipelines' variables stand for when a command is checked against the parser.
 SAMPLE_VALUES = {
     "HARNESS_CONFIG": "models/sample/harness.yaml",
-    "CANDIDATE": "credit-scoring-0123456789ab",
+    "CANDIDATE": "registry.example:5000/credit-scoring/model@sha256:" + "0123456789ab" * 5 + "0123",
     "APPROVER": "alice",
 }
 

@@ -24,8 +24,9 @@ HARNESS = re.compile(r'^\.venv/bin/harness --config "\$HARNESS_CONFIG" \w+( |$)'
 FORBIDDEN = re.compile(r"\b(catchError|warnError|returnStatus|propagate|unstable|try|"
                        r"currentBuild|script|bat|powershell|when|parallel|matrix|failFast)\b"
                        r"|\|\| *true|set \+e")
-GATES = ("Gate: pull-request checks", "Deploy to staging", "Gate: release checks on staging",
-         "Approval and promotion")
+GATES = ("Deploy to staging", "Gate: release checks on staging", "Approval and promotion")
+# The one step that builds a model: it belongs to the pull-request and main builds.
+TRAINS = re.compile(r"\bmake\b[^']*\bmodel\b|credit_model\.train|\btrain\b")
 
 
 def pipeline(text: str) -> Block:
@@ -80,11 +81,13 @@ def promotion_problems(text: str) -> list[str]:
     order = [b.head for b in root.find(r"stage\(.*\)")]
     if [order.index(s.head) for s in stages] != sorted(order.index(s.head) for s in stages):
         problems.append("gates must come before deploy, approval and promotion")
-    gate, deploy, release, approval = stages
-    for block, needle in ((gate, "check --profile pr"), (deploy, "deploy --env staging"),
+    deploy, release, approval = stages
+    for block, needle in ((deploy, 'deploy --env staging --candidate "$CANDIDATE"'),
                           (release, "check --profile release")):
         if needle not in block.body:
             problems.append(f"{block.head} does not run {needle}")
+    problems += [f"the promotion trains: {step}" for step in shell_steps(text)
+                 if TRAINS.search(step)]
     success = root.find("success")
     if not success or "stash name: 'evidence'" not in success[0].body:
         problems.append("evidence is not stashed on success only")
@@ -122,11 +125,32 @@ def test_promotion_is_gated_approved_and_bounded() -> None:
     assert promotion_problems(PROMOTE.read_text()) == []
 
 
+def publication_problems(text: str) -> list[str]:
+    """What keeps the pull-request build from publishing its candidate exactly once, after
+    its checks passed."""
+    steps = shell_steps(text)
+    publishes = [i for i, step in enumerate(steps) if re.search(r" publish( |$)", step)]
+    checks = [i for i, step in enumerate(steps) if "check --profile pr" in step]
+    if len(publishes) != 1:
+        return [f"the candidate is published {len(publishes)} times, not once"]
+    if not checks or publishes[0] < max(checks):
+        return ["the candidate is published before its pull-request checks pass"]
+    if "--write reports/candidate.ref" not in steps[publishes[0]]:
+        return ["the published reference is not kept in reports/candidate.ref"]
+    return []
+
+
+def test_the_pull_request_build_publishes_its_candidate_once() -> None:
+    assert publication_problems((ROOT / "Jenkinsfile").read_text()) == []
+
+
 # Broken copies of the promotion pipeline, and what the checks must say about each.
 PR_GATE = "sh '.venv/bin/harness --config \"$HARNESS_CONFIG\" check --profile pr --reports reports'"
 RELEASE_GATE = PR_GATE.replace("--profile pr", "--profile release")
+DEPLOY = ('sh \'.venv/bin/harness --config "$HARNESS_CONFIG" deploy --env staging '
+          '--candidate "$CANDIDATE"\'')
 MUTATIONS = {
-    "swallowed gate": (PR_GATE, f"catchError {{ {PR_GATE} }}", pipeline_problems,
+    "swallowed gate": (RELEASE_GATE, f"catchError {{ {RELEASE_GATE} }}", pipeline_problems,
                        "'catchError' has no place"),
     "ignored exit": (RELEASE_GATE, RELEASE_GATE.replace("reports'", "reports || true'"),
                      pipeline_problems, "'|| true' has no place"),
@@ -142,6 +166,10 @@ MUTATIONS = {
                    "no timeout in hours"),
     "approver dropped": ('--approver "$APPROVER"', '--approver "$BUILD_USER"',
                          promotion_problems, "not given the candidate and the approver"),
+    "retrains": ("sh 'make install'\n", "sh 'make install model'\n", promotion_problems,
+                 "the promotion trains: make install model"),
+    "deploys a rebuild": (DEPLOY, DEPLOY.replace(' --candidate "$CANDIDATE"', ""),
+                          promotion_problems, 'does not run deploy --env staging --candidate'),
 }
 
 
@@ -156,11 +184,28 @@ def test_the_checks_catch_a_broken_promotion_pipeline(name: str) -> None:
 
 def test_the_checks_catch_stages_out_of_order() -> None:
     text = PROMOTE.read_text()
-    gate = text.index("                stage('Gate: pull-request checks')")
     deploy = text.index("                stage('Deploy to staging')")
     release = text.index("                stage('Gate: release checks on staging')")
-    swapped = text[:gate] + text[deploy:release] + text[gate:deploy] + text[release:]
+    end = text.index("            }\n            post {")
+    swapped = text[:deploy] + text[release:end] + text[deploy:release] + text[end:]
     assert "gates must come before deploy" in " ".join(promotion_problems(swapped))
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("publish --write reports/candidate.ref", "publish", "not kept in reports/candidate.ref"),
+    ("sh '.venv/bin/harness --config \"$HARNESS_CONFIG\" publish", "sh 'echo", "0 times"),
+])
+def test_the_checks_catch_a_build_that_does_not_publish_once(old: str, new: str,
+                                                             expected: str) -> None:
+    text = (ROOT / "Jenkinsfile").read_text()
+    assert old in text
+    assert any(expected in p for p in publication_problems(text.replace(old, new, 1)))
+    stage = text[text.index("        stage('Publish candidate')"):
+                 text.index("    post {")].rstrip().removesuffix("}").rstrip()
+    early = text.replace(stage, "").replace("        stage('PR checks')",
+                                            stage.strip() + "\n        stage('PR checks')")
+    assert publication_problems(early) == [
+        "the candidate is published before its pull-request checks pass"]
 
 
 def test_the_structure_reader_sees_through_strings_and_comments() -> None:

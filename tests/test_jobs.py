@@ -58,6 +58,7 @@ def test_pull_requests_is_a_multibranch_job_on_github_that_discovers_prs(
         assert job.findtext("factory/scriptPath") == "Jenkinsfile"
         steps = shell_steps((ROOT / "Jenkinsfile").read_text())
         assert any("check --profile pr" in s for s in steps)
+        assert any(" publish --write " in s for s in steps)
 
 
 def test_nightly_runs_the_nightly_profile_on_a_timer(jobs: dict[str, ET.Element]) -> None:
@@ -86,6 +87,8 @@ def test_promote_takes_a_candidate_and_never_runs_twice_at_once(
                                "hudson.model.StringParameterDefinition")
         assert [p.findtext("name") for p in params] == ["CANDIDATE"]
         assert params[0].findtext("trim") == "true"
+        # A published reference, pinned by digest: the promotion never builds one itself.
+        assert "@sha256:" in params[0].findtext("description")
         script = job.findtext("definition/scriptPath")
         assert script == "jobs/pipelines/promote.Jenkinsfile"
         assert any("promote --candidate" in s for s in shell_steps((ROOT / script).read_text()))

@@ -44,7 +44,7 @@ def parse_error(argv: list[str]) -> str | None:
 def test_the_pipelines_run_harness_commands() -> None:
     subcommands = {argv[argv.index("--config") + 2] if "--config" in argv else argv[0]
                    for _, argv in INVOCATIONS}
-    assert {"check", "deploy", "status", "promote"} <= subcommands
+    assert {"check", "publish", "deploy", "status", "promote"} <= subcommands
 
 
 @pytest.mark.parametrize(("where", "argv"), INVOCATIONS,
@@ -63,8 +63,8 @@ def test_the_check_catches_a_wrong_flag_and_an_unknown_command() -> None:
 
 
 def test_commands_are_found_in_shell_and_make_recipes() -> None:
-    assert harness_commands("make install && .venv/bin/harness status --env $CANDIDATE") == [
-        ["status", "--env", "credit-scoring-0123456789ab"]]
+    assert harness_commands("make install && .venv/bin/harness status --env $APPROVER") == [
+        ["status", "--env", "alice"]]
     with pytest.raises(AssertionError, match=r"no sample value for \$UNKNOWN"):
         harness_commands("harness check --profile $UNKNOWN")
     # `make check` (the README's main command) runs harness through the Makefile.

@@ -101,7 +101,8 @@ class KubernetesTarget:
         spec = self._environment(env)
         objects = kustomize_build(spec.kustomize)
         objects = stamp_candidate(
-            objects, candidate, self._deployment_name, self._spec.container, _now()
+            objects, candidate, self._deployment_name, self._spec.container, _now(),
+            self._config.registry,
         )
         # Refuse before applying anything, so a bad overlay never half-applies.
         for obj in objects:

@@ -1,7 +1,8 @@
 """The ``local`` deploy target: each environment runs the service as a process on its
 own loopback port, from a private copy of the candidate's artifact.
 
-A deploy copies the artifact into ``<state_dir>/deploy/<env>/revisions/<n>/``,
+A deploy copies the artifact into ``<state_dir>/deploy/<env>/revisions/<n>/`` (or, for a
+published candidate, pulls it there from the registry by digest, every layer checked),
 stops the old process, starts the new one detached (it outlives the command)
 and waits for its readiness endpoint. When it is not ready in time the
 previous revision is started again and ``DeployError`` says what happened.
@@ -9,6 +10,7 @@ previous revision is started again and ``DeployError`` says what happened.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
 from harness.deploy.target import Deployment, served_artifact_problem
 from harness.errors import DeployError
+from harness.publish import MODEL_REFERENCE_ENV, pull_candidate
 from harness.service_process import (
     log_tail,
     pid_alive,
@@ -59,7 +62,7 @@ class LocalTarget:
             revision = Revision(
                 revision=number,
                 candidate=candidate,
-                artifact_dir=self._copy_artifact(candidate, revision_dir / "artifact"),
+                artifact_dir=self._materialize(candidate, revision_dir / "artifact"),
                 deployed_at=_now(),
             )
             return self._switch(state, folder, revision)
@@ -147,6 +150,18 @@ class LocalTarget:
             deployed_at=revision.deployed_at, url=spec.address(), healthy=healthy, detail=detail,
         )
 
+    def _materialize(self, candidate: Candidate, destination: Path) -> Path:
+        """The candidate's bytes in the revision folder: pulled by digest from the registry
+        when it was published (every layer checked), else copied from its artifact."""
+        if candidate.reference is None:
+            return self._copy_artifact(candidate, destination)
+        try:
+            return pull_candidate(self._config, candidate, destination)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                destination.parent.rmdir()  # the revision folder, left empty
+            raise
+
     @staticmethod
     def _copy_artifact(candidate: Candidate, destination: Path) -> Path:
         """Copy the artifact where a later rollback can find it, checking it is the candidate's."""
@@ -192,10 +207,12 @@ class LocalTarget:
 
     def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
-        return spawn_detached(
-            self._command(spec, revision.artifact_dir), log,
-            cwd=self._config.root, env=self._config.child_env(),
-        )
+        env = self._config.child_env()
+        env.pop(MODEL_REFERENCE_ENV, None)
+        if revision.candidate.reference:
+            env[MODEL_REFERENCE_ENV] = revision.candidate.reference
+        return spawn_detached(self._command(spec, revision.artifact_dir), log,
+                              cwd=self._config.root, env=env)
 
     @staticmethod
     def _serves(pid: int, revision: Revision) -> bool:

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from harness.candidate import Candidate
+from harness.config import RegistrySpec
+from harness.deploy.model_pull import add_model_pull
 from harness.errors import DeployError
 
 CANDIDATE_ANNOTATION = "harness.dev/candidate"
@@ -48,12 +50,14 @@ def find(objects: list[Obj], kind: str, name: str) -> Obj | None:
 
 
 def stamp_candidate(
-    objects: list[Obj], candidate: Candidate, deployment: str, container: str, deployed_at: str
+    objects: list[Obj], candidate: Candidate, deployment: str, container: str, deployed_at: str,
+    registry: RegistrySpec | None = None,
 ) -> list[Obj]:
     """Copies of ``objects`` whose Deployment runs the candidate's image and names the candidate.
 
     The candidate goes on the pod template too, so each ReplicaSet (and so a
-    rollback) carries the identity of what it runs.
+    rollback) carries the identity of what it runs. A published candidate's model is
+    pulled by digest into the pod by an init container (``model_pull``).
     """
     if not candidate.image:
         raise DeployError(
@@ -71,6 +75,9 @@ def stamp_candidate(
         raise DeployError(f"Deployment '{deployment}' has no container named '{container}' "
                           "(set deploy.kubernetes.container)")
     named["image"] = candidate.image
+    if candidate.reference is not None:
+        add_model_pull(target["spec"]["template"]["spec"], named, candidate.reference,
+                       deployment, registry)
     identity = {
         CANDIDATE_ANNOTATION: json.dumps(candidate.to_dict(), sort_keys=True),
         CANDIDATE_ID_ANNOTATION: candidate.id,

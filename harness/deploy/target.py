@@ -77,6 +77,8 @@ def describe(env: str, deployment: Deployment | None) -> str:
         f"{env}: {health}", f"candidate {candidate.id}", f"revision {deployment.revision}",
         f"artifact sha256 {candidate.artifact_sha256[:12] or '?'}",
     ]
+    if candidate.reference:
+        parts.append(f"model {candidate.reference}")
     if candidate.image:
         parts.append(f"image {candidate.image}")
     if deployment.url:
@@ -92,7 +94,8 @@ def served_artifact_problem(url: str, candidate: Candidate, timeout_s: float = 5
     expected."""
     try:
         response = httpx.get(f"{url}/version", timeout=timeout_s)
-        served = response.json().get("artifact_sha256") if response.status_code == 200 else None
+        body = response.json() if response.status_code == 200 else {}
+        served = body.get("artifact_sha256")
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
         return f"{url}/version could not be read ({exc}); the service must report its artifact"
     if served is None:
@@ -102,4 +105,9 @@ def served_artifact_problem(url: str, candidate: Candidate, timeout_s: float = 5
         return (f"{url}/version reports artifact sha256 {served}, expected the candidate's "
                 f"{candidate.artifact_sha256}; the service loaded another artifact, or digests "
                 "it differently (see docs/model-contract.md)")
+    reference = body.get("model_reference")
+    if candidate.reference and reference and reference != candidate.reference:
+        # A server that says where its model came from must name the candidate's digest.
+        return (f"{url}/version reports model {reference}, expected the candidate's "
+                f"{candidate.reference}")
     return None

@@ -6,7 +6,8 @@ with no service of its own deploys with no code. The contract (``docs/openapi.js
 - ``POST /predict`` one record -> ``{"probability", "label", "model_version"}``
 - ``POST /predict/batch`` ``{"records": [...]}`` -> ``{"predictions": [...], "model_version"}``
 - ``GET /health`` live; ``GET /ready`` 200 once the model is loaded, else 503 with the reason
-- ``GET /version`` ``{"name", "version", "artifact_sha256"}``: the artifact digest it serves
+- ``GET /version`` ``{"name", "version", "artifact_sha256", "model_reference"}``: the artifact
+  digest it serves, and the OCI reference it was pulled from when it was deployed by digest
 - ``GET /metrics`` Prometheus text
 
 Records are validated against the config's schema. Error bodies name the field and
@@ -59,6 +60,7 @@ class VersionResponse(BaseModel):
     name: str
     version: str
     artifact_sha256: str
+    model_reference: str | None = None
 
 
 @dataclass
@@ -102,9 +104,11 @@ def _errors_without_input(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def create_app(config: HarnessConfig, artifact: Path | None = None,
                faults: FaultInjection | None = None,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               model_reference: str | None = None) -> FastAPI:
     """The server for ``config``'s model, loaded from ``artifact`` (default:
-    ``model.artifact``) when the app starts."""
+    ``model.artifact``) when the app starts; ``model_reference`` is the OCI reference the
+    artifact was pulled from, reported at ``/version``."""
     if artifact is None and config.model.artifact is not None:
         artifact = config.resolve(config.model.artifact)
     state = _State(config, artifact)
@@ -156,7 +160,7 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     def version() -> VersionResponse:
         loaded = state.require()
         return VersionResponse(name=spec.name, version=loaded.digest[:12],
-                               artifact_sha256=loaded.digest)
+                               artifact_sha256=loaded.digest, model_reference=model_reference)
 
     @app.get("/metrics")
     def prometheus() -> Response:
