@@ -47,7 +47,8 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
 
-def _kind(series: pd.Series) -> str:
+def column_kind(series: pd.Series) -> str:
+    """A column's kind: boolean, integer, float or string."""
     # Kinds, not dtypes: pandas 2 and 3 name string columns differently.
     if types.is_bool_dtype(series):
         return "boolean"
@@ -60,7 +61,7 @@ def _kind(series: pd.Series) -> str:
 
 def schema_fingerprint(frame: pd.DataFrame) -> str:
     """A digest of the columns' names, order and kinds."""
-    columns = [[str(name), _kind(frame[name])] for name in frame.columns]
+    columns = [[str(name), column_kind(frame[name])] for name in frame.columns]
     return sha256_bytes(json.dumps(columns).encode())
 
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from pandas.api import types
 from pandera.schema_inference.pandas import infer_schema
+
+from harness.golden import column_kind
 
 MAX_ALLOWED_VALUES = 20  # more distinct strings than this: free text, not a category
 
 
 def _dtype(series: pd.Series) -> str:
-    if types.is_bool_dtype(series):
-        return "boolean"
-    if types.is_integer_dtype(series):
-        return "integer"
-    if types.is_float_dtype(series):
-        return "number"
-    return "string"
+    """The schema's dtype: a float column is a `number` (it accepts whole numbers too)."""
+    kind = column_kind(series)
+    return "number" if kind == "float" else kind
 
 
 def _plain(value: Any) -> Any:
