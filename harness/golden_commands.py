@@ -20,8 +20,8 @@ def golden_roots(config: HarnessConfig) -> list[Path]:
 
 
 def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
-    """Verify every golden version under the golden roots; (lines for those that hold,
-    messages for those that do not)."""
+    """Verify every golden version under the golden roots, then the scores of the current
+    passports; (lines for those that hold, messages for those that do not)."""
     good, bad = [], []
     versions = sorted({v for root in golden_roots(config) for v in golden.find_versions(root)}
                       | {config.resolve(s.path).parent for s in config.golden})
@@ -33,6 +33,11 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
             continue
         good.append(f"ok  {version}  {len(manifest.files)} file(s), {manifest.rows} rows, "
                     f"manifest sha256 {golden.manifest_digest(version)[:12]}")
+    if not bad:
+        try:
+            good += passport.verify_current(config)
+        except GoldenIntegrityError as exc:
+            bad.append(str(exc))
     return good, bad
 
 
