@@ -31,7 +31,9 @@ import pandas as pd
 import yaml
 
 from harness import analytic, bootstrap, golden, passport
+from harness.checks import quality
 from harness.config import load_config
+from harness.gate_state import GateState
 from harness.models import open_model
 from harness.verdict import read_junit
 
@@ -117,6 +119,23 @@ def _check(config_path: Path) -> tuple[float, float, float, str, Counter[str]]:
     return wall, cpu, peak, verdict.strip(), methods
 
 
+def _stages(config_path: Path) -> dict[str, float]:
+    """The check's own work in this process, stage by stage (CPU seconds): what grows with
+    the rows, without the interpreter, pytest and report start-up the CLI adds."""
+    config = load_config(config_path)
+    state = GateState(config, "pr", config.profile("pr"))
+    name = config.golden[0].name
+    seconds: dict[str, float] = {}
+    for stage, work in (("read", lambda: state.dataset(name)),
+                        ("score", lambda: state.evaluation(name)),
+                        ("passport", lambda: state.compared(name)),
+                        ("gates", lambda: [spec.judge() for spec in quality.gates(state)])):
+        started = time.process_time()
+        work()
+        seconds[stage] = time.process_time() - started
+    return seconds
+
+
 def _compare(rows: int, candidate: Path, baseline: Path, resamples: int) -> None:
     """Analytic and bootstrap paired intervals of the five metrics on the same rows."""
     config = load_config(EXAMPLE / "harness.yaml")
@@ -159,6 +178,7 @@ def main() -> int:
               f"the passport; slices), intervals: {args.method}; {os.cpu_count()} cores")
         print(f"  {'rows':>10}{'bless s':>9}{'check s':>9}{'CPU s':>7}{'s/100k':>8}"
               f"{'peak MiB':>10}{'load':>6}  methods / verdict")
+        stages = {}
         for rows in sorted(args.rows):
             project = folder / f"rows-{rows}"
             project.mkdir()
@@ -168,6 +188,15 @@ def main() -> int:
             used = ", ".join(f"{k} {v}" for k, v in sorted(methods.items()))
             print(f"  {rows:>10,}{blessing:>9.1f}{wall:>9.1f}{cpu:>7.1f}{wall / rows * 1e5:>8.2f}"
                   f"{peak:>10.0f}{os.getloadavg()[0]:>6.1f}  {used} / {verdict}")
+            stages[rows] = _stages(config)
+        print("\nthe same check's stages in one process, CPU seconds (read: verify + parse the "
+              "CSV; score: the candidate; passport: its scores; gates: every interval and verdict)")
+        print(f"  {'rows':>10}" + "".join(f"{s:>10}" for s in ("read", "score", "passport",
+                                                                  "gates", "total", "us/row")))
+        for rows, parts in stages.items():
+            total = sum(parts.values())
+            print(f"  {rows:>10,}" + "".join(f"{v:>10.2f}" for v in parts.values())
+                  + f"{total:>10.2f}{total / rows * 1e6:>10.2f}")
         if args.compare_rows:
             _compare(args.compare_rows, candidate, baseline, args.resamples)
     return 0
