@@ -77,8 +77,11 @@ def _record(config: Path) -> dict[str, object]:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise ValueError(f"wrk printed a latency this script cannot read: {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 
 
 def _wrk(url: str, script: Path, connections: int, seconds: float, pid: int,
@@ -112,13 +115,14 @@ def _wrk_script(folder: Path, record: dict[str, object], delay_ms: float | None)
 
 def _locust(config: Path, folder: Path, url: str, rate: float, seconds: float,
             pid: int) -> Figures:
-    """The harness's load runner, single records only, ``rate`` users each waiting 1 s
-    between requests: the rate holds while a request takes far less than a second."""
+    """The harness's load runner, single records only: ``rate / 10`` users each waiting
+    0.1 s between requests, so the rate holds while a request takes well under 0.1 s (a
+    user per request per second would spend Locust's own CPU on idle greenlets)."""
     data = yaml.safe_load(config.read_text())
-    users = max(1, math.ceil(rate))
+    users = max(1, math.ceil(rate / 10))
     data["load"].update(url=url, users=users, spawn_rate=users, run_time_s=seconds,
                         max_requests=10_000_000, slos=[])
-    data["load"]["scenario"].update(predict=1, predict_batch=0, health=0, wait_s=1.0)
+    data["load"]["scenario"].update(predict=1, predict_batch=0, health=0, wait_s=0.1)
     path = config.parent / f".server-latency-{os.getpid()}.yaml"
     path.write_text(yaml.safe_dump(data))
     try:
