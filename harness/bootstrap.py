@@ -2,49 +2,22 @@
 
 Resamples are drawn a block at a time as a (block, rows) array of row numbers, and
 every metric is computed for the whole block with array operations: ratio metrics
-as sums over the rows drawn, ROC AUC from one table of counts per score group. Candidate and baseline are scored on identical weights:
-the interval of their difference is paired, which is what makes a small regression
+as sums over the rows drawn, ROC AUC from one table of counts per score group.
+Candidate and baseline are scored on identical weights: the interval of their difference is paired, which is what makes a small regression
 on a thousand golden rows visible through the noise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from harness import metrics
+from harness.estimates import Estimate, Interval, PairedEstimate
 
-_EPS = 1e-15
 # Row numbers per block: big enough to amortise numpy calls, small enough for memory.
 _BLOCK_ELEMENTS = 4_000_000
-
-
-@dataclass(frozen=True)
-class Interval:
-    low: float
-    high: float
-
-    def __str__(self) -> str:
-        return f"[{self.low:.4f}, {self.high:.4f}]"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A metric's point value on all rows and its bootstrap interval."""
-
-    value: float
-    interval: Interval
-
-
-@dataclass(frozen=True)
-class PairedEstimate:
-    """Candidate and baseline on the same resamples, and their difference."""
-
-    candidate: Estimate
-    baseline: Estimate
-    difference: Estimate
 
 
 def resample_rows(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
@@ -98,26 +71,14 @@ class _ResampledRatio:
     """Metrics that are a ratio of two sums over the rows drawn: sum(a) / sum(b)."""
 
     def __init__(self, name: str, y: np.ndarray, scores: np.ndarray, threshold: float) -> None:
-        predicted = scores >= threshold
-        positive = y.astype(bool)
-        tp = (predicted & positive).astype(float)
-        ones = np.ones_like(scores, dtype=float)
-        p = np.clip(scores, _EPS, 1 - _EPS)
-        self._a, self._b = {
-            "log_loss": (-(y * np.log(p) + (1 - y) * np.log(1 - p)), ones),
-            "brier": ((scores - y) ** 2, ones),
-            "accuracy": ((predicted == positive).astype(float), ones),
-            "precision": (tp, predicted.astype(float)),
-            "recall": (tp, positive.astype(float)),
-            "f1": (2 * tp, predicted.astype(float) + positive.astype(float)),
-        }[name]
-        # Nothing to divide by gives 0 for these, as scikit-learn reports it.
-        self._empty = 0.0 if name in ("precision", "recall", "f1") else np.nan
+        self._terms = metrics.ratio_terms(name, y, scores, threshold)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        num, den = np.take(self._a, rows).sum(axis=1), np.take(self._b, rows).sum(axis=1)
+        terms = self._terms
+        num = np.take(terms.numerator, rows).sum(axis=1)
+        den = np.take(terms.denominator, rows).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / den, self._empty)
+            return np.where(den > 0, num / den, terms.empty)
 
 
 def resampled_metric(

@@ -80,11 +80,21 @@ class MetricGate(_Strict):
 
 
 class BootstrapSpec(_Strict):
-    """How confidence intervals are estimated: a paired bootstrap over golden rows."""
+    """The paired bootstrap over golden rows; ``confidence`` is that of every interval,
+    bootstrap or analytic."""
 
     resamples: int = Field(default=1000, ge=100, le=100_000)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     seed: int = 0
+
+
+class IntervalSpec(_Strict):
+    """Which method gives an interval. ``auto``: analytic (DeLong, the central limit
+    theorem, the delta method) on at least ``analytic_min_rows`` rows, the bootstrap on
+    fewer, where the normal approximation is poorest and resampling is cheap."""
+
+    method: Literal["auto", "bootstrap", "analytic"] = "auto"
+    analytic_min_rows: int = Field(default=5000, ge=1)
 
 
 class DriftSpec(_Strict):
@@ -93,6 +103,8 @@ class DriftSpec(_Strict):
 
     window: int = Field(default=5, ge=3, le=100)
     min_total_change: float = Field(default=0.005, ge=0)
+
+
 class BenchmarkGate(_Strict):
     """Micro-benchmarks compared with a saved baseline: a slowdown beyond ``max_slowdown``
     (current / baseline of ``statistic``) fails. ``min`` is the least noisy on a shared host."""
@@ -106,6 +118,7 @@ class BenchmarkGate(_Strict):
 class GatesSpec(_Strict):
     quality: dict[MetricName, MetricGate] = Field(default_factory=dict)
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+    intervals: IntervalSpec = Field(default_factory=IntervalSpec)
     min_slice_rows: int = Field(default=30, ge=1)
     drift: DriftSpec = Field(default_factory=DriftSpec)
     benchmark: BenchmarkGate | None = None

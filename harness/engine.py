@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import golden
+from harness import golden, passport
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, ModelLoadError
 from harness.evidence import deployed, deployment_problems, write_bundle
@@ -43,9 +43,12 @@ def _preflight(config: HarnessConfig, profile: str) -> None:
     spec = config.profile(profile)
     if not spec.checks and not spec.tests:
         raise ConfigError(f"{config.source}: profile '{profile}' selects no checks and no tests")
-    # Refuse tampered golden data before anything runs.
+    # Refuse tampered golden data, and tampered passport scores to compare with, before
+    # anything runs.
     for dataset in config.golden:
         golden.verify(config.resolve(dataset.path).parent)
+    if "quality" in spec.checks and spec.baseline == "passport":
+        passport.verify_current(config)
     model = config.model
     # A profile that checks a deployed environment reaches the model over HTTP: the local
     # artifact is not needed (a candidate pulled by digest has none).

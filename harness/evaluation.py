@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness import bootstrap
-from harness.bootstrap import Estimate, PairedEstimate
-from harness.config import BootstrapSpec, HarnessConfig
+from harness import intervals
+from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.errors import DatasetError
+from harness.estimates import Estimate, PairedEstimate
 from harness.models import Model, features
 from harness.slices import slice_masks
 
@@ -32,6 +32,7 @@ class Evaluation:
     threshold: float
     settings: BootstrapSpec
     segments: dict[str, np.ndarray]
+    method: IntervalSpec = field(default_factory=IntervalSpec)
     baseline: np.ndarray | None = None
     baseline_name: str = ""
     _cache: dict[tuple[str, str, bool], Estimate | PairedEstimate] = field(default_factory=dict)
@@ -47,20 +48,21 @@ class Evaluation:
         key = (metric, segment, False)
         if key not in self._cache:
             mask = self._mask(segment)
-            self._cache[key] = bootstrap.estimate(
-                metric, self.y[mask], self.candidate[mask], self.threshold,
-                self.settings.resamples, self.settings.confidence, self.settings.seed,
+            self._cache[key] = intervals.estimate(
+                metric, self.y[mask], self.candidate[mask], self.threshold, self.method,
+                self.settings,
             )
         return self._cache[key]  # type: ignore[return-value]
 
     def paired(self, metric: str) -> PairedEstimate:
-        """Candidate against baseline on identical resamples of all rows."""
+        """Candidate against baseline on the same rows (identical resamples, for the
+        bootstrap)."""
         assert self.baseline is not None
         key = (metric, OVERALL, True)
         if key not in self._cache:
-            self._cache[key] = bootstrap.paired(
-                metric, self.y, self.candidate, self.baseline, self.threshold,
-                self.settings.resamples, self.settings.confidence, self.settings.seed,
+            self._cache[key] = intervals.paired(
+                metric, self.y, self.candidate, self.baseline, self.threshold, self.method,
+                self.settings,
             )
         return self._cache[key]  # type: ignore[return-value]
 
@@ -90,4 +92,5 @@ def evaluate(config: HarnessConfig, dataset: str, frame: pd.DataFrame, model: Mo
         threshold=config.model.threshold,
         settings=config.gates.bootstrap,
         segments=segments(frame, config),
+        method=config.gates.intervals,
     )

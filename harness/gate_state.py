@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from harness import golden, passport
 from harness.benchmarks import BenchmarkRun, run_benchmarks
 from harness.config import HarnessConfig, ModelAccess, ProfileSpec
@@ -125,7 +123,7 @@ class GateState:
                     f"no passport for golden dataset '{name}' as it is now; record one with "
                     "`harness golden bless --by NAME --reason TEXT`"
                 )
-            scores, label = np.asarray(current.scores, dtype=float), current.label
+            scores, label = current.baseline_scores(), current.label
         elif self.profile.baseline == "production":
             frame = self.dataset(name).frame
             scores = self._production().predict_proba(features(frame, self.config.model))

@@ -24,8 +24,9 @@ def golden_root(config: HarnessConfig) -> Path:
 
 
 def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
-    """Verify every golden version under the golden root and every one the config uses;
-    (lines for those that hold, messages for those that do not)."""
+    """Verify every golden version under the golden root and every one the config uses,
+    then the scores of the current passports; (lines for those that hold, messages for
+    those that do not)."""
     good, bad = [], []
     versions = sorted(set(golden.find_versions(golden_root(config)))
                       | {config.resolve(s.path).parent for s in config.golden})
@@ -37,6 +38,11 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
             continue
         good.append(f"ok  {version}  {len(manifest.files)} file(s), {manifest.rows} rows, "
                     f"manifest sha256 {golden.manifest_digest(version)[:12]}")
+    if not bad:
+        try:
+            good += passport.verify_current(config)
+        except GoldenIntegrityError as exc:
+            bad.append(str(exc))
     return good, bad
 
 

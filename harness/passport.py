@@ -4,14 +4,22 @@ dataset version, overall and per slice, with who blessed it and why.
 Passports are append-only numbered files, ``<passports>/<dataset>/0001.json``; a new
 blessing adds the next number and never rewrites an old one. Each keeps the blessed
 model's score for every golden row, so a candidate can be compared with it on a paired
-bootstrap, and the digest of the golden manifest it was measured on.
+interval, and the digest of the golden manifest it was measured on.
+
+The scores sit beside the JSON in a NumPy file, ``0002.scores.npy`` (8 bytes a row, read
+without pickling), whose sha256 the JSON records and every read checks. Passports written
+before that keep their scores as a JSON list, ``scores``, and are read as they are: a
+passport is never rewritten, so they are not migrated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,14 +44,48 @@ class Passport:
     created_at: str
     threshold: float
     metrics: dict[str, dict[str, dict[str, float]]]
-    scores: list[float] = field(repr=False)
+    scores_file: str | None = None
+    scores_sha256: str | None = None
+    # Passports written before scores files held them here, one JSON number per row.
+    scores: list[float] | None = field(default=None, repr=False)
+    # Where the JSON was read from (not part of it): the scores file is found beside it.
+    path: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
         return f"passport #{self.number}"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
+        fields = {k: v for k, v in asdict(self).items()
+                  if k != "path" and not (k == "scores" and v is None)}
+        return json.dumps(fields, indent=1, sort_keys=True) + "\n"
+
+    def baseline_scores(self) -> np.ndarray:
+        """The blessed model's score for every golden row, checked against the digest
+        the passport recorded."""
+        if self.scores_file is None:
+            if self.scores is None:
+                raise GoldenIntegrityError(
+                    f"{self.path}: passport holds no scores and names no scores file; "
+                    "restore it from version control")
+            return np.asarray(self.scores, dtype=float)
+        where = (self.path.parent if self.path is not None else Path()) / self.scores_file
+        try:
+            data = where.read_bytes()
+        except OSError as exc:
+            raise GoldenIntegrityError(
+                f"{where}: cannot read the scores of {self.label} ({exc.strerror}); restore "
+                "it from version control") from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != self.scores_sha256:
+            raise GoldenIntegrityError(
+                f"{where}: scores file changed: sha256 {actual} is not the {self.scores_sha256} "
+                f"recorded in {self.path}; restore it from version control or bless again")
+        try:
+            scores = np.load(io.BytesIO(data), allow_pickle=False)
+        except ValueError as exc:
+            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({exc})") from None
+        return np.asarray(scores, dtype=float)
 
 
 def folder(config: HarnessConfig, dataset: str) -> Path:
@@ -55,7 +97,8 @@ def history(config: HarnessConfig, dataset: str) -> list[Passport]:
     passports = []
     for path in sorted(folder(config, dataset).glob("[0-9]*.json")):
         try:
-            passports.append(Passport(**json.loads(path.read_text(encoding="utf-8"))))
+            passports.append(Passport(**json.loads(path.read_text(encoding="utf-8")),
+                                      path=path))
         except (ValueError, TypeError) as exc:
             raise GoldenIntegrityError(
                 f"{path}: passport is malformed ({exc}); restore it from version control"
@@ -86,11 +129,11 @@ def _figures(evaluation: Evaluation, names: list[str]) -> dict[str, dict[str, di
     return figures
 
 
-def _write_once(path: Path, text: str) -> None:
-    """Write a whole file under a name no one has taken: the text goes to a temporary file,
+def _write_once(path: Path, data: bytes) -> None:
+    """Write a whole file under a name no one has taken: the bytes go to a temporary file,
     and a hard link publishes it, failing if another blessing took the number first."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_bytes(data)
     try:
         os.link(temporary, path)
     except FileExistsError:
@@ -99,6 +142,34 @@ def _write_once(path: Path, text: str) -> None:
         ) from None
     finally:
         temporary.unlink()
+
+
+def _next_number(target: Path) -> int:
+    """One past the highest number taken, by a passport or by a scores file a blessing
+    that stopped half-way left behind."""
+    taken = [int(m.group(1)) for p in target.iterdir()
+             if (m := re.fullmatch(r"(\d+)(?:\.scores\.npy|\.json)", p.name))]
+    return max(taken, default=0) + 1
+
+
+def _npy_bytes(scores: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, scores, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def verify_current(config: HarnessConfig) -> list[str]:
+    """Check the scores of each golden dataset's current passport; a line per passport
+    that holds (a changed or missing scores file raises ``GoldenIntegrityError``)."""
+    lines = []
+    for spec in config.golden:
+        blessed = current(config, spec)
+        if blessed is not None:
+            rows = len(blessed.baseline_scores())
+            kind = f"scores file {blessed.scores_file}" if blessed.scores_file else "JSON scores"
+            lines.append(f"ok  {blessed.path}  {blessed.label} of '{spec.name}', {rows} rows, "
+                         f"{kind}")
+    return lines
 
 
 def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], by: str,
@@ -116,9 +187,13 @@ def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], b
                               model)
         target = folder(config, spec.name)
         target.mkdir(parents=True, exist_ok=True)
-        existing = history(config, spec.name)
+        number = _next_number(target)
+        scores = _npy_bytes(np.asarray(evaluation.candidate, dtype="<f8"))
+        scores_path = target / f"{number:04d}.scores.npy"
+        # The scores first: a passport is published only once what it names exists.
+        _write_once(scores_path, scores)
         passport = Passport(
-            number=(existing[-1].number if existing else 0) + 1,
+            number=number,
             dataset=spec.name,
             golden_manifest_sha256=golden.manifest_digest(version),
             model=model_identity,
@@ -127,9 +202,10 @@ def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], b
             created_at=now,
             threshold=config.model.threshold,
             metrics=_figures(evaluation, list(metrics.HIGHER_IS_BETTER)),
-            scores=[float(s) for s in np.round(evaluation.candidate, 12)],
+            scores_file=scores_path.name,
+            scores_sha256=hashlib.sha256(scores).hexdigest(),
         )
         path = target / f"{passport.number:04d}.json"
-        _write_once(path, passport.to_json())
+        _write_once(path, passport.to_json().encode("utf-8"))
         written.append((path, passport))
     return written

@@ -45,6 +45,29 @@ def test_http_and_in_process_adapters_agree_on_the_golden_set(config, golden, se
     assert local.std() > 0.05, "a model that predicts a constant would agree trivially"
 
 
+class _Counting:
+    """A model that records how many rows each call scores."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, []
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        self.calls.append(len(frame))
+        return self.inner.predict_proba(frame)
+
+
+def test_a_big_frame_scores_in_chunks_as_it_would_whole(config, model_artifact, golden):
+    from credit_model.model import load_model
+
+    credit = load_model(model_artifact)
+    counting = _Counting(credit)
+    model = PythonModel(counting, "test:counting", "bad", 0.5, "good")
+    rows = features(pd.concat([golden] * 60, ignore_index=True), config.model)
+    chunked = model.predict_proba(rows)
+    assert counting.calls == [65_536, len(rows) - 65_536]
+    np.testing.assert_array_equal(chunked, credit.predict_proba(rows))
+
+
 def test_a_service_that_is_down_is_named(config, golden):
     url = f"http://127.0.0.1:{free_port()}"
     model = HttpModel(url, batch_size=10, timeout_s=2)

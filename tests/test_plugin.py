@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from harness.golden import MANIFEST, describe
 from harness.verdict import CaseOutcome, read_junit
@@ -84,6 +85,24 @@ def test_items_are_named_for_jenkins_with_properties(pytester, model_artifact):
     assert cases["quality.credit-v1.job=fixed::roc_auc.gap"].status == "passed"
     small = cases["quality.credit-v1.home=ignore::roc_auc"]
     assert small.status == "skipped" and "fewer than 50: roc_auc = " in small.message
+
+
+def test_the_interval_method_is_a_property_and_both_give_the_same_verdicts(pytester,
+                                                                          model_artifact):
+    config = _project(pytester, model_artifact)
+    auto = _run(pytester, config)
+    data = yaml.safe_load(config.read_text())
+    data["gates"]["intervals"] = {"method": "analytic"}
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    analytic = _run(pytester, config)
+    # 1,114 golden rows are under the default analytic_min_rows: auto bootstraps them.
+    assert auto["quality.credit-v1::roc_auc.vs_passport"].properties["ci_method"] == "bootstrap"
+    assert analytic["quality.credit-v1::roc_auc.vs_passport"].properties["ci_method"] \
+        == "analytic"
+    floor = analytic["quality.credit-v1::roc_auc"].properties
+    assert floor["ci_method"] == "analytic"
+    assert float(floor["ci_low"]) < float(floor["value"]) < float(floor["ci_high"])
+    assert {k: c.status for k, c in auto.items()} == {k: c.status for k, c in analytic.items()}
 
 
 def test_junit_names_have_no_pytest_parametrisation(pytester, model_artifact):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.config import load_config
 from harness.engine import CheckRun, run_check
@@ -54,6 +55,16 @@ def test_a_model_without_an_important_feature_fails_and_shows_the_interval(proje
     assert versus.status == "failed"
     assert "vs passport #1 0.8336" in versus.message
     assert "paired interval [" in versus.message and "more than the allowed 0.0200" in versus.message
+    assert float(versus.properties["difference_ci_low"]) < -0.02
+
+
+def test_the_analytic_interval_fails_the_same_worse_model(project, trained) -> None:
+    gates = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())["gates"]
+    run = _check(project, trained(drop_features=["Records"]),
+                 gates={**gates, "intervals": {"method": "analytic"}})
+    versus = _case(run, "quality.credit-v1::roc_auc.vs_passport")
+    assert versus.status == "failed" and versus.properties["ci_method"] == "analytic"
+    assert "more than the allowed 0.0200" in versus.message
     assert float(versus.properties["difference_ci_low"]) < -0.02
 
 

@@ -1,5 +1,5 @@
 """Quality gates: a metric on a golden dataset holds its floor, is not inferior to the
-baseline on a paired bootstrap interval, and holds up on every slice.
+baseline on a paired interval (bootstrap or analytic), and holds up on every slice.
 
 Every judgment reports the measured value, its interval and the bound, in its message
 and its properties.
@@ -11,10 +11,10 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from harness.bootstrap import Estimate, PairedEstimate
 from harness.checks.result import GateResult, GateSpec, fmt
 from harness.config import MetricGate
 from harness.errors import HarnessError
+from harness.estimates import Estimate, PairedEstimate
 from harness.evaluation import segments
 from harness.metrics import HIGHER_IS_BETTER
 
@@ -26,7 +26,7 @@ def _props(name: str, dataset: str, estimate: Estimate, rows: int) -> dict[str, 
     return {
         "metric": name, "dataset": dataset, "value": fmt(estimate.value),
         "ci_low": fmt(estimate.interval.low), "ci_high": fmt(estimate.interval.high),
-        "rows": str(rows),
+        "ci_method": estimate.method, "rows": str(rows),
     }
 
 

@@ -16,8 +16,7 @@ never echo the input, so a huge or non-finite value cannot make them fail or gro
 
 
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from harness.config import HarnessConfig
 from harness.models import PythonModel
 from harness.server.faults import FaultInjection
 from harness.server.limits import BodyLimit
-from harness.server.metrics import ServerMetrics
+from harness.server.metrics import RequestMetrics, ServerMetrics
 from harness.server.records import batch_model, record_model
 
 log = logging.getLogger("harness.server")
@@ -116,6 +115,7 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     metrics = ServerMetrics()
     Record = record_model(config)
     Batch = batch_model(Record)
+    columns = list(Record.model_fields)
     spec = config.model
 
     @asynccontextmanager
@@ -126,24 +126,12 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     app = FastAPI(title=f"{spec.name} (harness model server)", lifespan=lifespan,
                   version="1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    # Added last, so outermost: it times and counts the 413s and 415s too.
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _errors_without_input(exc)}, status_code=422)
-
-    @app.middleware("http")
-    async def record_metrics(request: Request,
-                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            # The route template, not the raw path, keeps label cardinality bounded.
-            endpoint = getattr(request.scope.get("route"), "path", "unmatched")
-            metrics.observe(endpoint, request.method, status, time.perf_counter() - started)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -169,8 +157,10 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     def score(records: list[BaseModel]) -> tuple[_Loaded, list[Prediction]]:
         loaded = state.require()
         faults.apply()
-        frame = pd.DataFrame.from_records([r.model_dump() for r in records],
-                                          columns=list(Record.model_fields))
+        # Column lists straight from the validated records: the dtypes from_records would
+        # infer, at about half its cost on one record.
+        frame = pd.DataFrame({name: [getattr(r, name) for r in records] for name in columns},
+                             copy=False)
         probabilities = loaded.model.predict_proba(frame)
         predictions = [Prediction(probability=float(p), label=loaded.model.label_of(p))
                        for p in probabilities]

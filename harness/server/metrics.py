@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ServerMetrics:
@@ -27,3 +29,35 @@ class ServerMetrics:
     def count_predictions(self, predictions: Iterable[Any]) -> None:
         for prediction in predictions:
             self._predictions.labels(str(prediction.label)).inc()
+
+
+class RequestMetrics:
+    """ASGI middleware timing every HTTP request into ``metrics``. Plain ASGI rather than
+    Starlette's ``BaseHTTPMiddleware``, which streams each response through a task group
+    and a memory channel: about a tenth of a small request's time on this server."""
+
+    def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # The route template, not the raw path, keeps label cardinality bounded; the
+            # router records the route it matched in the scope it shares with us.
+            endpoint = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(endpoint, scope["method"], status,
+                                 time.perf_counter() - started)

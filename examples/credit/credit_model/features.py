@@ -70,6 +70,30 @@ class CreditApplication(BaseModel):
     Price: int = Field(ge=0, le=10_000_000)
 
 
+def coerce_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """FEATURES of `frame` as arrays with the dtypes the model was trained with (object
+    categoricals with NaN for missing, int64/float64 numerics); extra columns such as the
+    label are ignored."""
+    missing = [c for c in FEATURES if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks feature columns: {', '.join(missing)}")
+    out: dict[str, np.ndarray] = {}
+    for col in FEATURES:
+        values = frame[col].to_numpy()
+        if col in CATEGORICAL:
+            values = values.astype(object)
+            values[pd.isna(values)] = np.nan
+            out[col] = values
+            continue
+        if values.dtype.kind not in "iuf":  # text, None or booleans: parse, bad -> NaN
+            values = pd.to_numeric(values, errors="coerce")
+        numbers = values.astype("float64")
+        if col in INTEGER and not np.isnan(numbers).any():
+            numbers = numbers.astype("int64")
+        out[col] = numbers
+    return out
+
+
 def coerce_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Select FEATURES from `frame` (extra columns such as the label are ignored)
     and give them the dtypes the model was trained with.
@@ -78,21 +102,9 @@ def coerce_frame(frame: pd.DataFrame) -> pd.DataFrame:
     here so the pipeline always sees the same dtypes (object categoricals with
     NaN for missing, int64/float64 numerics).
     """
-    missing = [c for c in FEATURES if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks feature columns: {', '.join(missing)}")
-    out = pd.DataFrame(index=frame.index)
-    for col in FEATURES:
-        series = frame[col]
-        if col in CATEGORICAL:
-            values = series.astype(object)
-            out[col] = values.where(values.notna(), np.nan)
-        else:
-            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
-            if col in INTEGER and not numbers.isna().any():
-                numbers = numbers.astype("int64")
-            out[col] = numbers
-    return out
+    # One constructor call over ready arrays: assigning column by column cost ~5 ms a
+    # call, most of a single record's scoring time.
+    return pd.DataFrame(coerce_columns(frame), index=frame.index)
 
 
 def records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
