@@ -62,7 +62,7 @@ def _cmd_golden_verify(args: argparse.Namespace) -> int:
 
 def _cmd_golden_add(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    root = golden_commands.golden_roots(config)[0]
+    root = config.resolve(config.golden_root)
     target = add_version(root, args.dataset, args.version, [Path(f) for f in args.files],
                          args.source)
     print(f"recorded golden version {target}; point harness.yaml's golden path at it")

@@ -14,10 +14,11 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from harness import golden, metrics
+from harness import golden, kinds
 from harness.config import DatasetSpec, HarnessConfig
 from harness.datasets import read_dataset
 from harness.errors import GoldenIntegrityError
@@ -36,7 +37,11 @@ class Passport:
     created_at: str
     threshold: float
     metrics: dict[str, dict[str, dict[str, float]]]
-    scores: list[float] = field(repr=False)
+    # Per golden row: P(positive), a row of class probabilities (multiclass, columns in
+    # the order of ``classes``), or a prediction (regression).
+    scores: list[Any] = field(repr=False)
+    kind: str = "binary"
+    classes: list[Any] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -86,6 +91,12 @@ def _figures(evaluation: Evaluation, names: list[str]) -> dict[str, dict[str, di
     return figures
 
 
+def metric_names(config: HarnessConfig, evaluation: Evaluation) -> list[str]:
+    """Every metric of the model's kind, one recall per class for a multiclass model."""
+    keys = list(kinds.METRICS[config.model.kind])
+    return kinds.expand(keys, evaluation.classes)
+
+
 def _write_once(path: Path, text: str) -> None:
     """Write a whole file under a name no one has taken: the text goes to a temporary file,
     and a hard link publishes it, failing if another blessing took the number first."""
@@ -126,8 +137,10 @@ def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], b
             reason=reason,
             created_at=now,
             threshold=config.model.threshold,
-            metrics=_figures(evaluation, list(metrics.HIGHER_IS_BETTER)),
-            scores=[float(s) for s in np.round(evaluation.candidate, 12)],
+            metrics=_figures(evaluation, metric_names(config, evaluation)),
+            scores=np.round(evaluation.candidate, 12).tolist(),
+            kind=evaluation.kind,
+            classes=list(evaluation.classes),
         )
         path = target / f"{passport.number:04d}.json"
         _write_once(path, passport.to_json())
