@@ -92,8 +92,9 @@ class Wire:
 
 def _expected(where: str, field: str, detail: str = "") -> UnexpectedAnswer:
     return UnexpectedAnswer(
-        f"{where} answered without '{field}'{f' ({detail})' if detail else ''}; is "
-        "model.protocol the one this service speaks? (docs/protocols.md)"
+        f"{where} answered in another shape: expected '{field}'"
+        f"{f' ({detail})' if detail else ''}; is model.protocol the one this service "
+        "speaks? (docs/protocols.md)"
     )
 
 
