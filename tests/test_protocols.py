@@ -28,6 +28,7 @@ from harness.models import features, open_model
 from harness.protocols import UnexpectedAnswer, Wire
 from tests.kind_examples import copy_example, train
 from tests.model_servers import mlflow_server, mlserver, save_mlflow_models
+from tests.service_process import running_service
 
 pytest.importorskip("mlserver_sklearn", reason="the protocols test extra is not installed")
 pytest.importorskip("mlflow", reason="the protocols test extra is not installed")
@@ -51,7 +52,8 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def servers(projects: dict[str, Path],
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """MLServer serving both models, and one ``mlflow models serve`` per model."""
+    """MLServer serving both models, and one ``mlflow models serve`` and one generic
+    server (``harness serve``) per model."""
     joblibs = {name: projects[name] / "artifacts" / name / "model.joblib" for name in KINDS}
     saved = tmp_path_factory.mktemp("mlflow-models")
     save_mlflow_models([(joblibs[name], saved / name, method) for name, method in KINDS.items()])
@@ -61,6 +63,8 @@ def servers(projects: dict[str, Path],
         for name in KINDS:
             urls[f"mlflow/{name}"] = stack.enter_context(
                 mlflow_server(saved / name, tmp_path_factory.mktemp(f"mlflow-{name}")))
+            urls[f"harness/{name}"] = stack.enter_context(running_service(
+                joblibs[name].parent, config=projects[name] / "harness.yaml"))
         yield urls
 
 
@@ -74,7 +78,7 @@ def _config(project: Path, variant: str, **model) -> Path:
 
 
 def _url(servers: dict[str, str], protocol: str, example: str) -> str:
-    return servers[protocol] if protocol == "open-inference-v2" else servers[f"mlflow/{example}"]
+    return servers.get(protocol) or servers[f"{protocol}/{example}"]
 
 
 def _check(project: Path, variant: str, **model) -> CheckRun:
@@ -92,7 +96,7 @@ def in_process(projects: dict[str, Path]) -> dict[str, CheckRun]:
 
 
 @pytest.mark.parametrize("example", list(KINDS))
-@pytest.mark.parametrize("protocol", ["open-inference-v2", "mlflow"])
+@pytest.mark.parametrize("protocol", ["harness", "open-inference-v2", "mlflow"])
 def test_a_real_server_gives_the_same_verdicts_and_figures_as_in_process(
         projects, servers, in_process, example: str, protocol: str) -> None:
     project, url = projects[example], _url(servers, protocol, example)
@@ -116,6 +120,21 @@ def test_a_real_server_gives_the_same_verdicts_and_figures_as_in_process(
             if key in properties:
                 a, b = float(properties[key]), float(measured[gate][1][key])
                 assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-4, (gate, key)
+
+
+def test_the_binary_reference_model_gets_the_same_verdicts_through_the_generic_server(
+        project: Path, service_url: str) -> None:
+    in_process = run_check(load_config(project / "harness.yaml"), "pr", project / "local")
+    data = yaml.safe_load((project / "harness.yaml").read_text())
+    data["model"].update(adapter="http", url=service_url, protocol="harness")
+    (project / "harness-http.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    over_http = run_check(load_config(project / "harness-http.yaml"), "pr", project / "http")
+    expected, measured = _cases(in_process), _cases(over_http)
+    assert measured.keys() == expected.keys()
+    for gate, (status, properties) in expected.items():
+        assert measured[gate][0] == status, gate
+        assert {k: measured[gate][1].get(k) for k in NUMBERS} == {
+            k: properties.get(k) for k in NUMBERS}, gate
 
 
 def test_a_service_in_another_protocol_stops_the_check_with_exit_2(projects, servers) -> None:

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from harness.checks.quality import metric_gates
 from harness.checks.result import GateResult, GateSpec, fmt
 from harness.config import DriftSpec
 from harness.kinds import higher_is_better
@@ -44,7 +45,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     spec = config.gates.drift
     for dataset in config.golden:
         name = dataset.name
-        for metric in config.gates.quality:
+        for metric, _ in metric_gates(state, name):
             def judge(metric=metric, name=name) -> GateResult:
                 previous = state.history().metric_series(
                     state.profile_name, name, metric, f"quality.{name}::{metric}",

@@ -143,7 +143,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     compare = state.profile.baseline != "none"
     for spec in config.golden:
         name = spec.name
-        for metric, gate in _metric_gates(state, name):
+        for metric, gate in metric_gates(state, name):
             def floor(metric=metric, gate=gate, name=name) -> GateResult:
                 evaluation = state.evaluation(name)
                 return check_floor(metric, gate, evaluation.estimate(metric),
@@ -163,7 +163,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
         yield from _slice_gates(state, name)
 
 
-def _metric_gates(state: GateState, name: str) -> list[tuple[str, MetricGate]]:
+def metric_gates(state: GateState, name: str) -> list[tuple[str, MetricGate]]:
     """Each gated metric with its gate; ``recall_per_class`` becomes one metric per class
     (``model.classes``, else the classes in the golden dataset's label column)."""
     config = state.config
@@ -183,7 +183,7 @@ def _metric_gates(state: GateState, name: str) -> list[tuple[str, MetricGate]]:
 
 def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
     config = state.config
-    sliced = {m: g for m, g in _metric_gates(state, name)
+    sliced = {m: g for m, g in metric_gates(state, name)
               if g.slice_min is not None or g.slice_max is not None or g.max_slice_gap is not None}
     if not sliced or not config.slices:
         return
