@@ -29,12 +29,13 @@ def scenario_requests(config: HarnessConfig, frame: pd.DataFrame,
     if wire.protocol == HARNESS:
         single_path, batch_path = "/predict", "/predict/batch"
         names = {"predict": single_path, "predict_batch": batch_path}
-        singles: list[Any] = json_records(frame)
+        singles: list[Any] = json_records(frame)  # /predict takes one bare record
     else:
         single_path = batch_path = wire.infer_path
         names = {"predict": single_path, "predict_batch": f"{batch_path}[batch]"}
         singles = [wire.body(frame.iloc[i : i + 1]) for i in range(rows)]
     return {
+        "records": json_records(frame),  # the rows themselves, for a team's own locustfile
         "protocol": wire.protocol,
         "paths": {"predict": single_path, "predict_batch": batch_path,
                   "health": wire.health_path},

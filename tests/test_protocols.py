@@ -170,6 +170,7 @@ def test_an_answer_in_another_shape_names_the_field_expected(projects, servers) 
 
 
 @pytest.mark.parametrize(("protocol", "names"), [
+    ("harness", ["/predict", "/predict/batch", "/health"]),
     ("open-inference-v2", ["/v2/models/diabetes/infer", "/v2/models/diabetes/infer[batch]",
                            "/v2/health/ready"]),
     ("mlflow", ["/invocations", "/invocations[batch]", "/ping"]),
