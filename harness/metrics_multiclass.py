@@ -88,9 +88,10 @@ def resampled(name: str, y: np.ndarray, probabilities: np.ndarray,
     ones = np.ones(len(y))
     label = kinds.class_of(name)
     if label is not None:
-        if label not in classes:
+        names = [str(c) for c in classes]  # a CSV's "1" is the model's class 1
+        if label not in names:
             raise ValueError(f"no class {label!r} among {classes}")
-        c = classes.index(label)
+        c = names.index(label)
         mine = (y == c).astype(float)
         return lambda rows: _ratio(_sum(correct * mine, rows), _sum(mine, rows))
     if name == "log_loss":

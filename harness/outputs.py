@@ -14,14 +14,19 @@ from harness.errors import ModelLoadError
 _SUM_TOLERANCE = 1e-4
 
 
-def probabilities(raw: Any, rows: int, source: str) -> np.ndarray:
-    """One probability of the positive class per row."""
+def _one_per_row(raw: Any, rows: int, source: str, what: str) -> np.ndarray:
     values = np.asarray(raw, dtype=float)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.shape != (rows,):
         raise ModelLoadError(f"{source} returned {values.shape} scores for {rows} rows; "
-                             "expected one probability of the positive class per row")
+                             f"expected {what} per row")
+    return values
+
+
+def probabilities(raw: Any, rows: int, source: str) -> np.ndarray:
+    """One probability of the positive class per row."""
+    values = _one_per_row(raw, rows, source, "one probability of the positive class")
     if not np.all((values >= 0) & (values <= 1)):
         raise ModelLoadError(f"{source} returned scores outside [0, 1]; expected probabilities")
     return values
@@ -43,12 +48,7 @@ def probability_matrix(raw: Any, rows: int, classes: list[Any], source: str) -> 
 
 def predictions(raw: Any, rows: int, source: str) -> np.ndarray:
     """One finite prediction per row."""
-    values = np.asarray(raw, dtype=float)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.shape != (rows,):
-        raise ModelLoadError(f"{source} returned {values.shape} predictions for {rows} rows; "
-                             "expected one number per row")
+    values = _one_per_row(raw, rows, source, "one number")
     if not np.all(np.isfinite(values)):
         raise ModelLoadError(f"{source} returned predictions that are not finite numbers")
     return values

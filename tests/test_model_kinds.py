@@ -59,6 +59,9 @@ def test_multiclass_figures_are_scikit_learns() -> None:
     }
     for name, value in expected.items():
         assert bootstrap_kinds.value("multiclass", name, y, p, classes) == pytest.approx(value)
+    # Integer classes, as a model fitted on a CSV's numbers has them: names compare as text.
+    assert bootstrap_kinds.value("multiclass", "recall[2]", y, p, [0, 1, 2, 3]) == (
+        pytest.approx(expected["recall[c]"]))
 
 
 def test_regression_figures_are_scikit_learns() -> None:
