@@ -145,12 +145,15 @@ class ModelAccess(_Strict):
     protocol: ProtocolName = "harness"
     served_name: Name | None = None
     served_version: Name | None = None
+    # open-inference-v2: one input tensor per column (named, typed) or one 2-D matrix.
+    tensors: Literal["columns", "matrix"] = "columns"
 
     def over_http(self, url: str) -> ModelAccess:
         """The same model reached over HTTP at ``url``, in the same protocol."""
         return ModelAccess(adapter="http", url=url, batch_size=self.batch_size,
                            timeout_s=self.timeout_s, protocol=self.protocol,
-                           served_name=self.served_name, served_version=self.served_version)
+                           served_name=self.served_name, served_version=self.served_version,
+                           tensors=self.tensors)
 
     @model_validator(mode="after")
     def _adapter_has_what_it_needs(self) -> ModelAccess:

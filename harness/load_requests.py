@@ -21,8 +21,7 @@ def scenario_requests(config: HarnessConfig, frame: pd.DataFrame,
     the harness's protocol; the inference path, the same path with ``[batch]`` and the
     health path for the others (``/invocations``, ``/invocations[batch]``, ``/ping``)."""
     model = config.model
-    wire = Wire(model.protocol, model.kind, model.served_name or model.name,
-                model.served_version)
+    wire = Wire.of(model, model)
     rows = len(frame)
     starts = range(0, max(rows, 1), batch_size)
     batches = [frame.iloc[start : start + batch_size] for start in starts][:_MAX_BATCHES]

@@ -202,8 +202,7 @@ class HttpModel:
     def open(cls, spec: ModelAccess, config: HarnessConfig) -> HttpModel:
         assert spec.url is not None  # guaranteed by ModelSpec validation
         model = config.model
-        wire = Wire(spec.protocol, model.kind, spec.served_name or model.name,
-                    spec.served_version)
+        wire = Wire.of(spec, model)
         return cls(spec.url, spec.batch_size, spec.timeout_s, wire, configured_classes(config),
                    model.positive_label)
 

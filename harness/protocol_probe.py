@@ -70,5 +70,4 @@ def check_service_protocol(config: HarnessConfig, profile: str,
                          else model.url if model.adapter == "http" else None)
     if url is None:
         return
-    handshake(url, Wire(model.protocol, model.kind, model.served_name or model.name,
-                        model.served_version))
+    handshake(url, Wire.of(model, model))

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
-from harness.errors import TargetUnreachable
+from harness.config import ModelAccess, ModelSpec
+from harness.errors import ConfigError, TargetUnreachable
 
 HARNESS, OPEN_INFERENCE, MLFLOW = "harness", "open-inference-v2", "mlflow"
 # MLServer's scikit-learn runtime names its outputs after the estimator's methods and
@@ -57,6 +58,13 @@ class Wire:
     kind: str
     served_name: str = ""
     served_version: str | None = None
+    tensors: str = "columns"  # open-inference-v2: a tensor per column, or one 2-D matrix
+
+    @classmethod
+    def of(cls, access: ModelAccess, model: ModelSpec) -> Wire:
+        """How ``access`` reaches ``model`` (served under ``model.name`` by default)."""
+        return cls(access.protocol, model.kind, access.served_name or model.name,
+                   access.served_version, access.tensors)
 
     @property
     def infer_path(self) -> str:
@@ -73,7 +81,7 @@ class Wire:
     def body(self, frame: pd.DataFrame) -> dict[str, Any]:
         """The JSON request for these rows."""
         if self.protocol == OPEN_INFERENCE:
-            return _oip_body(frame, self.kind)
+            return _oip_body(frame, self.kind, self.tensors == "matrix")
         if self.protocol == MLFLOW:
             split = frame.astype(object).to_dict(orient="split")
             return {"dataframe_split": {"columns": split["columns"],
@@ -108,13 +116,26 @@ def _oip_datatype(column: pd.Series) -> str:
     return "BYTES"
 
 
-def _oip_body(frame: pd.DataFrame, kind: str) -> dict[str, Any]:
-    # One tensor per column with the pandas content type keeps column names and mixed
-    # types; the server decodes the inputs back into a data frame.
-    inputs = [{"name": str(name), "shape": [len(frame)], "datatype": _oip_datatype(column),
-               "data": [_plain(v) for v in column.astype(object)]}
-              for name, column in frame.items()]
-    body: dict[str, Any] = {"inputs": inputs, "parameters": {"content_type": "pd"}}
+def _oip_body(frame: pd.DataFrame, kind: str, matrix: bool) -> dict[str, Any]:
+    body: dict[str, Any]
+    if matrix:
+        # One 2-D FP64 tensor, columns in the frame's order: what a model fitted on an
+        # array takes; the server decodes it as a NumPy array.
+        text = [str(name) for name, column in frame.items()
+                if _oip_datatype(column) not in ("FP64", "INT64")]
+        if text:
+            raise ConfigError(f"model.tensors 'matrix' sends numbers only; column "
+                              f"'{text[0]}' is not numeric: use model.tensors: columns")
+        data = [_plain(v) for v in frame.to_numpy(dtype=float).ravel()]
+        body = {"inputs": [{"name": "input-0", "shape": list(frame.shape), "datatype": "FP64",
+                            "data": data}]}
+    else:
+        # One tensor per column with the pandas content type keeps column names and mixed
+        # types; the server decodes the inputs back into a data frame.
+        inputs = [{"name": str(name), "shape": [len(frame)], "datatype": _oip_datatype(column),
+                   "data": [_plain(v) for v in column.astype(object)]}
+                  for name, column in frame.items()]
+        body = {"inputs": inputs, "parameters": {"content_type": "pd"}}
     if kind != "regression":
         body["outputs"] = [{"name": OIP_PROBABILITIES}]
     return body

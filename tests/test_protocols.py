@@ -122,6 +122,18 @@ def test_a_real_server_gives_the_same_verdicts_and_figures_as_in_process(
                 assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-4, (gate, key)
 
 
+@pytest.mark.parametrize("example", list(KINDS))
+def test_one_2d_tensor_scores_as_one_tensor_per_column(projects, servers, example) -> None:
+    project, url = projects[example], servers["open-inference-v2"]
+    columns = open_model(load_config(_config(project, "oip-columns", adapter="http", url=url,
+                                             protocol="open-inference-v2")))
+    matrix = open_model(load_config(_config(project, "oip-matrix", adapter="http", url=url,
+                                            protocol="open-inference-v2", tensors="matrix")))
+    config = load_config(project / "harness-oip-matrix.yaml")
+    rows = features(pd.read_csv(project / config.golden[0].path), config.model)
+    assert np.array_equal(columns.score(rows), matrix.score(rows))
+
+
 def test_the_binary_reference_model_gets_the_same_verdicts_through_the_generic_server(
         project: Path, service_url: str) -> None:
     in_process = run_check(load_config(project / "harness.yaml"), "pr", project / "local")
