@@ -25,7 +25,13 @@ from pydantic import (
 from harness.errors import ConfigError
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
-MetricName = Literal["roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1"]
+# Every kind's metrics (see harness/kinds.py); which apply is checked against model.kind.
+MetricName = Literal[
+    "roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1",
+    "f1_macro", "f1_weighted", "roc_auc_ovr", "recall_per_class",
+    "rmse", "mae", "r2", "abs_error_p50", "abs_error_p90", "abs_error_p95", "abs_error_p99",
+]
+ProtocolName = Literal["harness", "open-inference-v2", "mlflow"]
 CheckName = Literal["schema", "quality", "drift", "load", "benchmark", "deepchecks", "contract"]
 BaselineName = Literal["passport", "production", "none"]
 
@@ -147,6 +153,20 @@ class ModelAccess(_Strict):
     url: str | None = Field(default=None, pattern=r"^https?://")
     batch_size: int = Field(default=256, ge=1, le=10_000)
     timeout_s: float = Field(default=10.0, gt=0)
+    # The HTTP protocol the service speaks (docs/protocols.md); for open-inference-v2, the
+    # model's name and version on the server (default: model.name, no version).
+    protocol: ProtocolName = "harness"
+    served_name: Name | None = None
+    served_version: Name | None = None
+    # open-inference-v2: one input tensor per column (named, typed) or one 2-D matrix.
+    tensors: Literal["columns", "matrix"] = "columns"
+
+    def over_http(self, url: str) -> ModelAccess:
+        """The same model reached over HTTP at ``url``, in the same protocol."""
+        return ModelAccess(adapter="http", url=url, batch_size=self.batch_size,
+                           timeout_s=self.timeout_s, protocol=self.protocol,
+                           served_name=self.served_name, served_version=self.served_version,
+                           tensors=self.tensors)
 
     @model_validator(mode="after")
     def _adapter_has_what_it_needs(self) -> ModelAccess:
@@ -162,8 +182,22 @@ class ModelSpec(ModelAccess):
 
     name: Name
     label_column: str
-    positive_label: str | int
+    kind: Literal["binary", "multiclass", "regression"] = "binary"
+    positive_label: str | int | None = None  # binary only
     threshold: float = Field(default=0.5, gt=0, lt=1)
+    # Multiclass: the columns of the probability matrix, in order. Default: the in-process
+    # model's classes_, else the label column's allowed values, sorted (as scikit-learn does).
+    classes: list[str | int] | None = Field(default=None, min_length=2)
+
+    @model_validator(mode="after")
+    def _kind_has_what_it_needs(self) -> ModelSpec:
+        if self.kind == "binary" and self.positive_label is None:
+            raise ValueError("a binary model needs 'positive_label' (the class scored)")
+        if self.kind != "binary" and self.positive_label is not None:
+            raise ValueError(f"'positive_label' is for binary models; this one is {self.kind}")
+        if self.classes is not None and self.kind != "multiclass":
+            raise ValueError(f"'classes' is for multiclass models; this one is {self.kind}")
+        return self
 
 
 class ReleaseSpec(_Strict):
@@ -450,6 +484,19 @@ class HarnessConfig(_Strict):
     registry: RegistrySpec | None = None
 
     @model_validator(mode="after")
+    def _metrics_fit_the_kind(self) -> HarnessConfig:
+        from harness.kinds import METRICS
+
+        allowed = METRICS[self.model.kind]
+        wrong = [m for m in self.gates.quality if m not in allowed]
+        if wrong:
+            raise ValueError(
+                f"gates.quality.{wrong[0]} is not a metric of a {self.model.kind} model "
+                f"(model.kind); use {', '.join(allowed)}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_baseline_is_reachable(self) -> HarnessConfig:
         for name, profile in self.profiles.items():
             if profile.environment is not None and profile.environment not in self.environments:
@@ -508,8 +555,7 @@ class HarnessConfig(_Strict):
         the release's production environment over HTTP."""
         if self.production is not None:
             return self.production
-        return ModelAccess(adapter="http", url=self.environment_url(self.release.production),
-                           batch_size=self.model.batch_size, timeout_s=self.model.timeout_s)
+        return self.model.over_http(self.environment_url(self.release.production))
 
     def environment_url(self, name: str) -> str:
         """Where an environment's service answers."""

@@ -17,6 +17,7 @@ from harness.errors import ConfigError, ModelLoadError
 from harness.evidence import deployed, deployment_problems, write_bundle
 from harness.history import HistoryStore
 from harness.loadtest import resolve_target
+from harness.protocol_probe import check_service_protocol
 from harness.recording import identity_digests, run_record
 from harness.report import ReportFiles, write_report
 from harness.verdict import Verdict, decide
@@ -96,6 +97,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     before = deployed(config, environment) if environment else None
     if "load" in config.profile(profile).checks:
         resolve_target(config, target_url)  # a refused target stops here, before any traffic
+    check_service_protocol(config, profile, target_url)
     history = HistoryStore(config.history_url())
     started = time.monotonic()
     reports_root.mkdir(parents=True, exist_ok=True)

@@ -8,14 +8,16 @@ shared by every gate that reads them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from harness import intervals
+from harness import bootstrap_kinds, intervals
 from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.errors import DatasetError
 from harness.estimates import Estimate, PairedEstimate
+from harness.labels import class_numbers, regression_targets
 from harness.models import Model, features
 from harness.slices import slice_masks
 
@@ -35,6 +37,10 @@ class Evaluation:
     method: IntervalSpec = field(default_factory=IntervalSpec)
     baseline: np.ndarray | None = None
     baseline_name: str = ""
+    # binary: labels are 1 for the positive class and scores P(positive); multiclass: labels
+    # are column numbers of the (rows, classes) probability matrix; regression: numbers.
+    kind: str = "binary"
+    classes: list[Any] = field(default_factory=list)
     _cache: dict[tuple[str, str, bool], Estimate | PairedEstimate] = field(default_factory=dict)
 
     def rows(self, segment: str = OVERALL) -> int:
@@ -48,10 +54,16 @@ class Evaluation:
         key = (metric, segment, False)
         if key not in self._cache:
             mask = self._mask(segment)
-            self._cache[key] = intervals.estimate(
-                metric, self.y[mask], self.candidate[mask], self.threshold, self.method,
-                self.settings,
-            )
+            if self.kind == "binary":
+                self._cache[key] = intervals.estimate(
+                    metric, self.y[mask], self.candidate[mask], self.threshold, self.method,
+                    self.settings)
+            else:  # multiclass and regression metrics: the paired bootstrap
+                settings = (self.settings.resamples, self.settings.confidence,
+                            self.settings.seed)
+                self._cache[key] = bootstrap_kinds.estimate(
+                    self.kind, metric, self.y[mask], self.candidate[mask], self.classes,
+                    *settings)
         return self._cache[key]  # type: ignore[return-value]
 
     def paired(self, metric: str) -> PairedEstimate:
@@ -60,20 +72,33 @@ class Evaluation:
         assert self.baseline is not None
         key = (metric, OVERALL, True)
         if key not in self._cache:
-            self._cache[key] = intervals.paired(
-                metric, self.y, self.candidate, self.baseline, self.threshold, self.method,
-                self.settings,
-            )
+            if self.kind == "binary":
+                self._cache[key] = intervals.paired(
+                    metric, self.y, self.candidate, self.baseline, self.threshold, self.method,
+                    self.settings)
+            else:
+                settings = (self.settings.resamples, self.settings.confidence,
+                            self.settings.seed)
+                self._cache[key] = bootstrap_kinds.paired(
+                    self.kind, metric, self.y, self.candidate, self.baseline, self.classes,
+                    *settings)
         return self._cache[key]  # type: ignore[return-value]
 
 
-def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str) -> np.ndarray:
+def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str,
+           classes: list[Any] | None = None) -> np.ndarray:
+    """The label column as the metrics read it, per ``model.kind`` (see ``Evaluation``)."""
     spec = config.model
     if spec.label_column not in frame.columns:
         raise DatasetError(
             f"dataset '{dataset}' has no label column '{spec.label_column}' (model.label_column)"
         )
-    return (frame[spec.label_column] == spec.positive_label).to_numpy(dtype=int)
+    column = frame[spec.label_column]
+    if spec.kind == "regression":
+        return regression_targets(column, dataset)
+    if spec.kind == "multiclass":
+        return class_numbers(column, classes or [], dataset)
+    return (column == spec.positive_label).to_numpy(dtype=int)
 
 
 def segments(frame: pd.DataFrame, config: HarnessConfig) -> dict[str, np.ndarray]:
@@ -85,12 +110,16 @@ def segments(frame: pd.DataFrame, config: HarnessConfig) -> dict[str, np.ndarray
 
 def evaluate(config: HarnessConfig, dataset: str, frame: pd.DataFrame, model: Model) -> Evaluation:
     """Score a golden dataset with the candidate model."""
+    classes = list(getattr(model, "classes", []) or [])
+    y = labels(frame, config, dataset, classes)
     return Evaluation(
         dataset=dataset,
-        y=labels(frame, config, dataset),
-        candidate=model.predict_proba(features(frame, config.model)),
+        y=y,
+        candidate=model.score(features(frame, config.model)),
         threshold=config.model.threshold,
         settings=config.gates.bootstrap,
         segments=segments(frame, config),
         method=config.gates.intervals,
+        kind=config.model.kind,
+        classes=classes,
     )

@@ -79,8 +79,7 @@ class GateState:
         if self.profile.environment is None:
             return spec
         url = target_url or self.config.environment_url(self.profile.environment)
-        return ModelAccess(adapter="http", url=url, batch_size=spec.batch_size,
-                           timeout_s=spec.timeout_s)
+        return spec.over_http(url)
 
     def _read(self, name: str, path: Any, is_golden: bool) -> Dataset:
         location = self.config.resolve(path)
@@ -124,10 +123,23 @@ class GateState:
                     "`harness golden bless --by NAME --reason TEXT`"
                 )
             scores, label = current.baseline_scores(), current.label
+            if evaluation.kind == "multiclass" and [str(c) for c in current.classes] != [
+                    str(c) for c in evaluation.classes]:
+                raise HarnessError(
+                    f"{label} of '{name}' scored the classes {current.classes}, the candidate "
+                    f"scores {evaluation.classes}; bless a new passport"
+                )
         elif self.profile.baseline == "production":
             frame = self.dataset(name).frame
-            scores = self._production().predict_proba(features(frame, self.config.model))
+            production = self._production()
+            scores = production.score(features(frame, self.config.model))
             label = "production"
+            if evaluation.kind == "multiclass" and [str(c) for c in production.classes] != [
+                    str(c) for c in evaluation.classes]:
+                raise HarnessError(
+                    f"production scores the classes {production.classes}, the candidate "
+                    f"{evaluation.classes} on '{name}'; set model.classes to match them"
+                )
         else:
             raise HarnessError(f"profile has no baseline to compare '{name}' with")
         if len(scores) != len(evaluation.y):

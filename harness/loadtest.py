@@ -26,8 +26,9 @@ import httpx
 from harness.config import HarnessConfig
 from harness.datasets import read_dataset
 from harness.errors import ConfigError, LoadTestError
+from harness.load_requests import scenario_requests
 from harness.locust_stats import LoadResults, read_results
-from harness.models import _json_records, features
+from harness.models import features
 
 SCENARIO_ENV = "HARNESS_LOAD_SCENARIO"
 _MAX_RECORDS = 500  # distinct golden rows sent; enough variety, a small scenario file
@@ -101,7 +102,7 @@ def write_scenario(config: HarnessConfig, path: Path, workers: int) -> None:
                           f"'{name}' (known: {known})")
     frame = features(read_dataset(spec.name, config.resolve(spec.path)).frame, config.model)
     payload = {
-        "records": _json_records(frame.head(_MAX_RECORDS)),
+        **scenario_requests(config, frame.head(_MAX_RECORDS), scenario.batch_size),
         "weights": {"predict": scenario.predict, "predict_batch": scenario.predict_batch,
                     "health": scenario.health},
         "batch_size": scenario.batch_size,

@@ -7,7 +7,6 @@ of the positive class for each row of a frame.
 from __future__ import annotations
 
 import importlib
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,26 +16,38 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from harness import outputs
 from harness.config import HarnessConfig, ModelAccess, ModelSpec
 from harness.errors import ConfigError, ModelLoadError, TargetUnreachable
+from harness.kinds import sorted_classes
+from harness.protocol_probe import mismatch
+from harness.protocols import Wire
 
 
 class Model(Protocol):
-    """What the harness needs of a model: P(positive class) for each row."""
+    """What the harness needs of a model: its scores for each row of a frame, shaped by
+    ``model.kind`` (see ``harness.outputs``), and the classes of a classifier's columns."""
+
+    classes: list[Any]
+
+    def score(self, frame: pd.DataFrame) -> np.ndarray: ...
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray: ...
 
 
 def _as_probabilities(raw: Any, rows: int, source: str) -> np.ndarray:
-    values = np.asarray(raw, dtype=float)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.shape != (rows,):
-        raise ModelLoadError(f"{source} returned {values.shape} scores for {rows} rows; "
-                             "expected one probability of the positive class per row")
-    if not np.all((values >= 0) & (values <= 1)):
-        raise ModelLoadError(f"{source} returned scores outside [0, 1]; expected probabilities")
-    return values
+    return outputs.probabilities(raw, rows, source)
+
+
+def configured_classes(config: HarnessConfig) -> list[Any]:
+    """A classifier's classes when the model does not say: ``model.classes``, else the
+    label column's allowed values, sorted as scikit-learn's ``classes_`` are."""
+    if config.model.classes is not None:
+        return list(config.model.classes)
+    rule = config.data_schema.columns.get(config.model.label_column)
+    if rule is not None and rule.allowed is not None:
+        return sorted_classes(rule.allowed)
+    return []
 
 
 def positive_column(classes: Any, positive_label: str | int, source: str) -> int:
@@ -75,26 +86,37 @@ class PythonModel:
     """A model loaded in this process through an import path such as ``pkg.mod:load``.
 
     The entry point is called with the artifact folder (when ``model.artifact`` is set) and
-    returns an object with ``predict_proba(frame)``. When the object has ``classes_`` (a
-    scikit-learn estimator or pipeline), the column of ``model.positive_label`` is scored;
-    otherwise ``predict_proba`` must return the positive class's probability per row (one
-    column), or two columns of which the second is the positive class.
+    returns the fitted model. A classifier has ``predict_proba(frame)``: when the object has
+    ``classes_`` (a scikit-learn estimator or pipeline), its columns are read by class; a
+    binary one otherwise returns the positive class's probability per row (one column), or
+    two columns of which the second is the positive class. A regression has
+    ``predict(frame)``, one number per row.
     """
 
-    def __init__(self, model: Any, entrypoint: str, positive_label: str | int,
-                 threshold: float, negative_label: str | None) -> None:
+    def __init__(self, model: Any, entrypoint: str, positive_label: str | int | None,
+                 threshold: float, negative_label: str | None, kind: str = "binary",
+                 classes: list[Any] | None = None) -> None:
         self._model = model
         self._entrypoint = entrypoint
         self._column: int | None = None
         self._positive = positive_label
         self._negative = negative_label
         self._threshold = threshold
-        classes = getattr(model, "classes_", None)
-        if classes is not None:
-            self._column = positive_column(classes, positive_label, f"'{entrypoint}'")
-            others = [str(c) for i, c in enumerate(classes) if i != self._column]
+        self.kind = kind
+        fitted = getattr(model, "classes_", None)
+        self.classes = ([c.item() if isinstance(c, np.generic) else c for c in fitted]
+                        if fitted is not None else list(classes or []))
+        if kind == "binary" and fitted is not None:
+            assert positive_label is not None  # guaranteed by ModelSpec validation
+            self._column = positive_column(fitted, positive_label, f"'{entrypoint}'")
+            others = [str(c) for i, c in enumerate(fitted) if i != self._column]
             if len(others) == 1:
                 self._negative = others[0]
+        if kind == "multiclass" and len(self.classes) < 2:
+            raise ModelLoadError(
+                f"model.entrypoint '{entrypoint}' returned a model without classes_; set "
+                "model.classes to the columns of its predict_proba, in order"
+            )
 
     @classmethod
     def open(cls, spec: ModelAccess, config: HarnessConfig,
@@ -114,13 +136,24 @@ class PythonModel:
             model = loader(*args)
         except Exception as exc:  # the team's loader may raise anything; say which one failed
             raise ModelLoadError(f"model.entrypoint '{spec.entrypoint}' failed: {exc}") from exc
-        if not callable(getattr(model, "predict_proba", None)):
+        kind = config.model.kind
+        method = "predict" if kind == "regression" else "predict_proba"
+        if not callable(getattr(model, method, None)):
             raise ModelLoadError(
                 f"model.entrypoint '{spec.entrypoint}' returned {type(model).__name__}, which "
-                "has no predict_proba(frame); return the fitted model"
+                f"has no {method}(frame); return the fitted model (model.kind is {kind})"
             )
         return cls(model, spec.entrypoint, config.model.positive_label,
-                   config.model.threshold, _negative_label(config))
+                   config.model.threshold, _negative_label(config), kind,
+                   configured_classes(config))
+
+    def score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The scores of this model's kind for each row (see ``harness.outputs``)."""
+        if self.kind == "binary":
+            return self.predict_proba(frame)
+        method = self._model.predict if self.kind == "regression" else self._model.predict_proba
+        return outputs.for_kind(method(frame), len(frame), self.kind, self.classes, None,
+                                self._entrypoint)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """P(positive) per row. A big frame is scored in chunks of rows: a model's working
@@ -156,39 +189,47 @@ def _negative_label(config: HarnessConfig) -> str | None:
     return others[0] if len(others) == 1 else None
 
 
-def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    # astype(object) turns numpy scalars into Python ones; NaN becomes JSON null.
-    records = frame.astype(object).to_dict(orient="records")
-    return [
-        {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-        for row in records
-    ]
-
-
 class HttpModel:
-    """A deployed model service, called in batches at ``POST {url}/predict/batch``.
+    """A deployed model service, called in batches in the protocol ``model.protocol`` names
+    (``harness``: ``POST {url}/predict/batch``; see ``harness.protocols``)."""
 
-    The service takes ``{"records": [...]}`` and answers
-    ``{"predictions": [{"probability": p}, ...]}`` in the same order.
-    """
-
-    def __init__(self, url: str, batch_size: int, timeout_s: float) -> None:
+    def __init__(self, url: str, batch_size: int, timeout_s: float,
+                 wire: Wire | None = None, classes: list[Any] | None = None,
+                 positive_label: str | int | None = None) -> None:
         self._url = url.rstrip("/")
         self._batch_size = batch_size
         self._client = httpx.Client(base_url=self._url, timeout=timeout_s)
+        self.wire = wire or Wire("harness", "binary")
+        self.kind = self.wire.kind
+        self.classes = list(classes or [])
+        self._positive: int | None = None
+        if positive_label is not None and self.classes:
+            self._positive = positive_column(self.classes, positive_label, self._url)
+        if self.kind == "multiclass" and len(self.classes) < 2:
+            raise ConfigError(
+                "model.kind multiclass over HTTP needs the classes of the probability columns: "
+                "set model.classes (or 'allowed' on the label column in the schema)"
+            )
 
     @classmethod
     def open(cls, spec: ModelAccess, config: HarnessConfig) -> HttpModel:
         assert spec.url is not None  # guaranteed by ModelSpec validation
-        return cls(spec.url, spec.batch_size, spec.timeout_s)
+        model = config.model
+        wire = Wire.of(spec, model)
+        return cls(spec.url, spec.batch_size, spec.timeout_s, wire, configured_classes(config),
+                   model.positive_label)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self._url}{self.wire.infer_path}"
 
     def close(self) -> None:
         self._client.close()
 
-    def _post_batch(self, records: list[dict[str, Any]]) -> list[float]:
-        endpoint = f"{self._url}/predict/batch"
+    def _post_batch(self, frame: pd.DataFrame) -> np.ndarray:
+        endpoint = self.endpoint
         try:
-            response = self._client.post("/predict/batch", json={"records": records})
+            response = self._client.post(self.wire.infer_path, json=self.wire.body(frame))
         except httpx.TimeoutException:
             raise TargetUnreachable(
                 f"{endpoint} did not answer within {self._client.timeout.read}s; "
@@ -198,23 +239,29 @@ class HttpModel:
             raise TargetUnreachable(
                 f"{endpoint} is unreachable ({exc}); is the service running?"
             ) from None
+        if response.status_code in (404, 405):
+            raise mismatch(self._client, self._url, self.wire,
+                           f"POST {self.wire.infer_path}", response)
         if response.status_code != 200:
             raise TargetUnreachable(
                 f"{endpoint} answered {response.status_code}: {response.text[:300]}"
             )
         try:
-            return [float(p["probability"]) for p in response.json()["predictions"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TargetUnreachable(
-                f"{endpoint} answered without 'predictions[].probability' ({exc})"
-            ) from None
+            answer = response.json()
+        except ValueError:
+            answer = None
+        return self.wire.read(answer, len(frame), endpoint)
+
+    def score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The scores of the configured kind for each row, a batch at a time."""
+        parts = [self._post_batch(frame.iloc[start : start + self._batch_size])
+                 for start in range(0, len(frame), self._batch_size)]
+        raw = np.concatenate(parts) if parts else np.empty(0)
+        return outputs.for_kind(raw, len(frame), self.kind, self.classes, self._positive,
+                                self.endpoint)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        records = _json_records(frame)
-        scores: list[float] = []
-        for start in range(0, len(records), self._batch_size):
-            scores.extend(self._post_batch(records[start : start + self._batch_size]))
-        return _as_probabilities(scores, len(frame), f"{self._url}/predict/batch")
+        return outputs.probabilities(self.score(frame), len(frame), self.endpoint)
 
 
 ADAPTERS: dict[str, Callable[[ModelAccess, HarnessConfig], Model]] = {

@@ -22,10 +22,11 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from harness import golden, metrics
+from harness import golden, kinds
 from harness.config import DatasetSpec, HarnessConfig
 from harness.datasets import read_dataset
 from harness.errors import GoldenIntegrityError
@@ -47,7 +48,11 @@ class Passport:
     scores_file: str | None = None
     scores_sha256: str | None = None
     # Passports written before scores files held them here, one JSON number per row.
-    scores: list[float] | None = field(default=None, repr=False)
+    scores: list[Any] | None = field(default=None, repr=False)
+    # Per golden row, in the scores: P(positive), a row of class probabilities (multiclass,
+    # columns in the order of ``classes``), or a prediction (regression).
+    kind: str = "binary"
+    classes: list[Any] = field(default_factory=list)
     # Where the JSON was read from (not part of it): the scores file is found beside it.
     path: Path | None = field(default=None, repr=False, compare=False)
 
@@ -129,6 +134,12 @@ def _figures(evaluation: Evaluation, names: list[str]) -> dict[str, dict[str, di
     return figures
 
 
+def metric_names(config: HarnessConfig, evaluation: Evaluation) -> list[str]:
+    """Every metric of the model's kind, one recall per class for a multiclass model."""
+    keys = list(kinds.METRICS[config.model.kind])
+    return kinds.expand(keys, evaluation.classes)
+
+
 def _write_once(path: Path, data: bytes) -> None:
     """Write a whole file under a name no one has taken: the bytes go to a temporary file,
     and a hard link publishes it, failing if another blessing took the number first."""
@@ -201,9 +212,11 @@ def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], b
             reason=reason,
             created_at=now,
             threshold=config.model.threshold,
-            metrics=_figures(evaluation, list(metrics.HIGHER_IS_BETTER)),
+            metrics=_figures(evaluation, metric_names(config, evaluation)),
             scores_file=scores_path.name,
             scores_sha256=hashlib.sha256(scores).hexdigest(),
+            kind=evaluation.kind,
+            classes=list(evaluation.classes),
         )
         path = target / f"{passport.number:04d}.json"
         _write_once(path, passport.to_json().encode("utf-8"))

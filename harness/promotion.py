@@ -24,6 +24,7 @@ from harness.evidence import verified_evidence
 from harness.history import HistoryStore
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.junit_writer import Case, write_junit
+from harness.kinds import PER_CLASS
 from harness.models import HttpModel
 from harness.promotion_load import load_after_promotion
 
@@ -48,19 +49,23 @@ def _post_checks(config: HarnessConfig, deployment: Deployment,
     cases.append(Case("post_deploy", "version", problem is None,
                       problem or f"{url} serves artifact {candidate.artifact_sha256[:12]}...",
                       {"expected": candidate.artifact_sha256}))
-    gate = config.gates.quality.get("roc_auc")
-    if config.golden and gate is not None and gate.min is not None:
+    # The first quality gate with an absolute bound (roc_auc for the reference project),
+    # judged over HTTP in the service's own protocol.
+    metric, gate = next(((m, g) for m, g in config.gates.quality.items()
+                         if (g.min is not None or g.max is not None) and m != PER_CLASS),
+                        (None, None))
+    if config.golden and metric is not None and gate is not None:
         spec = config.golden[0]
         frame = read_dataset(spec.name, config.resolve(spec.path)).frame
         try:
-            production = HttpModel(url, config.model.batch_size, config.model.timeout_s)
+            production = HttpModel.open(config.model.over_http(url), config)
             evaluation = evaluate(config, spec.name, frame, production)
-            judged = check_floor("roc_auc", gate, evaluation.estimate("roc_auc"),
+            judged = check_floor(metric, gate, evaluation.estimate(metric),
                                  evaluation.rows(), spec.name)
-            cases.append(Case("post_deploy", f"{spec.name}.roc_auc", judged.passed,
+            cases.append(Case("post_deploy", f"{spec.name}.{metric}", judged.passed,
                               f"over HTTP: {judged.message}", judged.properties))
         except HarnessError as exc:
-            cases.append(Case("post_deploy", f"{spec.name}.roc_auc", False, str(exc)))
+            cases.append(Case("post_deploy", f"{spec.name}.{metric}", False, str(exc)))
     if reports_root is not None:
         cases.extend(load_after_promotion(config, url, reports_root / "promotion" / "load"))
     return cases

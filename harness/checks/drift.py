@@ -11,9 +11,10 @@ import itertools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from harness.checks.quality import metric_gates
 from harness.checks.result import GateResult, GateSpec, fmt
 from harness.config import DriftSpec
-from harness.metrics import HIGHER_IS_BETTER
+from harness.kinds import higher_is_better
 
 if TYPE_CHECKING:
     from harness.gate_state import GateState
@@ -27,7 +28,7 @@ def check_drift(metric: str, series: list[float], spec: DriftSpec, dataset: str)
     if len(recent) < spec.window:
         return GateResult(True, f"{metric} on '{dataset}': {len(recent)} runs in history, "
                                 f"{spec.window} needed to judge drift", props, skipped=True)
-    sign = 1 if HIGHER_IS_BETTER[metric] else -1
+    sign = 1 if higher_is_better(metric) else -1
     steps = [sign * (b - a) for a, b in itertools.pairwise(recent)]
     total = sign * (recent[-1] - recent[0])
     props |= {"value": fmt(recent[-1]), "total_change": f"{total:+.4f}",
@@ -44,7 +45,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     spec = config.gates.drift
     for dataset in config.golden:
         name = dataset.name
-        for metric in config.gates.quality:
+        for metric, _ in metric_gates(state, name):
             def judge(metric=metric, name=name) -> GateResult:
                 previous = state.history().metric_series(
                     state.profile_name, name, metric, f"quality.{name}::{metric}",

@@ -16,7 +16,7 @@ from harness.config import MetricGate
 from harness.errors import HarnessError
 from harness.estimates import Estimate, PairedEstimate
 from harness.evaluation import segments
-from harness.metrics import HIGHER_IS_BETTER
+from harness.kinds import PER_CLASS, expand, higher_is_better, sorted_classes
 
 if TYPE_CHECKING:
     from harness.gate_state import GateState
@@ -74,7 +74,7 @@ def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, r
     unfavourable end of the paired interval of the difference."""
     assert gate.max_drop is not None
     diff = paired.difference
-    higher_better = HIGHER_IS_BETTER[name]
+    higher_better = higher_is_better(name)
     worst = diff.interval.low if higher_better else diff.interval.high
     worse_by = -worst if higher_better else worst
     props = _props(name, dataset, paired.candidate, rows) | {
@@ -103,7 +103,7 @@ def check_slice_gap(name: str, gate: MetricGate, segment_estimate: Estimate,
     """How far a slice falls behind the overall figure, in the metric's worse direction."""
     assert gate.max_slice_gap is not None
     gap = overall.value - segment_estimate.value
-    if not HIGHER_IS_BETTER[name]:
+    if not higher_is_better(name):
         gap = -gap
     props = _props(name, dataset, segment_estimate, rows) | {
         "overall": fmt(overall.value), "gap": fmt(gap), "max_gap": fmt(gate.max_slice_gap),
@@ -143,7 +143,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     compare = state.profile.baseline != "none"
     for spec in config.golden:
         name = spec.name
-        for metric, gate in config.gates.quality.items():
+        for metric, gate in metric_gates(state, name):
             def floor(metric=metric, gate=gate, name=name) -> GateResult:
                 evaluation = state.evaluation(name)
                 return check_floor(metric, gate, evaluation.estimate(metric),
@@ -163,9 +163,27 @@ def gates(state: GateState) -> Iterator[GateSpec]:
         yield from _slice_gates(state, name)
 
 
+def metric_gates(state: GateState, name: str) -> list[tuple[str, MetricGate]]:
+    """Each gated metric with its gate; ``recall_per_class`` becomes one metric per class
+    (``model.classes``, else the classes in the golden dataset's label column)."""
+    config = state.config
+    gates = config.gates.quality
+    if PER_CLASS not in gates:
+        return list(gates.items())
+    classes = list(config.model.classes or [])
+    if not classes:
+        try:
+            frame = state.dataset(name).frame
+            classes = sorted_classes(frame[config.model.label_column])
+        except (HarnessError, KeyError):
+            classes = []  # the dataset's own gates report why it cannot be read
+    return [(metric, gates[PER_CLASS] if metric not in gates else gates[metric])
+            for metric in expand(list(gates), classes)]
+
+
 def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
     config = state.config
-    sliced = {m: g for m, g in config.gates.quality.items()
+    sliced = {m: g for m, g in metric_gates(state, name)
               if g.slice_min is not None or g.slice_max is not None or g.max_slice_gap is not None}
     if not sliced or not config.slices:
         return

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
+from harness.checks import classes
 from harness.checks.result import GateResult, GateSpec
 from harness.config import ColumnRule
 
@@ -139,3 +140,8 @@ def gates(state: GateState) -> Iterator[GateSpec]:
 
                 yield GateSpec("schema", spec.name, f"{column}.{kind}",
                                lambda name=spec.name: state.dataset(name), judge)
+    if config.model.kind == "multiclass":
+        for spec in config.golden:
+            yield GateSpec("schema", spec.name, f"{config.model.label_column}.{classes.CRITERION}",
+                           lambda name=spec.name: state.dataset(name),
+                           lambda name=spec.name: classes.judge(state, name))

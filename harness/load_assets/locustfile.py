@@ -1,7 +1,9 @@
-"""The generic load scenario (the harness's HTTP contract), run by Locust in its own processes.
+"""The generic load scenario, run by Locust in its own processes, in any of the protocols
+the harness speaks (its own, the Open Inference Protocol v2, mlflow's ``/invocations``).
 
-The harness writes the scenario (task weights, golden records, bounds) to a JSON file
-and names it in ``$HARNESS_LOAD_SCENARIO``; this file only reads it. Locust imports
+The harness writes the scenario (task weights, request bodies built from golden rows in
+the service's protocol, paths, bounds) to a JSON file and names it in
+``$HARNESS_LOAD_SCENARIO``; this file only replays the requests and counts the answers. Locust imports
 gevent and monkey-patches on import, so nothing in the harness ever imports this file.
 
 Bounds: the master's shape stops the run at ``run_time_s`` or once ``max_requests``
@@ -43,6 +45,21 @@ def _json(response: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _answered_rows(protocol: str, body: dict[str, Any], single: bool) -> int | None:
+    """How many rows an answer scores, in the protocol's shape (None: not that shape)."""
+    if protocol == "harness" and single:
+        fields = {"probability", "probabilities", "value"}
+        return 1 if fields & set(body) else None
+    if protocol == "open-inference-v2":
+        outputs = body.get("outputs")
+        try:
+            return int(outputs[0]["shape"][0])
+        except (TypeError, KeyError, IndexError, ValueError):
+            return None
+    predictions = body.get("predictions")
+    return len(predictions) if isinstance(predictions, list) else None
 
 
 class _Budget:
@@ -89,35 +106,40 @@ class ScoringUser(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        records = SCENARIO["records"]
+        singles, batches = SCENARIO["singles"], SCENARIO["batches"]
         # Users start at different rows so concurrent requests are not identical.
-        offset = id(self) % len(records)
-        self._records = itertools.cycle(records[offset:] + records[:offset])
+        offset = id(self) % len(singles)
+        self._singles = itertools.cycle(singles[offset:] + singles[:offset])
+        self._batches = itertools.cycle(batches[offset % len(batches):]
+                                        + batches[:offset % len(batches)])
 
     def _check_budget(self) -> None:
         if BUDGET.spent:
             raise StopUser()
 
+    def _post(self, task: str, body: Any, rows: int) -> None:
+        with self.client.post(SCENARIO["paths"][task], json=body, name=SCENARIO["names"][task],
+                              catch_response=True) as response:
+            if response.status_code != 200:
+                return
+            answered = _answered_rows(SCENARIO["protocol"], _json(response), task == "predict")
+            if answered is None:
+                response.failure(f"answer not in the {SCENARIO['protocol']} protocol's shape")
+            elif answered != rows:
+                response.failure(f"{answered} predictions for {rows} rows")
+
     def predict(self) -> None:
         self._check_budget()
-        with self.client.post("/predict", json=next(self._records), name="/predict",
-                              catch_response=True) as response:
-            if response.status_code == 200 and "probability" not in _json(response):
-                response.failure("answer has no 'probability'")
+        self._post("predict", next(self._singles), 1)
 
     def predict_batch(self) -> None:
         self._check_budget()
-        batch = [next(self._records) for _ in range(SCENARIO["batch_size"])]
-        with self.client.post("/predict/batch", json={"records": batch}, name="/predict/batch",
-                              catch_response=True) as response:
-            if response.status_code == 200:
-                predictions = _json(response).get("predictions", [])
-                if len(predictions) != len(batch):
-                    response.failure(f"{len(predictions)} predictions for {len(batch)} records")
+        batch = next(self._batches)
+        self._post("predict_batch", batch["body"], batch["rows"])
 
     def health(self) -> None:
         self._check_budget()
-        self.client.get("/health", name="/health")
+        self.client.get(SCENARIO["paths"]["health"], name=SCENARIO["names"]["health"])
 
     tasks: ClassVar[list[Any]] = [predict]  # replaced by the scenario's weights at init
 

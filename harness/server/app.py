@@ -3,7 +3,9 @@
 ``harness serve`` runs it; the ``local`` deploy target runs it by default, so a team
 with no service of its own deploys with no code. The contract (``docs/openapi.json``):
 
-- ``POST /predict`` one record -> ``{"probability", "label", "model_version"}``
+- ``POST /predict`` one record -> ``{"probability", "label", "model_version"}`` (a
+  multiclass model: ``"probabilities"`` in class order and ``"label"``; a regression:
+  ``"value"``)
 - ``POST /predict/batch`` ``{"records": [...]}`` -> ``{"predictions": [...], "model_version"}``
 - ``GET /health`` live; ``GET /ready`` 200 once the model is loaded, else 503 with the reason
 - ``GET /version`` ``{"name", "version", "artifact_sha256", "model_reference"}``: the artifact
@@ -35,15 +37,11 @@ from harness.models import PythonModel
 from harness.server.faults import FaultInjection
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics
+from harness.server.predictions import Prediction, predictions
 from harness.server.records import batch_model, record_model
 
 log = logging.getLogger("harness.server")
 DEFAULT_MAX_BODY_BYTES = 1 << 20
-
-
-class Prediction(BaseModel):
-    probability: float
-    label: str | None
 
 
 class PredictResponse(Prediction):
@@ -161,11 +159,9 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         # infer, at about half its cost on one record.
         frame = pd.DataFrame({name: [getattr(r, name) for r in records] for name in columns},
                              copy=False)
-        probabilities = loaded.model.predict_proba(frame)
-        predictions = [Prediction(probability=float(p), label=loaded.model.label_of(p))
-                       for p in probabilities]
-        metrics.count_predictions(predictions)
-        return loaded, predictions
+        scored = predictions(loaded.model, frame)
+        metrics.count_predictions(scored)
+        return loaded, scored
 
     refusals: dict[int | str, dict[str, Any]] = {
         413: {"description": "Body larger than the server's limit"},
@@ -173,15 +169,18 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         503: {"description": "Model not loaded (yet); the detail says why"},
     }
 
-    @app.post("/predict", response_model=PredictResponse, responses=refusals)
+    # Fields that do not apply to the model's kind are left out, not sent as null.
+    @app.post("/predict", response_model=PredictResponse, responses=refusals,
+              response_model_exclude_none=True)
     def predict(record: Record) -> PredictResponse:  # type: ignore[valid-type]
         loaded, [prediction] = score([record])
         return PredictResponse(**prediction.model_dump(), model_version=loaded.digest[:12])
 
-    @app.post("/predict/batch", response_model=BatchResponse, responses=refusals)
+    @app.post("/predict/batch", response_model=BatchResponse, responses=refusals,
+              response_model_exclude_none=True)
     def predict_batch(request: Batch) -> BatchResponse:  # type: ignore[valid-type]
-        loaded, predictions = score(request.records)  # type: ignore[attr-defined]
-        return BatchResponse(predictions=predictions, model_version=loaded.digest[:12])
+        loaded, scored = score(request.records)  # type: ignore[attr-defined]
+        return BatchResponse(predictions=scored, model_version=loaded.digest[:12])
 
     app.state.harness = state
     return app

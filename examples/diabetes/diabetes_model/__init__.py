@@ -1,0 +1,1 @@
+"""A team's regression model: disease progression a year after baseline."""
