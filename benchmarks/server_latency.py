@@ -69,11 +69,12 @@ def _record(config: Path) -> dict[str, object]:
     """The first golden row, as the JSON record a client sends."""
     loaded = load_config(config)
     from harness.datasets import read_dataset
-    from harness.models import _json_records, features
+    from harness.models import features
+    from harness.protocols import json_records
 
     spec = loaded.golden[0]
     frame = features(read_dataset(spec.name, loaded.resolve(spec.path)).frame, loaded.model)
-    return _json_records(frame.head(1))[0]
+    return json_records(frame.head(1))[0]
 
 
 def _ms(text: str) -> float:

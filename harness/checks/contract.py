@@ -15,7 +15,8 @@ import httpx
 
 from harness.checks.result import GateResult, GateSpec
 from harness.errors import ConfigError, HarnessError
-from harness.models import _json_records, features
+from harness.models import features
+from harness.protocols import json_records
 
 if TYPE_CHECKING:
     from harness.gate_state import GateState
@@ -87,7 +88,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
 
     def records(count: int) -> list[dict[str, Any]]:
         frame = features(state.dataset(dataset).frame.head(count), config.model)
-        return _json_records(frame)
+        return json_records(frame)
 
     answers = {
         "health": _Answer(lambda c: c.get("/health"), url),
