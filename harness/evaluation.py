@@ -16,6 +16,7 @@ from harness import bootstrap
 from harness.bootstrap import Estimate, PairedEstimate
 from harness.config import BootstrapSpec, HarnessConfig
 from harness.errors import DatasetError
+from harness.labels import label_problem
 from harness.models import Model, features
 from harness.slices import slice_masks
 
@@ -71,6 +72,9 @@ def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str) -> np.ndarr
         raise DatasetError(
             f"dataset '{dataset}' has no label column '{spec.label_column}' (model.label_column)"
         )
+    problem = label_problem(frame[spec.label_column], config)
+    if problem is not None:  # scored as negative, it would move every metric without a word
+        raise DatasetError(f"dataset '{dataset}': {problem}")
     return (frame[spec.label_column] == spec.positive_label).to_numpy(dtype=int)
 
 
