@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
@@ -59,6 +59,22 @@ class VersionResponse(BaseModel):
     name: str
     version: str
     artifact_sha256: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Document the refusals an endpoint can answer, so the OpenAPI document is the whole
+    contract (the property-based test holds the server to it)."""
+    meaning = {400: "The body is not valid JSON", 413: "The body is larger than the limit",
+               415: "The body is not application/json", 503: "The model is not loaded"}
+    return {status: {"model": ErrorResponse, "description": meaning[status]}
+            for status in statuses}
+
+
+_POST_ERRORS = _errors(400, 413, 415, 503)
 
 
 @dataclass
@@ -145,20 +161,22 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get("/ready", responses={503: {"description": "The model is not loaded (yet)"}})
     def ready() -> JSONResponse:
         if state.loaded is None:
             return JSONResponse({"status": "not ready",
                                  "reason": state.load_error or "starting"}, 503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/version", response_model=VersionResponse)
+    @app.get("/version", response_model=VersionResponse, responses=_errors(503))
     def version() -> VersionResponse:
         loaded = state.require()
         return VersionResponse(name=spec.name, version=loaded.digest[:12],
                                artifact_sha256=loaded.digest)
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {}},
+                              "description": "Prometheus text exposition"}})
     def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -173,12 +191,12 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         metrics.count_predictions(predictions)
         return loaded, predictions
 
-    @app.post("/predict", response_model=PredictResponse)
+    @app.post("/predict", response_model=PredictResponse, responses=_POST_ERRORS)
     def predict(record: Record) -> PredictResponse:  # type: ignore[valid-type]
         loaded, [prediction] = score([record])
         return PredictResponse(**prediction.model_dump(), model_version=loaded.digest[:12])
 
-    @app.post("/predict/batch", response_model=BatchResponse)
+    @app.post("/predict/batch", response_model=BatchResponse, responses=_POST_ERRORS)
     def predict_batch(request: Batch) -> BatchResponse:  # type: ignore[valid-type]
         loaded, predictions = score(request.records)  # type: ignore[attr-defined]
         return BatchResponse(predictions=predictions, model_version=loaded.digest[:12])
