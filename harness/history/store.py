@@ -87,6 +87,15 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
+def history_exists(url: str) -> bool:
+    """Whether there may be a history at ``url``: a server's database is assumed to exist;
+    a SQLite file must, so a read-only command does not create one."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + ":memory:"):
+        return True
+    return Path(url.removeprefix(prefix).split("?")[0]).is_file()
+
+
 class HistoryStore:
     """Open (and migrate) the history at ``url``."""
 
