@@ -38,7 +38,8 @@ HEALTHY_SLOS = [
 def load_section(**changes: Any) -> dict[str, Any]:
     """A short, light load test: 2 users for 3 s, one worker."""
     section = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())["load"]
-    section.update(locustfile=str(ROOT / "suites/load/locustfile.py"), users=2, spawn_rate=10,
+    section.update(locustfile=str(ROOT / "harness/load_assets/locustfile.py"), users=2,
+                   spawn_rate=10,
                    run_time_s=3, max_requests=2000, workers=1, slos=HEALTHY_SLOS)
     section.update(changes)
     return section
@@ -131,13 +132,14 @@ def test_a_down_service_fails_every_slo_quickly_with_a_clear_message(pytester, m
         f"no successful requests: connection refused at {url}"
 
 
-def test_a_down_service_fails_harness_check_with_exit_1(tmp_path, model_artifact):
+def test_a_down_service_is_refused_before_harness_check_runs(tmp_path, model_artifact):
     url = f"http://127.0.0.1:{free_port()}"
     load_project(tmp_path, model_artifact, url)
     result = harness(tmp_path, "check", "--profile", "load")
-    assert result.returncode == 1
-    assert f"FAILED load.overall.error_ratio: error_ratio = 1.0000 overall: no successful " \
-           f"requests: connection refused at {url}" in result.stdout
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"key 'model.url': connection refused at {url}; start the service the load test " \
+           "targets" in result.stderr
+    assert not (tmp_path / "reports").exists()
 
 
 def test_answers_slower_than_the_request_timeout_fail_without_hanging(tmp_path,
@@ -233,10 +235,10 @@ def test_locust_that_cannot_run_is_a_setup_error(pytester, model_artifact, servi
 
 
 def test_a_missing_locustfile_is_named(tmp_path, model_artifact, service_url):
-    config = load_config(load_project(tmp_path, model_artifact, service_url,
-                                      locustfile="nowhere/locustfile.py"))
+    config = load_project(tmp_path, model_artifact, service_url,
+                          locustfile="nowhere/locustfile.py")
     with pytest.raises(ConfigError, match=r"key 'load.locustfile': no such file"):
-        run_load(config, tmp_path / "out")
+        load_config(config)  # refused when the config is read, before any run
 
 
 def test_a_profile_with_load_but_no_slos_is_a_collection_error(pytester, model_artifact):
