@@ -15,9 +15,9 @@ from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
 from harness.golden import add_version
-from harness.history import HistoryStore, history_exists
+from harness.history import HistoryStore
 from harness.history.release import audit_trail
-from harness.promotion import interrupted, promote, recover
+from harness.promotion import interrupted_promotion, promote, recover
 from harness.release import run_release
 from harness.report import write_report
 from harness.verdict import summarize
@@ -125,13 +125,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     deployments = operations.status(config, [args.env] if args.env else None)
     for env, deployment in deployments.items():
         print(describe(env, deployment))
-    found = None
-    if history_exists(config.history_url()):  # status creates no store where there is none
-        store = HistoryStore(config.history_url())
-        try:
-            found = interrupted(config, store)
-        finally:
-            store.close()
+    found = interrupted_promotion(config)
     if found:
         print(found)
     healthy = all(d is None or d.healthy for d in deployments.values())

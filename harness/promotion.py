@@ -21,7 +21,7 @@ from harness.deploy.target import Deployment, DeployTarget, served_artifact_prob
 from harness.errors import EvidenceError, HarnessError, PromotionRefused
 from harness.evaluation import evaluate
 from harness.evidence import verified_evidence
-from harness.history import HistoryStore
+from harness.history import HistoryStore, history_exists
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.junit_writer import Case, write_junit
 from harness.models import HttpModel
@@ -115,6 +115,22 @@ def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
              else f"stop {env}, where nothing ran before")
     return (f"an interrupted promotion was found: {_stopped(holder)}; `harness recover` "
             f"would {would}")
+
+
+def interrupted_promotion(config: HarnessConfig) -> str | None:
+    """``interrupted`` for ``harness status``: creates no history store where there is none,
+    and says so, rather than failing, when the store cannot be read."""
+    url = config.history_url()
+    if not history_exists(url):
+        return None
+    try:
+        store = HistoryStore(url)
+    except HarnessError as exc:
+        return f"cannot tell whether a promotion was interrupted: {exc}"
+    try:
+        return interrupted(config, store)
+    finally:
+        store.close()
 
 
 def _config_problems(config: HarnessConfig, recorded: dict[str, str]) -> list[str]:
