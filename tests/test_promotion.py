@@ -284,3 +284,16 @@ def test_a_promotion_under_another_config_than_its_evidence_is_refused(
     assert store.runs() == runs, "no run recorded"
     store.close()
     assert _audit(release)[-1] == (candidate.id, "promote", "refused")
+
+
+def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch) -> None:
+    from harness.promotion import interrupted_promotion
+
+    config = load_config(project / "harness.yaml")
+    assert interrupted_promotion(config) is None
+    assert not (project / ".harness").exists(), "status creates no history store"
+    monkeypatch.setenv("HARNESS_HISTORY_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    found = interrupted_promotion(config)
+    assert found is not None and found.startswith(
+        "cannot tell whether a promotion was interrupted: history store "
+        "postgresql+psycopg://nobody@127.0.0.1:1/none cannot be opened")
