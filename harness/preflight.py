@@ -75,18 +75,22 @@ def problems(config: HarnessConfig, profile: str,
             found.extend(_production_problems(config))
         if "quality" in checks and spec.baseline == "passport":
             found.extend(_passport_problems(config))
+    env_key = None
     if spec.environment is not None:
         environment = config.environment(spec.environment)
-        key = ("--target-url" if target_url else f"environments.{spec.environment}.url"
-               if environment.url else f"environments.{spec.environment}.port")
-        found.extend(_url_problems(key, target_url or environment.address(),
+        env_key = ("--target-url" if target_url else f"environments.{spec.environment}.url"
+                   if environment.url else f"environments.{spec.environment}.port")
+        found.extend(_url_problems(env_key, target_url or environment.address(),
                                    f"deploy a candidate first (harness deploy --env "
                                    f"{spec.environment})"))
     if "load" in checks:
         # A profile with an environment loads that environment, whose URL is checked above.
         override = target_url or (config.environment_url(spec.environment)
                                   if spec.environment else None)
-        found.extend(_load_problems(config, override, probe_target=spec.environment is None))
+        key = env_key or ("--target-url" if target_url else "load.url" if config.load.url
+                          else "model.url")
+        found.extend(_load_problems(config, override, key,
+                                    probe_target=spec.environment is None))
     if "benchmark" in checks:
         found.extend(_benchmark_problems(config))
     return found
@@ -196,7 +200,7 @@ def _url_problems(key: str, url: str, what_to_do: str) -> list[Problem]:
     return [Problem(key, f"{reason}; {what_to_do}")] if reason else []
 
 
-def _load_problems(config: HarnessConfig, target_url: str | None,
+def _load_problems(config: HarnessConfig, target_url: str | None, key: str,
                    probe_target: bool) -> list[Problem]:
     found = []
     locustfile = config.load.locustfile
@@ -212,7 +216,6 @@ def _load_problems(config: HarnessConfig, target_url: str | None,
         else:
             if not path.read_bytes().strip():
                 found.append(Problem("load.locustfile", f"{path} is empty; write the scenario"))
-    key = ("--target-url" if target_url else "load.url" if config.load.url else "model.url")
     try:
         target = resolve_target(config, target_url)
     except HarnessError as exc:
