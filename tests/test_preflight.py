@@ -217,3 +217,16 @@ def test_every_problem_is_listed_once_by_its_key(project: Path) -> None:
     # New golden data has no passport yet: that is said too, not found later.
     assert keys == ["golden[0].path", "training.path", "model.entrypoint", "model.artifact",
                     "golden[0]"]
+
+
+def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) -> None:
+    from harness.preflight import problems
+
+    edit_config(project, environments={"staging": {"port": free_port(),
+                                                   "url": "http://192.0.2.1:8080"},
+                                       "production": {"port": free_port()}},
+                profiles={"release": {"checks": ["load"], "environment": "staging"}})
+    found = problems(load_config(project / "harness.yaml"), "release")
+    assert any(p.key == "environments.staging.url" and p.message.startswith(
+        "load target http://192.0.2.1:8080 is not a loopback address") for p in found), found
+    assert all(p.key == "environments.staging.url" for p in found), found
