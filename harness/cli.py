@@ -18,7 +18,7 @@ from harness.errors import GoldenIntegrityError, HarnessError
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
 from harness.load_worker import distributed, run_worker
-from harness.promotion import promote, recover
+from harness.promotion import interrupted_promotion, promote, recover
 from harness.publish import MODEL_REFERENCE_ENV
 from harness.release import run_release
 from harness.report import write_report
@@ -178,7 +178,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
     deployments = operations.status(config, [args.env] if args.env else None)
     for env, deployment in deployments.items():
         print(describe(env, deployment))
-    return 0 if all(d is None or d.healthy for d in deployments.values()) else EXIT_GATES_FAILED
+    found = interrupted_promotion(config)
+    if found:
+        print(found)
+    healthy = all(d is None or d.healthy for d in deployments.values())
+    return 0 if healthy and not found else EXIT_GATES_FAILED
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:

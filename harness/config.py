@@ -6,12 +6,15 @@ key; nothing runs on a config that does not parse.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from harness.errors import ConfigError
 
@@ -35,9 +39,45 @@ ProtocolName = Literal["harness", "open-inference-v2", "mlflow"]
 CheckName = Literal["schema", "quality", "drift", "load", "benchmark", "deepchecks", "contract"]
 BaselineName = Literal["passport", "production", "none"]
 
+# The values each metric can take: a bound outside them can never be met (or never fail).
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "roc_auc": (0.0, 1.0), "precision": (0.0, 1.0), "recall": (0.0, 1.0),
+    "accuracy": (0.0, 1.0), "f1": (0.0, 1.0), "brier": (0.0, 1.0), "log_loss": (0.0, math.inf),
+}
+
+
+def _invalid(loc: tuple[str | int, ...], message: str, value: Any) -> ValidationError:
+    """An error at ``loc`` below the value being validated, so the message names the exact
+    key (``gates.quality.roc_auc.min``) rather than the section that holds it."""
+    error = PydanticCustomError("invalid", "{message}", {"message": message})
+    return ValidationError.from_exception_data(
+        "harness.yaml", [InitErrorDetails(type=error, loc=loc, input=value)])
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host and a valid port; refused at load, not at first use."""
+    how = "write it as http://HOST[:PORT][/PATH]"
+    if any(c.isspace() for c in value):
+        raise ValueError(f"'{value}' contains whitespace; {how}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"'{value}' is not an http:// or https:// URL; {how}")
+    if not parts.hostname:
+        raise ValueError(f"'{value}' has no host; {how}")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in 0..65535
+    except ValueError:
+        raise ValueError(f"'{value}' has an invalid port; {how}") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Non-finite numbers (.nan, .inf) are refused: every comparison with NaN is false, so a
+    # gate bound of .nan would pass or fail silently.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ColumnRule(_Strict):
@@ -82,7 +122,29 @@ class MetricGate(_Strict):
     def _one_bound(self) -> MetricGate:
         if self.min is None and self.max is None:
             raise ValueError("a metric gate needs 'min' or 'max'")
+        for low, high in (("min", "max"), ("slice_min", "slice_max")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise _invalid((low,), f"{low} ({a}) is greater than {high} ({b}); no figure "
+                               "could pass", a)
         return self
+
+    def range_problems(self, metric: str) -> list[tuple[str, str, float]]:
+        """(key, message, value) for each bound outside what ``metric`` can take."""
+        low, high = METRIC_RANGES[metric]
+        span = f"{low:g}..{high:g}"
+        problems = []
+        for key in ("min", "max", "slice_min", "slice_max"):
+            value = getattr(self, key)
+            if value is not None and not low <= value <= high:
+                problems.append((key, (f"{value} is outside {metric}'s range {span}; give a "
+                                 f"bound within {span}"), value))
+        for key in ("max_drop", "max_slice_gap"):
+            value = getattr(self, key)
+            if value is not None and value > high - low:
+                problems.append((key, (f"{value} is more than {metric}'s whole range {span}; "
+                                 "the gate could never fail"), value))
+        return problems
 
 
 class BootstrapSpec(_Strict):
@@ -129,6 +191,19 @@ class GatesSpec(_Strict):
     drift: DriftSpec = Field(default_factory=DriftSpec)
     benchmark: BenchmarkGate | None = None
 
+    @field_validator("quality")
+    @classmethod
+    def _bounds_within_range(cls, quality: dict[str, MetricGate]) -> dict[str, MetricGate]:
+        details = [
+            InitErrorDetails(type=PydanticCustomError("range", "{message}", {"message": m}),
+                             loc=(metric, key), input=value)
+            for metric, gate in quality.items()
+            for key, m, value in gate.range_problems(metric)
+        ]
+        if details:
+            raise ValidationError.from_exception_data("harness.yaml", details)
+        return quality
+
 
 class SliceSpec(_Strict):
     """A segment of the data, by a categorical column's values or a numeric column's bins."""
@@ -150,7 +225,7 @@ class ModelAccess(_Strict):
     adapter: Literal["python", "http"] = "python"
     entrypoint: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
     artifact: Path | None = None
-    url: str | None = Field(default=None, pattern=r"^https?://")
+    url: HttpUrl | None = None
     batch_size: int = Field(default=256, ge=1, le=10_000)
     timeout_s: float = Field(default=10.0, gt=0)
     # The HTTP protocol the service speaks (docs/protocols.md); for open-inference-v2, the
@@ -259,7 +334,7 @@ class LoadSpec(_Strict):
     ``url`` defaults to ``model.url``; a target that is not loopback is refused unless
     ``allow_remote`` says so on purpose. ``workers`` defaults to the cores available."""
 
-    url: str | None = Field(default=None, pattern=r"^https?://")
+    url: HttpUrl | None = None
     allow_remote: bool = False
     # The team's own Locust scenario; default: the generic one shipped with the harness,
     # which speaks the harness's HTTP contract.
@@ -358,11 +433,11 @@ class EnvironmentSpec(_Strict):
     """One environment (staging, production): its loopback port for ``local``, its
     namespace and kustomize overlay for ``kubernetes``, and the URL it serves at."""
 
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]+$")
     port: int | None = Field(default=None, ge=1, le=65535)
     namespace: Name | None = None
     kustomize: Path | None = None
-    url: str | None = Field(default=None, pattern=r"^https?://")
+    url: HttpUrl | None = None
 
     def address(self) -> str:
         """Where the environment's service answers: ``url``, else its loopback port."""
@@ -494,6 +569,29 @@ class HarnessConfig(_Strict):
                 f"gates.quality.{wrong[0]} is not a metric of a {self.model.kind} model "
                 f"(model.kind); use {', '.join(allowed)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> HarnessConfig:
+        # A dataset or slice named twice would run its gates twice under one JUnit id
+        # (Jenkins merges them) and, for slices, mix the rows of both.
+        for section, items in (("golden", self.golden), ("slices", self.slices)):
+            first: dict[str, int] = {}
+            for i, item in enumerate(items):
+                if item.name in first:
+                    raise _invalid((section, i, "name"), f"'{item.name}' is also the name of "
+                                   f"{section}[{first[item.name]}]; give each a name of its own",
+                                   item.name)
+                first[item.name] = i
+        if self.training is not None and self.training.name in {d.name for d in self.golden}:
+            raise _invalid(("training", "name"), f"'{self.training.name}' is also a golden "
+                           "dataset's name; give the training data a name of its own",
+                           self.training.name)
+        scenario = self.load.scenario.dataset
+        if scenario is not None and scenario not in {d.name for d in self.golden}:
+            known = ", ".join(d.name for d in self.golden) or "none"
+            raise _invalid(("load", "scenario", "dataset"), f"'{scenario}' is not a golden "
+                           f"dataset's name (golden: {known})", scenario)
         return self
 
     @model_validator(mode="after")

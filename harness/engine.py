@@ -11,12 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import golden, passport
 from harness.config import HarnessConfig
-from harness.errors import ConfigError, ModelLoadError
 from harness.evidence import deployed, deployment_problems, write_bundle
 from harness.history import HistoryStore
-from harness.loadtest import resolve_target
+from harness.preflight import check_inputs
 from harness.protocol_probe import check_service_protocol
 from harness.recording import identity_digests, run_record
 from harness.report import ReportFiles, write_report
@@ -38,29 +36,6 @@ class CheckRun:
     run_id: int
     evidence: Path | None = None
     report: ReportFiles | None = None
-
-
-def _preflight(config: HarnessConfig, profile: str) -> None:
-    spec = config.profile(profile)
-    if not spec.checks and not spec.tests:
-        raise ConfigError(f"{config.source}: profile '{profile}' selects no checks and no tests")
-    # Refuse tampered golden data, and tampered passport scores to compare with, before
-    # anything runs.
-    for dataset in config.golden:
-        golden.verify(config.resolve(dataset.path).parent)
-    if "quality" in spec.checks and spec.baseline == "passport":
-        passport.verify_current(config)
-    model = config.model
-    # A profile that checks a deployed environment reaches the model over HTTP: the local
-    # artifact is not needed (a candidate pulled by digest has none).
-    if ("quality" in spec.checks and spec.environment is None and model.adapter == "python"
-            and model.artifact is not None):
-        artifact = config.resolve(model.artifact)
-        if not artifact.exists():
-            raise ModelLoadError(
-                f"model.artifact {artifact} does not exist; train the model first "
-                "(the README's main command does)"
-            )
 
 
 def pytest_command(config: HarnessConfig, profile: str, junit: Path,
@@ -90,13 +65,11 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
               stream: bool = False, target_url: str | None = None) -> CheckRun:
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
-    _preflight(config, profile)
+    check_inputs(config, profile, target_url)  # refused once, before anything is written
     environment = config.profile(profile).environment
     if environment is not None and target_url is None:
         target_url = config.environment_url(environment)
     before = deployed(config, environment) if environment else None
-    if "load" in config.profile(profile).checks:
-        resolve_target(config, target_url)  # a refused target stops here, before any traffic
     check_service_protocol(config, profile, target_url)
     history = HistoryStore(config.history_url())
     started = time.monotonic()

@@ -17,7 +17,7 @@ from harness import bootstrap_kinds, intervals
 from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.errors import DatasetError
 from harness.estimates import Estimate, PairedEstimate
-from harness.labels import class_numbers, regression_targets
+from harness.labels import class_numbers, label_problem, regression_targets
 from harness.models import Model, features
 from harness.slices import slice_masks
 
@@ -98,6 +98,9 @@ def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str,
         return regression_targets(column, dataset)
     if spec.kind == "multiclass":
         return class_numbers(column, classes or [], dataset)
+    problem = label_problem(column, config)
+    if problem is not None:  # scored as negative, it would move every metric without a word
+        raise DatasetError(f"dataset '{dataset}': {problem}")
     return (column == spec.positive_label).to_numpy(dtype=int)
 
 

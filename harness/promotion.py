@@ -21,14 +21,18 @@ from harness.deploy.target import Deployment, DeployTarget, served_artifact_prob
 from harness.errors import EvidenceError, HarnessError, PromotionRefused
 from harness.evaluation import evaluate
 from harness.evidence import verified_evidence
-from harness.history import HistoryStore
+from harness.history import HistoryStore, history_exists
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.junit_writer import Case, write_junit
 from harness.kinds import PER_CLASS
 from harness.models import HttpModel
 from harness.promotion_load import load_after_promotion
+from harness.recording import identity_digests
 
 LOCK = "promotion"
+# A refusal deploys nothing: its report goes beside the last real promotion's, not over it.
+REPORT = "promotion.xml"
+REFUSED_REPORT = "promotion-refused.xml"
 
 
 @dataclass
@@ -38,6 +42,7 @@ class PromotionResult:
     message: str
     cases: list[Case] = field(default_factory=list)
     junit: Path | None = None
+    attempted: bool = False  # whether production was touched (a deploy or a recovery)
 
 
 def _post_checks(config: HarnessConfig, deployment: Deployment,
@@ -82,9 +87,7 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
     target = target or get_target(config)
     env = config.release.production
     journal = holder.journal
-    found = (f"a promotion of candidate {journal.get('candidate')} by {holder.holder} "
-             f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
-             f"'{journal.get('phase')}'")
+    found = _stopped(holder)
     previous = journal.get("previous_candidate")
     current = target.status(env)
     if previous is None:
@@ -101,6 +104,53 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
     return f"found {found}; {action}"
 
 
+def _stopped(holder: LockHolder) -> str:
+    journal = holder.journal
+    return (f"a promotion of candidate {journal.get('candidate')} by {holder.holder} "
+            f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
+            f"'{journal.get('phase')}'")
+
+
+def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
+    """What a killed promotion left behind and what ``harness recover`` would do about it;
+    None when no promotion was interrupted. Reads only."""
+    holder = Lock(store, LOCK, "status").read()
+    if holder is None or holder.alive():
+        return None
+    env = config.release.production
+    previous = holder.journal.get("previous_candidate")
+    would = (f"restore candidate {previous} in {env}" if previous
+             else f"stop {env}, where nothing ran before")
+    return (f"an interrupted promotion was found: {_stopped(holder)}; `harness recover` "
+            f"would {would}")
+
+
+def interrupted_promotion(config: HarnessConfig) -> str | None:
+    """``interrupted`` for ``harness status``: creates no history store where there is none,
+    and says so, rather than failing, when the store cannot be read."""
+    url = config.history_url()
+    if not history_exists(url):
+        return None
+    try:
+        store = HistoryStore(url)
+    except HarnessError as exc:
+        return f"cannot tell whether a promotion was interrupted: {exc}"
+    try:
+        return interrupted(config, store)
+    finally:
+        store.close()
+
+
+def _config_problems(config: HarnessConfig, recorded: dict[str, str]) -> list[str]:
+    """How the config and golden data this promotion runs under differ from those the
+    evidence was produced under."""
+    now = identity_digests(config)
+    names = {"config": f"the configuration {config.source}", "golden": "the golden data"}
+    return [f"{names[key]} (sha256 {now[key][:12]}...) is not what the release checks ran "
+            f"under (evidence records {str(recorded.get(key))[:12]}...)"
+            for key in ("config", "golden") if recorded.get(key) != now[key]]
+
+
 def promote(config: HarnessConfig, candidate_id: str, approver: str,
             reports_root: Path) -> PromotionResult:
     """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why."""
@@ -110,6 +160,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
     try:
         recovered = recover(config, store, actor)
         if recovered:
+            result.attempted = True
             result.cases.append(Case("promotion", "recovery", True, recovered))
         result = _promote(config, store, candidate_id, approver, result, reports_root)
     except HarnessError as exc:
@@ -120,7 +171,10 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
         result.cases.append(Case("promotion", "outcome", False, str(exc)))
         raise
     finally:
-        result.junit = write_junit(reports_root / "promotion" / "junit" / "promotion.xml",
+        folder = reports_root / "promotion" / "junit"
+        if result.attempted:
+            (folder / REFUSED_REPORT).unlink(missing_ok=True)  # an older refusal is history
+        result.junit = write_junit(folder / (REPORT if result.attempted else REFUSED_REPORT),
                                    "harness-promotion", result.cases)
         store.close()
     return result
@@ -143,6 +197,13 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     result.cases.append(Case("promotion", "evidence", True,
                              f"evidence of run {evidence.run_id} in {evidence.environment}, "
                              f"{evidence.created_at}", {"bundle_sha256": bundle_sha}))
+    changed = _config_problems(config, evidence.digests)
+    if changed:
+        raise PromotionRefused(
+            f"candidate {candidate_id} was tested under other inputs: {'; '.join(changed)}. "
+            "Rerun the release checks under this configuration (harness check --profile "
+            f"{config.release.staging_profile}), or promote with the one they ran under"
+        )
     candidate = Candidate.from_dict(evidence.candidate)
     target = get_target(config)
     env = config.release.production
@@ -159,6 +220,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         raise PromotionRefused(_held(held.holder)) from None
     append_audit(store, approver, "promote", candidate.id, "started",
                  f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
+    result.attempted = True
     try:
         deployment = target.deploy(env, candidate)
         lock.write_journal({**journal, "phase": "verifying"})

@@ -27,17 +27,20 @@ def free_port() -> int:
 
 @contextmanager
 def running_service(artifact: Path, latency_ms: float = 0, error_rate: float = 0,
-                    ready_within_s: float = 30, config: Path = CREDIT_CONFIG) -> Iterator[str]:
+                    ready_within_s: float = 30, config: Path = CREDIT_CONFIG,
+                    max_body_bytes: int | None = None) -> Iterator[str]:
     """Start the service, wait until /ready answers 200, yield its URL, stop it after.
 
-    ``latency_ms`` and ``error_rate`` set the service's fault injection on predictions."""
+    ``latency_ms`` and ``error_rate`` set the service's fault injection on predictions;
+    ``max_body_bytes`` its request-size limit (default: the server's)."""
     port = free_port()
     env = {**os.environ,
            "HARNESS_INJECT_LATENCY_MS": str(latency_ms),
            "HARNESS_INJECT_ERROR_RATE": str(error_rate)}
     process = subprocess.Popen(
         [sys.executable, "-m", "harness", "--config", str(config), "serve",
-         "--artifact", str(artifact), "--host", "127.0.0.1", "--port", str(port)],
+         "--artifact", str(artifact), "--host", "127.0.0.1", "--port", str(port),
+         *(["--max-body-bytes", str(max_body_bytes)] if max_body_bytes else [])],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

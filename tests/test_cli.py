@@ -69,7 +69,8 @@ def test_a_missing_model_artifact_stops_with_what_to_do(project: Path) -> None:
                  profiles={"pr": {"checks": ["quality"]}})
     result = harness(project, "check", "--profile", "pr")
     assert result.returncode == 2
-    assert "does not exist; train the model first" in result.stderr
+    assert "key 'model.artifact'" in result.stderr
+    assert "does not exist; train or download the model first" in result.stderr
 
 
 def test_a_rerun_replaces_the_previous_reports(project: Path) -> None:

@@ -55,3 +55,36 @@ def test_reference_config_runs_load_nightly_and_at_release_not_on_pull_requests(
     assert config.gates.benchmark is not None
     assert config.resolve(config.gates.benchmark.baseline).is_file()
     assert config.load.locustfile is None  # the generic scenario the harness ships
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["gates"]["quality"]["roc_auc"].update(min=1.7),
+     ("key 'gates.quality.roc_auc.min': 1.7 is outside roc_auc's range 0..1; give a bound "
+     "within 0..1")),
+    (lambda d: d["environments"]["staging"].update(url="http://"),
+     ("key 'environments.staging.url': 'http://' has no host; write it as "
+     "http://HOST[:PORT][/PATH]")),
+    (lambda d: d["golden"].append(dict(d["golden"][0])),
+     ("key 'golden[1].name': 'credit-v1' is also the name of golden[0]; give each a name of "
+     "its own")),
+    (lambda d: d["slices"].append({"name": "job", "column": "Home"}),
+     "key 'slices[3].name': 'job' is also the name of slices[0]; give each a name of its own"),
+], ids=["roc-auc-floor-1.7", "url-without-host", "golden-twice", "slice-twice"])
+def test_the_cli_refuses_a_semantically_invalid_config_before_anything_runs(
+        project: Path, change, expected: str) -> None:
+    import yaml
+
+    from tests.test_cli import harness
+    from tests.test_preflight import snapshot
+
+    config = project / "harness.yaml"
+    data = yaml.safe_load(config.read_text())
+    change(data)
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    before = snapshot(project)
+    result = harness(project, "check", "--profile", "pr")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (f"harness: error: {config}: invalid configuration\n"
+                             f"  {expected}\n")
+    assert snapshot(project) == before, "nothing written: reports, history, golden, deploy"

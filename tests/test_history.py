@@ -117,3 +117,65 @@ def test_metric_rows_are_the_newest_runs_oldest_first(url: str) -> None:
     assert store.metric_rows("pr", gate_prefix="load.") == []
     assert len(store.metric_rows("pr", gate_prefix="quality.credit-v1::")) == 3
     store.close()
+
+
+def test_a_store_from_a_newer_harness_is_refused_untouched(url: str) -> None:
+    store = HistoryStore(url)
+    store.record_run(_run())
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    store.close()
+    with pytest.raises(HistoryError) as refused:
+        HistoryStore(url)
+    message = str(refused.value)
+    assert "schema revision '0099'" in message
+    assert f"knows up to '{HistoryStore.newest_schema_version()}'" in message
+    assert "Upgrade the harness" in message
+    engine = create_engine(url)
+    with engine.connect() as connection:  # neither migrated nor written
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+            == "0099"
+        assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("mysql://harness:secret@127.0.0.1/history", "No module named 'MySQLdb'"),
+    ("oracle+nosuch://x@y/z", "Can't load plugin"),
+])
+def test_a_url_whose_driver_is_not_installed_is_a_clear_error(url: str, expected: str) -> None:
+    with pytest.raises(HistoryError) as refused:
+        HistoryStore(url)
+    message = str(refused.value)
+    assert "needs a database driver that is not installed" in message and expected in message
+    assert "history.url" in message and "secret" not in message
+
+
+def test_the_cli_refuses_such_stores_once_before_anything_is_written(project: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def harness(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "harness", *args], cwd=project,
+                              capture_output=True, text=True, timeout=300, check=False,
+                              env={**os.environ, **env})
+
+    result = harness("history", HARNESS_HISTORY_URL="mysql://harness:secret@127.0.0.1/h")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("harness: error: history store mysql://harness:***@"
+                                    "127.0.0.1/h needs a database driver that is not installed")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+    url = f"sqlite:///{project}/.harness/history.db"
+    store = HistoryStore(url)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    store.close()
+    database = (project / ".harness/history.db").read_bytes()
+    result = harness("check", "--profile", "pr")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "schema revision '0099', which this harness does not know" in result.stderr
+    assert result.stderr.count("harness: error:") == 1 and "Traceback" not in result.stderr
+    assert not (project / "reports").exists(), "nothing ran"
+    assert (project / ".harness/history.db").read_bytes() == database

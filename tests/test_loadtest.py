@@ -131,13 +131,14 @@ def test_a_down_service_fails_every_slo_quickly_with_a_clear_message(pytester, m
         f"no successful requests: connection refused at {url}"
 
 
-def test_a_down_service_fails_harness_check_with_exit_1(tmp_path, model_artifact):
+def test_a_down_service_is_refused_before_harness_check_runs(tmp_path, model_artifact):
     url = f"http://127.0.0.1:{free_port()}"
     load_project(tmp_path, model_artifact, url)
     result = harness(tmp_path, "check", "--profile", "load")
-    assert result.returncode == 1
-    assert f"FAILED load.overall.error_ratio: error_ratio = 1.0000 overall: no successful " \
-           f"requests: connection refused at {url}" in result.stdout
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"key 'model.url': connection refused at {url}; start the service the load test " \
+           "targets" in result.stderr
+    assert not (tmp_path / "reports").exists()
 
 
 def test_answers_slower_than_the_request_timeout_fail_without_hanging(tmp_path,

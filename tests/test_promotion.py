@@ -180,6 +180,15 @@ def test_a_promotion_killed_midway_is_found_and_undone(release, other_artifact) 
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
 
+    status = subprocess.run([sys.executable, "-m", "harness", "status"], cwd=release.root,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert (f"an interrupted promotion was found: a promotion of candidate {second.id} by ana"
+            in status.stdout)
+    assert (f"stopped during 'deploying'; `harness recover` would restore candidate {first.id} "
+            "in production") in status.stdout
+    assert lock.read() is not None, "status only reads"
+
     recovery = _harness(release, "recover", "--by", "ben")
     output, _ = recovery.communicate(timeout=120)
     assert recovery.returncode == 0, output
@@ -230,3 +239,85 @@ def test_a_failing_first_promotion_leaves_production_empty(release, monkeypatch)
         store.close()
     assert (last["candidate_id"], last["outcome"]) == (candidate.id, "stopped")
     assert "post_deploy.credit-v1.roc_auc" in last["detail"] and "stopped" in last["detail"]
+
+
+def _cli(config: HarnessConfig, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=config.root,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_refused_promotion_keeps_the_last_promotions_report(release: HarnessConfig) -> None:
+    candidate = _stage(release)
+    reports = release.root / "reports"
+    assert promote(release, candidate.id, "ana", reports).promoted
+    junit = reports / "promotion/junit"
+    kept = (junit / "promotion.xml").read_bytes()
+    before = _files(reports / "release")
+
+    result = _cli(release, "promote", "--candidate", candidate.id, "--approver", "mallory")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("harness: error:") == 1
+    assert result.stderr.startswith("harness: error: mallory may not approve promotions: not "
+                                    f"among release.managers in {release.source}")
+    assert (junit / "promotion.xml").read_bytes() == kept, "the real promotion's report stays"
+    refusal = (junit / "promotion-refused.xml").read_text()
+    assert "<failure" in refusal and "mallory" in refusal
+    assert _files(reports / "release") == before
+    deployment = operations.status(release, ["production"])["production"]
+    assert deployment is not None and deployment.candidate.id == candidate.id
+
+    # The next real promotion's report replaces the stale refusal, so Jenkins shows one story.
+    assert promote(release, candidate.id, "ana", reports).promoted
+    assert not (junit / "promotion-refused.xml").exists()
+
+
+def test_a_promotion_under_another_config_than_its_evidence_is_refused(
+        release: HarnessConfig) -> None:
+    candidate = _stage(release)
+    config_file = release.root / "harness.yaml"
+    data = json.loads(json.dumps(release.model_dump(by_alias=True, mode="json")))
+    data["gates"]["quality"]["precision"]["min"] = 0.5  # looser than what the checks judged
+    config_file.write_text(json.dumps(data))
+    reports = release.root / "reports"
+    before = _files(reports)
+    store = HistoryStore(release.history_url())
+    runs = store.runs()
+    store.close()
+
+    result = _cli(release, "promote", "--candidate", candidate.id, "--approver", "ana")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("harness: error:") == 1
+    message = result.stderr
+    assert f"candidate {candidate.id} was tested under other inputs: the configuration " \
+           f"{config_file} (sha256 " in message
+    assert "is not what the release checks ran under (evidence records " in message
+    assert "golden data" not in message, "only what differs is named"
+    assert "Rerun the release checks under this configuration (harness check --profile " \
+           "release)" in message
+
+    assert operations.status(release, ["production"])["production"] is None, "nothing deployed"
+    after = _files(reports)
+    assert after.pop("promotion/junit/promotion-refused.xml")
+    assert after == before, "the release reports and evidence are untouched"
+    store = HistoryStore(release.history_url())
+    assert store.runs() == runs, "no run recorded"
+    store.close()
+    assert _audit(release)[-1] == (candidate.id, "promote", "refused")
+
+
+def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch) -> None:
+    from harness.promotion import interrupted_promotion
+
+    config = load_config(project / "harness.yaml")
+    assert interrupted_promotion(config) is None
+    assert not (project / ".harness").exists(), "status creates no history store"
+    monkeypatch.setenv("HARNESS_HISTORY_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    found = interrupted_promotion(config)
+    assert found is not None and found.startswith(
+        "cannot tell whether a promotion was interrupted: history store "
+        "postgresql+psycopg://nobody@127.0.0.1:1/none cannot be opened")

@@ -19,9 +19,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Engine, create_engine, event, insert, make_url, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
 from harness.errors import HarnessError
 from harness.history.schema import passports, run_metrics, runs
@@ -83,6 +83,19 @@ def _sqlite_begins_immediately(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def history_exists(url: str) -> bool:
+    """Whether there may be a history at ``url``: a server's database is assumed to exist;
+    a SQLite file must, so a read-only command does not create one."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + ":memory:"):
+        return True
+    return Path(url.removeprefix(prefix).split("?")[0]).is_file()
+
+
 class HistoryStore:
     """Open (and migrate) the history at ``url``."""
 
@@ -92,6 +105,18 @@ class HistoryStore:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = create_engine(url)
+        except (NoSuchModuleError, ImportError) as exc:
+            # An unknown dialect, or a known one whose driver is not installed (mysql://).
+            raise HistoryError(
+                f"history store {self._safe_url()} needs a database driver that is not "
+                f"installed ({_first_line(exc)}); use sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DB in history.url ($HARNESS_HISTORY_URL), or "
+                "install the driver"
+            ) from None
+        except SQLAlchemyError as exc:  # a URL SQLAlchemy cannot parse
+            raise HistoryError(f"history store {self._safe_url()} is not a database URL "
+                               f"({_first_line(exc)}); check history.url") from None
+        try:
             if self.engine.dialect.name == "sqlite":
                 _sqlite_begins_immediately(self.engine)
             self._migrate()
@@ -102,15 +127,28 @@ class HistoryStore:
             ) from None
 
     def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True) if hasattr(
-            self, "engine") else self.url
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except SQLAlchemyError:
+            return repr(self.url)
 
     def _migrate(self) -> None:
         config = AlembicConfig()
         config.set_main_option("script_location", str(_MIGRATIONS))
+        known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is not None and current not in known:
+                # A newer harness migrated this store (agents sharing one PostgreSQL store
+                # upgrade at different times); this one must not read or write it.
+                raise HistoryError(
+                    f"history store {self._safe_url()} has schema revision '{current}', which "
+                    f"this harness does not know (it knows up to "
+                    f"'{self.newest_schema_version()}'): a newer harness wrote it. Upgrade the "
+                    "harness on this machine, or point history.url at another store"
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

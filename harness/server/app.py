@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
@@ -58,6 +58,22 @@ class VersionResponse(BaseModel):
     version: str
     artifact_sha256: str
     model_reference: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Document the refusals an endpoint can answer, so the OpenAPI document is the whole
+    contract (the property-based test holds the server to it)."""
+    meaning = {400: "The body is not valid JSON", 413: "The body is larger than the limit",
+               415: "The body is not application/json", 503: "The model is not loaded"}
+    return {status: {"model": ErrorResponse, "description": meaning[status]}
+            for status in statuses}
+
+
+_POST_ERRORS = _errors(400, 413, 415, 503)
 
 
 @dataclass
@@ -135,20 +151,22 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get("/ready", responses={503: {"description": "The model is not loaded (yet)"}})
     def ready() -> JSONResponse:
         if state.loaded is None:
             return JSONResponse({"status": "not ready",
                                  "reason": state.load_error or "starting"}, 503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/version", response_model=VersionResponse)
+    @app.get("/version", response_model=VersionResponse, responses=_errors(503))
     def version() -> VersionResponse:
         loaded = state.require()
         return VersionResponse(name=spec.name, version=loaded.digest[:12],
                                artifact_sha256=loaded.digest, model_reference=model_reference)
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {}},
+                              "description": "Prometheus text exposition"}})
     def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -163,20 +181,14 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         metrics.count_predictions(scored)
         return loaded, scored
 
-    refusals: dict[int | str, dict[str, Any]] = {
-        413: {"description": "Body larger than the server's limit"},
-        415: {"description": "Body not sent as application/json"},
-        503: {"description": "Model not loaded (yet); the detail says why"},
-    }
-
     # Fields that do not apply to the model's kind are left out, not sent as null.
-    @app.post("/predict", response_model=PredictResponse, responses=refusals,
+    @app.post("/predict", response_model=PredictResponse, responses=_POST_ERRORS,
               response_model_exclude_none=True)
     def predict(record: Record) -> PredictResponse:  # type: ignore[valid-type]
         loaded, [prediction] = score([record])
         return PredictResponse(**prediction.model_dump(), model_version=loaded.digest[:12])
 
-    @app.post("/predict/batch", response_model=BatchResponse, responses=refusals,
+    @app.post("/predict/batch", response_model=BatchResponse, responses=_POST_ERRORS,
               response_model_exclude_none=True)
     def predict_batch(request: Batch) -> BatchResponse:  # type: ignore[valid-type]
         loaded, scored = score(request.records)  # type: ignore[attr-defined]

@@ -1,0 +1,232 @@
+"""The preflight: a profile whose inputs are unusable is refused once, with exit 2 and one
+message naming each problem by its key, before anything runs or is recorded. Each case runs
+``harness check`` for real and asserts that not one file of the project changed."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from harness import golden
+from harness.config import load_config
+from harness.errors import DatasetError
+from harness.evaluation import labels
+from tests.conftest import free_port
+from tests.test_cli import harness
+
+GOLDEN = Path("golden/credit/v1")
+
+
+def snapshot(project: Path) -> dict[str, str]:
+    """Every file of the project (reports, golden data, history, deploy state) by digest;
+    bytecode caches aside, which importing the model's module writes."""
+    return {str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(project.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def edit_config(project: Path, **sections: object) -> None:
+    config = project / "harness.yaml"
+    data = yaml.safe_load(config.read_text())
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def rewrite_golden(project: Path, frame: pd.DataFrame) -> Path:
+    """Replace the golden file and re-record its manifest, as a team recording bad data
+    would: integrity holds, the content is what is wrong."""
+    folder = project / GOLDEN
+    path = folder / "credit.csv"
+    frame.to_csv(path, index=False)
+    manifest = golden.describe(folder, "credit", "v1", "test")
+    (folder / golden.MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    return path
+
+
+def refused(project: Path, *args: str) -> str:
+    """Run ``harness check`` (the pr profile by default), assert it was refused up front
+    without a file changing, and return its one message."""
+    before = snapshot(project)
+    result = harness(project, *(args or ("check", "--profile", "pr")))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("harness: error: ")
+    assert result.stderr.count("harness: error:") == 1, "one message"
+    assert "Traceback" not in result.stderr
+    assert f"{project / 'harness.yaml'}: profile" in result.stderr, "names the config file"
+    assert "nothing was run or recorded" in result.stderr
+    assert snapshot(project) == before, "reports, golden data, history or deploy state changed"
+    assert not (project / "reports").exists() and not (project / ".harness").exists()
+    return result.stderr
+
+
+def _golden(project: Path) -> pd.DataFrame:
+    return pd.read_csv(project / GOLDEN / "credit.csv")
+
+
+def test_an_entry_point_that_does_not_import_is_refused(project: Path) -> None:
+    edit_config(project, model={"entrypoint": "credit_model.nosuch:load_model"})
+    message = refused(project)
+    assert "key 'model.entrypoint': model.entrypoint 'credit_model.nosuch:load_model' cannot " \
+           "be imported" in message
+    assert "No module named 'credit_model.nosuch'" in message
+
+
+def test_an_entry_point_whose_module_raises_is_refused(project: Path) -> None:
+    (project / "broken_model.py").write_text("raise RuntimeError('needs a GPU')\n")
+    edit_config(project, model={"entrypoint": "broken_model:load", "artifact": None})
+    message = refused(project)
+    assert "key 'model.entrypoint': 'broken_model:load' raised RuntimeError on import: needs " \
+           "a GPU; fix the module" in message
+
+
+def test_an_empty_artifact_folder_is_refused(project: Path) -> None:
+    (project / "artifacts/empty").mkdir(parents=True)
+    (project / "artifacts/empty/model.joblib").write_bytes(b"")
+    edit_config(project, model={"artifact": "artifacts/empty"})
+    message = refused(project)
+    assert f"key 'model.artifact': {project / 'artifacts/empty'} holds no file with content; " \
+           "train or download the model first" in message
+
+
+def test_a_missing_artifact_is_refused(project: Path) -> None:
+    edit_config(project, model={"artifact": "artifacts/none"})
+    message = refused(project)
+    assert f"key 'model.artifact': {project / 'artifacts/none'} does not exist; train or " \
+           "download the model first" in message
+
+
+def test_a_header_only_golden_file_is_refused(project: Path) -> None:
+    path = rewrite_golden(project, _golden(project).head(0))
+    message = refused(project)
+    assert f"key 'golden[0].path': {path} has a header but no rows" in message
+
+
+def test_a_golden_file_missing_a_schema_column_is_refused(project: Path) -> None:
+    path = rewrite_golden(project, _golden(project).drop(columns=["Age", "Status"]))
+    message = refused(project)
+    assert f"key 'golden[0].path': {path} lacks the column(s) Status, Age that " \
+           "schema.columns and model.label_column name" in message
+
+
+@pytest.mark.parametrize("allowed", [True, False], ids=["label-allowed", "no-allowed"])
+def test_a_third_label_class_is_refused_with_file_line_and_value(project: Path,
+                                                                 allowed: bool) -> None:
+    frame = _golden(project)
+    frame.loc[41, "Status"] = "maybe"  # data row 41 is line 43 of the file
+    path = rewrite_golden(project, frame)
+    if not allowed:
+        data = yaml.safe_load((project / "harness.yaml").read_text())
+        del data["schema"]["columns"]["Status"]["allowed"]
+        (project / "harness.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    message = refused(project)
+    assert f"key 'golden[0].path': {path}: label column 'Status' holds" in message
+    if allowed:
+        assert "'maybe' at line 43: neither model.positive_label 'bad' nor a known negative " \
+               "('good'); fix the data, or add the value to schema.columns.Status.allowed" \
+               in message
+    else:
+        assert "'maybe' (first at line 43) besides model.positive_label 'bad'; a binary label " \
+               "has one negative value" in message
+
+
+def test_a_third_label_class_is_never_scored_as_negative(project: Path) -> None:
+    """The evaluation itself refuses it too, so no path (bless, the plugin) scores it."""
+    config = load_config(project / "harness.yaml")
+    frame = _golden(project)
+    frame.loc[41, "Status"] = "maybe"
+    with pytest.raises(DatasetError, match=r"dataset 'credit-v1': label column 'Status' holds "
+                                           r"'maybe' at line 43"):
+        labels(frame, config, "credit-v1")
+
+
+def test_a_locustfile_that_is_not_python_and_an_unreachable_target_are_listed_together(
+        project: Path) -> None:
+    (project / "suites").mkdir()
+    (project / "suites/locustfile.py").write_text("from locust import HttpUser\nclass U(:\n")
+    port = free_port()
+    edit_config(project, load={"locustfile": "suites/locustfile.py",
+                               "url": f"http://127.0.0.1:{port}"},
+                profiles={"pr": {"checks": ["schema", "load"]}})
+    message = refused(project)
+    assert "Fix these 2 problems first" in message
+    assert f"key 'load.locustfile': {project / 'suites/locustfile.py'} line 2 is not valid " \
+           "Python" in message
+    assert f"key 'load.url': connection refused at http://127.0.0.1:{port}; start the service " \
+           "the load test targets" in message
+
+
+def test_a_benchmark_check_without_its_baseline_is_refused(project: Path) -> None:
+    (project / "suites/benchmarks").mkdir(parents=True)
+    (project / "suites/benchmarks/test_speed.py").write_text("def test_x(): pass\n")
+    edit_config(project, profiles={"pr": {"checks": ["benchmark"]}})
+    message = refused(project)
+    assert f"key 'gates.benchmark.baseline': benchmark baseline " \
+           f"{project / 'suites/benchmarks/baseline.json'} does not exist" in message
+
+
+def test_an_environment_where_nothing_answers_is_refused(project: Path) -> None:
+    staging, production = free_port(), free_port()
+    edit_config(project, environments={"staging": {"port": staging},
+                                       "production": {"port": production}},
+                profiles={"release": {"checks": ["schema", "quality"],
+                                      "environment": "staging"}})
+    message = refused(project, "check", "--profile", "release")
+    assert f"key 'environments.staging.port': connection refused at http://127.0.0.1:{staging}; " \
+           "deploy a candidate first (harness deploy --env staging)" in message
+
+
+def test_an_http_model_that_does_not_answer_is_refused(project: Path) -> None:
+    port = free_port()
+    edit_config(project, model={"adapter": "http", "url": f"http://127.0.0.1:{port}"})
+    message = refused(project)
+    assert f"key 'model.url': connection refused at http://127.0.0.1:{port}; start the service " \
+           "or correct the URL" in message
+
+
+def test_a_missing_passport_is_refused(project: Path) -> None:
+    for path in (project / "golden/passports").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    message = refused(project)
+    assert "key 'golden[0]': no passport for 'credit-v1' as it is now" in message
+    assert "harness golden bless" in message
+
+
+def test_a_profile_with_nothing_to_run_is_refused(project: Path) -> None:
+    edit_config(project, profiles={"pr": {"checks": []}})
+    message = refused(project)
+    assert "key 'profiles.pr': selects no checks and no tests; add some" in message
+
+
+def test_every_problem_is_listed_once_by_its_key(project: Path) -> None:
+    frame = _golden(project).drop(columns=["Age"])
+    rewrite_golden(project, frame)
+    (project / "fixtures/credit/train.csv").write_text("")
+    edit_config(project, model={"entrypoint": "nowhere:load", "artifact": "artifacts/none"})
+    message = refused(project)
+    assert "Fix these 5 problems first" in message
+    keys = [line.split("'")[1] for line in message.splitlines()[1:]]
+    # New golden data has no passport yet: that is said too, not found later.
+    assert keys == ["golden[0].path", "training.path", "model.entrypoint", "model.artifact",
+                    "golden[0]"]
+
+
+def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) -> None:
+    from harness.preflight import problems
+
+    edit_config(project, environments={"staging": {"port": free_port(),
+                                                   "url": "http://192.0.2.1:8080"},
+                                       "production": {"port": free_port()}},
+                profiles={"release": {"checks": ["load"], "environment": "staging"}})
+    found = problems(load_config(project / "harness.yaml"), "release")
+    assert any(p.key == "environments.staging.url" and p.message.startswith(
+        "load target http://192.0.2.1:8080 is not a loopback address") for p in found), found
+    assert all(p.key == "environments.staging.url" for p in found), found
