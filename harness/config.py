@@ -43,6 +43,11 @@ BaselineName = Literal["passport", "production", "none"]
 METRIC_RANGES: dict[str, tuple[float, float]] = {
     "roc_auc": (0.0, 1.0), "precision": (0.0, 1.0), "recall": (0.0, 1.0),
     "accuracy": (0.0, 1.0), "f1": (0.0, 1.0), "brier": (0.0, 1.0), "log_loss": (0.0, math.inf),
+    "f1_macro": (0.0, 1.0), "f1_weighted": (0.0, 1.0), "roc_auc_ovr": (0.0, 1.0),
+    "recall_per_class": (0.0, 1.0), "rmse": (0.0, math.inf), "mae": (0.0, math.inf),
+    "r2": (-math.inf, 1.0), "abs_error_p50": (0.0, math.inf),
+    "abs_error_p90": (0.0, math.inf), "abs_error_p95": (0.0, math.inf),
+    "abs_error_p99": (0.0, math.inf),
 }
 
 

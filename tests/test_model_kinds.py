@@ -168,9 +168,12 @@ def test_a_class_the_passport_never_saw_is_a_schema_failure(wine: Path, tmp_path
     add_version(wine / "golden", "wine", "v2", [changed], "v1 and a row of a new cultivar")
     config = yaml.safe_load((wine / "harness.yaml").read_text())
     config["golden"][0]["path"] = "golden/wine/v2/wine.csv"
+    # No passport was blessed on v2 (the pr profile is refused up front for that); judged
+    # on its own, the new class is a schema failure and the quality gates an error.
+    config["profiles"]["classes"] = {"checks": ["schema", "quality"], "baseline": "none"}
     (wine / "harness.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
-    run = run_check(load_config(wine / "harness.yaml"), "pr", wine / "reports")
+    run = run_check(load_config(wine / "harness.yaml"), "classes", wine / "reports")
     known = _case(run, "schema.wine-v1::cultivar.known_classes")
     assert known.status == "failed"
     assert "class_3" in known.message and "passport #1 has never seen" in known.message

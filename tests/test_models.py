@@ -19,7 +19,7 @@ def config(tmp_path: Path, model_artifact: Path):
     return load_config(write_config(
         tmp_path,
         model={"artifact": str(model_artifact)},
-        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None,
         profiles={"pr": {"checks": ["quality"]}},
     ))
@@ -118,7 +118,7 @@ def test_the_positive_class_is_scored_by_classes_not_by_column_order(tmp_path, g
     artifact = _string_label_pipeline(tmp_path, golden)
     config = load_config(write_config(
         tmp_path, model={"entrypoint": "team_model:load", "artifact": str(artifact)},
-        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None, profiles={"pr": {"checks": ["quality"]}}))
     scores = open_model(config).predict_proba(features(golden, config.model))
     from sklearn.metrics import roc_auc_score
@@ -132,7 +132,7 @@ def test_a_positive_label_outside_the_classes_is_a_config_error(tmp_path, golden
     config = load_config(write_config(
         tmp_path, model={"entrypoint": "team_model:load", "artifact": str(artifact),
                          "positive_label": "default"},
-        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None, profiles={"pr": {"checks": ["quality"]}}))
     with pytest.raises(ConfigError, match=r"model.positive_label 'default' is not among the "
                                           r"classes 'team_model:load' was fitted on \('bad', "
@@ -146,6 +146,6 @@ def test_the_config_folder_is_importable_for_the_entry_point(tmp_path, golden):
     artifact = _string_label_pipeline(tmp_path, golden)
     config = load_config(write_config(
         tmp_path, model={"entrypoint": "team_model:load", "artifact": str(artifact)},
-        golden=[{"name": "g", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
+        golden=[{"name": "credit-v1", "path": str(EXAMPLE / "golden/credit/v1/credit.csv")}],
         training=None, profiles={"pr": {"checks": ["quality"]}}))
     assert isinstance(open_model(config), PythonModel)
