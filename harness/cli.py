@@ -344,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
         "inferred schema, a training file and a golden split")
     init.add_argument("--data", required=True, help="the labelled data, a CSV file")
     init.add_argument("--label", required=True, help="the label column")
-    init.add_argument("--positive", required=True, help="the label value of the positive class")
+    init.add_argument("--positive", help="the label value of the positive class (binary "
+                      "classifiers; the model kind is inferred from the label column)")
     init.add_argument("--entrypoint", required=True,
                       help="module:function that loads your model from --artifact")
     init.add_argument("--artifact", required=True, help="the model artifact folder")

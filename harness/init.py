@@ -9,6 +9,7 @@ overwrites a file: everything it would write is checked first.
 from __future__ import annotations
 
 import getpass
+import math
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from harness import golden
 from harness.config import load_config
 from harness.errors import ConfigError, DatasetError
+from harness.kinds import infer_kind
 from harness.schema_inference import infer_columns
 
 CONFIG_NAME = "harness.yaml"
@@ -35,7 +37,7 @@ class InitRequest:
 
     data: Path
     label: str
-    positive: str
+    positive: str | None
     entrypoint: str
     artifact: Path
     folder: Path = Path(".")
@@ -52,7 +54,8 @@ def _slug(text: str) -> str:
     return slug or "model"
 
 
-def _read(request: InitRequest) -> pd.DataFrame:
+def _read(request: InitRequest) -> tuple[pd.DataFrame, str]:
+    """The data and the model kind its label column implies."""
     try:
         frame = pd.read_csv(request.data)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -64,17 +67,38 @@ def _read(request: InitRequest) -> pd.DataFrame:
     if labels.isna().any():
         raise DatasetError(f"{request.data}: column '{request.label}' has empty labels on "
                            f"{int(labels.isna().sum())} row(s); label every row first")
+    kind = infer_kind(labels)
     classes = sorted(labels.astype(str).unique())
-    if request.positive not in classes:
-        raise DatasetError(f"--positive {request.positive!r} is not a value of column "
-                           f"'{request.label}' (values: {', '.join(classes)})")
-    if len(classes) != 2:
-        raise DatasetError(f"column '{request.label}' has {len(classes)} values "
-                           f"({', '.join(classes[:10])}); init scaffolds a binary classifier")
+    if kind == "binary":
+        if request.positive is None:
+            raise DatasetError(f"column '{request.label}' holds two values ({', '.join(classes)})"
+                               ": a binary classifier; say which is positive with --positive")
+        if request.positive not in classes:
+            raise DatasetError(f"--positive {request.positive!r} is not a value of column "
+                               f"'{request.label}' (values: {', '.join(classes)})")
+    elif request.positive is not None:
+        raise DatasetError(f"--positive is for binary classifiers; column '{request.label}' "
+                           f"holds {labels.nunique()} values, so this is a {kind} model")
     if len(frame) < 40:
         raise DatasetError(f"{request.data}: {len(frame)} rows are too few to split into "
                            "training and golden data")
-    return frame
+    return frame, kind
+
+
+def _starter_gates(frame: pd.DataFrame, label: str, kind: str) -> dict[str, dict[str, float]]:
+    """Gates a first model passes unless it is no better than a constant guess; tighten them
+    after the first bless (docs/gates.md)."""
+    if kind == "binary":
+        return {"roc_auc": {"min": 0.6, "max_drop": 0.02},
+                "brier": {"max": 0.25, "max_drop": 0.02},
+                "log_loss": {"max": 0.7, "max_drop": 0.05}}
+    if kind == "multiclass":
+        k = frame[label].nunique()
+        return {"accuracy": {"min": math.floor(100 / k) / 100, "max_drop": 0.05},
+                "log_loss": {"max": math.ceil(100 * math.log(k)) / 100, "max_drop": 0.1}}
+    spread = float(frame[label].std())
+    return {"rmse": {"max": float(f"{spread:.3g}"), "max_drop": float(f"{spread / 10:.2g}")},
+            "r2": {"min": 0.0}}
 
 
 def _slices(frame: pd.DataFrame, schema: dict[str, dict], label: str) -> list[dict]:
@@ -91,28 +115,27 @@ def _slices(frame: pd.DataFrame, schema: dict[str, dict], label: str) -> list[di
 
 
 def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
-            schema: dict[str, dict], slices: list[dict]) -> dict[str, Any]:
+            schema: dict[str, dict], slices: list[dict], kind: str,
+            gates: dict[str, dict[str, float]]) -> dict[str, Any]:
     golden_name = f"{dataset}-v1"
     managers = request.managers or [getpass.getuser()]
+    model: dict[str, Any] = {
+        "name": project, "adapter": "python", "entrypoint": request.entrypoint,
+        "artifact": request.artifact.as_posix(), "label_column": request.label,
+    }
+    if kind == "binary":
+        model |= {"positive_label": request.positive, "threshold": 0.5}
+    else:
+        model["kind"] = kind
     return {
         "version": 1,
         "project": project,
-        "model": {
-            "name": project, "adapter": "python", "entrypoint": request.entrypoint,
-            "artifact": request.artifact.as_posix(), "label_column": request.label,
-            "positive_label": request.positive, "threshold": 0.5,
-        },
+        "model": model,
         "golden": [{"name": golden_name, "path": golden_path.as_posix()}],
         "training": {"name": "train", "path": TRAIN_FILE.as_posix()},
         "schema": {"columns": schema},
         "gates": {
-            # Starter gates: loose on purpose, so a first model passes. After the first
-            # `harness golden bless`, tighten the floors to what the model must hold.
-            "quality": {
-                "roc_auc": {"min": 0.6, "max_drop": 0.02},
-                "brier": {"max": 0.25, "max_drop": 0.02},
-                "log_loss": {"max": 0.7, "max_drop": 0.05},
-            },
+            "quality": gates,
             "bootstrap": {"resamples": 1000, "confidence": 0.95, "seed": 0},
             "min_slice_rows": 30,
         },
@@ -177,7 +200,7 @@ def init_project(request: InitRequest) -> list[str]:
     """Scaffold the project; returns what was written. Refuses (writing nothing) when any
     file it would write exists."""
     folder = request.folder.resolve()
-    frame = _read(request)
+    frame, kind = _read(request)
     project = _slug(request.name or folder.name)
     dataset = _slug(request.dataset or request.data.stem).lower()
     golden_version = Path("golden") / dataset / "v1"
@@ -187,20 +210,22 @@ def init_project(request: InitRequest) -> list[str]:
     if existing:
         raise ConfigError("harness init never overwrites a file; these exist already: "
                           + ", ".join(existing) + ". Run it in an empty folder.")
-    schema = infer_columns(frame, categorical={request.label})
+    schema = infer_columns(frame, categorical=set() if kind == "regression" else {request.label})
+    stratify = None if kind == "regression" else frame[request.label].astype(str)
     train, held_out = train_test_split(frame, test_size=request.golden_fraction,
-                                       random_state=request.seed,
-                                       stratify=frame[request.label].astype(str))
+                                       random_state=request.seed, stratify=stratify)
     config = _config(request, project, dataset, golden_file, schema,
-                     _slices(frame, schema, request.label))
+                     _slices(frame, schema, request.label), kind,
+                     _starter_gates(frame, request.label, kind))
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / golden_file.name
         held_out.to_csv(staged, index=False)
         golden.add_version(folder / "golden", dataset, "v1", [staged],
                            source=f"harness init: {request.golden_fraction:.0%} of "
-                                  f"{request.data.name}, stratified on {request.label}, "
-                                  f"seed {request.seed}")
+                                  f"{request.data.name}"
+                                  f"{'' if stratify is None else ', stratified on ' + request.label}"
+                                  f", seed {request.seed}")
     (folder / TRAIN_FILE).parent.mkdir(parents=True, exist_ok=True)
     train.to_csv(folder / TRAIN_FILE, index=False)
     text = HEADER.format(data=request.data.name, train=TRAIN_FILE.as_posix(),
@@ -214,9 +239,10 @@ def init_project(request: InitRequest) -> list[str]:
         (f"wrote {folder / CONFIG_NAME}: project '{project}', {len(schema)} columns "
         f"({', '.join(f'{c}: {k}' for c, k in list(kinds.items())[:6])}"
         f"{', ...' if len(kinds) > 6 else ''}), schema inferred with pandera"),
+        (f"model kind: {kind}, inferred from the {frame[request.label].nunique()} values of "
+        f"'{request.label}' (set model.kind to change it)"),
         f"wrote {folder / TRAIN_FILE}: {len(train)} training rows",
-        (f"recorded golden version {folder / golden_version}: {len(held_out)} rows, "
-        f"stratified on '{request.label}'"),
+        f"recorded golden version {folder / golden_version}: {len(held_out)} rows",
         ("next: train your model on data/train.csv into "
         f"{request.artifact.as_posix()}, then `harness golden bless --by YOU --reason \"first "
         "model\"` and `harness check --profile pr`"),

@@ -103,3 +103,53 @@ def test_the_committed_example_config_loads_and_names_its_golden_data() -> None:
     data = yaml.safe_load((CANCER / "harness.yaml").read_text())
     assert data["model"]["entrypoint"] == "model:load"
     assert data["golden"] == [{"name": "cancer-v1", "path": "golden/cancer/v1/cancer.csv"}]
+
+
+KIND_MODEL = """
+import joblib, pandas as pd
+from pathlib import Path
+from sklearn.ensemble import {estimator}
+frame = pd.read_csv("data/train.csv")
+model = {estimator}(n_estimators=30, random_state=0).fit(frame.drop(columns=["{label}"]),
+                                                         frame["{label}"])
+Path("art").mkdir(exist_ok=True)
+joblib.dump(model, "art/model.joblib")
+"""
+
+
+@pytest.mark.parametrize(("kind", "loader", "label", "estimator"), [
+    ("multiclass", "load_wine", "cultivar", "RandomForestClassifier"),
+    ("regression", "load_diabetes", "progression", "RandomForestRegressor"),
+])
+def test_init_infers_the_model_kind_and_its_first_model_passes(
+        tmp_path: Path, kind: str, loader: str, label: str, estimator: str) -> None:
+    import sklearn.datasets
+
+    frame = getattr(sklearn.datasets, loader)(as_frame=True).frame.rename(
+        columns={"target": label})
+    if kind == "multiclass":
+        frame[label] = frame[label].map({0: "barolo", 1: "grignolino", 2: "barbera"})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "model.py").write_text(
+        "import joblib\n\ndef load(artifact):\n    return joblib.load(artifact / 'model.joblib')\n")
+    made = _harness(tmp_path, "init", "--data", "data.csv", "--label", label,
+                    "--entrypoint", "model:load", "--artifact", "art", "--manager", "ana")
+    assert made.returncode == 0, made.stderr
+    assert f"model kind: {kind}, inferred from" in made.stdout
+    assert yaml.safe_load((tmp_path / "harness.yaml").read_text())["model"]["kind"] == kind
+    (tmp_path / "train.py").write_text(KIND_MODEL.format(estimator=estimator, label=label))
+    assert _run(tmp_path, sys.executable, "train.py").returncode == 0
+    assert _harness(tmp_path, "golden", "bless", "--by", "ana", "--reason", "first").returncode == 0
+    checked = _harness(tmp_path, "check", "--profile", "pr")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_init_refuses_positive_for_a_model_that_is_not_binary(tmp_path: Path) -> None:
+    import sklearn.datasets
+
+    sklearn.datasets.load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
+    result = _harness(tmp_path, "init", "--data", "wine.csv", "--label", "target",
+                      "--positive", "1", "--entrypoint", "m:load", "--artifact", "art")
+    assert result.returncode == 2
+    assert "--positive is for binary classifiers" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wine.csv"]
