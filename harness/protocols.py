@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types
 
 from harness.config import ModelAccess, ModelSpec
 from harness.errors import ConfigError, TargetUnreachable
+from harness.golden import column_kind
 
 HARNESS, OPEN_INFERENCE, MLFLOW = "harness", "open-inference-v2", "mlflow"
 # MLServer's scikit-learn runtime names its outputs after the estimator's methods and
@@ -106,14 +106,11 @@ def _expected(where: str, field: str, detail: str = "") -> UnexpectedAnswer:
     )
 
 
+_OIP_DATATYPES = {"boolean": "BOOL", "integer": "INT64", "float": "FP64", "string": "BYTES"}
+
+
 def _oip_datatype(column: pd.Series) -> str:
-    if types.is_bool_dtype(column):
-        return "BOOL"
-    if types.is_integer_dtype(column):
-        return "INT64"
-    if types.is_numeric_dtype(column):
-        return "FP64"
-    return "BYTES"
+    return _OIP_DATATYPES[column_kind(column)]
 
 
 def _oip_body(frame: pd.DataFrame, kind: str, matrix: bool) -> dict[str, Any]:
