@@ -42,11 +42,6 @@ class Candidate:
         return cls(**{**data, "artifact": Path(data["artifact"])})
 
 
-def artifact_sha256(artifact: Path) -> str:
-    """The artifact's identity: a digest over every file's relative path and sha256."""
-    return artifact_digest(artifact)
-
-
 def git_revision(folder: Path) -> str | None:
     """The commit checked out in ``folder``'s repository, or None outside one."""
     try:
@@ -94,7 +89,7 @@ def build_candidate(
         )
     if code_revision is None and source is not None:
         code_revision = git_revision(source)
-    digest = artifact_sha256(path)
+    digest = artifact_digest(path)
     return Candidate(
         id=candidate_id(digest, image, code_revision, extra),
         artifact=path,

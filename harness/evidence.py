@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.candidate import Candidate, artifact_sha256
+from harness.artifact import artifact_digest
+from harness.candidate import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
@@ -137,7 +138,7 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"old, more than the {max_age_hours:g} allowed; rerun the release checks"
         )
     candidate = Candidate.from_dict(evidence.candidate)
-    if not candidate.artifact.exists() or artifact_sha256(candidate.artifact) != \
+    if not candidate.artifact.exists() or artifact_digest(candidate.artifact) != \
             candidate.artifact_sha256:
         raise EvidenceError(
             f"the artifact of candidate {candidate_id} at {candidate.artifact} is gone or "

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from harness import golden
-from harness.candidate import Candidate, artifact_sha256
+from harness.artifact import artifact_digest
+from harness.candidate import Candidate
 from harness.config import HarnessConfig
 from harness.digests import sha256_file
 from harness.history import MetricRecord, RunRecord
@@ -53,7 +54,7 @@ def model_identity(config: HarnessConfig) -> str:
     """The digest of the model under test: its artifact's, or where it is served."""
     spec = config.model
     if spec.artifact is not None and config.resolve(spec.artifact).exists():
-        return artifact_sha256(config.resolve(spec.artifact))
+        return artifact_digest(config.resolve(spec.artifact))
     return f"unknown ({spec.adapter} {spec.url or spec.entrypoint})"[:64]
 
 

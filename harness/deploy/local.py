@@ -17,7 +17,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.candidate import Candidate, artifact_sha256
+from harness.artifact import artifact_digest
+from harness.candidate import Candidate
 from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
 from harness.deploy.target import Deployment, served_artifact_problem
@@ -175,7 +176,7 @@ class LocalTarget:
                 shutil.copytree(source, tmp, dirs_exist_ok=True)
             else:
                 shutil.copy2(source, tmp / source.name)
-            copied = artifact_sha256(tmp if source.is_dir() else tmp / source.name)
+            copied = artifact_digest(tmp if source.is_dir() else tmp / source.name)
             if copied != candidate.artifact_sha256:
                 raise DeployError(
                     f"candidate {candidate.id}: artifact {source} changed since the candidate was "
