@@ -50,7 +50,7 @@ class Figures:
 
     def line(self) -> str:
         return (f"  {self.tool:<34}{self.rps:>8.1f}{self.p50_ms:>9.1f}{self.p99_ms:>9.1f}"
-                f"{self.requests:>9}{self.errors:>7}{self.cpu_ms_per_request:>10.2f}")
+                f"{self.requests:>9}{self.errors:>7}{self.cpu_ms_per_request:>12.2f}")
 
 
 def _free_port() -> int:
@@ -97,8 +97,9 @@ def _wrk(url: str, script: Path, connections: int, seconds: float, pid: int,
     return Figures(
         tool=label,
         rps=float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=_ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        p99_ms=_ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        # Anchored: a "Req/Sec ... 70.50%" line must not pass for the 50th percentile.
+        p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),  # type: ignore[union-attr]
         requests=total, errors=int(errors.group(1)) if errors else 0,
         cpu_ms_per_request=cpu * 1000 / max(total, 1),
     )
@@ -184,7 +185,7 @@ def main() -> int:
           f"target rate {args.rate:g}/s; {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"  {'load generator':<34}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'requests':>9}"
-          f"{'errors':>7}{'CPU ms/req':>10}")
+          f"{'errors':>7}{'CPU ms/req':>12}")
     for figures in runs:
         print(figures.line())
     return 0
