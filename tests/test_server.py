@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from harness.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.server import FaultInjection, create_app
+from harness.server.placement import ScoringPlace
 from tests.conftest import EXAMPLE
+from tests.service_process import running_service
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +156,42 @@ def test_injected_latency_slows_predictions(credit_config: HarnessConfig, model_
         elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert elapsed >= 0.2
+
+
+def test_a_slow_prediction_does_not_hold_health(model_artifact: Path, application: dict) -> None:
+    # A real server: /health is answered while a single-record prediction is in flight.
+    with (running_service(model_artifact, latency_ms=3000) as url,
+          ThreadPoolExecutor(max_workers=1) as pool):
+        pending = pool.submit(httpx.post, f"{url}/predict", json=application, timeout=30)
+        time.sleep(0.5)  # let the prediction start first
+        assert httpx.get(f"{url}/health", timeout=30).status_code == 200
+        assert not pending.done()
+        assert pending.result().status_code == 200
+
+
+def test_a_model_slower_than_the_inline_limit_is_scored_in_a_thread(
+        client: TestClient, application: dict) -> None:
+    place: ScoringPlace = client.app.state.scoring_place  # type: ignore[attr-defined]
+    inline = client.post("/predict", json=application).json()
+    limit = place.inline_limit_s
+    try:
+        place.inline_limit_s = 0.0  # every model is slower than that
+        assert not place.inline
+        assert client.post("/predict", json=application).json() == inline
+    finally:
+        place.inline_limit_s = limit
+
+
+def test_scoring_place_follows_the_average_time() -> None:
+    place = ScoringPlace(inline_limit_s=0.005, weight=0.5)
+    assert place.inline  # before any timing
+    place.add(0.001)
+    assert place.inline
+    place.add(0.050)  # one slow record moves the average over the limit
+    assert not place.inline
+    for _ in range(10):
+        place.add(0.001)
+    assert place.inline
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])

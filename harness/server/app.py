@@ -18,6 +18,7 @@ never echo the input, so a huge or non-finite value cannot make them fail or gro
 
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from harness.artifact import artifact_digest
 from harness.config import HarnessConfig
@@ -37,6 +39,7 @@ from harness.models import PythonModel
 from harness.server.faults import FaultInjection
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics
+from harness.server.placement import ScoringPlace
 from harness.server.predictions import Prediction, predictions
 from harness.server.records import batch_model, record_model
 
@@ -110,6 +113,10 @@ class _State:
         return self.loaded
 
 
+def _json(answer: BaseModel) -> Response:
+    return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
+
+
 def _errors_without_input(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()[:20]]
@@ -127,6 +134,7 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     state = _State(config, artifact)
     faults = faults if faults is not None else FaultInjection.from_env()
     metrics = ServerMetrics()
+    place = ScoringPlace()
     Record = record_model(config)
     Batch = batch_model(Record)
     columns = list(Record.model_fields)
@@ -173,26 +181,40 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     def score(records: list[BaseModel]) -> tuple[_Loaded, list[Prediction]]:
         loaded = state.require()
         faults.apply()
+        started = time.perf_counter()
         # Column lists straight from the validated records: the dtypes from_records would
         # infer, at about half its cost on one record.
         frame = pd.DataFrame({name: [getattr(r, name) for r in records] for name in columns},
                              copy=False)
         scored = predictions(loaded.model, frame)
+        if len(records) == 1:
+            place.add(time.perf_counter() - started)
         metrics.count_predictions(scored)
         return loaded, scored
 
-    # Fields that do not apply to the model's kind are left out, not sent as null.
+    # Fields that do not apply to the model's kind are left out, not sent as null. The
+    # endpoints return the encoded JSON themselves: FastAPI would validate the answer
+    # again against the same model before encoding it.
     @app.post("/predict", response_model=PredictResponse, responses=_POST_ERRORS,
               response_model_exclude_none=True)
-    def predict(record: Record) -> PredictResponse:  # type: ignore[valid-type]
-        loaded, [prediction] = score([record])
-        return PredictResponse(**prediction.model_dump(), model_version=loaded.digest[:12])
+    async def predict(record: Record) -> Response:  # type: ignore[valid-type]
+        # Injected latency stands for a slow service, not a busy one: it sleeps in a thread.
+        if place.inline and not faults.latency_ms:
+            loaded, [prediction] = score([record])
+        else:
+            loaded, [prediction] = await run_in_threadpool(score, [record])
+        answer = PredictResponse(**prediction.model_dump(exclude_none=True),
+                                 model_version=loaded.digest[:12])
+        return _json(answer)
 
     @app.post("/predict/batch", response_model=BatchResponse, responses=_POST_ERRORS,
               response_model_exclude_none=True)
-    def predict_batch(request: Batch) -> BatchResponse:  # type: ignore[valid-type]
+    def predict_batch(request: Batch) -> Response:  # type: ignore[valid-type]
+        # Up to MAX_BATCH records can take long: scored in a worker thread, so /health
+        # and single records are still answered meanwhile.
         loaded, scored = score(request.records)  # type: ignore[attr-defined]
-        return BatchResponse(predictions=scored, model_version=loaded.digest[:12])
+        return _json(BatchResponse(predictions=scored, model_version=loaded.digest[:12]))
 
     app.state.harness = state
+    app.state.scoring_place = place
     return app
