@@ -171,27 +171,32 @@ def test_a_slow_prediction_does_not_hold_health(model_artifact: Path, applicatio
 
 def test_a_model_slower_than_the_inline_limit_is_scored_in_a_thread(
         client: TestClient, application: dict) -> None:
-    place: ScoringPlace = client.app.state.scoring_place  # type: ignore[attr-defined]
+    places: dict[str, ScoringPlace] = client.app.state.scoring_places  # type: ignore[attr-defined]
     inline = client.post("/predict", json=application).json()
-    limit = place.inline_limit_s
+    inline_batch = client.post("/predict/batch", json={"records": [application] * 3}).json()
+    limits = {name: place.inline_limit_s for name, place in places.items()}
     try:
-        place.inline_limit_s = 0.0  # every model is slower than that
-        assert not place.inline
+        for place in places.values():
+            place.inline_limit_s = 0.0  # every model is slower than that
+            assert not place.inline()
         assert client.post("/predict", json=application).json() == inline
+        assert client.post("/predict/batch",
+                           json={"records": [application] * 3}).json() == inline_batch
     finally:
-        place.inline_limit_s = limit
+        for name, place in places.items():
+            place.inline_limit_s = limits[name]
 
 
-def test_scoring_place_follows_the_average_time() -> None:
-    place = ScoringPlace(inline_limit_s=0.005, weight=0.5)
-    assert place.inline  # before any timing
-    place.add(0.001)
-    assert place.inline
+def test_scoring_place_follows_the_average_time_a_record_takes() -> None:
+    place = ScoringPlace("/predict/batch", inline_limit_s=0.005, weight=0.5)
+    assert place.inline(1) and not place.inline(2)  # before any timing
+    place.add(0.010, records=10)  # 1 ms a record
+    assert place.inline(5) and not place.inline(6)
     place.add(0.050)  # one slow record moves the average over the limit
-    assert not place.inline
+    assert not place.inline(1)
     for _ in range(10):
         place.add(0.001)
-    assert place.inline
+    assert place.inline(1)
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400"])
