@@ -20,6 +20,8 @@ from harness.artifact import artifact_digest
 from harness.errors import DeployError
 
 ID_LENGTH = 12
+# Set by the deploy targets for the service; `harness serve` reports it at /version.
+MODEL_REFERENCE_ENV = "HARNESS_MODEL_REFERENCE"
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
-from harness import golden_commands, publish
+from harness import golden_commands
+from harness.candidate import MODEL_REFERENCE_ENV
 from harness.checks.benchmark import benchmark_report
 from harness.config import load_config
 from harness.deploy import operations
@@ -19,7 +21,6 @@ from harness.history import HistoryStore
 from harness.history.release import audit_trail
 from harness.load_worker import distributed, run_worker
 from harness.promotion import interrupted_promotion, promote, recover
-from harness.publish import MODEL_REFERENCE_ENV
 from harness.release import run_release
 from harness.report import write_report
 from harness.verdict import summarize
@@ -113,10 +114,18 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return 0 if report.passed else EXIT_GATES_FAILED
 
 
+def _publishing() -> ModuleType:
+    """``harness.publish``, imported by the commands that use a registry: its client (oras,
+    then jsonschema's format grammars) costs about a second at import, every command."""
+    from harness import publish
+
+    return publish
+
+
 def _cmd_deploy(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.candidate:
-        candidate = publish.candidate_from_reference(config, args.candidate, args.image)
+        candidate = _publishing().candidate_from_reference(config, args.candidate, args.image)
     else:
         candidate = operations.candidate_for(config, args.artifact, args.image)
     print(describe(args.env, operations.deploy(config, args.env, candidate)))
@@ -125,8 +134,8 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
 
 def _cmd_publish(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    published = publish.publish(config, Path(args.artifact) if args.artifact else None,
-                                args.tag)
+    published = _publishing().publish(config, Path(args.artifact) if args.artifact else None,
+                                      args.tag)
     if args.write:
         Path(args.write).write_text(published.pinned + "\n", encoding="utf-8")
     print(published.pinned)
@@ -135,7 +144,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    print(publish.pull(config, args.reference, Path(args.out)))
+    print(_publishing().pull(config, args.reference, Path(args.out)))
     return 0
 
 
@@ -202,7 +211,8 @@ def _cmd_promote(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     candidate_id = args.candidate
     if "@" in candidate_id:  # a published reference: the id its deploy to staging had
-        candidate_id = publish.candidate_from_reference(config, candidate_id, args.image).id
+        candidate_id = _publishing().candidate_from_reference(config, candidate_id,
+                                                              args.image).id
     result = promote(config, candidate_id, args.approver, Path(args.reports))
     print(result.message)
     print(f"  report: {result.junit}")

@@ -17,8 +17,6 @@ from harness.errors import ConfigError, RegistryError
 from harness.oci import Credentials, Reference, Session, pull_folder, push_folder
 from harness.recording import identity_digests
 
-# Set by the deploy targets for the service; `harness serve` reports it at /version.
-MODEL_REFERENCE_ENV = "HARNESS_MODEL_REFERENCE"
 # Pulled candidates, by manifest digest, under deploy.state_dir: what evidence checks refer to.
 CACHE = "oci"
 

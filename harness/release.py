@@ -14,7 +14,6 @@ from harness.deploy import operations
 from harness.deploy.target import describe
 from harness.engine import run_check
 from harness.promotion import promote
-from harness.publish import candidate_from_reference, publish
 from harness.verdict import summarize
 
 
@@ -33,6 +32,9 @@ def run_release(config: HarnessConfig, approver: str, reports_root: Path,
     say(f"== 2/5 deploy to {release.staging}")
     candidate = operations.candidate_for(config)
     if publish_first:
+        # Imported here: the registry client costs about a second at import.
+        from harness.publish import candidate_from_reference, publish
+
         # Built once: from here on every environment pulls the published bytes by digest.
         published = publish(config)
         say(f"published {published.pinned}")

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
-from harness.candidate import Candidate, build_candidate
+from harness.candidate import MODEL_REFERENCE_ENV, Candidate, build_candidate
 from harness.cli import build_parser, main
 from harness.config import HarnessConfig, RegistrySpec
 from harness.deploy.kubernetes import KubernetesTarget
 from harness.deploy.manifests import find, kustomize_build, stamp_candidate
 from harness.deploy.model_pull import ARTIFACT, INIT_CONTAINER, registry_secret
-from harness.publish import MODEL_REFERENCE_ENV
 from tests.conftest import EXAMPLE
 from tests.kube_api import Controller, RunningApiServer
 from tests.test_deploy_kubernetes import NAMESPACE, image, kube_config

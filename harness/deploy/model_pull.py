@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from harness.candidate import MODEL_REFERENCE_ENV
 from harness.config import RegistrySpec
-from harness.publish import MODEL_REFERENCE_ENV
 
 VOLUME = "model"
 MOUNT = "/models"
