@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -49,10 +50,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     request = InitRequest(
         data=Path(args.data), label=args.label, positive=args.positive,
-        entrypoint=args.entrypoint, artifact=Path(args.artifact), folder=Path(args.dir),
+        entrypoint=args.entrypoint, artifact=Path(args.model_artifact), folder=Path(args.dir),
         name=args.name, dataset=args.dataset, golden_fraction=args.golden_fraction,
         seed=args.seed, managers=args.manager or [],
-        ports=(args.staging_port, args.production_port))
+        ports=(args.staging_port, args.production_port),
+        build=shlex.split(args.build) if args.build else None)
     print("\n".join(init_project(request)))
     return 0
 
@@ -132,8 +134,24 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from harness.build import build
+
+    config = load_config(args.config)
+    built = build(config)
+    how = "built by model.build" if built.command else "model.build is not set; found"
+    print(f"artifact: {built.path} ({how})")
+    print(f"  sha256: {built.sha256}")
+    return 0
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if config.registry is None and args.if_configured:
+        print(f"not published: {config.source} has no 'registry' section, so this candidate "
+              "stays on this machine (a promotion by digest needs a registry; see "
+              "docs/registry.md)")
+        return 0
     published = _publishing().publish(config, Path(args.artifact) if args.artifact else None,
                                       args.tag)
     if args.write:
@@ -291,6 +309,9 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     publish_.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
     publish_.add_argument("--tag", help="also tag it (a tag may move; deploys use the digest)")
     publish_.add_argument("--write", metavar="FILE", help="also write the reference to FILE")
+    publish_.add_argument("--if-configured", action="store_true",
+                          help="without a 'registry' section, say so and exit 0 instead of "
+                          "refusing (pipelines that publish when a team has a registry)")
     publish_.set_defaults(func=_cmd_publish)
 
     pull = commands.add_parser(
@@ -323,6 +344,31 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     stop.set_defaults(func=_cmd_stop)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("harness")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "(not installed)"
+
+
+# Options that name files or folders: relative to the current folder, as in every CLI,
+# whatever folder the command then runs things in (paths in harness.yaml are relative
+# to the config's folder instead).
+_PATH_OPTIONS = ("reports", "artifact", "write", "out", "data", "dir")
+
+
+def _absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    for name in _PATH_OPTIONS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value:
+            setattr(args, name, str(Path(value).absolute()))
+    if getattr(args, "files", None):
+        args.files = [str(Path(f).absolute()) for f in args.files]
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness", description="Test a model service and gate its promotion."
@@ -332,7 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("HARNESS_CONFIG", "harness.yaml"),
         help="configuration file (default: $HARNESS_CONFIG or ./harness.yaml)",
     )
+    parser.add_argument("--version", action="version", version=f"harness {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build", help="run the team's build (model.build) and check the artifact it made")
+    build.set_defaults(func=_cmd_build)
 
     check = commands.add_parser("check", help="run a profile's checks and decide the verdict")
     check.add_argument("--profile", required=True, help="profile in the config, e.g. pr")
@@ -358,7 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "classifiers; the model kind is inferred from the label column)")
     init.add_argument("--entrypoint", required=True,
                       help="module:function that loads your model from --artifact")
-    init.add_argument("--artifact", required=True, help="the model artifact folder")
+    init.add_argument("--artifact", required=True, dest="model_artifact",
+                      help="the model artifact folder, relative to the project folder")
+    init.add_argument("--build", metavar="COMMAND",
+                      help="the command that trains your model into --artifact, e.g. "
+                      "'python train.py' (model.build: `harness build` runs it)")
     init.add_argument("--dir", default=".", help="the project folder (default: here)")
     init.add_argument("--name", help="project name (default: the folder's name)")
     init.add_argument("--dataset", help="golden dataset name (default: the CSV's name)")
@@ -442,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _absolute_paths(build_parser().parse_args(argv))
     try:
         return args.func(args)
     except HarnessError as exc:

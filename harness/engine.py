@@ -66,6 +66,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
     check_inputs(config, profile, target_url)  # refused once, before anything is written
+    # pytest runs from the config's folder: a relative folder means the caller's, not that.
+    reports_root = reports_root.absolute()
     environment = config.profile(profile).environment
     if environment is not None and target_url is None:
         target_url = config.environment_url(environment)

@@ -181,6 +181,7 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
     locustfile = locustfile_path(config)
     if not locustfile.is_file():
         raise ConfigError(f"{config.source}: key 'load.locustfile': no such file: {locustfile}")
+    out_dir = out_dir.absolute()  # Locust runs from the config's folder
     out_dir.mkdir(parents=True, exist_ok=True)
     reason = probe(target.url)
     if reason is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,29 @@ def test_check_passes_and_writes_junit(project: Path) -> None:
     verdict = decide([junit])
     assert verdict.passed and {c.suite for c in verdict.cases} == {"schema", "quality"}
     assert not list((project / "reports").glob(".pr-*")), "no staging folder is left behind"
+
+
+def test_paths_on_the_command_line_are_relative_to_the_current_folder(
+        tmp_path: Path, model_artifact: Path) -> None:
+    """As a Jenkins stage runs it: from the workspace root, the config in a sub-folder."""
+    models = tmp_path / "workspace/models/credit"
+    for folder in ("golden", "fixtures", "credit_model"):
+        shutil.copytree(EXAMPLE / folder, models / folder)
+    write_config(models, model={"artifact": str(model_artifact)},
+                 profiles={"pr": {"checks": ["schema"]}})
+    workspace = tmp_path / "workspace"
+    result = harness(workspace, "--config", "models/credit/harness.yaml", "check",
+                     "--profile", "pr", "--reports", "reports")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert decide([workspace / "reports/pr/junit/checks.xml"]).passed
+    assert (workspace / "reports/pr/html/index.html").is_file()
+    assert not (models / "reports").exists(), "reports went beside the config"
+    assert not list((workspace / "reports").glob(".*")), "a staging folder was left"
+
+
+def test_version_names_the_installed_release() -> None:
+    result = harness(Path.cwd(), "--version")
+    assert result.returncode == 0 and result.stdout.startswith("harness ")
 
 
 def test_a_failing_gate_exits_non_zero_and_says_why(project: Path) -> None:
