@@ -23,13 +23,12 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,deepchecks,protocols]'
 	touch $@
 
-# The reference model, trained by the example's own code as a team would: retrained when
-# its code or training data change.
+# The reference model, trained by the example's own code as a team would (its model.build,
+# which `harness build` runs, as the pipelines do): retrained when its code or data change.
 model: $(MODEL)
 
 $(MODEL): $(INSTALLED) $(EXAMPLE)/fixtures/credit/train.csv $(wildcard $(EXAMPLE)/credit_model/*.py)
-	cd $(EXAMPLE) && $(PY) -m credit_model.train --data fixtures/credit/train.csv \
-		--out artifacts/credit --seed 0
+	cd $(EXAMPLE) && $(HARNESS) build
 
 run: $(INSTALLED) $(MODEL)
 	cd $(EXAMPLE) && $(HARNESS) run --approver $(APPROVER)

@@ -258,9 +258,13 @@ class ModelAccess(_Strict):
 
 
 class ModelSpec(ModelAccess):
-    """The model under test: how to reach it and how to read its answers."""
+    """The model under test: how to reach it, how to read its answers, and how the team's
+    own build makes its artifact."""
 
     name: Name
+    # The team's command that trains or fetches the artifact (`harness build` runs it from
+    # the config's folder; a YAML list of words, ``{python}`` is the harness's interpreter).
+    build: list[str] | None = Field(default=None, min_length=1)
     label_column: str
     kind: Literal["binary", "multiclass", "regression"] = "binary"
     positive_label: str | int | None = None  # binary only
@@ -643,6 +647,15 @@ class HarnessConfig(_Strict):
         services): this one, with the config's folder importable, as for the entry point."""
         path = os.pathsep.join(p for p in (str(self.root), os.environ.get("PYTHONPATH")) if p)
         return {**os.environ, "PYTHONPATH": path}
+
+    def state_dir(self) -> Path:
+        """Where deploy targets keep their state: ``deploy.state_dir``, or, when
+        ``$HARNESS_STATE_DIR`` is set (an agent shared by several Jenkins jobs), that folder's
+        subfolder for this project, so every job on the agent sees the same environments."""
+        shared = os.environ.get("HARNESS_STATE_DIR")
+        if shared:
+            return Path(shared).absolute() / self.project
+        return self.resolve(self.deploy.state_dir)
 
     def history_url(self) -> str:
         """The history store's URL (``$HARNESS_HISTORY_URL`` overrides the config, so a

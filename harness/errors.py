@@ -56,3 +56,7 @@ class DeployError(HarnessError):
 class RegistryError(HarnessError):
     """An OCI registry cannot be reached, refuses the credentials, or holds other bytes than
     a reference names (a moved tag, a corrupted blob); the message names the reference."""
+
+
+class BuildError(HarnessError):
+    """The team's build command (``model.build``) failed or made no artifact."""

@@ -47,6 +47,7 @@ class InitRequest:
     seed: int = 0
     managers: list[str] = field(default_factory=list)
     ports: tuple[int, int] = (8101, 8102)
+    build: list[str] | None = None  # the team's command that writes the artifact
 
 
 def _slug(text: str) -> str:
@@ -123,6 +124,8 @@ def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
         "name": project, "adapter": "python", "entrypoint": request.entrypoint,
         "artifact": request.artifact.as_posix(), "label_column": request.label,
     }
+    if request.build:
+        model["build"] = request.build
     if kind == "binary":
         model |= {"positive_label": request.positive, "threshold": 0.5}
     else:
@@ -167,6 +170,10 @@ class _Flow(dict):
     """A mapping written on one line: a column rule, a slice, a gate."""
 
 
+class _Words(list):
+    """A command written on one line: ``[python, train.py]``."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
@@ -174,6 +181,9 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(
     _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data,
                                                          flow_style=True))
+_Dumper.add_representer(
+    _Words, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data,
+                                                           flow_style=True))
 
 
 def _flow_leaves(config: dict[str, Any]) -> dict[str, Any]:
@@ -184,16 +194,24 @@ def _flow_leaves(config: dict[str, Any]) -> dict[str, Any]:
     config["slices"] = [_Flow(s) for s in config["slices"]]
     config["load"]["slos"] = [_Flow(s) for s in config["load"]["slos"]]
     config["profiles"] = {k: _Flow(v) for k, v in config["profiles"].items()}
+    if "build" in config["model"]:
+        config["model"]["build"] = _Words(config["model"]["build"])
     config["environments"] = {k: _Flow(v) for k, v in config["environments"].items()}
     return config
 
 
 HEADER = """\
 # Written by `harness init` from {data}. Every key: docs/configuration.md in the harness.
-# Next: train your model on {train} into {artifact}, then
+# Next: {train_step}, then
 #   harness golden bless --by YOU --reason "first model"
 #   harness check --profile pr
 """
+
+
+def _train_step(request: InitRequest) -> str:
+    if request.build:
+        return f"`harness build` (runs {' '.join(request.build)})"
+    return f"train your model on {TRAIN_FILE.as_posix()} into {request.artifact.as_posix()}"
 
 
 def init_project(request: InitRequest) -> list[str]:
@@ -228,8 +246,7 @@ def init_project(request: InitRequest) -> list[str]:
                                   f", seed {request.seed}")
     (folder / TRAIN_FILE).parent.mkdir(parents=True, exist_ok=True)
     train.to_csv(folder / TRAIN_FILE, index=False)
-    text = HEADER.format(data=request.data.name, train=TRAIN_FILE.as_posix(),
-                         artifact=request.artifact.as_posix())
+    text = HEADER.format(data=request.data.name, train_step=_train_step(request))
     text += yaml.dump(_flow_leaves(config), Dumper=_Dumper, sort_keys=False, width=100)
     with open(folder / CONFIG_NAME, "x", encoding="utf-8") as handle:  # "x": never overwrite
         handle.write(text)
@@ -243,7 +260,6 @@ def init_project(request: InitRequest) -> list[str]:
         f"'{request.label}' (set model.kind to change it)"),
         f"wrote {folder / TRAIN_FILE}: {len(train)} training rows",
         f"recorded golden version {folder / golden_version}: {len(held_out)} rows",
-        ("next: train your model on data/train.csv into "
-        f"{request.artifact.as_posix()}, then `harness golden bless --by YOU --reason \"first "
+        (f"next: {_train_step(request)}, then `harness golden bless --by YOU --reason \"first "
         "model\"` and `harness check --profile pr`"),
     ]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from harness import golden, passport
+from harness.artifact import artifact_problem
 from harness.benchmarks import read_baseline
 from harness.config import DatasetSpec, HarnessConfig, ModelAccess
 from harness.errors import ConfigError, HarnessError
@@ -155,21 +155,10 @@ def _access_problems(config: HarnessConfig, section: str, access: ModelAccess) -
             found.append(Problem(f"{section}.entrypoint", f"'{access.entrypoint}' is a "
                                  f"{type(loader).__name__}, not a function; name the loader"))
     if access.artifact is not None:
-        problem = _artifact_problem(config.resolve(access.artifact))
+        problem = artifact_problem(config.resolve(access.artifact))
         if problem:
             found.append(Problem(f"{section}.artifact", problem))
     return found
-
-
-def _artifact_problem(artifact: Path) -> str | None:
-    how = "train or download the model first"
-    if not artifact.exists():
-        return f"{artifact} does not exist; {how}"
-    if artifact.is_file():
-        return None if artifact.stat().st_size else f"{artifact} is an empty file; {how}"
-    if not any(p.is_file() and p.stat().st_size for p in artifact.rglob("*")):
-        return f"{artifact} holds no file with content; {how}"
-    return None
 
 
 def _production_problems(config: HarnessConfig) -> list[Problem]:

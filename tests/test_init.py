@@ -153,3 +153,14 @@ def test_init_refuses_positive_for_a_model_that_is_not_binary(tmp_path: Path) ->
     assert result.returncode == 2
     assert "--positive is for binary classifiers" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wine.csv"]
+
+
+def test_init_records_the_team_s_build_and_says_to_run_it(team: Path) -> None:
+    made = _init(team, "--build", "python model.py")
+    assert made.returncode == 0, made.stderr
+    text = (team / "harness.yaml").read_text()
+    assert "  build: [python, model.py]\n" in text
+    assert "# Next: `harness build` (runs python model.py), then" in text
+    built = _harness(team, "build")
+    assert built.returncode == 0, built.stderr
+    assert (team / "artifacts/model/model.joblib").is_file()
