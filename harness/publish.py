@@ -97,7 +97,7 @@ def candidate_from_reference(config: HarnessConfig, text: str,
     cache the evidence refers to. Its id covers the manifest digest."""
     reference = parse_pinned(text)
     digest = reference.require_digest()
-    cache = config.resolve(config.deploy.state_dir) / CACHE / digest.replace(":", "-")
+    cache = config.state_dir() / CACHE / digest.replace(":", "-")
     registry = session(config, reference)
     manifest = registry.manifest()  # refuses a moved tag before anything is pulled
     if not cache.is_dir():

@@ -35,6 +35,8 @@ from harness.service_process import (
 )
 
 LOG_FILE = "service.log"
+# What Jenkins' process-tree killer matches a build's processes by (pipelines, freestyle).
+JENKINS_BUILD_MARKERS = ("JENKINS_NODE_COOKIE", "BUILD_ID")
 
 
 def _now() -> str:
@@ -48,7 +50,7 @@ class LocalTarget:
 
     def __init__(self, config: HarnessConfig, ready_timeout_s: float | None = None) -> None:
         self._config = config
-        self._state_dir = config.resolve(config.deploy.state_dir)
+        self._state_dir = config.state_dir()
         self._ready_timeout_s = ready_timeout_s or config.deploy.ready_timeout_s
 
     # -- the DeployTarget protocol -------------------------------------------------------
@@ -210,6 +212,10 @@ class LocalTarget:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
         env = self._config.child_env()
         env.pop(MODEL_REFERENCE_ENV, None)
+        # Jenkins ends every process of a build that carries the build's cookie when the
+        # build ends; an environment's service must outlive the build that deployed it.
+        for name in JENKINS_BUILD_MARKERS:
+            env.pop(name, None)
         if revision.candidate.reference:
             env[MODEL_REFERENCE_ENV] = revision.candidate.reference
         return spawn_detached(self._command(spec, revision.artifact_dir), log,
