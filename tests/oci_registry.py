@@ -45,13 +45,13 @@ def _require(tool: str, package: str) -> str:
 
 
 @contextmanager
-def running_registry(folder: Path, auth: tuple[str, str] | None = None
-                     ) -> Iterator[RunningRegistry]:
-    """Start the registry in ``folder``; stop it after."""
+def running_registry(folder: Path, auth: tuple[str, str] | None = None,
+                     port: int | None = None) -> Iterator[RunningRegistry]:
+    """Start the registry in ``folder`` (on ``port``, else a free one); stop it after."""
     binary = _require("docker-registry", "docker-registry")
     folder.mkdir(parents=True, exist_ok=True)
     storage = folder / "storage"
-    port = free_port()
+    port = port or free_port()
     auth_section = ""
     if auth is not None:
         htpasswd = _require("htpasswd", "apache2-utils")

@@ -1,9 +1,10 @@
 """Reading the Jenkins side of the project for tests: render the jobs in jobs/ with
-jenkins-job-builder, read the Jenkinsfiles' block structure, and find every `harness`
-command the jobs and pipelines run."""
+jenkins-job-builder, read the pipelines' block structure (this repository's Jenkinsfile and
+the shared library's steps in vars/), and find every `harness` command they run."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -13,22 +14,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-JENKINSFILES = (ROOT / "Jenkinsfile", *sorted((ROOT / "jobs/pipelines").glob("*.Jenkinsfile")))
+# The shared library's pipeline steps (vars/harness<Pipeline>.groovy) and its helpers.
+LIBRARY_PIPELINES = tuple(sorted(p for p in (ROOT / "vars").glob("harness*.groovy")
+                                 if "pipeline {" in p.read_text()))
+LIBRARY_SOURCES = tuple(sorted((ROOT / "vars").glob("*.groovy")))
+PIPELINE_SOURCES = (ROOT / "Jenkinsfile", *LIBRARY_SOURCES)
 
 # Values the pipelines' variables stand for when a command is checked against the parser.
 SAMPLE_VALUES = {
     "HARNESS_CONFIG": "models/sample/harness.yaml",
+    "HARNESS_PROFILE": "pr",
+    "HARNESS_STAGING": "staging",
+    "HARNESS_PRODUCTION": "production",
+    "HARNESS_DEPLOY": "staging",
     "CANDIDATE": "registry.example:5000/credit-scoring/model@sha256:" + "0123456789ab" * 5 + "0123",
     "APPROVER": "alice",
 }
 
 
-def render_jobs(jobs_dir: Path, out: Path) -> dict[str, ET.Element]:
-    """Render ``jobs_dir`` with the real ``jenkins-jobs test``; return each job's XML by
-    its full Jenkins name (``folder/job``)."""
+def render_jobs(jobs_dir: Path, out: Path, extra: list[Path] = ()) -> dict[str, ET.Element]:
+    """Render ``jobs_dir`` (and ``extra`` folders, merged with it as jenkins-jobs merges a
+    path list) with the real ``jenkins-jobs test``; return each job's XML by its full
+    Jenkins name (``folder/job``)."""
     jenkins_jobs = Path(sys.executable).with_name("jenkins-jobs")
+    paths = os.pathsep.join(str(p) for p in (jobs_dir, *extra))
     result = subprocess.run(
-        [str(jenkins_jobs), "--conf", "/dev/null", "test", "--config-xml", str(jobs_dir),
+        [str(jenkins_jobs), "--conf", "/dev/null", "test", "--config-xml", paths,
          "-o", str(out)],
         capture_output=True, text=True, timeout=120, check=False,
     )
@@ -124,7 +135,7 @@ def parse_groovy_blocks(text: str) -> Block:
 
 
 _SH = re.compile(r"\bsh\s+(?P<q>'|\")(?P<cmd>.*?)(?P=q)")
-_HARNESS = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?harness\s+(?P<args>[^;&|\n]*)")
+_HARNESS = re.compile(r'(?:^|[\s;&|(])(?:\S*/harness|harness|"\$HARNESS")\s+(?P<args>[^;&|\n]*)')
 _MAKE = re.compile(r"^\s*make\s+(?P<targets>[\w\s.-]+)$")
 
 
@@ -200,13 +211,13 @@ def harness_commands(shell: str) -> list[list[str]]:
 
 
 def all_harness_invocations(jobs: dict[str, ET.Element]) -> list[tuple[str, list[str]]]:
-    """Every ``harness`` command the Jenkinsfiles, the rendered jobs and the make targets
-    they call run: (where it is, its arguments)."""
+    """Every ``harness`` command the pipelines (the Jenkinsfile and the library's steps),
+    the rendered jobs and the make targets they call run: (where it is, its arguments)."""
     found: list[tuple[str, list[str]]] = []
     sources: list[tuple[str, str]] = []
-    for jenkinsfile in JENKINSFILES:
-        name = jenkinsfile.relative_to(ROOT).as_posix()
-        for step in shell_steps(jenkinsfile.read_text()):
+    for pipeline in PIPELINE_SOURCES:
+        name = pipeline.relative_to(ROOT).as_posix()
+        for step in shell_steps(pipeline.read_text()):
             sources.append((name, step))
             make = _MAKE.match(step)
             if make:

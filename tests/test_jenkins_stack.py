@@ -1,7 +1,8 @@
 """The local Jenkins stack for people with Docker: docker-compose.yml validated offline
 against the Compose Specification's schema (the copy check-jsonschema ships), its
 cross-references checked, and the Jenkins controller's configuration (jenkins/) checked
-against what the jobs and Jenkinsfiles need. No Docker engine runs here."""
+against what the jobs, the Jenkinsfile and the shared library need. No Docker engine runs
+here."""
 
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.pipelines import JENKINSFILES, ROOT, parse_groovy_blocks, render_jobs
+from tests.pipelines import PIPELINE_SOURCES, ROOT, parse_groovy_blocks, render_jobs
 
 COMPOSE = ROOT / "docker-compose.yml"
 CASC = ROOT / "jenkins/casc.yaml"
 PLUGINS = ROOT / "jenkins/plugins.txt"
 DOCKERFILE = ROOT / "jenkins/Dockerfile"
 
-# Which plugin gives each step or directive the Jenkinsfiles use ("core": Jenkins itself).
+# Which plugin gives each step or directive the pipelines use ("core": Jenkins itself,
+# "groovy": the language).
 STEP_PLUGINS = {
     **dict.fromkeys(["pipeline", "agent", "label", "options", "stages", "stage", "steps",
-                     "post", "always", "success"], "pipeline-model-definition"),
+                     "post", "always", "success", "environment", "when", "expression",
+                     "parameters", "skipDefaultCheckout"], "pipeline-model-definition"),
+    **dict.fromkeys(["library", "legacySCM", "libraryResource", "Library"],
+                    "pipeline-groovy-lib"),
+    **dict.fromkeys(["def", "import", "if", "else", "return", "Map", "Set", "call"], "groovy"),
     **dict.fromkeys(["input", "message", "ok", "submitter", "submitterParameter"],
                     "pipeline-input-step"),
     "sh": "workflow-durable-task-step",
@@ -34,17 +40,21 @@ STEP_PLUGINS = {
     "stash": "workflow-basic-steps",
     "unstash": "workflow-basic-steps",
     "timeout": "workflow-basic-steps",
+    "error": "workflow-basic-steps",
+    "checkout": "workflow-scm-step",
+    "string": "core",
     "publishHTML": "htmlpublisher",
-    "withFolderProperties": "folder-properties",
     "disableConcurrentBuilds": "workflow-job",
     "buildDiscarder": "core",
     "logRotator": "core",
 }
+# The shared library's own steps, one per vars/ file.
+LIBRARY_STEPS = {p.stem for p in (ROOT / "vars").glob("*.groovy")}
 # Classes in job XML that name no plugin attribute, by package.
 CLASS_PLUGINS = {"hudson.plugins.git.": "git", "jenkins.plugins.git.": "git"}
 # Top-level keys of the configuration as code, and what reads them.
 CASC_PLUGINS = {"jenkins": "configuration-as-code", "credentials": "credentials",
-                "jobs": "job-dsl", "unclassified": "configuration-as-code"}
+                "jobs": "job-dsl", "unclassified": "pipeline-groovy-lib"}
 
 
 def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
@@ -150,8 +160,10 @@ def test_jobs_and_pipelines_find_what_the_controller_provides(jobs: dict[str, ET
     used = {e.text for root in jobs.values() for e in root.iter("credentialsId")}
     assert used and used <= credential_ids
     labels = set(casc["jenkins"]["labelString"].split())
-    for path in JENKINSFILES:
-        assert set(re.findall(r"label '([^']+)'", path.read_text())) <= labels, path.name
+    settings = (ROOT / "vars/harnessSettings.groovy").read_text()
+    assert set(re.findall(r"agent: '([^']+)'", settings)) <= labels
+    libraries = casc["unclassified"]["globalLibraries"]["libraries"]
+    assert [library["name"] for library in libraries] == ["harness"]
 
 
 def required_plugins(jobs: dict[str, ET.Element]) -> dict[str, str]:
@@ -164,11 +176,13 @@ def required_plugins(jobs: dict[str, ET.Element]) -> dict[str, str]:
             for prefix, plugin in CLASS_PLUGINS.items():
                 if (element.get("class") or element.tag).startswith(prefix):
                     needed.setdefault(plugin, f"job {name}: {prefix}")
-    for path in JENKINSFILES:
+    for path in PIPELINE_SOURCES:
         source = parse_groovy_blocks(path.read_text())  # comments removed
         options = " ".join(b.body for b in source.find("options"))
         for word in (re.findall(r"^\s*(\w+)(?!\w|\s*:)", source.body, re.MULTILINE)
                      + re.findall(r"\b(\w+)\(", options)):
+            if word in LIBRARY_STEPS or word.isupper() or word == "defaults":
+                continue  # the library's own steps, environment variables, a local
             assert word in STEP_PLUGINS, f"{path.name}: which plugin gives '{word}'?"
             needed.setdefault(STEP_PLUGINS[word], f"{path.name}: {word}")
     for key in yaml.safe_load(CASC.read_text()):
@@ -179,6 +193,7 @@ def required_plugins(jobs: dict[str, ET.Element]) -> dict[str, str]:
     if "credentialsBinding" in casc:
         needed.setdefault("credentials-binding", "casc.yaml: seed job")
     needed.pop("core", None)
+    needed.pop("groovy", None)
     return needed
 
 

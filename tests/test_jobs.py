@@ -1,5 +1,6 @@
 """The Jenkins jobs in jobs/, rendered for real with ``jenkins-jobs test`` and read back
-as the XML Jenkins would receive."""
+as the XML Jenkins would receive: one set of jobs per model, each in its team's own
+repository, every pipeline a step of the harness's shared library."""
 
 from __future__ import annotations
 
@@ -11,58 +12,79 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.pipelines import ROOT, render_jobs, shell_steps
+from tests.pipelines import ROOT, render_jobs
 
 JOB_KINDS = ("pull-requests", "nightly", "promote")
+GITHUB_SOURCE = "org.jenkinsci.plugins.github_branch_source.GitHubSCMSource"
+GIT_SOURCE = "jenkins.plugins.git.GitSCMSource"
+# A second team's model, in a repository that is not on GitHub, in a jobs file of its own.
+TEAM_JOBS = [{"project": {
+    "name": "risk-models",
+    "model": [{"fraud": {"git-url": "https://git.example.org/risk/fraud.git",
+                         "credentials-id": "risk-git", "branch": "release",
+                         "config": "models/fraud/harness.yaml", "nightly-deploy": "staging"}}],
+    "jobs": ["{model}-git-jobs"]}}]
 
 
-def listed_models(jobs_dir: Path = ROOT / "jobs") -> dict[str, str]:
-    """The models the project in jobs/models.yaml lists, with their config paths."""
-    project = yaml.safe_load((jobs_dir / "models.yaml").read_text())[0]["project"]
-    return {name: spec["config"] for entry in project["model"] for name, spec in entry.items()}
+def listed_models(jobs_dir: Path = ROOT / "jobs") -> dict[str, dict[str, str]]:
+    """The models jobs/models.yaml lists, with the settings of their lines."""
+    return {name: spec for entry in yaml.safe_load((jobs_dir / "models.yaml").read_text())
+            for model in entry["project"]["model"] for name, spec in model.items()}
 
 
 @pytest.fixture(scope="module")
 def jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ET.Element]:
-    return render_jobs(ROOT / "jobs", tmp_path_factory.mktemp("jobs"))
+    """The site's jobs/ and a team's own jobs file, merged as `jenkins-jobs` merges paths."""
+    out = tmp_path_factory.mktemp("jobs")
+    (out / "teams").mkdir()
+    (out / "teams/risk.yaml").write_text(yaml.safe_dump(TEAM_JOBS))
+    return render_jobs(ROOT / "jobs", out / "xml", extra=[out / "teams"])
 
 
-def test_every_listed_model_gets_one_set_of_jobs(jobs: dict[str, ET.Element]) -> None:
-    models = listed_models()
-    assert models, "jobs/models.yaml lists no model"
+def _script(job: ET.Element) -> str:
+    definition = job.find("definition[@class='org.jenkinsci.plugins.workflow.cps."
+                          "CpsFlowDefinition']")
+    assert definition is not None and definition.findtext("sandbox") == "true"
+    return definition.findtext("script") or ""
+
+
+def test_every_model_gets_one_set_of_jobs_from_two_repositories(
+        jobs: dict[str, ET.Element]) -> None:
+    models = [*listed_models(), "fraud"]
+    assert len(models) >= 2, "jobs/models.yaml lists no model"
     expected = {name for model in models for name in (model, *(f"{model}/{k}" for k in JOB_KINDS))}
     assert set(jobs) == expected
-
-
-def test_the_model_folder_carries_its_config_path(jobs: dict[str, ET.Element]) -> None:
     for model, config in listed_models().items():
-        folder = jobs[model]
-        assert folder.tag == "com.cloudbees.hudson.plugins.folder.Folder"
-        props = folder.findall(".//com.mig82.folders.properties.StringProperty")
-        assert {p.findtext("key"): p.findtext("value") for p in props} == {"HARNESS_CONFIG": config}
-        assert (ROOT / config).is_file(), f"{model}: config {config} does not exist"
+        assert (ROOT / config["config"]).is_file(), f"{model}: {config['config']} does not exist"
 
 
-def test_pull_requests_is_a_multibranch_job_on_github_that_discovers_prs(
+def test_a_github_model_s_pull_requests_are_discovered_through_github(
         jobs: dict[str, ET.Element]) -> None:
-    for model in listed_models():
+    for model, line in listed_models().items():
         job = jobs[f"{model}/pull-requests"]
         assert job.tag == "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"
-        source = job.find(".//source[@class='org.jenkinsci.plugins.github_branch_source."
-                          "GitHubSCMSource']")
+        source = job.find(f".//source[@class='{GITHUB_SOURCE}']")
         assert source is not None
-        assert source.findtext("repoOwner") and source.findtext("repository")
+        assert (source.findtext("repoOwner"), source.findtext("repository")) == (
+            line["github-owner"], line["github-repo"])
         traits = {t.tag.rsplit(".", 1)[-1] for t in source.find("traits")}
         assert {"OriginPullRequestDiscoveryTrait", "ForkPullRequestDiscoveryTrait",
                 "BranchDiscoveryTrait"} <= traits
         assert job.findtext("factory/scriptPath") == "Jenkinsfile"
-        steps = shell_steps((ROOT / "Jenkinsfile").read_text())
-        assert any("check --profile pr" in s for s in steps)
-        assert any(" publish --write " in s for s in steps)
 
 
-def test_nightly_runs_the_nightly_profile_on_a_timer(jobs: dict[str, ET.Element]) -> None:
-    for model in listed_models():
+def test_a_model_in_any_git_repository_builds_its_branches(jobs: dict[str, ET.Element]) -> None:
+    job = jobs["fraud/pull-requests"]
+    source = job.find(f".//source[@class='{GIT_SOURCE}']")
+    assert source is not None
+    assert source.findtext("remote") == "https://git.example.org/risk/fraud.git"
+    assert source.findtext("credentialsId") == "risk-git"
+    assert job.findtext("factory/scriptPath") == "Jenkinsfile"
+
+
+def test_nightly_calls_the_library_with_the_team_s_repository_on_a_timer(
+        jobs: dict[str, ET.Element]) -> None:
+    for model in (*listed_models(), "fraud"):
         job = jobs[f"{model}/nightly"]
         assert job.tag == "flow-definition"
         spec = job.findtext(".//org.jenkinsci.plugins.workflow.job.properties."
@@ -70,15 +92,17 @@ def test_nightly_runs_the_nightly_profile_on_a_timer(jobs: dict[str, ET.Element]
                             "hudson.triggers.TimerTrigger/spec")
         # Hashed minute, one run a day in a fixed hour: Jenkins spreads models over the hour.
         assert spec is not None and re.fullmatch(r"H \d{1,2} \* \* \*", spec), spec
-        script = job.findtext("definition[@class='org.jenkinsci.plugins.workflow.cps."
-                              "CpsScmFlowDefinition']/scriptPath")
-        assert script == "jobs/pipelines/nightly.Jenkinsfile"
-        assert any("check --profile nightly" in s for s in shell_steps((ROOT / script).read_text()))
+        assert _script(job).startswith("@Library('harness@v0.2') _\nharnessNightly(")
+    fraud = _script(jobs["fraud/nightly"])
+    for setting in ("config: 'models/fraud/harness.yaml'",
+                    "repository: 'https://git.example.org/risk/fraud.git'",
+                    "credentialsId: 'risk-git'", "branch: 'release'", "deploy: 'staging'"):
+        assert setting in fraud, setting
 
 
 def test_promote_takes_a_candidate_and_never_runs_twice_at_once(
         jobs: dict[str, ET.Element]) -> None:
-    for model in listed_models():
+    for model in (*listed_models(), "fraud"):
         job = jobs[f"{model}/promote"]
         props = job.find("properties")
         assert props.find("org.jenkinsci.plugins.workflow.job.properties."
@@ -89,9 +113,13 @@ def test_promote_takes_a_candidate_and_never_runs_twice_at_once(
         assert params[0].findtext("trim") == "true"
         # A published reference, pinned by digest: the promotion never builds one itself.
         assert "@sha256:" in params[0].findtext("description")
-        script = job.findtext("definition/scriptPath")
-        assert script == "jobs/pipelines/promote.Jenkinsfile"
-        assert any("promote --candidate" in s for s in shell_steps((ROOT / script).read_text()))
+        assert "\nharnessPromote(config: " in _script(job)
+
+
+def test_the_reference_project_installs_the_harness_from_its_checkout(
+        jobs: dict[str, ET.Element]) -> None:
+    assert "harness: '.'" in _script(jobs["credit-scoring/nightly"])
+    assert "harness: ''" in _script(jobs["fraud/nightly"]), "a team gets the library's pin"
 
 
 def test_adding_a_model_is_one_line(tmp_path: Path) -> None:
@@ -99,15 +127,16 @@ def test_adding_a_model_is_one_line(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "jobs", jobs_dir)
     models = jobs_dir / "models.yaml"
     lines = models.read_text().splitlines()
-    last = max(i for i, line in enumerate(lines) if re.match(r"\s+- [\w-]+: \{config: ", line))
-    indent = lines[last][: len(lines[last]) - len(lines[last].lstrip())]
-    lines.insert(last + 1, f"{indent}- fraud: {{config: models/fraud/harness.yaml}}")
+    at = lines.index("    jobs:")
+    lines.insert(at, "      - loans: {github-owner: lending, github-repo: loans, "
+                 "config: harness.yaml}")
     models.write_text("\n".join(lines) + "\n")
 
     jobs = render_jobs(jobs_dir, tmp_path / "out")
-    assert {"fraud", *(f"fraud/{k}" for k in JOB_KINDS)} <= set(jobs)
-    value = jobs["fraud"].findtext(".//com.mig82.folders.properties.StringProperty/value")
-    assert value == "models/fraud/harness.yaml"
+    assert {"loans", *(f"loans/{k}" for k in JOB_KINDS)} <= set(jobs)
+    assert jobs["loans/pull-requests"].findtext(f".//source[@class='{GITHUB_SOURCE}']/"
+                                                "repository") == "loans"
+    assert "repository: 'https://github.com/lending/loans.git'" in _script(jobs["loans/nightly"])
     assert len(jobs) == 4 * (len(listed_models()) + 1)
 
 
