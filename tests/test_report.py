@@ -69,7 +69,8 @@ def test_harness_report_regenerates_from_junit_and_history(nightly_run):
                             cwd=project, capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.returncode == 0, result.stderr
-    assert "report:  reports/nightly/html/index.html" in result.stdout
+    # --reports (default: reports) is relative to the current folder; printed in full.
+    assert f"report:  {project / 'reports/nightly/html/index.html'}" in result.stdout
     assert page.is_file() and "<h1>FAILED" in page.read_text()
     missing = subprocess.run([sys.executable, "-m", "harness", "report", "--profile", "nightly",
                               "--reports", "elsewhere"], cwd=project, capture_output=True,
