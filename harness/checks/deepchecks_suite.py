@@ -165,19 +165,19 @@ class DeepchecksRun:
                 f"deepchecks' side wrote no readable result ({exc})") from None
         outcomes: dict[tuple[str, str], SuiteOutcome | HarnessError] = {}
         by_id = {run["id"]: run for run in result["runs"]}
-        for plan in self._plans:
-            run = by_id.get(f"{plan.suite}.{plan.golden}")
+        for sent in runs:
+            key = (sent["suite"], sent["golden"])
+            run = by_id.get(sent["id"])
             if run is None:
-                continue
-            key = (plan.suite, plan.golden)
-            if run["error"] is not None:
+                outcomes[key] = deepchecks_env.DeepchecksRunError(
+                    f"deepchecks' side returned nothing for suite '{key[0]}' on '{key[1]}'")
+            elif run["error"] is not None:
                 outcomes[key] = HarnessError(
-                    f"deepchecks could not run suite '{plan.suite}' on '{plan.golden}': "
-                    f"{run['error']}")
-                continue
-            outcomes[key] = SuiteOutcome(
-                {c["index"]: _check_outcome(c) for c in run["checks"] if c["found"]},
-                run["seconds"])
+                    f"deepchecks could not run suite '{key[0]}' on '{key[1]}': {run['error']}")
+            else:
+                outcomes[key] = SuiteOutcome(
+                    {c["index"]: _check_outcome(c) for c in run["checks"] if c["found"]},
+                    run["seconds"])
         return outcomes
 
 
@@ -223,7 +223,7 @@ class _Inputs:
     def run_request(self, plan: _Plan) -> dict[str, Any]:
         config = self._state.config
         request: dict[str, Any] = {"id": f"{plan.suite}.{plan.golden}", "suite": plan.suite,
-                                   "keep": plan.keep,
+                                   "golden": plan.golden, "keep": plan.keep,
                                    "predictions": None, "model_classes": None,
                                    "html": str(plan.html) if plan.html else None}
         if plan.suite == "data_integrity":
