@@ -20,7 +20,7 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,deepchecks,protocols]'
+	$(PY) -m pip install --quiet -e '.[dev,protocols]'
 	touch $@
 
 # The reference model, trained by the example's own code as a team would (its model.build,

@@ -265,6 +265,23 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_deepchecks_install(args: argparse.Namespace) -> int:
+    from harness.deepchecks_env import install
+
+    print(install(announce=print))
+    return 0
+
+
+def _add_deepchecks_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    deepchecks = commands.add_parser("deepchecks", help="deepchecks' own environment")
+    actions = deepchecks.add_subparsers(dest="deepchecks_command", required=True,
+                                        metavar="ACTION")
+    install = actions.add_parser(
+        "install", help="create deepchecks' cached virtualenv now (e.g. in a CI Install "
+        "stage); prints its folder; does nothing if it is ready")
+    install.set_defaults(func=_cmd_deepchecks_install)
+
+
 def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     promote_ = commands.add_parser(
         "promote", help="promote a candidate to production on a release manager's approval")
@@ -463,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_benchmark)
     _add_deploy_commands(commands)
     _add_release_commands(commands)
+    _add_deepchecks_commands(commands)
 
     load = commands.add_parser("load", help="load past one machine: Locust workers on this host")
     load_commands = load.add_subparsers(dest="load_command", required=True, metavar="ACTION")

@@ -467,6 +467,8 @@ class DeepchecksSpec(_Strict):
         default_factory=lambda: ["data_integrity", "train_test_validation", "model_evaluation"],
         min_length=1)
     exclude: list[str] = Field(default_factory=lambda: ["multivariate_drift"])
+    # deepchecks runs in a process of its own; past this it is stopped and its items error.
+    timeout_s: float = Field(default=1800.0, gt=0)
 
 
 class RegistrySpec(_Strict):

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import deepchecks_env
 from harness.config import HarnessConfig
 from harness.evidence import deployed, deployment_problems, write_bundle
 from harness.history import HistoryStore
@@ -73,6 +74,9 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         target_url = config.environment_url(environment)
     before = deployed(config, environment) if environment else None
     check_service_protocol(config, profile, target_url)
+    if "deepchecks" in config.profile(profile).checks:
+        # Created here, once, so its one line is on the console and not in pytest's log.
+        deepchecks_env.ensure(announce=print)
     history = HistoryStore(config.history_url())
     started = time.monotonic()
     reports_root.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness import deepchecks_env
 from tests.service_process import free_port, running_service
 
 __all__ = ["EXAMPLE", "ROOT", "free_port", "write_config"]
@@ -22,6 +23,22 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"
 if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def harness_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This session's cache folder, apart from the user's: deepchecks' virtualenv is created
+    in it from PyPI on first use, once per session, as on a clean machine."""
+    folder = tmp_path_factory.mktemp("harness-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(deepchecks_env.CACHE_ENV, str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def deepchecks_environment(harness_cache: Path) -> deepchecks_env.DeepchecksEnv:
+    """deepchecks' virtualenv of this session (created here if nothing needed it before)."""
+    return deepchecks_env.ensure()
 
 
 @pytest.fixture(scope="session")

@@ -168,7 +168,7 @@ def _unknown_category() -> pd.DataFrame:
     [
         (_missing_age, "Age.present", "column 'Age' is missing from 'credit-v1'"),
         (_text_in_age, "Age.dtype",
-         # pandas 3 reads text as 'str', pandas 2 (which deepchecks needs) as 'object'.
+         # pandas 3 reads text as 'str', pandas 2 as 'object'.
          (f"column 'Age' in 'credit-v1' has dtype {pd.Series(['forty']).dtype}, expected "
          "integer "
          "(non-numeric values such as 'forty' at line 9)")),
