@@ -15,7 +15,7 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from harness.bootstrap import bootstrap_samples
+from harness.stats.bootstrap import bootstrap_samples
 
 
 def main() -> None:

@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import deepchecks_env
-from harness.checks.deepchecks_suite import DeepchecksRun, suite_slots
 from harness.config import HarnessConfig, load_config
-from harness.gate_state import GateState
+from harness.gates import deepchecks_env
+from harness.gates.deepchecks_suite import DeepchecksRun, suite_slots
+from harness.gates.state import GateState
 
 
 def _suites(config: HarnessConfig, env: deepchecks_env.DeepchecksEnv, reports: Path,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.candidate import build_candidate
+from harness.candidate.identity import build_candidate
 from harness.config import load_config
 from harness.deploy import get_target
 

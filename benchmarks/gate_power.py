@@ -27,10 +27,10 @@ from pathlib import Path
 
 import yaml
 
-from harness import passport
-from harness.checks import quality
 from harness.config import load_config
-from harness.gate_state import GateState
+from harness.data import passport
+from harness.gates import quality
+from harness.gates.state import GateState
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"

@@ -31,7 +31,7 @@ EXAMPLE = ROOT / "examples" / "credit"
 sys.path[:0] = [str(ROOT), str(EXAMPLE)]  # the credit model's code, as a team's
 
 from harness.config import load_config
-from harness.loadtest import run_load
+from harness.load.runner import run_load
 from tests.service_process import free_port, running_service
 
 _ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"

@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harness import analytic, bootstrap, golden, passport
-from harness.checks import quality
 from harness.config import load_config
-from harness.gate_state import GateState
-from harness.models import open_model
-from harness.verdict import read_junit
+from harness.data import golden, passport
+from harness.gates import quality
+from harness.gates.state import GateState
+from harness.model.adapters import open_model
+from harness.run.verdict import read_junit
+from harness.stats import analytic, bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"

@@ -31,8 +31,8 @@ from pathlib import Path
 import yaml
 
 from harness.config import load_config
-from harness.loadtest import run_load
-from harness.service_process import wait_ready
+from harness.load.runner import run_load
+from harness.processes import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"
@@ -68,9 +68,9 @@ def _cpu_s(pid: int) -> float:
 def _record(config: Path) -> dict[str, object]:
     """The first golden row, as the JSON record a client sends."""
     loaded = load_config(config)
-    from harness.datasets import read_dataset
-    from harness.models import features
-    from harness.protocols import json_records
+    from harness.data.datasets import read_dataset
+    from harness.model.adapters import features
+    from harness.model.protocols import json_records
 
     spec = loaded.golden[0]
     frame = features(read_dataset(spec.name, loaded.resolve(spec.path)).frame, loaded.model)

@@ -5,7 +5,7 @@ the commands of each comparison alternating in one loop (so a busy machine slows
     .venv/bin/python benchmarks/startup.py [--runs 5] [--config examples/credit/harness.yaml]
 
 Prints wall time and peak memory (maximum resident set) per command, the ratios the goals
-are stated in, and which heavy libraries `import harness.plugin` loads. The credit
+are stated in, and which heavy libraries `import harness.gates.plugin` loads. The credit
 example's model must be built first (`make model`) for the pull-request check.
 """
 
@@ -75,7 +75,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.runs} runs each")
 
-    for statement in ("import harness.errors", "import harness.plugin", "import harness.cli"):
+    for statement in ("import harness.errors", "import harness.gates.plugin", "import harness.cli"):
         count, heavy = _modules_loaded(statement)
         print(f"{statement:<24} {count:5d} modules; heavy: {', '.join(heavy) or 'none'}")
 

@@ -3,10 +3,9 @@
 The public API; everything the CLI does can be done from here.
 """
 
-from harness.candidate import Candidate, build_candidate
+from harness.candidate.identity import Candidate, build_candidate
 from harness.config import HarnessConfig, load_config
 from harness.deploy import Deployment, DeployTarget, get_target
-from harness.engine import CheckRun, run_check
 from harness.errors import (
     ConfigError,
     DatasetError,
@@ -18,8 +17,9 @@ from harness.errors import (
     PromotionRefused,
     TargetUnreachable,
 )
-from harness.models import Model, open_model
-from harness.verdict import Verdict, decide, summarize
+from harness.model.adapters import Model, open_model
+from harness.run.engine import CheckRun, run_check
+from harness.run.verdict import Verdict, decide, summarize
 
 __all__ = [
     "CheckRun", "ConfigError", "DatasetError", "EvidenceError", "GoldenIntegrityError",

@@ -9,22 +9,22 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from harness import golden_commands
-from harness.candidate import MODEL_REFERENCE_ENV
-from harness.checks.benchmark import benchmark_report
+from harness.candidate.identity import MODEL_REFERENCE_ENV
 from harness.config import load_config
+from harness.data import golden_commands
 from harness.deploy import operations
-from harness.deploy.load_manifests import LoadCluster, load_manifests, write_load_manifests
 from harness.deploy.target import describe
-from harness.engine import run_check
 from harness.errors import GoldenIntegrityError, HarnessError
+from harness.gates.benchmark import benchmark_report
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
-from harness.load_worker import distributed, run_worker
-from harness.promotion import interrupted_promotion, promote, recover
-from harness.release import run_release
-from harness.report import write_report
-from harness.verdict import summarize
+from harness.load.manifests import LoadCluster, load_manifests, write_load_manifests
+from harness.load.worker import distributed, run_worker
+from harness.release.pipeline import run_release
+from harness.release.promotion import interrupted_promotion, promote, recover
+from harness.run.engine import run_check
+from harness.run.report import write_report
+from harness.run.verdict import summarize
 
 EXIT_GATES_FAILED = 1
 
@@ -117,9 +117,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def _publishing() -> ModuleType:
-    """``harness.publish``, imported by the commands that use a registry: its client (oras,
+    """``harness.candidate.publish``, imported by the commands that use a registry: its client (oras,
     then jsonschema's format grammars) costs about a second at import, every command."""
-    from harness import publish
+    from harness.candidate import publish
 
     return publish
 
@@ -135,7 +135,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from harness.build import build
+    from harness.candidate.build import build
 
     config = load_config(args.config)
     built = build(config)
@@ -266,7 +266,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_deepchecks_install(args: argparse.Namespace) -> int:
-    from harness.deepchecks_env import install
+    from harness.gates.deepchecks_env import install
 
     print(install(announce=print))
     return 0

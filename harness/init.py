@@ -20,11 +20,11 @@ import pandas as pd
 import yaml
 from sklearn.model_selection import train_test_split
 
-from harness import golden
 from harness.config import load_config
+from harness.data import golden
+from harness.data.schema_inference import infer_columns
 from harness.errors import ConfigError, DatasetError
 from harness.kinds import infer_kind
-from harness.schema_inference import infer_columns
 
 CONFIG_NAME = "harness.yaml"
 TRAIN_FILE = Path("data/train.csv")

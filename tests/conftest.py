@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from harness import deepchecks_env
+from harness.gates import deepchecks_env
 from tests.service_process import free_port, running_service
 
 __all__ = ["EXAMPLE", "ROOT", "free_port", "write_config"]
@@ -100,8 +100,8 @@ def nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
     data-integrity suite) with a roc_auc floor the model cannot hold, after two load-test
     runs in its history: what the report tests read."""
     from harness.config import load_config
-    from harness.engine import run_check
     from harness.history import HistoryStore
+    from harness.run.engine import run_check
 
     folder = tmp_path_factory.mktemp("nightly")
     for name in ("golden", "fixtures", "credit_model"):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness.service_process import log_tail, wait_ready
+from harness.processes import log_tail, wait_ready
 from tests.service_process import free_port
 
 BIN = Path(sys.executable).parent

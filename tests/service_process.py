@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness.service_process import wait_ready
+from harness.processes import wait_ready
 
 CREDIT_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "credit" / "harness.yaml"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import analytic, bootstrap, intervals, metrics
 from harness.config import BootstrapSpec, IntervalSpec
+from harness.kinds import binary as metrics
+from harness.stats import analytic, bootstrap, intervals
 
 NAMES = list(metrics.HIGHER_IS_BETTER)
 

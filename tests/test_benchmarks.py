@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.benchmarks import read_baseline, run_benchmarks
 from harness.config import load_config
 from harness.errors import BenchmarkError
-from harness.verdict import CaseOutcome, read_junit
+from harness.gates.benchmark_suite import read_baseline, run_benchmarks
+from harness.run.verdict import CaseOutcome, read_junit
 from tests.conftest import EXAMPLE, write_config
 
 pytest_plugins = ["pytester"]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from harness import bootstrap, metrics
+from harness.kinds import binary as metrics
+from harness.stats import bootstrap
 
 NAMES = list(metrics.HIGHER_IS_BETTER)
 

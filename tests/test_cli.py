@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.verdict import decide
+from harness.run.verdict import decide
 from tests.conftest import EXAMPLE, write_config
 
 

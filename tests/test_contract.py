@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness.config import load_config
+from harness.processes import wait_ready
+from harness.run.verdict import decide
 from harness.server.openapi import contract_document
-from harness.service_process import wait_ready
-from harness.verdict import decide
 from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 
 

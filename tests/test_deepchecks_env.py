@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from harness import deepchecks_env
-from harness.deepchecks_env import DeepchecksRunError
+from harness.gates import deepchecks_env
+from harness.gates.deepchecks_env import DeepchecksRunError
 
 
 def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -81,7 +81,7 @@ def test_a_process_waits_for_another_creating_the_environment(tmp_path):
     folder.parent.mkdir(parents=True)
     lock = (folder.parent / f"{folder.name}.lock").open("a")
     fcntl.flock(lock, fcntl.LOCK_EX)  # this test is the first process, still building
-    script = ("from harness import deepchecks_env as e\n"
+    script = ("from harness.gates import deepchecks_env as e\n"
               f"env = e.ensure({pins!r}, announce=print)\n"
               "print('took', env.folder, 'created' if env.created else 'ready')\n")
     second = subprocess.Popen([sys.executable, "-u", "-c", script], env=env, text=True,

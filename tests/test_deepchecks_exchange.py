@@ -10,8 +10,8 @@ import subprocess
 import numpy as np
 import pandas as pd
 
-from harness.deepchecks_assets import exchange
-from harness.deepchecks_env import RUNNER
+from harness.gates.deepchecks_assets import exchange
+from harness.gates.deepchecks_env import RUNNER
 
 # Read in deepchecks' environment: each column's dtype and values, as JSON can say them.
 READ_BACK = """

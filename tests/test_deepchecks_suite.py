@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from harness import deepchecks_env
-from harness.checks import deepchecks_suite
 from harness.config import load_config
-from harness.verdict import read_junit
+from harness.gates import deepchecks_env, deepchecks_suite
+from harness.run.verdict import read_junit
 from tests.conftest import EXAMPLE
 from tests.test_plugin import _project, _run
 

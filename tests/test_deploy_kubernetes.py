@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.candidate import Candidate, build_candidate
+from harness.candidate.identity import Candidate, build_candidate
 from harness.config import HarnessConfig, load_config
 from harness.deploy import DeployTarget, get_target
 from harness.deploy.kubernetes import KubernetesTarget

@@ -15,13 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.candidate import Candidate, build_candidate
+from harness.candidate.identity import Candidate, build_candidate
 from harness.config import HarnessConfig, load_config
 from harness.deploy import DeployTarget, get_target
 from harness.deploy.local import LocalTarget
 from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
-from harness.service_process import pid_alive, port_is_free
+from harness.processes import pid_alive, port_is_free
 from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 
 READY_TIMEOUT_S = 60

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.data.golden import MANIFEST, add_version, read_manifest, verify
 from harness.errors import GoldenIntegrityError
-from harness.golden import MANIFEST, add_version, read_manifest, verify
 from tests.conftest import EXAMPLE
 
 

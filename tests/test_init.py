@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from harness.artifact import artifact_digest
+from harness.candidate.artifact import artifact_digest
 from tests.conftest import ROOT, free_port
 
 CANCER = ROOT / "examples" / "cancer"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.candidate import MODEL_REFERENCE_ENV, Candidate, build_candidate
+from harness.candidate.identity import MODEL_REFERENCE_ENV, Candidate, build_candidate
 from harness.cli import build_parser, main
 from harness.config import HarnessConfig, RegistrySpec
 from harness.deploy.kubernetes import KubernetesTarget

@@ -17,10 +17,10 @@ import yaml
 
 from harness.cli import main
 from harness.config import load_config
-from harness.engine import CheckRun, run_check
 from harness.errors import ConfigError
-from harness.load_worker import parse_master
-from harness.verdict import read_junit
+from harness.load.worker import parse_master
+from harness.run.engine import CheckRun, run_check
+from harness.run.verdict import read_junit
 from tests.conftest import EXAMPLE, write_config
 
 MASTER, WORKERS = "127.0.0.2", ("127.0.0.3", "127.0.0.4")

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.checks.load import check_slo
 from harness.config import LoadSLO, load_config
 from harness.errors import ConfigError, LoadTestError
-from harness.loadtest import run_load
-from harness.verdict import CaseOutcome, decide, read_junit
+from harness.gates.load import check_slo
+from harness.load.runner import run_load
+from harness.run.verdict import CaseOutcome, decide, read_junit
 from tests.conftest import EXAMPLE, free_port, write_config
 from tests.service_process import running_service
 

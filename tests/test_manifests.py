@@ -9,7 +9,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from harness.candidate import build_candidate
+from harness.candidate.identity import build_candidate
 from harness.deploy.manifests import (
     CANDIDATE_ANNOTATION,
     find,

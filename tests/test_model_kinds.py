@@ -16,12 +16,12 @@ import pytest
 import yaml
 from sklearn import metrics as skm
 
-from harness import bootstrap_kinds
 from harness.config import load_config
-from harness.engine import CheckRun, run_check
+from harness.data.golden import add_version
 from harness.errors import ConfigError
-from harness.golden import add_version
 from harness.kinds import infer_kind
+from harness.run.engine import CheckRun, run_check
+from harness.stats import bootstrap_kinds
 from tests.kind_examples import configure, copy_example, train
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from harness.config import load_config
 from harness.errors import ConfigError, ModelLoadError, TargetUnreachable
-from harness.models import HttpModel, PythonModel, features, open_model
+from harness.model.adapters import HttpModel, PythonModel, features, open_model
 from tests.conftest import EXAMPLE, free_port, write_config
 
 

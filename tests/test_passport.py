@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import golden_commands, passport
 from harness.config import load_config
-from harness.datasets import read_dataset
+from harness.data import golden_commands, passport
+from harness.data.datasets import read_dataset
 from harness.errors import GoldenIntegrityError
-from harness.models import features, open_model
+from harness.model.adapters import features, open_model
 from tests.conftest import EXAMPLE
 
 FOLDER = "golden/passports/credit-v1"

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from harness.verdict import decide
+from harness.run.verdict import decide
 from tests.jenkins_replay import (
     ROOT,
     Agent,

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness.golden import MANIFEST, describe
-from harness.verdict import CaseOutcome, read_junit
+from harness.data.golden import MANIFEST, describe
+from harness.run.verdict import CaseOutcome, read_junit
 from tests.conftest import EXAMPLE, write_config
 
 pytest_plugins = ["pytester"]

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from harness import golden
 from harness.config import load_config
+from harness.data import golden
 from harness.errors import DatasetError
-from harness.evaluation import labels
+from harness.gates.evaluation import labels
 from tests.conftest import free_port
 from tests.test_cli import harness
 
@@ -220,7 +220,7 @@ def test_every_problem_is_listed_once_by_its_key(project: Path) -> None:
 
 
 def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) -> None:
-    from harness.preflight import problems
+    from harness.run.preflight import problems
 
     edit_config(project, environments={"staging": {"port": free_port(),
                                                    "url": "http://192.0.2.1:8080"},

@@ -16,14 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.candidate import Candidate
+from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
-from harness.engine import run_check
 from harness.errors import EvidenceError, PromotionRefused
 from harness.history import HistoryStore
 from harness.history.release import Lock, audit_trail
-from harness.promotion import LOCK, promote
+from harness.release.promotion import LOCK, promote
+from harness.run.engine import run_check
 from tests.conftest import EXAMPLE, free_port, write_config
 
 
@@ -311,7 +311,7 @@ def test_a_promotion_under_another_config_than_its_evidence_is_refused(
 
 
 def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch) -> None:
-    from harness.promotion import interrupted_promotion
+    from harness.release.promotion import interrupted_promotion
 
     config = load_config(project / "harness.yaml")
     assert interrupted_promotion(config) is None

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from junitparser import JUnitXml
 
-from harness.artifact import artifact_digest
+from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
-from harness.engine import run_check
-from harness.promotion import promote
+from harness.release.promotion import promote
+from harness.run.engine import run_check
 from tests.conftest import EXAMPLE, free_port, write_config
 
 

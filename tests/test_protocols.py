@@ -22,10 +22,10 @@ import pytest
 import yaml
 
 from harness.config import load_config
-from harness.engine import CheckRun, run_check
-from harness.loadtest import run_load
-from harness.models import features, open_model
-from harness.protocols import UnexpectedAnswer, Wire
+from harness.load.runner import run_load
+from harness.model.adapters import features, open_model
+from harness.model.protocols import UnexpectedAnswer, Wire
+from harness.run.engine import CheckRun, run_check
 from tests.kind_examples import copy_example, train
 from tests.model_servers import mlflow_server, mlserver, save_mlflow_models
 from tests.service_process import running_service

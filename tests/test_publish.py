@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.artifact import artifact_digest, artifact_files
+from harness.candidate.artifact import artifact_digest, artifact_files
+from harness.candidate.oci import ARTIFACT_TYPE, TITLE
 from harness.cli import main
 from harness.config import HarnessConfig, load_config
 from harness.deploy import get_target
 from harness.deploy.state import env_dir, load_state
-from harness.oci import ARTIFACT_TYPE, TITLE
-from harness.service_process import port_is_free
+from harness.processes import port_is_free
 from tests.conftest import EXAMPLE, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture, running_registry
 
@@ -261,8 +261,8 @@ def test_a_password_in_the_config_is_refused(tmp_path: Path, model_artifact: Pat
 
 def test_the_password_comes_from_its_file_or_its_variable(tmp_path: Path,
                                                           model_artifact: Path) -> None:
+    from harness.candidate.publish import credentials
     from harness.errors import ConfigError
-    from harness.publish import credentials
 
     registry = RunningRegistry("127.0.0.1:5000", tmp_path, "ci", "unused")
     config = project(tmp_path, model_artifact, registry)

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from harness.config import load_config
-from harness.engine import CheckRun, run_check
 from harness.history import HistoryStore, MetricRecord, RunRecord
+from harness.run.engine import CheckRun, run_check
 from tests.conftest import EXAMPLE, write_config
 
 TRAIN = EXAMPLE / "fixtures/credit/train.csv"

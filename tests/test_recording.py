@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.recording import metric_records
-from harness.verdict import CaseOutcome, Verdict
+from harness.run.recording import metric_records
+from harness.run.verdict import CaseOutcome, Verdict
 
 
 def test_every_measured_figure_becomes_a_record() -> None:

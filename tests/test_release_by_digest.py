@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.artifact import artifact_digest
+from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
-from harness.release import run_release
+from harness.release.pipeline import run_release
 from tests.conftest import EXAMPLE, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture
 from tests.test_publish import harness, publish

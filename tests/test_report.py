@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from harness.config import load_config
-from harness.report import write_report
+from harness.run.report import write_report
 
 
 def test_the_page_shows_verdict_suites_metrics_slices_load_and_deepchecks(nightly_run):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from harness.artifact import artifact_digest
+from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.server import FaultInjection, create_app
 from harness.server.placement import ScoringPlace

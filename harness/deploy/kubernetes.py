@@ -22,7 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
-from harness.candidate import Candidate
+from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.manifests import (
     CANDIDATE_ANNOTATION,

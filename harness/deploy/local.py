@@ -17,14 +17,14 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.artifact import artifact_digest
-from harness.candidate import MODEL_REFERENCE_ENV, Candidate
+from harness.candidate.artifact import artifact_digest
+from harness.candidate.identity import MODEL_REFERENCE_ENV, Candidate
+from harness.candidate.publish import pull_candidate
 from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
 from harness.deploy.target import Deployment, served_artifact_problem
 from harness.errors import DeployError
-from harness.publish import pull_candidate
-from harness.service_process import (
+from harness.processes import (
     log_tail,
     pid_alive,
     probe,

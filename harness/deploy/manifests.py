@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from harness.candidate import Candidate
+from harness.candidate.identity import Candidate
 from harness.config import RegistrySpec
 from harness.deploy.model_pull import add_model_pull
 from harness.errors import DeployError

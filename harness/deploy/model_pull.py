@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from harness.candidate import MODEL_REFERENCE_ENV
+from harness.candidate.identity import MODEL_REFERENCE_ENV
 from harness.config import RegistrySpec
 
 VOLUME = "model"

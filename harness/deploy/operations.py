@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.candidate import Candidate, build_candidate
+from harness.candidate.identity import Candidate, build_candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.errors import ConfigError
-from harness.recording import identity_digests
+from harness.run.recording import identity_digests
 
 
 def candidate_for(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.candidate import Candidate
+from harness.candidate.identity import Candidate
 from harness.errors import DeployError
 
 STATE_FILE = "state.json"

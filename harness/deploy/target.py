@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from harness.candidate import Candidate
+from harness.candidate.identity import Candidate
 
 
 @dataclass(frozen=True)

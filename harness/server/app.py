@@ -33,9 +33,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from harness.artifact import artifact_digest
+from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig
-from harness.models import PythonModel
+from harness.model.adapters import PythonModel
 from harness.server.faults import FaultInjection
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics

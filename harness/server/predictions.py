@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel
 
-from harness.models import PythonModel
+from harness.model.adapters import PythonModel
 
 
 class Prediction(BaseModel):

@@ -1,5 +1,0 @@
-"""Built-in checks: each kind of gate criterion in its own module, with pure functions."""
-
-from harness.checks.result import GateResult
-
-__all__ = ["GateResult"]

@@ -1,0 +1,1 @@
+"""The data a model is judged on: datasets, versioned golden data, passports, slices, inferred schemas."""

@@ -1,0 +1,148 @@
+"""What ``harness golden`` and ``harness history`` do, as functions the CLI calls."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from harness.candidate.digests import sha256_file
+from harness.config import HarnessConfig
+from harness.data import golden, passport
+from harness.errors import GoldenIntegrityError
+from harness.history import HistoryStore
+from harness.model.adapters import open_model
+from harness.run.recording import model_identity
+
+
+def golden_root(config: HarnessConfig) -> Path:
+    """The folder golden versions live in: ``golden_root``, beside the config by default."""
+    return config.resolve(config.golden_root)
+
+
+def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
+    """Verify every golden version under the golden root and every one the config uses,
+    then the scores of the current passports; (lines for those that hold, messages for
+    those that do not)."""
+    good, bad = [], []
+    versions = sorted(set(golden.find_versions(golden_root(config)))
+                      | {config.resolve(s.path).parent for s in config.golden})
+    for version in versions:
+        try:
+            manifest = golden.verify(version)
+        except GoldenIntegrityError as exc:
+            bad.append(str(exc))
+            continue
+        good.append(f"ok  {version}  {len(manifest.files)} file(s), {manifest.rows} rows, "
+                    f"manifest sha256 {golden.manifest_digest(version)[:12]}")
+    if not bad:
+        try:
+            good += passport.verify_current(config)
+        except GoldenIntegrityError as exc:
+            bad.append(str(exc))
+    return good, bad
+
+
+def _schema_check(config: HarnessConfig) -> Callable[[Path, pd.DataFrame], None]:
+    """Refuse a golden file that lacks a column the schema names."""
+    def check(path: Path, frame: pd.DataFrame) -> None:
+        missing = [c for c in config.data_schema.columns if c not in frame.columns]
+        if missing:
+            raise GoldenIntegrityError(
+                f"{path}: lacks the column(s) {', '.join(missing)} that schema.columns in "
+                f"{config.source} names; golden data must hold every column the model is "
+                "judged on, the label included")
+    return check
+
+
+def add(config: HarnessConfig, dataset: str, version: str, files: list[Path],
+        source: str | None) -> list[str]:
+    """Record a golden version under the golden root; say how the config refers to it."""
+    target = golden.add_version(golden_root(config), dataset, version, files,
+                                source or ", ".join(f.name for f in files),
+                                check=_schema_check(config))
+    lines = [f"recorded golden version {target}"]
+    used = {config.resolve(s.path).parent.resolve() for s in config.golden}
+    if target.resolve() not in used:
+        entries = "\n".join(
+            f"  - name: {dataset}-{version}\n"
+            f"    path: {Path(os.path.relpath(target / f.name, config.root)).as_posix()}"
+            for f in files)
+        lines.append(f"to judge models on it, list it under 'golden:' in {config.source}:\n"
+                     f"golden:\n{entries}")
+    return lines
+
+
+def bless(config: HarnessConfig, by: str, reason: str, production: bool = False) -> list[str]:
+    """Record a new passport per golden dataset for the candidate (or production) model,
+    in the passport files and in history."""
+    access = config.production_access() if production else config.model
+    identity = {
+        "name": config.model.name,
+        "sha256": ("production " + (access.url or access.entrypoint or "")) if production
+        else model_identity(config),
+    }
+    store = HistoryStore(config.history_url())
+    lines = []
+    for path, blessed in passport.bless(config, open_model(config, access), identity, by, reason):
+        store.record_passport(
+            dataset=blessed.dataset, number=blessed.number,
+            golden_manifest_sha256=blessed.golden_manifest_sha256,
+            model_sha256=identity["sha256"][:64], blessed_by=by, reason=reason,
+            file_sha256=sha256_file(path), metrics=blessed.metrics,
+            created_at=blessed.created_at,
+        )
+        overall = blessed.metrics["overall"]
+        figures = ", ".join(f"{m} {v['value']:.4f}" for m, v in overall.items()
+                            if m in config.gates.quality)
+        lines.append(f"{path}: {blessed.label} of '{blessed.dataset}' by {by}: {figures}")
+    store.close()
+    return lines
+
+
+def history_table(store: HistoryStore, profile: str | None, limit: int) -> str:
+    rows = store.runs(profile, limit)
+    if not rows:
+        return "no runs recorded yet"
+    lines = [(f"{'run':>5}  {'when (UTC)':<19}  {'profile':<10} {'verdict':<7} "
+             f"{'tests':>5} {'fail':>4} {'err':>4}  {'seconds':>7}  candidate")]
+    for r in rows:
+        lines.append(f"{r['id']:>5}  {r['created_at'][:19].replace('T', ' '):<19}  "
+                     f"{r['profile']:<10} {r['verdict']:<7} {r['tests']:>5} {r['failures']:>4} "
+                     f"{r['errors']:>4}  {r['duration_s']:>7.1f}  {r['candidate_id']}")
+    return "\n".join(lines)
+
+
+def compare_runs(store: HistoryStore, first: int, second: int) -> str:
+    """Metric by metric, what changed from run ``first`` to run ``second``."""
+    a, b = store.run(first), store.run(second)
+    before = {m["gate"]: m for m in a["metrics"]}
+    lines = [(f"run {first} ({a['profile']}, {a['verdict']}) -> run {second} "
+             f"({b['profile']}, {b['verdict']})")]
+    if a["golden_sha256"] != b["golden_sha256"]:
+        lines.append("  note: the golden data differ between these runs")
+    for metric in b["metrics"]:
+        old = before.get(metric["gate"])
+        if old is None or old["value"] is None or metric["value"] is None:
+            continue
+        change = metric["value"] - old["value"]
+        interval = (f" [{metric['ci_low']:.4f}, {metric['ci_high']:.4f}]"
+                    if metric["ci_low"] is not None else "")
+        lines.append(f"  {metric['gate']:<45} {old['value']:.4f} -> {metric['value']:.4f}"
+                     f"{interval}  ({change:+.4f}) {metric['status']}")
+    return "\n".join(lines)
+
+
+def passports_table(store: HistoryStore) -> str:
+    rows = store.passports()
+    if not rows:
+        return "no passports recorded yet"
+    return "\n".join(
+        f"{r['dataset']} #{r['number']}  {r['created_at'][:19]}  by {r['blessed_by']}: "
+        f"{r['reason']}  (roc_auc "
+        f"{json.loads(r['metrics_json']).get('overall', {}).get('roc_auc', {}).get('value', float('nan')):.4f})"
+        for r in rows
+    )

@@ -1,0 +1,128 @@
+"""Score golden datasets and estimate metrics with intervals, overall and per slice.
+
+One ``Evaluation`` per golden dataset holds the labels, the candidate's scores and, if
+there is one, the baseline's scores on the same rows; estimates are computed once and
+shared by every gate that reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
+from harness.data.slices import slice_masks
+from harness.errors import DatasetError
+from harness.kinds.labels import class_numbers, label_problem, regression_targets
+from harness.model.adapters import Model, features
+from harness.stats import bootstrap_kinds, intervals
+from harness.stats.estimates import Estimate, PairedEstimate
+
+OVERALL = "overall"
+
+
+@dataclass
+class Evaluation:
+    """A golden dataset scored by the candidate (and a baseline, when there is one)."""
+
+    dataset: str
+    y: np.ndarray
+    candidate: np.ndarray
+    threshold: float
+    settings: BootstrapSpec
+    segments: dict[str, np.ndarray]
+    method: IntervalSpec = field(default_factory=IntervalSpec)
+    baseline: np.ndarray | None = None
+    baseline_name: str = ""
+    # binary: labels are 1 for the positive class and scores P(positive); multiclass: labels
+    # are column numbers of the (rows, classes) probability matrix; regression: numbers.
+    kind: str = "binary"
+    classes: list[Any] = field(default_factory=list)
+    _cache: dict[tuple[str, str, bool], Estimate | PairedEstimate] = field(default_factory=dict)
+
+    def rows(self, segment: str = OVERALL) -> int:
+        return len(self.y) if segment == OVERALL else int(self.segments[segment].sum())
+
+    def _mask(self, segment: str) -> slice | np.ndarray:
+        return slice(None) if segment == OVERALL else self.segments[segment]
+
+    def estimate(self, metric: str, segment: str = OVERALL) -> Estimate:
+        """The candidate's figure and interval on a segment."""
+        key = (metric, segment, False)
+        if key not in self._cache:
+            mask = self._mask(segment)
+            if self.kind == "binary":
+                self._cache[key] = intervals.estimate(
+                    metric, self.y[mask], self.candidate[mask], self.threshold, self.method,
+                    self.settings)
+            else:  # multiclass and regression metrics: the paired bootstrap
+                settings = (self.settings.resamples, self.settings.confidence,
+                            self.settings.seed)
+                self._cache[key] = bootstrap_kinds.estimate(
+                    self.kind, metric, self.y[mask], self.candidate[mask], self.classes,
+                    *settings)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def paired(self, metric: str) -> PairedEstimate:
+        """Candidate against baseline on the same rows (identical resamples, for the
+        bootstrap)."""
+        assert self.baseline is not None
+        key = (metric, OVERALL, True)
+        if key not in self._cache:
+            if self.kind == "binary":
+                self._cache[key] = intervals.paired(
+                    metric, self.y, self.candidate, self.baseline, self.threshold, self.method,
+                    self.settings)
+            else:
+                settings = (self.settings.resamples, self.settings.confidence,
+                            self.settings.seed)
+                self._cache[key] = bootstrap_kinds.paired(
+                    self.kind, metric, self.y, self.candidate, self.baseline, self.classes,
+                    *settings)
+        return self._cache[key]  # type: ignore[return-value]
+
+
+def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str,
+           classes: list[Any] | None = None) -> np.ndarray:
+    """The label column as the metrics read it, per ``model.kind`` (see ``Evaluation``)."""
+    spec = config.model
+    if spec.label_column not in frame.columns:
+        raise DatasetError(
+            f"dataset '{dataset}' has no label column '{spec.label_column}' (model.label_column)"
+        )
+    column = frame[spec.label_column]
+    if spec.kind == "regression":
+        return regression_targets(column, dataset)
+    if spec.kind == "multiclass":
+        return class_numbers(column, classes or [], dataset)
+    problem = label_problem(column, config)
+    if problem is not None:  # scored as negative, it would move every metric without a word
+        raise DatasetError(f"dataset '{dataset}': {problem}")
+    return (column == spec.positive_label).to_numpy(dtype=int)
+
+
+def segments(frame: pd.DataFrame, config: HarnessConfig) -> dict[str, np.ndarray]:
+    masks: dict[str, np.ndarray] = {}
+    for spec in config.slices:
+        masks.update(slice_masks(frame, spec))
+    return masks
+
+
+def evaluate(config: HarnessConfig, dataset: str, frame: pd.DataFrame, model: Model) -> Evaluation:
+    """Score a golden dataset with the candidate model."""
+    classes = list(getattr(model, "classes", []) or [])
+    y = labels(frame, config, dataset, classes)
+    return Evaluation(
+        dataset=dataset,
+        y=y,
+        candidate=model.score(features(frame, config.model)),
+        threshold=config.model.threshold,
+        settings=config.gates.bootstrap,
+        segments=segments(frame, config),
+        method=config.gates.intervals,
+        kind=config.model.kind,
+        classes=classes,
+    )

@@ -1,0 +1,75 @@
+"""Load SLO gates: a figure Locust measured on one endpoint must hold its bound."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from harness.config import LoadSLO
+from harness.errors import ConfigError
+from harness.gates.result import GateResult, GateSpec
+from harness.load.results import OVERALL, LoadResults
+
+if TYPE_CHECKING:
+    from harness.gates.state import GateState
+
+_UNITS = {"p50_ms": " ms", "p95_ms": " ms", "p99_ms": " ms", "error_ratio": "", "rps": " req/s"}
+
+
+def _fmt(metric: str, value: float) -> str:
+    return f"{value:.4f}" if metric == "error_ratio" else f"{value:.1f}{_UNITS[metric]}"
+
+
+def check_slo(slo: LoadSLO, results: LoadResults) -> GateResult:
+    """Judge one SLO against a load run's results."""
+    where = "overall" if slo.endpoint == OVERALL else f"at {slo.endpoint}"
+    props = {"endpoint": slo.endpoint, "metric": slo.metric, "url": results.url}
+    if slo.max is not None:
+        props["max"] = str(slo.max)
+    if slo.min is not None:
+        props["min"] = str(slo.min)
+    if results.html is not None:
+        # Relative to the run's report folder, which is moved into place after the run.
+        props["report"] = f"{results.html.parent.name}/{results.html.name}"
+    if results.unreachable is not None:
+        props |= {"value": "1.0" if slo.metric == "error_ratio" else "", "requests": "0"}
+        prefix = f"error_ratio = 1.0000 {where}: " if slo.metric == "error_ratio" else ""
+        return GateResult(False, f"{prefix}no successful requests: {results.unreachable}", props)
+    stats = results.endpoints.get(slo.endpoint)
+    if stats is None or stats.requests == 0:
+        return GateResult(False, f"no requests were made {where}: check load.scenario sends "
+                                 f"to {slo.endpoint}", props)
+    props |= {"requests": str(stats.requests), "failures": str(stats.failures)}
+    if slo.metric != "error_ratio" and stats.failures == stats.requests:
+        error = results.top_error(slo.endpoint) or "every request failed"
+        props["value"] = ""
+        return GateResult(False, f"no successful requests {where} ({stats.requests} sent): "
+                                 f"{error}", props)
+    value = stats.metric(slo.metric)
+    props["value"] = f"{value:.6g}"
+    measured = f"{slo.metric} = {_fmt(slo.metric, value)} {where} ({stats.requests} requests)"
+    if slo.max is not None and value > slo.max:
+        message = f"{measured}, above its ceiling {_fmt(slo.metric, slo.max)}"
+        if slo.metric == "error_ratio" and (error := results.top_error(slo.endpoint)):
+            message += f"; most common error: {error}"
+        return GateResult(False, message, props)
+    if slo.min is not None and value < slo.min:
+        return GateResult(False, f"{measured}, below its floor {_fmt(slo.metric, slo.min)}",
+                          props)
+    bound = f"<= {_fmt(slo.metric, slo.max)}" if slo.max is not None else \
+        f">= {_fmt(slo.metric, slo.min)}"  # type: ignore[arg-type]
+    return GateResult(True, f"{measured}, within {bound}", props)
+
+
+def gates(state: GateState) -> Iterator[GateSpec]:
+    """One criterion per SLO; the session's one Locust run happens in the first's setup."""
+    config = state.config
+    if not config.load.slos:
+        raise ConfigError(f"{config.source}: the profile runs the load check but 'load.slos' "
+                          "lists no SLO to judge")
+    for slo in config.load.slos:
+        # /predict/batch becomes classname load.predict_batch: one level in Jenkins' tree.
+        endpoint = OVERALL if slo.endpoint == OVERALL else \
+            slo.endpoint.strip("/").replace("/", "_") or "root"
+        yield GateSpec("load", endpoint, slo.metric, state.load,
+                       lambda slo=slo: check_slo(slo, state.load()))

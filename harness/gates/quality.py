@@ -1,0 +1,214 @@
+"""Quality gates: a metric on a golden dataset holds its floor, is not inferior to the
+baseline on a paired interval (bootstrap or analytic), and holds up on every slice.
+
+Every judgment reports the measured value, its interval and the bound, in its message
+and its properties.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from harness.config import MetricGate
+from harness.errors import HarnessError
+from harness.gates.evaluation import segments
+from harness.gates.result import GateResult, GateSpec, fmt
+from harness.kinds import PER_CLASS, expand, higher_is_better, sorted_classes
+from harness.stats.estimates import Estimate, PairedEstimate
+
+if TYPE_CHECKING:
+    from harness.gates.state import GateState
+
+
+def _props(name: str, dataset: str, estimate: Estimate, rows: int) -> dict[str, str]:
+    return {
+        "metric": name, "dataset": dataset, "value": fmt(estimate.value),
+        "ci_low": fmt(estimate.interval.low), "ci_high": fmt(estimate.interval.high),
+        "ci_method": estimate.method, "rows": str(rows),
+    }
+
+
+def _bounds(low: float | None, high: float | None) -> tuple[list[str], dict[str, str]]:
+    texts, props = [], {}
+    if low is not None:
+        texts.append(f"floor {fmt(low)}")
+        props["min"] = fmt(low)
+    if high is not None:
+        texts.append(f"ceiling {fmt(high)}")
+        props["max"] = fmt(high)
+    return texts, props
+
+
+def _judge(value: float, low: float | None, high: float | None) -> list[str]:
+    problems = []
+    if low is not None and value < low:
+        problems.append(f"below its floor {fmt(low)}")
+    if high is not None and value > high:
+        problems.append(f"above its ceiling {fmt(high)}")
+    return problems
+
+
+def check_floor(name: str, gate: MetricGate, estimate: Estimate, rows: int, dataset: str,
+                segment: str = "") -> GateResult:
+    """The figure on all rows (or a slice's rows) against its absolute bounds."""
+    low, high = (gate.slice_min, gate.slice_max) if segment else (gate.min, gate.max)
+    props = _props(name, dataset, estimate, rows)
+    where = f"'{dataset}'" + (f" slice {segment}" if segment else "")
+    measured = f"{name} = {fmt(estimate.value)} {estimate.interval} on {where} ({rows} rows)"
+    if math.isnan(estimate.value):
+        return GateResult(False, f"{name} is undefined on {where}: it holds one class only",
+                          props)
+    texts, bound_props = _bounds(low, high)
+    props |= bound_props
+    problems = _judge(estimate.value, low, high)
+    if problems:
+        return GateResult(False, f"{measured}, {' and '.join(problems)}", props)
+    return GateResult(True, f"{measured}, within {' and '.join(texts)}", props)
+
+
+def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, rows: int,
+                          dataset: str, baseline: str) -> GateResult:
+    """The candidate may be worse than the baseline by at most ``max_drop``, judged at the
+    unfavourable end of the paired interval of the difference."""
+    assert gate.max_drop is not None
+    diff = paired.difference
+    higher_better = higher_is_better(name)
+    worst = diff.interval.low if higher_better else diff.interval.high
+    worse_by = -worst if higher_better else worst
+    props = _props(name, dataset, paired.candidate, rows) | {
+        "baseline": baseline,
+        "baseline_value": fmt(paired.baseline.value),
+        "difference": fmt(diff.value),
+        "difference_ci_low": fmt(diff.interval.low),
+        "difference_ci_high": fmt(diff.interval.high),
+        "max_drop": fmt(gate.max_drop),
+    }
+    message = (
+        f"{name} = {fmt(paired.candidate.value)} vs {baseline} {fmt(paired.baseline.value)} "
+        f"on '{dataset}' ({rows} rows): difference {diff.value:+.4f}, "
+        f"paired interval {diff.interval}"
+    )
+    if math.isnan(worst):
+        return GateResult(False, f"{message}: undefined", props)
+    if worse_by > gate.max_drop:
+        return GateResult(False, f"{message}, may be worse by {fmt(worse_by)}, more than the "
+                                 f"allowed {fmt(gate.max_drop)}", props)
+    return GateResult(True, f"{message}, within the allowed drop {fmt(gate.max_drop)}", props)
+
+
+def check_slice_gap(name: str, gate: MetricGate, segment_estimate: Estimate,
+                    overall: Estimate, rows: int, dataset: str, segment: str) -> GateResult:
+    """How far a slice falls behind the overall figure, in the metric's worse direction."""
+    assert gate.max_slice_gap is not None
+    gap = overall.value - segment_estimate.value
+    if not higher_is_better(name):
+        gap = -gap
+    props = _props(name, dataset, segment_estimate, rows) | {
+        "overall": fmt(overall.value), "gap": fmt(gap), "max_gap": fmt(gate.max_slice_gap),
+    }
+    message = (f"{name} = {fmt(segment_estimate.value)} {segment_estimate.interval} on "
+               f"'{dataset}' slice {segment} ({rows} rows) vs {fmt(overall.value)} overall: "
+               f"gap {fmt(gap)}")
+    if math.isnan(gap):
+        return GateResult(False, f"{message}: undefined on this slice", props)
+    if gap > gate.max_slice_gap:
+        return GateResult(False, f"{message}, more than the allowed {fmt(gate.max_slice_gap)}",
+                          props)
+    return GateResult(True, f"{message}, within {fmt(gate.max_slice_gap)}", props)
+
+
+def too_small(name: str, rows: int, minimum: int, dataset: str, segment: str,
+              estimate: Estimate | None) -> GateResult:
+    """A slice under the minimum size: reported with its figure, not gated."""
+    props = {"metric": name, "dataset": dataset, "rows": str(rows), "min_rows": str(minimum)}
+    figure = ""
+    if estimate is not None and not math.isnan(estimate.value):
+        props |= {"value": fmt(estimate.value)}
+        figure = f"{name} = {fmt(estimate.value)}; "
+    return GateResult(True, f"slice {segment} of '{dataset}' has {rows} rows, fewer than "
+                            f"{minimum}: {figure}reported, not gated", props, skipped=True)
+
+
+def _segment_key(segment: str) -> str:
+    # Dots separate levels of the JUnit tree; keep them out of a segment's name.
+    return segment.replace(".", "_")
+
+
+def gates(state: GateState) -> Iterator[GateSpec]:
+    """Per golden dataset and metric: the floor, non-inferiority against the profile's
+    baseline (where the gate has a ``max_drop``), and each slice's floor and gap."""
+    config = state.config
+    compare = state.profile.baseline != "none"
+    for spec in config.golden:
+        name = spec.name
+        for metric, gate in metric_gates(state, name):
+            def floor(metric=metric, gate=gate, name=name) -> GateResult:
+                evaluation = state.evaluation(name)
+                return check_floor(metric, gate, evaluation.estimate(metric),
+                                   evaluation.rows(), name)
+
+            yield GateSpec("quality", name, metric, lambda name=name: state.evaluation(name),
+                           floor)
+            if compare and gate.max_drop is not None:
+                def versus(metric=metric, gate=gate, name=name) -> GateResult:
+                    evaluation = state.compared(name)
+                    return check_non_inferiority(metric, gate, evaluation.paired(metric),
+                                                 evaluation.rows(), name,
+                                                 evaluation.baseline_name)
+
+                yield GateSpec("quality", name, f"{metric}.vs_{state.profile.baseline}",
+                               lambda name=name: state.compared(name), versus)
+        yield from _slice_gates(state, name)
+
+
+def metric_gates(state: GateState, name: str) -> list[tuple[str, MetricGate]]:
+    """Each gated metric with its gate; ``recall_per_class`` becomes one metric per class
+    (``model.classes``, else the classes in the golden dataset's label column)."""
+    config = state.config
+    gates = config.gates.quality
+    if PER_CLASS not in gates:
+        return list(gates.items())
+    classes = list(config.model.classes or [])
+    if not classes:
+        try:
+            frame = state.dataset(name).frame
+            classes = sorted_classes(frame[config.model.label_column])
+        except (HarnessError, KeyError):
+            classes = []  # the dataset's own gates report why it cannot be read
+    return [(metric, gates[PER_CLASS] if metric not in gates else gates[metric])
+            for metric in expand(list(gates), classes)]
+
+
+def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
+    config = state.config
+    sliced = {m: g for m, g in metric_gates(state, name)
+              if g.slice_min is not None or g.slice_max is not None or g.max_slice_gap is not None}
+    if not sliced or not config.slices:
+        return
+    try:
+        masks = segments(state.dataset(name).frame, config)
+    except HarnessError:
+        return  # the dataset's own gates report why it cannot be read
+    minimum = config.gates.min_slice_rows
+    for segment, mask in masks.items():
+        rows = int(mask.sum())
+        for metric, gate in sliced.items():
+            kinds = ([metric] if gate.slice_min is not None or gate.slice_max is not None else [])
+            kinds += [f"{metric}.gap"] if gate.max_slice_gap is not None else []
+            for criterion in kinds:
+                def judge(metric=metric, gate=gate, segment=segment, rows=rows,
+                          criterion=criterion) -> GateResult:
+                    evaluation = state.evaluation(name)
+                    estimate = evaluation.estimate(metric, segment) if rows else None
+                    if rows < minimum:
+                        return too_small(metric, rows, minimum, name, segment, estimate)
+                    assert estimate is not None
+                    if criterion.endswith(".gap"):
+                        return check_slice_gap(metric, gate, estimate,
+                                               evaluation.estimate(metric), rows, name, segment)
+                    return check_floor(metric, gate, estimate, rows, name, segment)
+
+                yield GateSpec("quality", f"{name}.{_segment_key(segment)}", criterion,
+                               lambda: state.evaluation(name), judge)

@@ -1,0 +1,1 @@
+"""Load against a running service: Locust in its own processes, its requests, workers and results."""

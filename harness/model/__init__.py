@@ -1,0 +1,1 @@
+"""The model under test, reached in-process or over HTTP in one of the protocols."""

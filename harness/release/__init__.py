@@ -1,0 +1,1 @@
+"""The release: promotion to production, the checks after it, and `harness run`."""

@@ -1,0 +1,259 @@
+"""Promotion to production: fails closed, holds a lock, keeps an audit trail, checks the
+result, and rolls back by itself when the checks fail.
+
+A promotion writes its phase in the lock's journal as it goes. If it is killed, the
+lock stays behind with the journal, and the next promotion (or ``harness recover``)
+finds it, says so, restores production to what ran before, and records both in the
+audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.candidate.identity import Candidate
+from harness.config import HarnessConfig
+from harness.data.datasets import read_dataset
+from harness.deploy.registry import get_target
+from harness.deploy.target import Deployment, DeployTarget, served_artifact_problem
+from harness.errors import EvidenceError, HarnessError, PromotionRefused
+from harness.gates.evaluation import evaluate
+from harness.gates.quality import check_floor
+from harness.history import HistoryStore, history_exists
+from harness.history.release import Lock, LockHeld, LockHolder, append_audit
+from harness.kinds import PER_CLASS
+from harness.model.adapters import HttpModel
+from harness.release.load_after import load_after_promotion
+from harness.run.evidence import verified_evidence
+from harness.run.junit import Case, write_junit
+from harness.run.recording import identity_digests
+
+LOCK = "promotion"
+# A refusal deploys nothing: its report goes beside the last real promotion's, not over it.
+REPORT = "promotion.xml"
+REFUSED_REPORT = "promotion-refused.xml"
+
+
+@dataclass
+class PromotionResult:
+    candidate_id: str
+    promoted: bool
+    message: str
+    cases: list[Case] = field(default_factory=list)
+    junit: Path | None = None
+    attempted: bool = False  # whether production was touched (a deploy or a recovery)
+
+
+def _post_checks(config: HarnessConfig, deployment: Deployment,
+                 candidate: Candidate, reports_root: Path | None = None) -> list[Case]:
+    """What must hold once the candidate runs in production."""
+    cases = []
+    url = deployment.url or ""
+    problem = served_artifact_problem(url, candidate)
+    cases.append(Case("post_deploy", "version", problem is None,
+                      problem or f"{url} serves artifact {candidate.artifact_sha256[:12]}...",
+                      {"expected": candidate.artifact_sha256}))
+    # The first quality gate with an absolute bound (roc_auc for the reference project),
+    # judged over HTTP in the service's own protocol.
+    metric, gate = next(((m, g) for m, g in config.gates.quality.items()
+                         if (g.min is not None or g.max is not None) and m != PER_CLASS),
+                        (None, None))
+    if config.golden and metric is not None and gate is not None:
+        spec = config.golden[0]
+        frame = read_dataset(spec.name, config.resolve(spec.path)).frame
+        try:
+            production = HttpModel.open(config.model.over_http(url), config)
+            evaluation = evaluate(config, spec.name, frame, production)
+            judged = check_floor(metric, gate, evaluation.estimate(metric),
+                                 evaluation.rows(), spec.name)
+            cases.append(Case("post_deploy", f"{spec.name}.{metric}", judged.passed,
+                              f"over HTTP: {judged.message}", judged.properties))
+        except HarnessError as exc:
+            cases.append(Case("post_deploy", f"{spec.name}.{metric}", False, str(exc)))
+    if reports_root is not None:
+        cases.extend(load_after_promotion(config, url, reports_root / "promotion" / "load"))
+    return cases
+
+
+def recover(config: HarnessConfig, store: HistoryStore, actor: str,
+            target: DeployTarget | None = None) -> str | None:
+    """If a promotion was killed midway, restore production to what ran before it and
+    release its lock; returns what was found and done, or None when all is consistent."""
+    lock = Lock(store, LOCK, actor)
+    holder = lock.read()
+    if holder is None or holder.alive():
+        return None
+    target = target or get_target(config)
+    env = config.release.production
+    journal = holder.journal
+    found = _stopped(holder)
+    previous = journal.get("previous_candidate")
+    current = target.status(env)
+    if previous is None:
+        target.stop(env)
+        action = f"stopped {env}, where nothing ran before"
+    elif current is None or current.candidate.id != previous or not current.healthy:
+        restored = target.deploy(env, Candidate.from_dict(journal["previous"]))
+        action = f"restored candidate {previous} in {env} (revision {restored.revision})"
+    else:
+        action = f"{env} still runs candidate {previous}; nothing to undo"
+    append_audit(store, actor, "recover", str(journal.get("candidate")), "recovered",
+                 f"found {found}; {action}")
+    lock.release()
+    return f"found {found}; {action}"
+
+
+def _stopped(holder: LockHolder) -> str:
+    journal = holder.journal
+    return (f"a promotion of candidate {journal.get('candidate')} by {holder.holder} "
+            f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
+            f"'{journal.get('phase')}'")
+
+
+def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
+    """What a killed promotion left behind and what ``harness recover`` would do about it;
+    None when no promotion was interrupted. Reads only."""
+    holder = Lock(store, LOCK, "status").read()
+    if holder is None or holder.alive():
+        return None
+    env = config.release.production
+    previous = holder.journal.get("previous_candidate")
+    would = (f"restore candidate {previous} in {env}" if previous
+             else f"stop {env}, where nothing ran before")
+    return (f"an interrupted promotion was found: {_stopped(holder)}; `harness recover` "
+            f"would {would}")
+
+
+def interrupted_promotion(config: HarnessConfig) -> str | None:
+    """``interrupted`` for ``harness status``: creates no history store where there is none,
+    and says so, rather than failing, when the store cannot be read."""
+    url = config.history_url()
+    if not history_exists(url):
+        return None
+    try:
+        store = HistoryStore(url)
+    except HarnessError as exc:
+        return f"cannot tell whether a promotion was interrupted: {exc}"
+    try:
+        return interrupted(config, store)
+    finally:
+        store.close()
+
+
+def _config_problems(config: HarnessConfig, recorded: dict[str, str]) -> list[str]:
+    """How the config and golden data this promotion runs under differ from those the
+    evidence was produced under."""
+    now = identity_digests(config)
+    names = {"config": f"the configuration {config.source}", "golden": "the golden data"}
+    return [f"{names[key]} (sha256 {now[key][:12]}...) is not what the release checks ran "
+            f"under (evidence records {str(recorded.get(key))[:12]}...)"
+            for key in ("config", "golden") if recorded.get(key) != now[key]]
+
+
+def promote(config: HarnessConfig, candidate_id: str, approver: str,
+            reports_root: Path) -> PromotionResult:
+    """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why."""
+    store = HistoryStore(config.history_url())
+    actor = approver or "(nobody)"
+    result = PromotionResult(candidate_id, False, "")
+    try:
+        recovered = recover(config, store, actor)
+        if recovered:
+            result.attempted = True
+            result.cases.append(Case("promotion", "recovery", True, recovered))
+        result = _promote(config, store, candidate_id, approver, result, reports_root)
+    except HarnessError as exc:
+        result.message = str(exc)
+        refused = isinstance(exc, (PromotionRefused, EvidenceError))
+        append_audit(store, actor, "promote", candidate_id, "refused" if refused else "failed",
+                     str(exc))
+        result.cases.append(Case("promotion", "outcome", False, str(exc)))
+        raise
+    finally:
+        folder = reports_root / "promotion" / "junit"
+        if result.attempted:
+            (folder / REFUSED_REPORT).unlink(missing_ok=True)  # an older refusal is history
+        result.junit = write_junit(folder / (REPORT if result.attempted else REFUSED_REPORT),
+                                   "harness-promotion", result.cases)
+        store.close()
+    return result
+
+
+def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
+             result: PromotionResult, reports_root: Path | None = None) -> PromotionResult:
+    managers = config.release.managers
+    allowed = approver in managers
+    result.cases.append(Case("promotion", "approver", allowed,
+                             f"{approver or '(nobody)'} is {'' if allowed else 'not '}a release "
+                             f"manager ({', '.join(managers) or 'none configured'})"))
+    if not allowed:
+        raise PromotionRefused(
+            f"{approver or '(nobody)'} may not approve promotions: not among release.managers "
+            f"in {config.source}"
+        )
+    evidence, bundle_sha = verified_evidence(store, candidate_id,
+                                             config.release.evidence_max_age_hours, config.root)
+    result.cases.append(Case("promotion", "evidence", True,
+                             f"evidence of run {evidence.run_id} in {evidence.environment}, "
+                             f"{evidence.created_at}", {"bundle_sha256": bundle_sha}))
+    changed = _config_problems(config, evidence.digests)
+    if changed:
+        raise PromotionRefused(
+            f"candidate {candidate_id} was tested under other inputs: {'; '.join(changed)}. "
+            "Rerun the release checks under this configuration (harness check --profile "
+            f"{config.release.staging_profile}), or promote with the one they ran under"
+        )
+    candidate = Candidate.from_dict(evidence.candidate)
+    target = get_target(config)
+    env = config.release.production
+    lock = Lock(store, LOCK, approver)
+    previous = target.status(env)
+    journal = {
+        "candidate": candidate.id, "phase": "deploying",
+        "previous_candidate": previous.candidate.id if previous else None,
+        "previous": previous.candidate.to_dict() if previous else None,
+    }
+    try:
+        lock.acquire(journal)
+    except LockHeld as held:
+        raise PromotionRefused(_held(held.holder)) from None
+    append_audit(store, approver, "promote", candidate.id, "started",
+                 f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
+    result.attempted = True
+    try:
+        deployment = target.deploy(env, candidate)
+        lock.write_journal({**journal, "phase": "verifying"})
+        checks = _post_checks(config, deployment, candidate, reports_root)
+        result.cases.extend(checks)
+        failed = [c for c in checks if not c.passed]
+        if failed:
+            causes = "; ".join(f"{c.classname}.{c.name}: {c.message}" for c in failed)
+            if previous is None:
+                # Nothing ran before: fail closed, production is left empty.
+                target.stop(env)
+                undone = f"nothing ran in {env} before, so it was stopped and {env} is empty"
+            else:
+                restored = target.rollback(env)
+                undone = (f"rolled back to candidate {restored.candidate.id} "
+                          f"(revision {restored.revision})")
+            message = (f"candidate {candidate.id} failed its post-deploy checks in {env}: "
+                       f"{causes}; {undone}")
+            append_audit(store, approver, "promote", candidate.id,
+                         "stopped" if previous is None else "rolled back", message, bundle_sha)
+            result.cases.append(Case("promotion", "outcome", False, message))
+            result.message = message
+            return result
+        message = f"candidate {candidate.id} runs in {env} (revision {deployment.revision})"
+        append_audit(store, approver, "promote", candidate.id, "promoted", message, bundle_sha)
+        result.cases.append(Case("promotion", "outcome", True, message))
+        result.promoted, result.message = True, message
+        return result
+    finally:
+        lock.release()
+
+
+def _held(holder: LockHolder) -> str:
+    return (f"another promotion holds the lock: candidate {holder.journal.get('candidate')} "
+            f"by {holder.holder} on {holder.host} (pid {holder.pid}) since "
+            f"{holder.acquired_at}; wait for it to finish")

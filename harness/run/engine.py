@@ -1,0 +1,133 @@
+"""Run a profile: pytest in its own process over the gate items and the team's tests,
+writing JUnit into the profile's report folder, then the verdict read back from it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config import HarnessConfig
+from harness.gates import deepchecks_env
+from harness.history import HistoryStore
+from harness.model.probe import check_service_protocol
+from harness.run.evidence import deployed, deployment_problems, write_bundle
+from harness.run.preflight import check_inputs
+from harness.run.recording import identity_digests, run_record
+from harness.run.report import ReportFiles, write_report
+from harness.run.verdict import Verdict, decide
+
+# pytest exit codes that mean the run itself broke, not that tests failed.
+_PYTEST_BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called wrongly"}
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The outcome of ``harness check``: where its reports are and what they say."""
+
+    profile: str
+    reports_dir: Path
+    junit: list[Path]
+    log: Path
+    verdict: Verdict
+    run_id: int
+    evidence: Path | None = None
+    report: ReportFiles | None = None
+
+
+def pytest_command(config: HarnessConfig, profile: str, junit: Path,
+                   reports: Path | None = None, target_url: str | None = None) -> list[str]:
+    spec = config.profile(profile)
+    return [
+        sys.executable, "-m", "pytest",
+        *([str(config.source)] if spec.checks else []),
+        *(str(config.resolve(t)) for t in spec.tests),
+        f"--harness-config={config.source}",
+        f"--harness-profile={profile}",
+        f"--junitxml={junit}",
+        "-o", f"junit_suite_name=harness-{profile}",
+        "-p", "no:cacheprovider",
+        # Test ids (and JUnit class names) relative to the team's project, whatever
+        # repository or ini file lies above it.
+        f"--rootdir={config.root}",
+        "-rfE",
+        # Locust's pytest plugin is not needed here; Locust runs in its own processes.
+        "-p", "no:locust",
+        *([f"--harness-reports={reports}"] if reports else []),
+        *([f"--harness-target-url={target_url}"] if target_url else []),
+    ]
+
+
+def run_check(config: HarnessConfig, profile: str, reports_root: Path,
+              stream: bool = False, target_url: str | None = None) -> CheckRun:
+    """Run one profile. Reports are written to a staging folder that replaces the profile's
+    previous reports only at the end, so an interrupted run leaves the last complete set."""
+    check_inputs(config, profile, target_url)  # refused once, before anything is written
+    # pytest runs from the config's folder: a relative folder means the caller's, not that.
+    reports_root = reports_root.absolute()
+    environment = config.profile(profile).environment
+    if environment is not None and target_url is None:
+        target_url = config.environment_url(environment)
+    before = deployed(config, environment) if environment else None
+    check_service_protocol(config, profile, target_url)
+    if "deepchecks" in config.profile(profile).checks:
+        # Created here, once, so its one line is on the console and not in pytest's log.
+        deepchecks_env.ensure(announce=print)
+    history = HistoryStore(config.history_url())
+    started = time.monotonic()
+    reports_root.mkdir(parents=True, exist_ok=True)
+    final = reports_root / profile
+    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
+    try:
+        (staging / "junit").mkdir()
+        junit = staging / "junit" / "checks.xml"
+        command = pytest_command(config, profile, junit, staging, target_url)
+        returncode = _run_pytest(command, config, staging / "pytest.log", stream)
+        problems = []
+        if returncode in _PYTEST_BROKEN:
+            problems.append(f"pytest {_PYTEST_BROKEN[returncode]} (exit {returncode}); "
+                            f"see {final / 'pytest.log'}")
+        if not junit.exists():
+            problems.append(f"pytest wrote no JUnit report; see {final / 'pytest.log'}")
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    junit_files = sorted((final / "junit").glob("*.xml"))
+    if environment is not None:
+        problems.extend(deployment_problems(environment, before,
+                                            deployed(config, environment)))
+    verdict = decide(junit_files, problems)
+    tested = before.candidate if before is not None else None
+    run_id = history.record_run(
+        run_record(config, profile, verdict, time.monotonic() - started, tested))
+    # The report is written before the evidence bundle, which digests every report file.
+    report = write_report(config, profile, final, history)
+    evidence = None
+    if environment is not None and tested is not None:
+        evidence, _ = write_bundle(final, tested, environment, profile, verdict.passed, run_id,
+                                   identity_digests(config), history, config.root)
+    history.close()
+    return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
+                    evidence, report)
+
+
+def _run_pytest(command: list[str], config: HarnessConfig, log: Path, stream: bool) -> int:
+    """Run pytest, keeping its output in ``log`` and, if ``stream``, on the console too."""
+    with log.open("wb") as out, subprocess.Popen(
+        command, cwd=config.root, env=config.child_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            if stream:
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+    return process.returncode

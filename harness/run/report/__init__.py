@@ -1,0 +1,35 @@
+"""The run report: an HTML page with plots for Jenkins, and a Markdown summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config import HarnessConfig
+from harness.errors import HarnessError
+from harness.history import HistoryStore
+from harness.run.report.content import gather
+from harness.run.report.page import write_page
+from harness.run.report.summary import markdown
+
+__all__ = ["ReportFiles", "write_report"]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    page: Path
+    summary: Path
+
+
+def write_report(config: HarnessConfig, profile: str, reports_dir: Path,
+                 history: HistoryStore | None) -> ReportFiles:
+    """Write ``<reports_dir>/html/index.html`` (with its stylesheet and plots) and
+    ``<reports_dir>/summary.md`` from the run's JUnit files and the history store."""
+    if not (reports_dir / "junit").is_dir():
+        raise HarnessError(f"{reports_dir} holds no JUnit reports; run `harness check "
+                           f"--profile {profile}` first")
+    content = gather(config, profile, reports_dir, history)
+    page = write_page(content, reports_dir / "html")
+    summary = reports_dir / "summary.md"
+    summary.write_text(markdown(content), encoding="utf-8")
+    return ReportFiles(page, summary)

@@ -1,0 +1,182 @@
+"""What a run's report says, gathered from its JUnit files, the config's gates, the
+passports and the history store: typed rows the page, the plots and the summary share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.config import HarnessConfig
+from harness.data import passport
+from harness.errors import HarnessError
+from harness.history import HistoryStore
+from harness.run.recording import property_float
+from harness.run.verdict import STATUSES, CaseOutcome, Verdict, decide
+
+HISTORY_RUNS = 30
+LOAD_LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
+LOAD_THROUGHPUT = ("rps",)
+
+
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """A quality metric on a golden dataset (overall or one slice) in this run."""
+
+    dataset: str
+    segment: str
+    metric: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    status: str
+    rows: str = ""
+    floor: str = ""
+    passport: float | None = None
+    passport_low: float | None = None
+    passport_high: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SuiteCounts:
+    suite: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class DeepchecksGroup:
+    """One deepchecks suite on one dataset: its checks' outcomes and deepchecks' own page."""
+
+    suite: str
+    dataset: str
+    cases: list[CaseOutcome]
+    html: str | None  # relative to the report page
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(c.status for c in self.cases)
+        return {s: counted[s] for s in STATUSES}
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    project: str
+    profile: str
+    generated_at: str
+    verdict: Verdict
+    run: dict[str, Any] | None
+    suites: list[SuiteCounts]
+    metrics: list[MetricRow]
+    slices: list[MetricRow]
+    deepchecks: list[DeepchecksGroup]
+    load: list[CaseOutcome]
+    quality_history: list[dict[str, Any]] = field(default_factory=list)
+    load_history: list[dict[str, Any]] = field(default_factory=list)
+    gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"{self.project}: harness check --profile {self.profile}"
+
+    @property
+    def verdict_word(self) -> str:
+        return "PASSED" if self.verdict.passed else "FAILED"
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the verdict is what it is, in a sentence or a few."""
+        if self.verdict.passed:
+            return [f"all {len(self.verdict.cases)} testcases passed or were skipped"]
+        reasons = list(self.verdict.problems)
+        by_suite = Counter(c.suite for c in self.verdict.failures)
+        reasons += [f"{n} {suite} testcase(s) failed or errored"
+                    for suite, n in sorted(by_suite.items())]
+        return reasons
+
+
+def _passports(config: HarnessConfig) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    figures = {}
+    for spec in config.golden:
+        try:
+            current = passport.current(config, spec)
+        except HarnessError:
+            current = None  # the quality gates report a broken passport or golden set
+        if current is not None:
+            figures[spec.name] = current.metrics
+    return figures
+
+
+def _metric_row(case: CaseOutcome, segment: str, passports: dict[str, Any]) -> MetricRow:
+    props = case.properties
+    dataset, metric = props["dataset"], props["metric"]
+    bounds = [f"≥ {props['min']}" if "min" in props else "",
+              f"≤ {props['max']}" if "max" in props else ""]
+    blessed = passports.get(dataset, {}).get(segment, {}).get(metric, {})
+    return MetricRow(
+        dataset=dataset, segment=segment, metric=metric, value=property_float(props, "value"),
+        ci_low=property_float(props, "ci_low"), ci_high=property_float(props, "ci_high"),
+        status=case.status,
+        rows=props.get("rows", ""), floor=" ".join(b for b in bounds if b),
+        passport=blessed.get("value"), passport_low=blessed.get("low"),
+        passport_high=blessed.get("high"), message=case.message,
+    )
+
+
+def _deepchecks_groups(cases: list[CaseOutcome], reports_dir: Path) -> list[DeepchecksGroup]:
+    groups: dict[tuple[str, str], list[CaseOutcome]] = {}
+    for case in cases:
+        if case.suite == "deepchecks":
+            key = (case.properties.get("deepchecks_suite", case.classname),
+                   case.properties.get("dataset", ""))
+            groups.setdefault(key, []).append(case)
+    result = []
+    for (suite, dataset), members in groups.items():
+        html = next((c.properties["html"] for c in members if "html" in c.properties), None)
+        link = f"../{html}" if html and (reports_dir / html).is_file() else None
+        result.append(DeepchecksGroup(suite, dataset, members, link))
+    return result
+
+
+def gather(config: HarnessConfig, profile: str, reports_dir: Path,
+           history: HistoryStore | None) -> ReportContent:
+    """Everything the report shows, read from a finished run's report folder and history."""
+    verdict = decide(sorted((reports_dir / "junit").glob("*.xml")))
+    passports = _passports(config)
+    metrics, slices = [], []
+    for case in verdict.cases:
+        props = case.properties
+        if case.suite != "quality" or "metric" not in props or "dataset" not in props:
+            continue
+        prefix = f"quality.{props['dataset']}"
+        if case.classname == prefix and case.name == props["metric"]:
+            metrics.append(_metric_row(case, "overall", passports))
+        elif case.classname.startswith(prefix + ".") and case.name == props["metric"]:
+            slices.append(_metric_row(case, case.classname[len(prefix) + 1:], passports))
+    run = quality_history = load_history = None
+    if history is not None:
+        runs = history.runs(profile=profile, limit=1)
+        run = runs[0] if runs else None
+        quality_history = [r for r in history.metric_rows(profile, HISTORY_RUNS, "quality.")
+                           if r["segment"] == "overall"]
+        load_history = history.metric_rows(profile, HISTORY_RUNS, "load.")
+    return ReportContent(
+        project=config.project, profile=profile,
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        verdict=verdict, run=run,
+        suites=[SuiteCounts(suite, {s: counts[s] for s in STATUSES})
+                for suite, counts in sorted(verdict.counts().items())],
+        metrics=metrics, slices=slices,
+        deepchecks=_deepchecks_groups(verdict.cases, reports_dir),
+        load=[c for c in verdict.cases if c.suite == "load"],
+        quality_history=quality_history or [], load_history=load_history or [],
+        gates={m: (g.min, g.max) for m, g in config.gates.quality.items()},
+    )

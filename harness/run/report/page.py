@@ -1,0 +1,60 @@
+"""Write the HTML report: a page from a Jinja2 template, its stylesheet and its plots, side
+by side in one folder, with nothing the Jenkins Content-Security-Policy would block."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from harness.run.report import plots
+from harness.run.report.content import ReportContent
+from harness.run.verdict import STATUSES
+
+MAX_FAILURES = 50
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("harness.run.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["figure"] = _figure
+    environment.filters["first_line"] = _first_line
+    return environment
+
+
+def write_page(content: ReportContent, folder: Path) -> Path:
+    """Write ``index.html``, ``style.css`` and the PNG plots into ``folder`` (made anew)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    figures = {
+        "suites": plots.suite_counts(content.suites, folder),
+        "quality": plots.quality_trends(content, folder),
+        "slices": plots.slice_bars(content, folder),
+        "load": plots.load_trends(content, folder),
+        "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
+    }
+    failures = content.verdict.failures
+    html = _environment().get_template("index.html.j2").render(
+        c=content, plots=figures, statuses=STATUSES, failures=failures[:MAX_FAILURES],
+        more_failures=max(0, len(failures) - MAX_FAILURES),
+    )
+    page = folder / "index.html"
+    page.write_text(html, encoding="utf-8")
+    shutil.copyfile(Path(__file__).parent / "static" / "style.css", folder / "style.css")
+    return page

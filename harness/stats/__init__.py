@@ -1,0 +1,1 @@
+"""Interval estimates of quality metrics: the paired bootstrap, analytic intervals, and which one a figure gets."""
