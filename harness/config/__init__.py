@@ -1,0 +1,38 @@
+"""``harness.yaml`` parsed once into typed, validated objects: one module per section, the
+whole config in ``project``, reading the file in ``loader``. A bad file raises one
+``ConfigError`` that names the file and every offending key; nothing runs on a config that
+does not parse."""
+
+from harness.config.data import ColumnRule, DatasetSpec, SchemaSpec, SliceSpec
+from harness.config.gates import (
+    METRIC_RANGES,
+    BenchmarkGate,
+    BootstrapSpec,
+    DeepchecksSpec,
+    DriftSpec,
+    GatesSpec,
+    IntervalSpec,
+    MetricGate,
+)
+from harness.config.load import LoadScenario, LoadSLO, LoadSpec, PromotionLoadSpec
+from harness.config.loader import load_config
+from harness.config.model import ModelAccess, ModelSpec
+from harness.config.project import HarnessConfig, ProfileSpec
+from harness.config.release import (
+    DeploySpec,
+    EnvironmentSpec,
+    HistorySpec,
+    KubernetesDeploySpec,
+    LocalDeploySpec,
+    RegistrySpec,
+    ReleaseSpec,
+)
+
+__all__ = [
+    "METRIC_RANGES", "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
+    "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "GatesSpec",
+    "HarnessConfig", "HistorySpec", "IntervalSpec", "KubernetesDeploySpec", "LoadSLO",
+    "LoadScenario", "LoadSpec", "LocalDeploySpec", "MetricGate", "ModelAccess", "ModelSpec",
+    "ProfileSpec", "PromotionLoadSpec", "RegistrySpec", "ReleaseSpec", "SchemaSpec",
+    "SliceSpec", "load_config",
+]

@@ -1,0 +1,126 @@
+"""The config's release and deploy sections: approvers, history, registry, deploy targets and
+environments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from harness.config.base import HttpUrl, Name, StrictModel
+from harness.config.load import PromotionLoadSpec
+
+
+class ReleaseSpec(StrictModel):
+    """Who may approve a promotion, how fresh its evidence must be, and which environments
+    a release goes through."""
+
+    managers: list[str] = Field(default_factory=list)
+    evidence_max_age_hours: float = Field(default=24.0, gt=0)
+    staging: Name = "staging"
+    production: Name = "production"
+    pr_profile: Name = "pr"            # run before deploying to staging
+    staging_profile: Name = "release"  # run against staging; its evidence gates promotion
+    load: PromotionLoadSpec | None = None  # a short load check on production after the switch
+
+
+class HistorySpec(StrictModel):
+    """Where runs and passports are kept: a SQLAlchemy URL (SQLite file by default;
+    a relative SQLite path is relative to the config file)."""
+
+    url: str = "sqlite:///.harness/history.db"
+
+
+class LocalDeploySpec(StrictModel):
+    """How the ``local`` target starts the service: a command (a YAML list of words) with
+    ``{python}``, ``{config}``, ``{artifact}``, ``{host}`` and ``{port}`` filled in, run from
+    the config's folder with that folder importable. The default runs the harness's generic
+    model server (``harness serve``)."""
+
+    command: list[str] = Field(
+        default_factory=lambda: [
+            "{python}", "-m", "harness", "--config", "{config}", "serve",
+            "--artifact", "{artifact}", "--host", "{host}", "--port", "{port}",
+        ],
+        min_length=1,
+    )
+    ready_path: str = Field(default="/ready", pattern=r"^/")
+
+
+class KubernetesDeploySpec(StrictModel):
+    """How the ``kubernetes`` target reaches the cluster and which workload it manages."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    deployment: Name | None = None  # default: the project's name
+    container: Name = "service"
+
+
+class DeploySpec(StrictModel):
+    """Where candidates are deployed: the target, where its state lives, how long to wait."""
+
+    target: Literal["local", "kubernetes"] = "local"
+    state_dir: Path = Path(".harness")
+    ready_timeout_s: float = Field(default=60.0, gt=0)
+    history_limit: int = Field(default=5, ge=2, le=100)
+    local: LocalDeploySpec = Field(default_factory=LocalDeploySpec)
+    kubernetes: KubernetesDeploySpec = Field(default_factory=KubernetesDeploySpec)
+
+
+class EnvironmentSpec(StrictModel):
+    """One environment (staging, production): its loopback port for ``local``, its
+    namespace and kustomize overlay for ``kubernetes``, and the URL it serves at."""
+
+    host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]+$")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    namespace: Name | None = None
+    kustomize: Path | None = None
+    url: HttpUrl | None = None
+
+    def address(self) -> str:
+        """Where the environment's service answers: ``url``, else its loopback port."""
+        return self.url or f"http://{self.host}:{self.port}"
+
+
+def default_environments() -> dict[str, EnvironmentSpec]:
+    return {env: EnvironmentSpec(port=port) for env, port in (("staging", 8101),
+                                                               ("production", 8102))}
+
+
+class RegistrySpec(StrictModel):
+    """The OCI registry candidates are published to and pulled from by digest.
+
+    The password never sits in this file: it comes from the environment variable
+    ``password_env`` or the file ``password_file`` (a Jenkins credential, a mounted secret).
+    ``insecure`` speaks plain HTTP, for a registry on a loopback address."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+(:\d+)?$")
+    repository: str = Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+    insecure: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    # Accepted only to refuse it with a message that says where a password belongs.
+    password: None = None
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_password_in_yaml(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("a password is never written in the config: name an environment "
+                             "variable with 'password_env' or a file with 'password_file'")
+
+    @model_validator(mode="after")
+    def _credentials_are_whole(self) -> RegistrySpec:
+        secret = self.password_env is not None or self.password_file is not None
+        if self.password_env is not None and self.password_file is not None:
+            raise ValueError("give 'password_env' or 'password_file', not both")
+        if secret != (self.username is not None):
+            raise ValueError("'username' goes with 'password_env' or 'password_file'")
+        return self
