@@ -24,7 +24,7 @@ from pathlib import Path
 
 from harness.config import HarnessConfig, load_config
 from harness.gates import deepchecks_env
-from harness.gates.deepchecks_suite import DeepchecksRun, suite_slots
+from harness.gates.checks.deepchecks import DeepchecksRun, suite_slots
 from harness.gates.state import GateState
 
 

@@ -29,7 +29,7 @@ import yaml
 
 from harness.config import load_config
 from harness.data import passport
-from harness.gates import quality
+from harness.gates.checks import quality
 from harness.gates.state import GateState
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ import yaml
 
 from harness.config import load_config
 from harness.data import golden, passport
-from harness.gates import quality
+from harness.gates.checks import quality
 from harness.gates.state import GateState
 from harness.model.adapters import open_model
 from harness.run.verdict import read_junit

@@ -15,7 +15,7 @@ from harness.data import golden_commands
 from harness.deploy import operations
 from harness.deploy.target import describe
 from harness.errors import GoldenIntegrityError, HarnessError
-from harness.gates.benchmark import benchmark_report
+from harness.gates.checks.benchmark import benchmark_report
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
 from harness.load.manifests import LoadCluster, load_manifests, write_load_manifests

@@ -13,7 +13,8 @@ import pandas as pd
 import yaml
 
 from harness.config import load_config
-from harness.gates import deepchecks_env, deepchecks_suite
+from harness.gates import deepchecks_env
+from harness.gates.checks import deepchecks as deepchecks_suite
 from harness.run.verdict import read_junit
 from tests.conftest import EXAMPLE
 from tests.test_plugin import _project, _run

@@ -16,7 +16,7 @@ import yaml
 
 from harness.config import LoadSLO, load_config
 from harness.errors import ConfigError, LoadTestError
-from harness.gates.load import check_slo
+from harness.gates.checks.load import check_slo
 from harness.load.runner import run_load
 from harness.run.verdict import CaseOutcome, decide, read_junit
 from tests.conftest import EXAMPLE, free_port, write_config

@@ -17,7 +17,8 @@ import pytest
 
 from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
-from harness.gates import benchmark, contract, deepchecks_suite, drift, load, quality, schema
+from harness.gates.checks import benchmark, contract, drift, load, quality, schema
+from harness.gates.checks import deepchecks as deepchecks_suite
 from harness.gates.result import GateResult, GateSpec
 from harness.gates.state import GateState
 

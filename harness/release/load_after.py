@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.config import HarnessConfig
 from harness.errors import HarnessError
-from harness.gates.load import check_slo
+from harness.gates.checks.load import check_slo
 from harness.load.results import OVERALL
 from harness.load.runner import run_load
 from harness.run.junit import Case

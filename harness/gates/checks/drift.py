@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from harness.config import DriftSpec
-from harness.gates.quality import metric_gates
+from harness.gates.checks.quality import metric_gates
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import higher_is_better
 
