@@ -29,8 +29,9 @@ from harness.config.release import (
     default_environments,
 )
 from harness.errors import ConfigError
+from harness.gates.checks import CHECKS
 
-CheckName = Literal["schema", "quality", "drift", "load", "benchmark", "deepchecks", "contract"]
+CheckName = Literal[CHECKS]  # type: ignore[valid-type]  # the modules of harness/gates/checks/
 BaselineName = Literal["passport", "production", "none"]
 
 

@@ -17,9 +17,8 @@ import pytest
 
 from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
-from harness.gates.checks import benchmark, contract, drift, load, quality, schema
-from harness.gates.checks import deepchecks as deepchecks_suite
-from harness.gates.result import GateResult, GateSpec
+from harness.gates.checks import check
+from harness.gates.result import GateResult
 from harness.gates.state import GateState
 
 CONFIG_NAMES = ("harness.yaml", "harness.yml")
@@ -65,18 +64,6 @@ class GateSetupError(Exception):
     """What a gate needs could not be loaded (data, model, baseline); reported as an error."""
 
 
-# Each kind of check turns the config into gate criteria; a profile picks kinds by name.
-CHECKS: dict[str, Callable[[GateState], Iterator[GateSpec]]] = {
-    "schema": schema.gates,
-    "quality": quality.gates,
-    "drift": drift.gates,
-    "load": load.gates,
-    "benchmark": benchmark.gates,
-    "deepchecks": deepchecks_suite.gates,
-    "contract": contract.gates,
-}
-
-
 class HarnessFile(pytest.File):
     """A harness configuration file, collected as the gate items it describes."""
 
@@ -95,8 +82,8 @@ class HarnessFile(pytest.File):
                           reports=Path(reports).resolve() if reports else None,
                           target_url=self.config.getoption("harness_target_url"))
         try:
-            for check in profile.checks:
-                for gate in CHECKS[check](state):
+            for name in profile.checks:
+                for gate in check(name).gates(state):
                     yield GateItem.from_parent(
                         self,
                         name=f"{gate.suite}.{gate.dataset}.{gate.criterion}",

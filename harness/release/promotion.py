@@ -18,8 +18,8 @@ from harness.data.datasets import read_dataset
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment, DeployTarget, served_artifact_problem
 from harness.errors import EvidenceError, HarnessError, PromotionRefused
-from harness.gates.evaluation import evaluate
 from harness.gates.checks.quality import check_floor
+from harness.gates.evaluation import evaluate
 from harness.history import HistoryStore, history_exists
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.kinds import PER_CLASS

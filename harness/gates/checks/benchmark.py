@@ -8,12 +8,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.config import BenchmarkGate, HarnessConfig
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.gates.benchmark_suite import BenchmarkRun, read_baseline, run_benchmarks, save_baseline
+from harness.gates.inputs import CheckInputs, Problem
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
     from harness.gates.state import GateState
+
+
+READS_DATA = False
+CALLS_MODEL = False
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """A benchmark gate is configured, its suite holds tests, its baseline reads."""
+    config = inputs.config
+    gate = config.gates.benchmark
+    if gate is None:
+        return [Problem("gates.benchmark", "the profile runs 'benchmark' but no benchmark gate "
+                        "is configured; add gates.benchmark or drop the check")]
+    found = []
+    suite = config.resolve(gate.suite)
+    if not suite.exists():
+        found.append(Problem("gates.benchmark.suite", f"no such file or folder: {suite}"))
+    elif suite.is_dir() and not any(suite.rglob("*.py")):
+        found.append(Problem("gates.benchmark.suite", f"{suite} holds no Python test files"))
+    try:
+        read_baseline(config.resolve(gate.baseline))
+    except HarnessError as exc:
+        found.append(Problem("gates.benchmark.baseline", str(exc)))
+    return found
 
 
 def _ms(seconds: float) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness.errors import ConfigError, HarnessError
+from harness.gates.inputs import CheckInputs, Problem
 from harness.gates.result import GateResult, GateSpec
 from harness.model.adapters import features
 from harness.model.protocols import json_records
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
 
 _TIMEOUT_S = 10.0
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+READS_DATA = False
+CALLS_MODEL = False
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """Nothing of its own: the datasets are checked for every check that reads them."""
+    return []
 
 
 class _Answer:

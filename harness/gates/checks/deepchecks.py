@@ -33,6 +33,7 @@ from harness.config import HarnessConfig
 from harness.errors import HarnessError
 from harness.gates import deepchecks_env
 from harness.gates.deepchecks_env import CheckInfo, DeepchecksEnv
+from harness.gates.inputs import CheckInputs, Problem
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -40,6 +41,15 @@ if TYPE_CHECKING:
 
 SUITES = ("data_integrity", "train_test_validation", "model_evaluation")
 HTML_FOLDER = "deepchecks"
+
+
+READS_DATA = True
+CALLS_MODEL = True
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """Nothing of its own: the datasets and the model are checked for every check that reads them."""
+    return []
 
 
 def check_key(name: str) -> str:

@@ -13,11 +13,21 @@ from typing import TYPE_CHECKING
 
 from harness.config import DriftSpec
 from harness.gates.checks.quality import metric_gates
+from harness.gates.inputs import CheckInputs, Problem
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import higher_is_better
 
 if TYPE_CHECKING:
     from harness.gates.state import GateState
+
+
+READS_DATA = True
+CALLS_MODEL = False
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """Nothing of its own: the datasets are checked for every check that reads them."""
+    return []
 
 
 def check_drift(metric: str, series: list[float], spec: DriftSpec, dataset: str) -> GateResult:

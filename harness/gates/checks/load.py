@@ -6,14 +6,54 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from harness.config import LoadSLO
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
+from harness.gates.inputs import CheckInputs, Problem, url_problems
 from harness.gates.result import GateResult, GateSpec
 from harness.load.results import OVERALL, LoadResults
+from harness.load.runner import resolve_target
 
 if TYPE_CHECKING:
     from harness.gates.state import GateState
 
 _UNITS = {"p50_ms": " ms", "p95_ms": " ms", "p99_ms": " ms", "error_ratio": "", "rps": " req/s"}
+
+
+READS_DATA = True
+CALLS_MODEL = False
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """The locustfile compiles, and the service the load goes to answers (a profile's
+    environment is probed by preflight itself)."""
+    config = inputs.config
+    environment = inputs.profile.environment
+    target_url = inputs.target_url or (config.environment_url(environment)
+                                       if environment else None)
+    key = inputs.target_key or ("--target-url" if inputs.target_url else "load.url"
+                                if config.load.url else "model.url")
+    found = []
+    locustfile = config.load.locustfile
+    if locustfile is not None:
+        path = config.resolve(locustfile)
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except OSError as exc:
+            found.append(Problem("load.locustfile", f"{path} cannot be read ({exc.strerror})"))
+        except (SyntaxError, ValueError) as exc:
+            line = f" line {exc.lineno}" if isinstance(exc, SyntaxError) else ""
+            found.append(Problem("load.locustfile", f"{path}{line} is not valid Python ({exc})"))
+        else:
+            if not path.read_bytes().strip():
+                found.append(Problem("load.locustfile", f"{path} is empty; write the scenario"))
+    try:
+        target = resolve_target(config, target_url)
+    except HarnessError as exc:
+        found.append(Problem(key, str(exc).removeprefix(f"{config.source}: ")))
+    else:
+        if environment is None:
+            found.extend(url_problems(key, target.url, "start the service the load test "
+                                      "targets"))
+    return found
 
 
 def _fmt(metric: str, value: float) -> str:

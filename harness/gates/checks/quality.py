@@ -11,15 +11,59 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from harness.config import MetricGate
+from harness.config import HarnessConfig, MetricGate
+from harness.data import passport
 from harness.errors import HarnessError
 from harness.gates.evaluation import segments
+from harness.gates.inputs import CheckInputs, Problem, access_problems, url_problems
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import PER_CLASS, expand, higher_is_better, sorted_classes
 from harness.stats.estimates import Estimate, PairedEstimate
 
 if TYPE_CHECKING:
     from harness.gates.state import GateState
+
+
+READS_DATA = True
+CALLS_MODEL = True
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """The baseline the profile compares with: production's model, or each golden set's
+    passport (its scores checked against their digest)."""
+    if inputs.profile.baseline == "production":
+        return _production_problems(inputs.config)
+    if inputs.profile.baseline == "passport":
+        return _passport_problems(inputs.config)
+    return []
+
+
+def _production_problems(config: HarnessConfig) -> list[Problem]:
+    if config.production is not None:
+        return access_problems(config, "production", config.production)
+    env = config.release.production
+    spec = config.environment(env)
+    key = f"environments.{env}.url" if spec.url else f"environments.{env}.port"
+    return url_problems(key, spec.address(), "the baseline 'production' compares with the "
+                        f"model running in {env}; deploy one there, or use another baseline")
+
+
+def _passport_problems(config: HarnessConfig) -> list[Problem]:
+    found = []
+    for i, spec in enumerate(config.golden):
+        try:
+            blessed = passport.current(config, spec)
+            missing = blessed is None
+            if blessed is not None:
+                blessed.baseline_scores()  # its scores file is checked against its digest
+        except HarnessError as exc:
+            found.append(Problem(f"golden[{i}]", str(exc)))
+            continue
+        if missing:
+            found.append(Problem(f"golden[{i}]", f"no passport for '{spec.name}' as it is now "
+                                 "(the quality gates compare with it); record one with "
+                                 "`harness golden bless --by NAME --reason TEXT`"))
+    return found
 
 
 def _props(name: str, dataset: str, estimate: Estimate, rows: int) -> dict[str, str]:

@@ -11,6 +11,7 @@ from pandas.api import types
 
 from harness.config import ColumnRule
 from harness.gates import classes
+from harness.gates.inputs import CheckInputs, Problem
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 RULE_KINDS = ("present", "dtype", "nullable", "allowed", "range")
 _EXAMPLES = 3
+
+
+READS_DATA = True
+CALLS_MODEL = False
+
+
+def problems(inputs: CheckInputs) -> list[Problem]:
+    """Nothing of its own: the datasets are checked for every check that reads them."""
+    return []
 
 
 def rule_kinds(rule: ColumnRule) -> Iterator[str]:

@@ -1,0 +1,69 @@
+"""What preflight knows of a run, and the problems any check may find with its inputs.
+
+Each check's ``problems(inputs)`` returns ``Problem``s; ``run/preflight.py`` collects them
+with the problems every check shares (datasets, the model) and refuses the run once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.candidate.artifact import artifact_problem
+from harness.config import HarnessConfig, ModelAccess, ProfileSpec
+from harness.errors import HarnessError
+from harness.load.runner import probe
+from harness.model.adapters import import_entrypoint
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One unusable input: the config key (or option) that names it, and what to do."""
+
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckInputs:
+    """A profile about to run: its config, its spec, and the service it checks.
+
+    ``target_url`` is ``--target-url`` when given; ``target_key`` names where the checked
+    environment's address comes from (``None`` when the profile checks no environment)."""
+
+    config: HarnessConfig
+    profile_name: str
+    profile: ProfileSpec
+    target_url: str | None = None
+    target_key: str | None = None
+
+
+def url_problems(key: str, url: str, what_to_do: str) -> list[Problem]:
+    """A problem when nothing answers at ``url``."""
+    reason = probe(url.rstrip("/"))
+    return [Problem(key, f"{reason}; {what_to_do}")] if reason else []
+
+
+def access_problems(config: HarnessConfig, section: str, access: ModelAccess) -> list[Problem]:
+    """The model as ``section`` reaches it: its entry point imports and its artifact holds
+    something (in-process), or its URL answers (over HTTP)."""
+    if access.adapter == "http":
+        assert access.url is not None  # guaranteed by ModelAccess validation
+        return url_problems(f"{section}.url", access.url, "start the service or correct the URL")
+    found = []
+    assert access.entrypoint is not None  # guaranteed by ModelAccess validation
+    try:
+        loader = import_entrypoint(access.entrypoint, config.root)
+    except HarnessError as exc:
+        found.append(Problem(f"{section}.entrypoint", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - the team's module may raise anything on import
+        found.append(Problem(f"{section}.entrypoint", f"'{access.entrypoint}' raised "
+                             f"{type(exc).__name__} on import: {exc}; fix the module"))
+    else:
+        if not callable(loader):
+            found.append(Problem(f"{section}.entrypoint", f"'{access.entrypoint}' is a "
+                                 f"{type(loader).__name__}, not a function; name the loader"))
+    if access.artifact is not None:
+        problem = artifact_problem(config.resolve(access.artifact))
+        if problem:
+            found.append(Problem(f"{section}.artifact", problem))
+    return found
