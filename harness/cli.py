@@ -8,29 +8,30 @@ import shlex
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from harness.candidate.identity import MODEL_REFERENCE_ENV
-from harness.config import load_config
-from harness.data import golden_commands
-from harness.deploy import operations
-from harness.deploy.target import describe
 from harness.errors import GoldenIntegrityError, HarnessError
-from harness.gates.checks.benchmark import benchmark_report
-from harness.history import HistoryStore
-from harness.history.release import audit_trail
-from harness.load.manifests import LoadCluster, load_manifests, write_load_manifests
-from harness.load.worker import distributed, run_worker
-from harness.release.pipeline import run_release
-from harness.release.promotion import interrupted_promotion, promote, recover
-from harness.run.engine import run_check
-from harness.run.report import write_report
-from harness.run.verdict import summarize
 
 EXIT_GATES_FAILED = 1
 
+if TYPE_CHECKING:
+    from harness.config import HarnessConfig
+
+# Each command imports what it uses when it runs: `harness --help` loads none of it.
+
+
+def _config(args: argparse.Namespace) -> HarnessConfig:
+    from harness.config import load_config
+
+    return load_config(args.config)
+
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.load.worker import distributed
+    from harness.run.engine import run_check
+    from harness.run.verdict import summarize
+
+    config = _config(args)
     if args.remote_workers is not None or args.master_bind is not None:
         config = distributed(config, args.remote_workers, args.master_bind)
     run = run_check(config, args.profile, Path(args.reports), stream=args.verbose,
@@ -60,7 +61,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.history import HistoryStore
+    from harness.run.report import write_report
+
+    config = _config(args)
     config.profile(args.profile)  # an unknown profile is named, with the known ones
     store = HistoryStore(config.history_url())
     try:
@@ -73,7 +77,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_verify(args: argparse.Namespace) -> int:
-    good, bad = golden_commands.verify_all(load_config(args.config))
+    from harness.data import golden_commands
+
+    good, bad = golden_commands.verify_all(_config(args))
     print("\n".join(good))
     if bad:
         raise GoldenIntegrityError("\n".join(bad))
@@ -81,7 +87,9 @@ def _cmd_golden_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_add(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.data import golden_commands
+
+    config = _config(args)
     lines = golden_commands.add(config, args.dataset, args.version,
                                 [Path(f) for f in args.files], args.source)
     print("\n".join(lines))
@@ -89,14 +97,19 @@ def _cmd_golden_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_bless(args: argparse.Namespace) -> int:
-    lines = golden_commands.bless(load_config(args.config), args.by, args.reason,
+    from harness.data import golden_commands
+
+    lines = golden_commands.bless(_config(args), args.by, args.reason,
                                   production=args.production)
     print("\n".join(lines))
     return 0
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    store = HistoryStore(load_config(args.config).history_url())
+    from harness.data import golden_commands
+    from harness.history import HistoryStore
+
+    store = HistoryStore(_config(args).history_url())
     try:
         if args.compare:
             print(golden_commands.compare_runs(store, *args.compare))
@@ -110,7 +123,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.gates.checks.benchmark import benchmark_report
+
+    config = _config(args)
     report = benchmark_report(config, Path(args.reports) / "benchmark", args.save_baseline)
     print(report.text)
     return 0 if report.passed else EXIT_GATES_FAILED
@@ -125,7 +140,10 @@ def _publishing() -> ModuleType:
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.deploy import operations
+    from harness.deploy.target import describe
+
+    config = _config(args)
     if args.candidate:
         candidate = _publishing().candidate_from_reference(config, args.candidate, args.image)
     else:
@@ -137,7 +155,7 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from harness.candidate.build import build
 
-    config = load_config(args.config)
+    config = _config(args)
     built = build(config)
     how = "built by model.build" if built.command else "model.build is not set; found"
     print(f"artifact: {built.path} ({how})")
@@ -146,7 +164,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = _config(args)
     if config.registry is None and args.if_configured:
         print(f"not published: {config.source} has no 'registry' section, so this candidate "
               "stays on this machine (a promotion by digest needs a registry; see "
@@ -161,13 +179,15 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = _config(args)
     print(_publishing().pull(config, args.reference, Path(args.out)))
     return 0
 
 
 def _cmd_load_render(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.load.manifests import LoadCluster, load_manifests, write_load_manifests
+
+    config = _config(args)
     cluster = LoadCluster(args.image, args.namespace, args.workers, args.profile,
                           args.target_url, args.reports_claim)
     for path in write_load_manifests(load_manifests(config, cluster), Path(args.out)):
@@ -176,7 +196,9 @@ def _cmd_load_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_load_worker(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.load.worker import run_worker
+
+    config = _config(args)
     run_worker(config, args.master, Path(args.reports) / "load-worker", args.source,
                args.wait_s)
     print(f"load worker for master {args.master}: done")
@@ -188,9 +210,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from harness.candidate.identity import MODEL_REFERENCE_ENV
     from harness.server import create_app
 
-    config = load_config(args.config)
+    config = _config(args)
     artifact = Path(args.artifact).resolve() if args.artifact else None
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -201,7 +224,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.deploy import operations
+    from harness.deploy.target import describe
+    from harness.release.recovery import interrupted_promotion
+
+    config = _config(args)
     deployments = operations.status(config, [args.env] if args.env else None)
     for env, deployment in deployments.items():
         print(describe(env, deployment))
@@ -213,20 +240,27 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.deploy import operations
+    from harness.deploy.target import describe
+
+    config = _config(args)
     print(describe(args.env, operations.rollback(config, args.env)))
     return 0
 
 
 def _cmd_stop(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.deploy import operations
+
+    config = _config(args)
     operations.stop(config, args.env)
     print(f"{args.env}: stopped")
     return 0
 
 
 def _cmd_promote(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.release.promotion import promote
+
+    config = _config(args)
     candidate_id = args.candidate
     if "@" in candidate_id:  # a published reference: the id its deploy to staging had
         candidate_id = _publishing().candidate_from_reference(config, candidate_id,
@@ -238,7 +272,10 @@ def _cmd_promote(args: argparse.Namespace) -> int:
 
 
 def _cmd_recover(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    from harness.history import HistoryStore
+    from harness.release.recovery import recover
+
+    config = _config(args)
     store = HistoryStore(config.history_url())
     try:
         found = recover(config, store, args.by)
@@ -249,13 +286,18 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    promoted = run_release(load_config(args.config), args.approver, Path(args.reports),
+    from harness.release.pipeline import run_release
+
+    promoted = run_release(_config(args), args.approver, Path(args.reports),
                            publish_first=args.publish)
     return 0 if promoted else EXIT_GATES_FAILED
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    store = HistoryStore(load_config(args.config).history_url())
+    from harness.history import HistoryStore
+    from harness.history.release import audit_trail
+
+    store = HistoryStore(_config(args).history_url())
     try:
         for entry in audit_trail(store, args.limit):
             print(f"{entry['at'][:19]}  {entry['actor']:<12} {entry['action']:<8} "
@@ -283,6 +325,7 @@ def _add_deepchecks_commands(commands: argparse._SubParsersAction) -> None:  # t
 
 
 def _add_release_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
     promote_ = commands.add_parser(
         "promote", help="promote a candidate to production on a release manager's approval")
     promote_.add_argument("--candidate", required=True,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from harness.history import HistoryStore, MetricRecord, RunRecord
-from harness.history.store import HistoryError
+from harness.history.store import SCHEMA_HEAD, HistoryError
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
@@ -47,6 +47,8 @@ def _run(profile: str = "pr", auc: float = 0.83, writer: str = "") -> RunRecord:
 def test_a_new_store_is_migrated_to_the_newest_schema(url: str) -> None:
     store = HistoryStore(url)
     assert store.schema_version() == HistoryStore.newest_schema_version() is not None
+    # A store at the newest revision is opened without Alembic: SCHEMA_HEAD must be it.
+    assert SCHEMA_HEAD == HistoryStore.newest_schema_version()
     store.close()
     reopened = HistoryStore(url)  # migrating again is a no-op
     assert reopened.runs() == []

@@ -22,7 +22,8 @@ from harness.deploy import operations
 from harness.errors import EvidenceError, PromotionRefused
 from harness.history import HistoryStore
 from harness.history.release import Lock, audit_trail
-from harness.release.promotion import LOCK, promote
+from harness.release.promotion import promote
+from harness.release.recovery import LOCK
 from harness.run.engine import run_check
 from tests.conftest import EXAMPLE, free_port, write_config
 
@@ -311,7 +312,7 @@ def test_a_promotion_under_another_config_than_its_evidence_is_refused(
 
 
 def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch) -> None:
-    from harness.release.promotion import interrupted_promotion
+    from harness.release.recovery import interrupted_promotion
 
     config = load_config(project / "harness.yaml")
     assert interrupted_promotion(config) is None

@@ -14,8 +14,8 @@ from pathlib import Path
 from harness.candidate.identity import Candidate, candidate_id, git_revision
 from harness.candidate.oci import Credentials, Reference, Session, pull_folder, push_folder
 from harness.config import HarnessConfig, RegistrySpec
+from harness.data.digests import identity_digests
 from harness.errors import ConfigError, RegistryError
-from harness.run.recording import identity_digests
 
 # Pulled candidates, by manifest digest, under deploy.state_dir: what evidence checks refer to.
 CACHE = "oci"

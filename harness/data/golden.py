@@ -16,12 +16,13 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import pandas as pd
-from pandas.api import types
+from typing import TYPE_CHECKING
 
 from harness.candidate.digests import sha256_bytes, sha256_file
 from harness.errors import GoldenIntegrityError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "manifest.json"
 
@@ -49,6 +50,8 @@ class Manifest:
 
 def column_kind(series: pd.Series) -> str:
     """A column's kind: boolean, integer, float or string."""
+    from pandas.api import types
+
     # Kinds, not dtypes: pandas 2 and 3 name string columns differently.
     if types.is_bool_dtype(series):
         return "boolean"
@@ -68,6 +71,8 @@ def schema_fingerprint(frame: pd.DataFrame) -> str:
 def describe(folder: Path, dataset: str, version: str, source: str,
              created: str | None = None) -> Manifest:
     """Measure the CSV files of a version folder into a manifest (nothing is written)."""
+    import pandas as pd  # here: verifying and digesting golden data need no pandas
+
     files: dict[str, GoldenFile] = {}
     fingerprints = []
     for path in sorted(folder.glob("*.csv")):
@@ -202,6 +207,8 @@ def add_version(root: Path, dataset: str, version: str, files: list[Path], sourc
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         return pd.read_csv(path)
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' EmptyDataError and parse errors

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from harness.candidate.identity import Candidate, build_candidate
 from harness.config import HarnessConfig
+from harness.data.digests import identity_digests
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.errors import ConfigError
-from harness.run.recording import identity_digests
 
 
 def candidate_for(

@@ -5,21 +5,16 @@ plugin. Each gate criterion the profile's checks describe (a schema rule per
 dataset, a quality metric per golden dataset and slice, ...) becomes its own item, with a node id pytest's JUnit writer turns into
 ``classname="<check>.<dataset>"`` and ``name="<criterion>"`` so Jenkins shows a
 readable tree. Measured values and bounds travel as testcase properties.
+
+The entry point pytest loads in every session of a virtualenv with the harness installed:
+it imports pytest and the standard library only (see ``gates/items.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from harness.config import ProfileSpec, load_config
-from harness.errors import HarnessError
-from harness.gates.checks import check
-from harness.gates.result import GateResult
-from harness.gates.state import GateState
 
 CONFIG_NAMES = ("harness.yaml", "harness.yml")
 
@@ -52,85 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     named = parent.config.getoption("harness_config")
     if file_path.name in CONFIG_NAMES or (named and file_path == Path(named).resolve()):
+        # Imported here: a session that collects no configuration loads none of the gates.
+        from harness.gates.items import HarnessFile
+
         return HarnessFile.from_parent(parent, path=file_path)
     return None
-
-
-class GateFailure(Exception):
-    """A gate criterion was not met; the message says what was measured against what."""
-
-
-class GateSetupError(Exception):
-    """What a gate needs could not be loaded (data, model, baseline); reported as an error."""
-
-
-class HarnessFile(pytest.File):
-    """A harness configuration file, collected as the gate items it describes."""
-
-    def collect(self) -> Iterator[GateItem]:
-        try:
-            config = load_config(self.path)
-            profile_name = self.config.getoption("harness_profile")
-            if profile_name:
-                profile = config.profile(profile_name)
-            else:
-                profile_name, profile = "adhoc", ProfileSpec(checks=["schema", "quality"])
-        except HarnessError as exc:
-            raise self.CollectError(str(exc)) from None
-        reports = self.config.getoption("harness_reports")
-        state = GateState(config, profile_name, profile,
-                          reports=Path(reports).resolve() if reports else None,
-                          target_url=self.config.getoption("harness_target_url"))
-        try:
-            for name in profile.checks:
-                for gate in check(name).gates(state):
-                    yield GateItem.from_parent(
-                        self,
-                        name=f"{gate.suite}.{gate.dataset}.{gate.criterion}",
-                        nodeid=f"{gate.suite}.{gate.dataset}::{gate.criterion}",
-                        prepare=gate.prepare,
-                        judge=gate.judge,
-                    )
-        except HarnessError as exc:  # a check that cannot describe its gates, e.g. no baseline
-            raise self.CollectError(str(exc)) from None
-
-
-class GateItem(pytest.Item):
-    """One gate criterion. Loading data or the model happens in setup, so a crash there
-    is reported as an error; a criterion that is not met is a failure."""
-
-    def __init__(self, *, prepare: Callable[[], Any], judge: Callable[[], GateResult],
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._prepare = prepare
-        self._judge = judge
-
-    def setup(self) -> None:
-        try:
-            self._prepare()
-        except HarnessError as exc:
-            # The message says what to fix; a traceback per item would bury it.
-            raise GateSetupError(f"{type(exc).__name__}: {exc}") from None
-
-    def runtest(self) -> None:
-        result = self._judge()
-        self.user_properties.extend(result.properties.items())
-        if result.skipped:
-            pytest.skip(result.message)
-        if not result.passed:
-            raise GateFailure(result.message)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
-        if isinstance(excinfo.value, (GateFailure, HarnessError)):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo, style=style))
-
-    def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
-        # A gate's own errors carry their whole story in the message: show one frame,
-        # which also spares pytest from parsing every module on the stack per item.
-        if isinstance(excinfo.value, (GateFailure, GateSetupError)):
-            return excinfo.traceback[-1:]
-        return super()._traceback_filter(excinfo)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.name

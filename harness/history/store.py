@@ -15,11 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, insert, make_url, select
+from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
@@ -29,6 +25,9 @@ from harness.history.schema import passports, run_metrics, runs
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_BUSY_MS = 60_000
 _PG_MIGRATION_LOCK = 0x6861726E  # any fixed key; "harn"
+# The newest migration's revision (tests check it is Alembic's head). A store already there
+# is opened without Alembic, whose import alone costs most of a second.
+SCHEMA_HEAD = "0003"
 
 
 class HistoryError(HarnessError):
@@ -133,6 +132,13 @@ class HistoryStore:
             return repr(self.url)
 
     def _migrate(self) -> None:
+        if self._current_revision() == SCHEMA_HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(_MIGRATIONS))
         known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
@@ -152,12 +158,24 @@ class HistoryStore:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def _current_revision(self) -> str | None:
+        """The store's revision as Alembic records it (None for a new store)."""
+        with self.engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
     def schema_version(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     @staticmethod
     def newest_schema_version() -> str | None:
+        from alembic.config import Config as AlembicConfig
+        from alembic.script import ScriptDirectory
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(_MIGRATIONS))
         return ScriptDirectory.from_config(config).get_current_head()

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config import HarnessConfig
+from harness.data.digests import identity_digests
 from harness.gates import deepchecks_env
 from harness.history import HistoryStore
 from harness.model.probe import check_service_protocol
 from harness.run.evidence import deployed, deployment_problems, write_bundle
 from harness.run.preflight import check_inputs
-from harness.run.recording import identity_digests, run_record
+from harness.run.recording import run_record
 from harness.run.report import ReportFiles, write_report
 from harness.run.verdict import Verdict, decide
 

@@ -9,7 +9,7 @@ from harness.candidate.artifact import artifact_digest
 from harness.candidate.digests import sha256_file
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
-from harness.data import golden
+from harness.data.digests import golden_digests
 from harness.history import MetricRecord, RunRecord
 from harness.run.verdict import CaseOutcome, Verdict
 
@@ -56,18 +56,6 @@ def model_identity(config: HarnessConfig) -> str:
     if spec.artifact is not None and config.resolve(spec.artifact).exists():
         return artifact_digest(config.resolve(spec.artifact))
     return f"unknown ({spec.adapter} {spec.url or spec.entrypoint})"[:64]
-
-
-def golden_digests(config: HarnessConfig) -> dict[str, str]:
-    return {spec.name: golden.manifest_digest(config.resolve(spec.path).parent)
-            for spec in config.golden}
-
-
-def identity_digests(config: HarnessConfig) -> dict[str, str]:
-    """What besides the model identifies a candidate: the config and the golden data."""
-    golden_data = golden_digests(config)
-    return {"config": sha256_file(config.source),
-            "golden": ",".join(f"{k}={v}" for k, v in sorted(golden_data.items()))}
 
 
 def _count(cases: list[CaseOutcome], status: str) -> int:

@@ -1,0 +1,81 @@
+"""What a killed promotion left behind: found by ``harness status``, undone by
+``harness recover``. Light to import, because ``harness status`` runs it every time: the
+deploy target and the history store, none of the checks."""
+
+from __future__ import annotations
+
+from harness.candidate.identity import Candidate
+from harness.config import HarnessConfig
+from harness.deploy.registry import get_target
+from harness.deploy.target import DeployTarget
+from harness.errors import HarnessError
+from harness.history import HistoryStore, history_exists
+from harness.history.release import Lock, LockHolder, append_audit
+
+# The name of the lock a promotion holds, with its journal, while it runs.
+LOCK = "promotion"
+
+
+def recover(config: HarnessConfig, store: HistoryStore, actor: str,
+            target: DeployTarget | None = None) -> str | None:
+    """If a promotion was killed midway, restore production to what ran before it and
+    release its lock; returns what was found and done, or None when all is consistent."""
+    lock = Lock(store, LOCK, actor)
+    holder = lock.read()
+    if holder is None or holder.alive():
+        return None
+    target = target or get_target(config)
+    env = config.release.production
+    journal = holder.journal
+    found = _stopped(holder)
+    previous = journal.get("previous_candidate")
+    current = target.status(env)
+    if previous is None:
+        target.stop(env)
+        action = f"stopped {env}, where nothing ran before"
+    elif current is None or current.candidate.id != previous or not current.healthy:
+        restored = target.deploy(env, Candidate.from_dict(journal["previous"]))
+        action = f"restored candidate {previous} in {env} (revision {restored.revision})"
+    else:
+        action = f"{env} still runs candidate {previous}; nothing to undo"
+    append_audit(store, actor, "recover", str(journal.get("candidate")), "recovered",
+                 f"found {found}; {action}")
+    lock.release()
+    return f"found {found}; {action}"
+
+
+def _stopped(holder: LockHolder) -> str:
+    journal = holder.journal
+    return (f"a promotion of candidate {journal.get('candidate')} by {holder.holder} "
+            f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
+            f"'{journal.get('phase')}'")
+
+
+def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
+    """What a killed promotion left behind and what ``harness recover`` would do about it;
+    None when no promotion was interrupted. Reads only."""
+    holder = Lock(store, LOCK, "status").read()
+    if holder is None or holder.alive():
+        return None
+    env = config.release.production
+    previous = holder.journal.get("previous_candidate")
+    would = (f"restore candidate {previous} in {env}" if previous
+             else f"stop {env}, where nothing ran before")
+    return (f"an interrupted promotion was found: {_stopped(holder)}; `harness recover` "
+            f"would {would}")
+
+
+def interrupted_promotion(config: HarnessConfig) -> str | None:
+    """``interrupted`` for ``harness status``: creates no history store where there is none,
+    and says so, rather than failing, when the store cannot be read."""
+    url = config.history_url()
+    if not history_exists(url):
+        return None
+    try:
+        store = HistoryStore(url)
+    except HarnessError as exc:
+        return f"cannot tell whether a promotion was interrupted: {exc}"
+    try:
+        return interrupted(config, store)
+    finally:
+        store.close()
