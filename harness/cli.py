@@ -404,6 +404,13 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     stop.set_defaults(func=_cmd_stop)
 
 
+class _Version(argparse.Action):
+    """``--version``, looked up in the package metadata only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.exit(message=f"harness {_version()}\n")
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -438,7 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("HARNESS_CONFIG", "harness.yaml"),
         help="configuration file (default: $HARNESS_CONFIG or ./harness.yaml)",
     )
-    parser.add_argument("--version", action="version", version=f"harness {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the harness's version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser(

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import MODEL_REFERENCE_ENV, Candidate
-from harness.candidate.publish import pull_candidate
 from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
 from harness.deploy.target import Deployment, served_artifact_problem
@@ -159,6 +158,10 @@ class LocalTarget:
         if candidate.reference is None:
             return self._copy_artifact(candidate, destination)
         try:
+            # Imported here: the registry client costs a tenth of a second at import, and
+            # `harness status` (every Jenkins stage) pulls nothing.
+            from harness.candidate.publish import pull_candidate
+
             return pull_candidate(self._config, candidate, destination)
         except BaseException:
             with contextlib.suppress(OSError):

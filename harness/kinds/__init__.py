@@ -3,11 +3,10 @@ metric is better, and how a kind is inferred from a label column."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
-from pandas.api import types
+if TYPE_CHECKING:  # imported where used: the config validates metric names with this module
+    import pandas as pd
 
 Kind = Literal["binary", "multiclass", "regression"]
 KINDS: tuple[Kind, ...] = ("binary", "multiclass", "regression")
@@ -60,6 +59,9 @@ def expand(gate_keys: list[str], classes: list[Any]) -> list[str]:
 
 def sorted_classes(values: Any) -> list[Any]:
     """Class labels in the order scikit-learn's ``classes_`` would hold them (sorted)."""
+    import numpy as np
+    import pandas as pd
+
     unique = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(pd.Series(values))]
     unique = [v for v in unique if not (isinstance(v, float) and np.isnan(v))]
     try:
@@ -71,6 +73,9 @@ def sorted_classes(values: Any) -> list[Any]:
 def infer_kind(labels: pd.Series) -> str:
     """The model kind a label column implies: two values make a binary classifier; text,
     booleans or a few integer values a multiclass one; other numbers a regression."""
+    import numpy as np
+    from pandas.api import types
+
     values = labels.dropna()
     distinct = values.nunique()
     if distinct <= 2:
