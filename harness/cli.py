@@ -408,7 +408,8 @@ class _Version(argparse.Action):
     """``--version``, looked up in the package metadata only when asked for."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        parser.exit(message=f"harness {_version()}\n")
+        print(f"harness {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
