@@ -3,13 +3,16 @@ writing JUnit into the profile's report folder, then the verdict read back from 
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig
 from harness.data.digests import identity_digests
@@ -19,8 +22,10 @@ from harness.model.probe import check_service_protocol
 from harness.run.evidence import deployed, deployment_problems, write_bundle
 from harness.run.preflight import check_inputs
 from harness.run.recording import run_record
-from harness.run.report import ReportFiles, write_report
 from harness.run.verdict import Verdict, decide
+
+if TYPE_CHECKING:
+    from harness.run.report import ReportFiles
 
 # pytest exit codes that mean the run itself broke, not that tests failed.
 _PYTEST_BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called wrongly"}
@@ -87,7 +92,13 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
         command = pytest_command(config, profile, junit, staging, target_url)
+        # The report's libraries (matplotlib, pandas, scikit-learn's metrics) take seconds to
+        # import; this process only waits while pytest runs, so import them meanwhile.
+        warm = threading.Thread(target=importlib.import_module, args=("harness.run.report",),
+                                daemon=True)
+        warm.start()
         returncode = _run_pytest(command, config, staging / "pytest.log", stream)
+        warm.join()
         problems = []
         if returncode in _PYTEST_BROKEN:
             problems.append(f"pytest {_PYTEST_BROKEN[returncode]} (exit {returncode}); "
@@ -109,6 +120,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     run_id = history.record_run(
         run_record(config, profile, verdict, time.monotonic() - started, tested))
     # The report is written before the evidence bundle, which digests every report file.
+    from harness.run.report import write_report
+
     report = write_report(config, profile, final, history)
     evidence = None
     if environment is not None and tested is not None:
