@@ -102,3 +102,25 @@ def test_each_kind_says_how_its_model_is_called() -> None:
     assert [k.name for k in kinds.KINDS.values() if k.needs_positive_label] == ["binary"]
     assert [k.name for k in kinds.KINDS.values() if k.has_classes] == ["multiclass"]
     assert [k.name for k in kinds.KINDS.values() if not k.is_classifier] == ["regression"]
+
+
+_HEAVY = {"numpy", "pandas", "scipy", "sklearn", "matplotlib"}
+_LIGHT = ("__init__", "base", "names", "registry", "binary", "multiclass", "regression")
+
+
+@pytest.mark.parametrize("module", _LIGHT)
+def test_the_registry_imports_nothing_heavy(module: str) -> None:
+    """The config reads the registry on every command: the kinds' computations (numpy,
+    pandas, scikit-learn) load only when a method needs them."""
+    tree = ast.parse((PACKAGE / "kinds" / f"{module}.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in tree.body:  # module level only; TYPE_CHECKING blocks never run
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    assert not {name.split(".")[0] for name in imported} & _HEAVY
+    # ... nor anything of the package that would (outputs, labels, metrics/).
+    ours = {name.removeprefix("harness.kinds.") for name in imported
+            if name.startswith("harness.kinds.")}
+    assert ours <= set(_LIGHT), ours - set(_LIGHT)
