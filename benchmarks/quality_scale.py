@@ -34,6 +34,7 @@ from harness.config import load_config
 from harness.data import golden, passport
 from harness.gates.checks import quality
 from harness.gates.state import GateState
+from harness.kinds import BINARY
 from harness.model.adapters import open_model
 from harness.run.verdict import read_junit
 from harness.stats import analytic, bootstrap
@@ -152,8 +153,9 @@ def _compare(rows: int, candidate: Path, baseline: Path, resamples: int) -> None
         fast = analytic.paired(name, y, scores[0], scores[1], 0.5, 0.95).difference
         t_fast = time.perf_counter() - started
         started = time.perf_counter()
-        slow = bootstrap.paired(name, y, scores[0], scores[1], 0.5, resamples, 0.95,
-                                0).difference
+        slow = bootstrap.paired(BINARY.row_metric(name, y, scores[0], [], 0.5),
+                                BINARY.row_metric(name, y, scores[1], [], 0.5), resamples,
+                                0.95, 0).difference
         t_slow = time.perf_counter() - started
         width = slow.interval.high - slow.interval.low
         gap = max(abs(fast.interval.low - slow.interval.low),

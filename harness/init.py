@@ -9,7 +9,6 @@ overwrites a file: everything it would write is checked first.
 from __future__ import annotations
 
 import getpass
-import math
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from harness.config import load_config
 from harness.data import golden
 from harness.data.schema_inference import infer_columns
 from harness.errors import ConfigError, DatasetError
-from harness.kinds import infer_kind
+from harness.kinds import Kind, kind_of
+from harness.kinds.inference import infer_kind
 
 CONFIG_NAME = "harness.yaml"
 TRAIN_FILE = Path("data/train.csv")
@@ -55,7 +55,7 @@ def _slug(text: str) -> str:
     return slug or "model"
 
 
-def _read(request: InitRequest) -> tuple[pd.DataFrame, str]:
+def _read(request: InitRequest) -> tuple[pd.DataFrame, Kind]:
     """The data and the model kind its label column implies."""
     try:
         frame = pd.read_csv(request.data)
@@ -68,9 +68,9 @@ def _read(request: InitRequest) -> tuple[pd.DataFrame, str]:
     if labels.isna().any():
         raise DatasetError(f"{request.data}: column '{request.label}' has empty labels on "
                            f"{int(labels.isna().sum())} row(s); label every row first")
-    kind = infer_kind(labels)
+    kind = kind_of(infer_kind(labels))
     classes = sorted(labels.astype(str).unique())
-    if kind == "binary":
+    if kind.needs_positive_label:
         if request.positive is None:
             raise DatasetError(f"column '{request.label}' holds two values ({', '.join(classes)})"
                                ": a binary classifier; say which is positive with --positive")
@@ -79,27 +79,11 @@ def _read(request: InitRequest) -> tuple[pd.DataFrame, str]:
                                f"'{request.label}' (values: {', '.join(classes)})")
     elif request.positive is not None:
         raise DatasetError(f"--positive is for binary classifiers; column '{request.label}' "
-                           f"holds {labels.nunique()} values, so this is a {kind} model")
+                           f"holds {labels.nunique()} values, so this is a {kind.name} model")
     if len(frame) < 40:
         raise DatasetError(f"{request.data}: {len(frame)} rows are too few to split into "
                            "training and golden data")
     return frame, kind
-
-
-def _starter_gates(frame: pd.DataFrame, label: str, kind: str) -> dict[str, dict[str, float]]:
-    """Gates a first model passes unless it is no better than a constant guess; tighten them
-    after the first bless (docs/gates.md)."""
-    if kind == "binary":
-        return {"roc_auc": {"min": 0.6, "max_drop": 0.02},
-                "brier": {"max": 0.25, "max_drop": 0.02},
-                "log_loss": {"max": 0.7, "max_drop": 0.05}}
-    if kind == "multiclass":
-        k = frame[label].nunique()
-        return {"accuracy": {"min": math.floor(100 / k) / 100, "max_drop": 0.05},
-                "log_loss": {"max": math.ceil(100 * math.log(k)) / 100, "max_drop": 0.1}}
-    spread = float(frame[label].std())
-    return {"rmse": {"max": float(f"{spread:.3g}"), "max_drop": float(f"{spread / 10:.2g}")},
-            "r2": {"min": 0.0}}
 
 
 def _slices(frame: pd.DataFrame, schema: dict[str, dict], label: str) -> list[dict]:
@@ -116,7 +100,7 @@ def _slices(frame: pd.DataFrame, schema: dict[str, dict], label: str) -> list[di
 
 
 def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
-            schema: dict[str, dict], slices: list[dict], kind: str,
+            schema: dict[str, dict], slices: list[dict], kind: Kind,
             gates: dict[str, dict[str, float]]) -> dict[str, Any]:
     golden_name = f"{dataset}-v1"
     managers = request.managers or [getpass.getuser()]
@@ -126,10 +110,10 @@ def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
     }
     if request.build:
         model["build"] = request.build
-    if kind == "binary":
+    if kind.needs_positive_label:  # binary, the default kind: model.kind is left out
         model |= {"positive_label": request.positive, "threshold": 0.5}
     else:
-        model["kind"] = kind
+        model["kind"] = kind.name
     return {
         "version": 1,
         "project": project,
@@ -228,13 +212,13 @@ def init_project(request: InitRequest) -> list[str]:
     if existing:
         raise ConfigError("harness init never overwrites a file; these exist already: "
                           + ", ".join(existing) + ". Run it in an empty folder.")
-    schema = infer_columns(frame, categorical=set() if kind == "regression" else {request.label})
-    stratify = None if kind == "regression" else frame[request.label].astype(str)
+    schema = infer_columns(frame, categorical={request.label} if kind.is_classifier else set())
+    stratify = frame[request.label].astype(str) if kind.is_classifier else None
     train, held_out = train_test_split(frame, test_size=request.golden_fraction,
                                        random_state=request.seed, stratify=stratify)
     config = _config(request, project, dataset, golden_file, schema,
                      _slices(frame, schema, request.label), kind,
-                     _starter_gates(frame, request.label, kind))
+                     kind.starter_gates(frame[request.label]))
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / golden_file.name
@@ -251,12 +235,12 @@ def init_project(request: InitRequest) -> list[str]:
     with open(folder / CONFIG_NAME, "x", encoding="utf-8") as handle:  # "x": never overwrite
         handle.write(text)
     load_config(folder / CONFIG_NAME)  # what init writes must load
-    kinds = {c: r["dtype"] for c, r in schema.items()}
+    dtypes = {c: r["dtype"] for c, r in schema.items()}
     return [
         (f"wrote {folder / CONFIG_NAME}: project '{project}', {len(schema)} columns "
-        f"({', '.join(f'{c}: {k}' for c, k in list(kinds.items())[:6])}"
-        f"{', ...' if len(kinds) > 6 else ''}), schema inferred with pandera"),
-        (f"model kind: {kind}, inferred from the {frame[request.label].nunique()} values of "
+        f"({', '.join(f'{c}: {d}' for c, d in list(dtypes.items())[:6])}"
+        f"{', ...' if len(dtypes) > 6 else ''}), schema inferred with pandera"),
+        (f"model kind: {kind.name}, inferred from the {frame[request.label].nunique()} values of "
         f"'{request.label}' (set model.kind to change it)"),
         f"wrote {folder / TRAIN_FILE}: {len(train)} training rows",
         f"recorded golden version {folder / golden_version}: {len(held_out)} rows",

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from harness.config import BootstrapSpec, IntervalSpec
-from harness.kinds import binary as metrics
+from harness.kinds import BINARY
+from harness.kinds.metrics import binary as metrics
 from harness.stats import analytic, bootstrap, intervals
 
-NAMES = list(metrics.HIGHER_IS_BETTER)
+NAMES = list(BINARY.metric_names)
 
 
 def _models(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,7 +54,8 @@ def test_values_are_those_of_scikit_learn(name: str) -> None:
 def test_both_methods_agree_within_a_tenth_of_the_width(name: str) -> None:
     y, cand, base = _models(20_000, 2)
     fast = analytic.paired(name, y, cand, base, 0.5, 0.95)
-    slow = bootstrap.paired(name, y, cand, base, 0.5, 2000, 0.95, 0)
+    slow = bootstrap.paired(metrics.row_metric(name, y, cand, 0.5),
+                            metrics.row_metric(name, y, base, 0.5), 2000, 0.95, 0)
     for a, b in ((fast.candidate, slow.candidate), (fast.difference, slow.difference)):
         width = b.interval.high - b.interval.low
         assert width > 0
@@ -78,9 +80,10 @@ def test_auto_uses_the_bootstrap_on_few_rows_and_says_which() -> None:
     y, cand, base = _models(1200, 4)
     spec = IntervalSpec(method="auto", analytic_min_rows=1000)
     settings = BootstrapSpec(resamples=200)
-    assert intervals.estimate("brier", y, cand, 0.5, spec, settings).method == "analytic"
-    assert intervals.estimate("brier", y[:999], cand[:999], 0.5, spec, settings).method \
-        == "bootstrap"
+    assert intervals.estimate(BINARY, "brier", y, cand, 0.5, spec, settings).method == "analytic"
+    assert intervals.estimate(BINARY, "brier", y[:999], cand[:999], 0.5, spec,
+                              settings).method == "bootstrap"
     forced = IntervalSpec(method="bootstrap", analytic_min_rows=1)
-    assert intervals.paired("roc_auc", y, cand, base, 0.5, forced, settings).method == "bootstrap"
+    assert intervals.paired(BINARY, "roc_auc", y, cand, base, 0.5, forced,
+                            settings).method == "bootstrap"
 

@@ -19,9 +19,10 @@ from sklearn import metrics as skm
 from harness.config import load_config
 from harness.data.golden import add_version
 from harness.errors import ConfigError
-from harness.kinds import infer_kind
+from harness.kinds import MULTICLASS, REGRESSION
+from harness.kinds.inference import infer_kind
 from harness.run.engine import CheckRun, run_check
-from harness.stats import bootstrap_kinds
+from harness.stats import bootstrap
 from tests.kind_examples import configure, copy_example, train
 
 
@@ -58,9 +59,9 @@ def test_multiclass_figures_are_scikit_learns() -> None:
         "recall[c]": skm.recall_score(y, predicted, labels=[2], average=None)[0],
     }
     for name, value in expected.items():
-        assert bootstrap_kinds.value("multiclass", name, y, p, classes) == pytest.approx(value)
+        assert MULTICLASS.row_metric(name, y, p, classes, 0.5).value == pytest.approx(value)
     # Integer classes, as a model fitted on a CSV's numbers has them: names compare as text.
-    assert bootstrap_kinds.value("multiclass", "recall[2]", y, p, [0, 1, 2, 3]) == (
+    assert MULTICLASS.row_metric("recall[2]", y, p, [0, 1, 2, 3], 0.5).value == (
         pytest.approx(expected["recall[c]"]))
 
 
@@ -75,7 +76,7 @@ def test_regression_figures_are_scikit_learns() -> None:
         "abs_error_p90": np.quantile(np.abs(predicted - y), 0.9),
     }
     for name, value in expected.items():
-        assert bootstrap_kinds.value("regression", name, y, predicted, []) == pytest.approx(value)
+        assert REGRESSION.row_metric(name, y, predicted, [], 0.5).value == pytest.approx(value)
 
 
 def test_a_paired_interval_finds_a_small_regression_error_growth() -> None:
@@ -83,9 +84,12 @@ def test_a_paired_interval_finds_a_small_regression_error_growth() -> None:
     y = rng.normal(150, 60, 500)
     baseline = y + rng.normal(0, 40, 500)
     worse = baseline + rng.normal(0, 15, 500)
-    same = bootstrap_kinds.paired("regression", "rmse", y, baseline, baseline, [], 500, 0.95, 0)
+    def rmse(predicted: np.ndarray) -> bootstrap.RowMetric:
+        return REGRESSION.row_metric("rmse", y, predicted, [], 0.5)
+
+    same = bootstrap.paired(rmse(baseline), rmse(baseline), 500, 0.95, 0)
     assert same.difference.interval.low == same.difference.interval.high == 0
-    grown = bootstrap_kinds.paired("regression", "rmse", y, worse, baseline, [], 500, 0.95, 0)
+    grown = bootstrap.paired(rmse(worse), rmse(baseline), 500, 0.95, 0)
     assert grown.difference.value > 0 and grown.difference.interval.low > 0
     # Unpaired intervals of the two overlap: only pairing shows the growth.
     assert grown.candidate.interval.low < grown.baseline.interval.high

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from harness.config import load_config
+from harness.kinds import MULTICLASS
 from harness.load.runner import run_load
 from harness.model.adapters import features, open_model
 from harness.model.protocols import UnexpectedAnswer, Wire
@@ -167,10 +168,10 @@ def test_an_answer_in_another_shape_names_the_field_expected(projects, servers) 
     import httpx
 
     frame = pd.read_csv(projects["wine"] / "golden/wine/v1/wine.csv").drop(columns="cultivar")
-    oip = Wire("open-inference-v2", "multiclass", "wine")
+    oip = Wire("open-inference-v2", MULTICLASS, "wine")
     mlserver_answer = httpx.post(servers["open-inference-v2"] + oip.infer_path,
                                  json=oip.body(frame.head(2))).json()
-    mlflow_wire = Wire("mlflow", "multiclass")
+    mlflow_wire = Wire("mlflow", MULTICLASS)
     mlflow_answer = httpx.post(servers["mlflow/wine"] + mlflow_wire.infer_path,
                                json=mlflow_wire.body(frame.head(2))).json()
     with pytest.raises(UnexpectedAnswer, match="expected 'predictions'"):
@@ -178,7 +179,7 @@ def test_an_answer_in_another_shape_names_the_field_expected(projects, servers) 
     with pytest.raises(UnexpectedAnswer, match="expected 'outputs'"):
         oip.read(mlflow_answer, 2, "http://x/v2/models/wine/infer")
     with pytest.raises(UnexpectedAnswer, match=r"expected 'predictions\[\]\.probabilities'"):
-        Wire("harness", "multiclass").read(mlflow_answer, 2, "http://x/predict/batch")
+        Wire("harness", MULTICLASS).read(mlflow_answer, 2, "http://x/predict/batch")
 
 
 @pytest.mark.parametrize(("protocol", "names"), [

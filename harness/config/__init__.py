@@ -5,7 +5,6 @@ does not parse."""
 
 from harness.config.data import ColumnRule, DatasetSpec, SchemaSpec, SliceSpec
 from harness.config.gates import (
-    METRIC_RANGES,
     BenchmarkGate,
     BootstrapSpec,
     DeepchecksSpec,
@@ -29,7 +28,7 @@ from harness.config.release import (
 )
 
 __all__ = [
-    "METRIC_RANGES", "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
+    "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
     "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "GatesSpec",
     "HarnessConfig", "HistorySpec", "IntervalSpec", "KubernetesDeploySpec", "LoadSLO",
     "LoadScenario", "LoadSpec", "LocalDeploySpec", "MetricGate", "ModelAccess", "ModelSpec",

@@ -3,7 +3,6 @@ deepchecks."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Literal
 
@@ -15,26 +14,12 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from harness import kinds
 from harness.config.base import StrictModel, invalid_at
 
-# Every kind's metrics (see harness/kinds/); which apply is checked against model.kind.
-MetricName = Literal[
-    "roc_auc", "log_loss", "brier", "precision", "recall", "accuracy", "f1",
-    "f1_macro", "f1_weighted", "roc_auc_ovr", "recall_per_class",
-    "rmse", "mae", "r2", "abs_error_p50", "abs_error_p90", "abs_error_p95", "abs_error_p99",
-]
-
-
-# The values each metric can take: a bound outside them can never be met (or never fail).
-METRIC_RANGES: dict[str, tuple[float, float]] = {
-    "roc_auc": (0.0, 1.0), "precision": (0.0, 1.0), "recall": (0.0, 1.0),
-    "accuracy": (0.0, 1.0), "f1": (0.0, 1.0), "brier": (0.0, 1.0), "log_loss": (0.0, math.inf),
-    "f1_macro": (0.0, 1.0), "f1_weighted": (0.0, 1.0), "roc_auc_ovr": (0.0, 1.0),
-    "recall_per_class": (0.0, 1.0), "rmse": (0.0, math.inf), "mae": (0.0, math.inf),
-    "r2": (-math.inf, 1.0), "abs_error_p50": (0.0, math.inf),
-    "abs_error_p90": (0.0, math.inf), "abs_error_p95": (0.0, math.inf),
-    "abs_error_p99": (0.0, math.inf),
-}
+# Every kind's metrics (the registry in harness/kinds/); which apply is checked against
+# model.kind.
+MetricName = Literal[kinds.METRIC_NAMES]  # type: ignore[valid-type]
 
 
 class MetricGate(StrictModel):
@@ -66,7 +51,9 @@ class MetricGate(StrictModel):
 
     def range_problems(self, metric: str) -> list[tuple[str, str, float]]:
         """(key, message, value) for each bound outside what ``metric`` can take."""
-        low, high = METRIC_RANGES[metric]
+        known = kinds.metric(metric)
+        assert known is not None  # a MetricName
+        low, high = known.low, known.high
         span = f"{low:g}..{high:g}"
         problems = []
         for key in ("min", "max", "slice_min", "slice_max"):

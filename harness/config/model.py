@@ -11,6 +11,7 @@ from pydantic import (
 )
 
 from harness.config.base import HttpUrl, Name, StrictModel
+from harness.kinds import KIND_NAMES, Kind, kind_of
 
 ProtocolName = Literal["harness", "open-inference-v2", "mlflow"]
 
@@ -57,19 +58,25 @@ class ModelSpec(ModelAccess):
     # the config's folder; a YAML list of words, ``{python}`` is the harness's interpreter).
     build: list[str] | None = Field(default=None, min_length=1)
     label_column: str
-    kind: Literal["binary", "multiclass", "regression"] = "binary"
+    kind: Literal[KIND_NAMES] = "binary"  # type: ignore[valid-type]  # the registry's names
     positive_label: str | int | None = None  # binary only
     threshold: float = Field(default=0.5, gt=0, lt=1)
     # Multiclass: the columns of the probability matrix, in order. Default: the in-process
     # model's classes_, else the label column's allowed values, sorted (as scikit-learn does).
     classes: list[str | int] | None = Field(default=None, min_length=2)
 
+    @property
+    def model_kind(self) -> Kind:
+        """The kind ``kind`` names: its metrics, outputs and what it needs."""
+        return kind_of(self.kind)
+
     @model_validator(mode="after")
     def _kind_has_what_it_needs(self) -> ModelSpec:
-        if self.kind == "binary" and self.positive_label is None:
+        kind = self.model_kind
+        if kind.needs_positive_label and self.positive_label is None:
             raise ValueError("a binary model needs 'positive_label' (the class scored)")
-        if self.kind != "binary" and self.positive_label is not None:
+        if not kind.needs_positive_label and self.positive_label is not None:
             raise ValueError(f"'positive_label' is for binary models; this one is {self.kind}")
-        if self.classes is not None and self.kind != "multiclass":
+        if self.classes is not None and not kind.has_classes:
             raise ValueError(f"'classes' is for multiclass models; this one is {self.kind}")
         return self

@@ -100,9 +100,7 @@ class HarnessConfig(StrictModel):
 
     @model_validator(mode="after")
     def _metrics_fit_the_kind(self) -> HarnessConfig:
-        from harness.kinds import METRICS
-
-        allowed = METRICS[self.model.kind]
+        allowed = self.model.model_kind.metric_names
         wrong = [m for m in self.gates.quality if m not in allowed]
         if wrong:
             raise ValueError(

@@ -137,7 +137,7 @@ def _figures(evaluation: Evaluation, names: list[str]) -> dict[str, dict[str, di
 
 def metric_names(config: HarnessConfig, evaluation: Evaluation) -> list[str]:
     """Every metric of the model's kind, one recall per class for a multiclass model."""
-    keys = list(kinds.METRICS[config.model.kind])
+    keys = list(config.model.model_kind.metric_names)
     return kinds.expand(keys, evaluation.classes)
 
 
@@ -178,9 +178,9 @@ def verify_current(config: HarnessConfig) -> list[str]:
         blessed = current(config, spec)
         if blessed is not None:
             rows = len(blessed.baseline_scores())
-            kind = f"scores file {blessed.scores_file}" if blessed.scores_file else "JSON scores"
+            held = f"scores file {blessed.scores_file}" if blessed.scores_file else "JSON scores"
             lines.append(f"ok  {blessed.path}  {blessed.label} of '{spec.name}', {rows} rows, "
-                         f"{kind}")
+                         f"{held}")
     return lines
 
 
@@ -216,7 +216,7 @@ def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], b
             metrics=_figures(evaluation, metric_names(config, evaluation)),
             scores_file=scores_path.name,
             scores_sha256=hashlib.sha256(scores).hexdigest(),
-            kind=evaluation.kind,
+            kind=evaluation.kind.name,
             classes=list(evaluation.classes),
         )
         path = target / f"{passport.number:04d}.json"

@@ -19,8 +19,8 @@ MAX_ALLOWED_VALUES = 20  # more distinct strings than this: free text, not a cat
 
 def _dtype(series: pd.Series) -> str:
     """The schema's dtype: a float column is a `number` (it accepts whole numbers too)."""
-    kind = column_kind(series)
-    return "number" if kind == "float" else kind
+    dtype_kind = column_kind(series)
+    return "number" if dtype_kind == "float" else dtype_kind
 
 
 def _plain(value: Any) -> Any:

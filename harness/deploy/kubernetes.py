@@ -106,16 +106,16 @@ class KubernetesTarget:
         )
         # Refuse before applying anything, so a bad overlay never half-applies.
         for obj in objects:
-            kind, name = obj["kind"], obj["metadata"]["name"]
-            if kind not in APPLIERS:
+            object_kind, name = obj["kind"], obj["metadata"]["name"]
+            if object_kind not in APPLIERS:
                 raise DeployError(
-                    f"{spec.kustomize} holds {kind}/{name}, which the kubernetes target does not "
-                    f"apply (it applies {', '.join(APPLIERS)})"
+                    f"{spec.kustomize} holds {object_kind}/{name}, which the kubernetes target "
+                    f"does not apply (it applies {', '.join(APPLIERS)})"
                 )
             namespace = obj["metadata"].get("namespace")
-            if APPLIERS[kind][2] and namespace != spec.namespace:
+            if APPLIERS[object_kind][2] and namespace != spec.namespace:
                 raise DeployError(
-                    f"{kind}/{name} from {spec.kustomize} is in namespace '{namespace}', but "
+                    f"{object_kind}/{name} from {spec.kustomize} is in namespace '{namespace}', but "
                     f"environments.{env}.namespace is '{spec.namespace}'; make them agree"
                 )
         before = self._read_deployment(spec)

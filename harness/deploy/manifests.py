@@ -43,9 +43,10 @@ def kustomize_build(overlay: Path, timeout_s: float = 60.0) -> list[Obj]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def find(objects: list[Obj], kind: str, name: str) -> Obj | None:
+def find(objects: list[Obj], object_kind: str, name: str) -> Obj | None:
     return next(
-        (o for o in objects if o.get("kind") == kind and o["metadata"].get("name") == name), None
+        (o for o in objects
+         if o.get("kind") == object_kind and o["metadata"].get("name") == name), None
     )
 
 

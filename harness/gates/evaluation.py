@@ -16,9 +16,9 @@ import pandas as pd
 from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.data.slices import slice_masks
 from harness.errors import DatasetError
-from harness.kinds.labels import class_numbers, label_problem, regression_targets
+from harness.kinds import BINARY, Kind
 from harness.model.adapters import Model, features
-from harness.stats import bootstrap_kinds, intervals
+from harness.stats import intervals
 from harness.stats.estimates import Estimate, PairedEstimate
 
 OVERALL = "overall"
@@ -39,7 +39,7 @@ class Evaluation:
     baseline_name: str = ""
     # binary: labels are 1 for the positive class and scores P(positive); multiclass: labels
     # are column numbers of the (rows, classes) probability matrix; regression: numbers.
-    kind: str = "binary"
+    kind: Kind = BINARY
     classes: list[Any] = field(default_factory=list)
     _cache: dict[tuple[str, str, bool], Estimate | PairedEstimate] = field(default_factory=dict)
 
@@ -54,16 +54,9 @@ class Evaluation:
         key = (metric, segment, False)
         if key not in self._cache:
             mask = self._mask(segment)
-            if self.kind == "binary":
-                self._cache[key] = intervals.estimate(
-                    metric, self.y[mask], self.candidate[mask], self.threshold, self.method,
-                    self.settings)
-            else:  # multiclass and regression metrics: the paired bootstrap
-                settings = (self.settings.resamples, self.settings.confidence,
-                            self.settings.seed)
-                self._cache[key] = bootstrap_kinds.estimate(
-                    self.kind, metric, self.y[mask], self.candidate[mask], self.classes,
-                    *settings)
+            self._cache[key] = intervals.estimate(
+                self.kind, metric, self.y[mask], self.candidate[mask], self.threshold,
+                self.method, self.settings, self.classes)
         return self._cache[key]  # type: ignore[return-value]
 
     def paired(self, metric: str) -> PairedEstimate:
@@ -72,16 +65,9 @@ class Evaluation:
         assert self.baseline is not None
         key = (metric, OVERALL, True)
         if key not in self._cache:
-            if self.kind == "binary":
-                self._cache[key] = intervals.paired(
-                    metric, self.y, self.candidate, self.baseline, self.threshold, self.method,
-                    self.settings)
-            else:
-                settings = (self.settings.resamples, self.settings.confidence,
-                            self.settings.seed)
-                self._cache[key] = bootstrap_kinds.paired(
-                    self.kind, metric, self.y, self.candidate, self.baseline, self.classes,
-                    *settings)
+            self._cache[key] = intervals.paired(
+                self.kind, metric, self.y, self.candidate, self.baseline, self.threshold,
+                self.method, self.settings, self.classes)
         return self._cache[key]  # type: ignore[return-value]
 
 
@@ -93,15 +79,7 @@ def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str,
         raise DatasetError(
             f"dataset '{dataset}' has no label column '{spec.label_column}' (model.label_column)"
         )
-    column = frame[spec.label_column]
-    if spec.kind == "regression":
-        return regression_targets(column, dataset)
-    if spec.kind == "multiclass":
-        return class_numbers(column, classes or [], dataset)
-    problem = label_problem(column, config)
-    if problem is not None:  # scored as negative, it would move every metric without a word
-        raise DatasetError(f"dataset '{dataset}': {problem}")
-    return (column == spec.positive_label).to_numpy(dtype=int)
+    return spec.model_kind.labels(frame[spec.label_column], config, dataset, classes or [])
 
 
 def segments(frame: pd.DataFrame, config: HarnessConfig) -> dict[str, np.ndarray]:
@@ -123,6 +101,6 @@ def evaluate(config: HarnessConfig, dataset: str, frame: pd.DataFrame, model: Mo
         settings=config.gates.bootstrap,
         segments=segments(frame, config),
         method=config.gates.intervals,
-        kind=config.model.kind,
+        kind=config.model.model_kind,
         classes=classes,
     )

@@ -123,7 +123,7 @@ class GateState:
                     "`harness golden bless --by NAME --reason TEXT`"
                 )
             scores, label = current.baseline_scores(), current.label
-            if evaluation.kind == "multiclass" and [str(c) for c in current.classes] != [
+            if evaluation.kind.has_classes and [str(c) for c in current.classes] != [
                     str(c) for c in evaluation.classes]:
                 raise HarnessError(
                     f"{label} of '{name}' scored the classes {current.classes}, the candidate "
@@ -134,7 +134,7 @@ class GateState:
             production = self._production()
             scores = production.score(features(frame, self.config.model))
             label = "production"
-            if evaluation.kind == "multiclass" and [str(c) for c in production.classes] != [
+            if evaluation.kind.has_classes and [str(c) for c in production.classes] != [
                     str(c) for c in evaluation.classes]:
                 raise HarnessError(
                     f"production scores the classes {production.classes}, the candidate "

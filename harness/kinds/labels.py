@@ -22,6 +22,16 @@ from harness.errors import DatasetError
 _EXAMPLES = 3
 
 
+def sorted_classes(values: Any) -> list[Any]:
+    """Class labels in the order scikit-learn's ``classes_`` would hold them (sorted)."""
+    unique = [v.item() if isinstance(v, np.generic) else v for v in pd.unique(pd.Series(values))]
+    unique = [v for v in unique if not (isinstance(v, float) and np.isnan(v))]
+    try:
+        return sorted(unique)
+    except TypeError:  # mixed types: an order that is at least stable
+        return sorted(unique, key=str)
+
+
 def unknown_classes(column: pd.Series, classes: list[Any]) -> list[str]:
     """Label values (as text) that are none of ``classes``, in order of appearance."""
     known = {str(c) for c in classes}
@@ -112,3 +122,12 @@ def label_problem(labels: pd.Series, config: HarnessConfig) -> str | None:
         return (f"model.positive_label {spec.positive_label!r} appears in no row of {where}; "
                 "check its spelling and type (a quoted '1' is not the number 1)")
     return None
+
+
+def positive_indicator(column: pd.Series, config: HarnessConfig, dataset: str) -> np.ndarray:
+    """A binary label column as 1 for the positive class, 0 for the other; labels that are
+    neither are refused (scored as negative, they would move every metric without a word)."""
+    problem = label_problem(column, config)
+    if problem is not None:
+        raise DatasetError(f"dataset '{dataset}': {problem}")
+    return (column == config.model.positive_label).to_numpy(dtype=int)

@@ -1,6 +1,7 @@
 """What a model's answer must be, per kind: P(positive) per row for a binary classifier,
 a (rows, classes) probability matrix for a multiclass one, a finite number per row for a
-regression. Every adapter's raw output goes through here, in-process or over HTTP."""
+regression. Every adapter's raw output goes through here (by its kind's ``scores``),
+in-process or over HTTP."""
 
 from __future__ import annotations
 
@@ -53,16 +54,3 @@ def predictions(raw: Any, rows: int, source: str) -> np.ndarray:
         raise ModelLoadError(f"{source} returned predictions that are not finite numbers")
     return values
 
-
-def for_kind(raw: Any, rows: int, kind: str, classes: list[Any], positive_column: int | None,
-             source: str) -> np.ndarray:
-    """The scores of ``kind`` from a raw output. A binary classifier's two-column matrix is
-    read at ``positive_column`` (the second column when it is not known)."""
-    if kind == "regression":
-        return predictions(raw, rows, source)
-    if kind == "multiclass":
-        return probability_matrix(raw, rows, classes, source)
-    values = np.asarray(raw, dtype=float)
-    if values.ndim == 2 and values.shape[1] == 2:
-        values = values[:, 1 if positive_column is None else positive_column]
-    return probabilities(values, rows, source)

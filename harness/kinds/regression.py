@@ -1,49 +1,60 @@
-"""Quality metrics of a regression model, as functions of the rows drawn.
-
-Like the multiclass metrics, each is a function of a (resamples, rows) array of row
-numbers: the figure on all rows and its bootstrap intervals come from the same code.
-"""
+"""A regression: it predicts one finite number per row; its labels are the targets."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from harness.kinds.base import Kind, Metric
 
-Resampled = Callable[[np.ndarray], np.ndarray]
-QUANTILE_PREFIX = "abs_error_p"
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
-
-def quantile_of(name: str) -> float | None:
-    """The quantile an ``abs_error_pNN`` metric stands for (``abs_error_p90`` -> 0.9)."""
-    if not name.startswith(QUANTILE_PREFIX):
-        return None
-    return int(name[len(QUANTILE_PREFIX):]) / 100
+    from harness.config import HarnessConfig
+    from harness.stats.bootstrap import RowMetric
 
 
-def resampled(name: str, y: np.ndarray, predictions: np.ndarray) -> Resampled:
-    """The metric ``name`` of each resample: RMSE, MAE, R² or a quantile of |error|."""
-    error = predictions - y
-    absolute = np.abs(error)
-    squared = error**2
+class Regression(Kind):
+    name = "regression"
+    metrics = (
+        Metric("rmse", False, 0.0, math.inf),
+        Metric("mae", False, 0.0, math.inf),
+        Metric("r2", True, -math.inf, 1.0),
+        *(Metric(f"abs_error_p{q}", False, 0.0, math.inf) for q in (50, 90, 95, 99)),
+    )
+    predict_method = "predict"
+    answer_field = "value"
+    deepchecks_task = "regression"
+    is_classifier = False
 
-    def mean(values: np.ndarray) -> Resampled:
-        return lambda rows: np.take(values, rows).mean(axis=1)
+    def scores(self, raw: Any, rows: int, classes: Sequence[Any], positive_column: int | None,
+               source: str) -> np.ndarray:
+        from harness.kinds import outputs
 
-    if name == "rmse":
-        return lambda rows: np.sqrt(mean(squared)(rows))
-    if name == "mae":
-        return mean(absolute)
-    if name == "r2":
-        def r2(rows: np.ndarray) -> np.ndarray:
-            drawn = np.take(y, rows)
-            total = ((drawn - drawn.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-            residual = np.take(squared, rows).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), np.nan)
+        return outputs.predictions(raw, rows, source)
 
-        return r2
-    q = quantile_of(name)
-    if q is not None:
-        return lambda rows: np.quantile(np.take(absolute, rows), q, axis=1)
-    raise ValueError(f"unknown regression metric {name!r}")
+    def labels(self, column: pd.Series, config: HarnessConfig, dataset: str,
+               classes: Sequence[Any]) -> np.ndarray:
+        from harness.kinds.labels import regression_targets
+
+        return regression_targets(column, dataset)
+
+    def row_metric(self, name: str, y: np.ndarray, scores: np.ndarray, classes: Sequence[Any],
+                   threshold: float) -> RowMetric:
+        from harness.kinds.metrics import regression
+
+        return regression.row_metric(name, y, scores)
+
+    def starter_gates(self, labels: pd.Series) -> dict[str, dict[str, float]]:
+        spread = float(labels.std())
+        return {"rmse": {"max": float(f"{spread:.3g}"), "max_drop": float(f"{spread / 10:.2g}")},
+                "r2": {"min": 0.0}}
+
+    def answer(self, score: Any, classes: Sequence[Any],
+               label_of: Callable[[float], str | None]) -> dict[str, Any]:
+        return {"value": float(score)}
+
+
+REGRESSION = Regression()

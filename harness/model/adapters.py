@@ -18,7 +18,8 @@ import pandas as pd
 
 from harness.config import HarnessConfig, ModelAccess, ModelSpec
 from harness.errors import ConfigError, ModelLoadError, TargetUnreachable
-from harness.kinds import outputs, sorted_classes
+from harness.kinds import BINARY, Kind, outputs
+from harness.kinds.labels import sorted_classes
 from harness.model.probe import mismatch
 from harness.model.protocols import Wire
 
@@ -93,7 +94,7 @@ class PythonModel:
     """
 
     def __init__(self, model: Any, entrypoint: str, positive_label: str | int | None,
-                 threshold: float, negative_label: str | None, kind: str = "binary",
+                 threshold: float, negative_label: str | None, kind: Kind = BINARY,
                  classes: list[Any] | None = None) -> None:
         self._model = model
         self._entrypoint = entrypoint
@@ -105,13 +106,13 @@ class PythonModel:
         fitted = getattr(model, "classes_", None)
         self.classes = ([c.item() if isinstance(c, np.generic) else c for c in fitted]
                         if fitted is not None else list(classes or []))
-        if kind == "binary" and fitted is not None:
+        if kind.needs_positive_label and fitted is not None:
             assert positive_label is not None  # guaranteed by ModelSpec validation
             self._column = positive_column(fitted, positive_label, f"'{entrypoint}'")
             others = [str(c) for i, c in enumerate(fitted) if i != self._column]
             if len(others) == 1:
                 self._negative = others[0]
-        if kind == "multiclass" and len(self.classes) < 2:
+        if kind.has_classes and len(self.classes) < 2:
             raise ModelLoadError(
                 f"model.entrypoint '{entrypoint}' returned a model without classes_; set "
                 "model.classes to the columns of its predict_proba, in order"
@@ -135,12 +136,12 @@ class PythonModel:
             model = loader(*args)
         except Exception as exc:  # the team's loader may raise anything; say which one failed
             raise ModelLoadError(f"model.entrypoint '{spec.entrypoint}' failed: {exc}") from exc
-        kind = config.model.kind
-        method = "predict" if kind == "regression" else "predict_proba"
+        kind = config.model.model_kind
+        method = kind.predict_method
         if not callable(getattr(model, method, None)):
             raise ModelLoadError(
                 f"model.entrypoint '{spec.entrypoint}' returned {type(model).__name__}, which "
-                f"has no {method}(frame); return the fitted model (model.kind is {kind})"
+                f"has no {method}(frame); return the fitted model (model.kind is {kind.name})"
             )
         return cls(model, spec.entrypoint, config.model.positive_label,
                    config.model.threshold, _negative_label(config), kind,
@@ -148,11 +149,10 @@ class PythonModel:
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         """The scores of this model's kind for each row (see ``harness.kinds.outputs``)."""
-        if self.kind == "binary":
+        if self.kind.needs_positive_label:  # P(positive), read at the fitted class's column
             return self.predict_proba(frame)
-        method = self._model.predict if self.kind == "regression" else self._model.predict_proba
-        return outputs.for_kind(method(frame), len(frame), self.kind, self.classes, None,
-                                self._entrypoint)
+        raw = getattr(self._model, self.kind.predict_method)(frame)
+        return self.kind.scores(raw, len(frame), self.classes, None, self._entrypoint)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """P(positive) per row. A big frame is scored in chunks of rows: a model's working
@@ -198,13 +198,13 @@ class HttpModel:
         self._url = url.rstrip("/")
         self._batch_size = batch_size
         self._client = httpx.Client(base_url=self._url, timeout=timeout_s)
-        self.wire = wire or Wire("harness", "binary")
+        self.wire = wire or Wire("harness", BINARY)
         self.kind = self.wire.kind
         self.classes = list(classes or [])
         self._positive: int | None = None
         if positive_label is not None and self.classes:
             self._positive = positive_column(self.classes, positive_label, self._url)
-        if self.kind == "multiclass" and len(self.classes) < 2:
+        if self.kind.has_classes and len(self.classes) < 2:
             raise ConfigError(
                 "model.kind multiclass over HTTP needs the classes of the probability columns: "
                 "set model.classes (or 'allowed' on the label column in the schema)"
@@ -256,8 +256,7 @@ class HttpModel:
         parts = [self._post_batch(frame.iloc[start : start + self._batch_size])
                  for start in range(0, len(frame), self._batch_size)]
         raw = np.concatenate(parts) if parts else np.empty(0)
-        return outputs.for_kind(raw, len(frame), self.kind, self.classes, self._positive,
-                                self.endpoint)
+        return self.kind.scores(raw, len(frame), self.classes, self._positive, self.endpoint)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return outputs.probabilities(self.score(frame), len(frame), self.endpoint)

@@ -23,6 +23,7 @@ import pandas as pd
 from harness.config import ModelAccess, ModelSpec
 from harness.data.golden import column_kind
 from harness.errors import ConfigError, TargetUnreachable
+from harness.kinds import Kind
 
 HARNESS, OPEN_INFERENCE, MLFLOW = "harness", "open-inference-v2", "mlflow"
 # MLServer's scikit-learn runtime names its outputs after the estimator's methods and
@@ -55,7 +56,7 @@ class Wire:
     """One service's protocol and address: where to send rows, and how."""
 
     protocol: str
-    kind: str
+    kind: Kind
     served_name: str = ""
     served_version: str | None = None
     tensors: str = "columns"  # open-inference-v2: a tensor per column, or one 2-D matrix
@@ -63,7 +64,7 @@ class Wire:
     @classmethod
     def of(cls, access: ModelAccess, model: ModelSpec) -> Wire:
         """How ``access`` reaches ``model`` (served under ``model.name`` by default)."""
-        return cls(access.protocol, model.kind, access.served_name or model.name,
+        return cls(access.protocol, model.model_kind, access.served_name or model.name,
                    access.served_version, access.tensors)
 
     @property
@@ -113,7 +114,7 @@ def _oip_datatype(column: pd.Series) -> str:
     return _OIP_DATATYPES[column_kind(column)]
 
 
-def _oip_body(frame: pd.DataFrame, kind: str, matrix: bool) -> dict[str, Any]:
+def _oip_body(frame: pd.DataFrame, kind: Kind, matrix: bool) -> dict[str, Any]:
     body: dict[str, Any]
     if matrix:
         # One 2-D FP64 tensor, columns in the frame's order: what a model fitted on an
@@ -133,16 +134,16 @@ def _oip_body(frame: pd.DataFrame, kind: str, matrix: bool) -> dict[str, Any]:
                    "data": [_plain(v) for v in column.astype(object)]}
                   for name, column in frame.items()]
         body = {"inputs": inputs, "parameters": {"content_type": "pd"}}
-    if kind != "regression":
+    if kind.is_classifier:
         body["outputs"] = [{"name": OIP_PROBABILITIES}]
     return body
 
 
-def _oip_read(answer: Any, rows: int, kind: str, where: str) -> np.ndarray:
+def _oip_read(answer: Any, rows: int, kind: Kind, where: str) -> np.ndarray:
     outputs = answer.get("outputs") if isinstance(answer, dict) else None
     if not isinstance(outputs, list) or not outputs:
         raise _expected(where, "outputs")
-    wanted = OIP_PROBABILITIES if kind != "regression" else None
+    wanted = OIP_PROBABILITIES if kind.is_classifier else None
     output = next((o for o in outputs if isinstance(o, dict) and o.get("name") == wanted),
                   outputs[0])
     if not isinstance(output, dict) or "data" not in output or "shape" not in output:
@@ -171,12 +172,8 @@ def _mlflow_read(answer: Any, where: str) -> np.ndarray:
         raise _expected(where, "predictions", f"numbers: {exc}") from None
 
 
-_HARNESS_FIELD = {"binary": "probability", "multiclass": "probabilities",
-                  "regression": "value"}
-
-
-def _harness_read(answer: Any, kind: str, where: str) -> np.ndarray:
-    field = _HARNESS_FIELD[kind]
+def _harness_read(answer: Any, kind: Kind, where: str) -> np.ndarray:
+    field = kind.answer_field
     predictions = answer.get("predictions") if isinstance(answer, dict) else None
     if not isinstance(predictions, list):
         raise _expected(where, "predictions")

@@ -101,7 +101,7 @@ def _dataset_problems(config: HarnessConfig, key: str, spec: DatasetSpec) -> lis
                              "schema.columns and model.label_column name; add them to the file "
                              "or correct the names"))
     # Binary labels only: a multiclass label of an unknown class is a schema failure.
-    if (config.model.kind == "binary" and not frame.empty
+    if (config.model.model_kind.needs_positive_label and not frame.empty
             and config.model.label_column in frame.columns):
         problem = label_problem(frame[config.model.label_column], config)
         if problem is not None:

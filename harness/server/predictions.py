@@ -19,11 +19,6 @@ class Prediction(BaseModel):
 
 def predictions(model: PythonModel, frame: pd.DataFrame) -> list[Prediction]:
     """One prediction per row of ``frame``, in order."""
-    if model.kind == "regression":
-        return [Prediction(value=float(v)) for v in model.score(frame)]
-    if model.kind == "multiclass":
-        return [Prediction(probabilities=[float(p) for p in row],
-                           label=str(model.classes[int(row.argmax())]))
-                for row in model.score(frame)]
-    return [Prediction(probability=float(p), label=model.label_of(p))
-            for p in model.predict_proba(frame)]
+    kind, classes = model.kind, model.classes
+    return [Prediction(**kind.answer(score, classes, model.label_of))
+            for score in model.score(frame)]

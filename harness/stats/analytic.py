@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from harness.kinds import binary as metrics
+from harness.kinds.metrics import binary as metrics
 from harness.stats.estimates import Estimate, Interval, PairedEstimate
 
 

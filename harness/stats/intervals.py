@@ -1,11 +1,16 @@
-"""Which method gives an interval, by the config and the rows: the bootstrap on few rows
-or when asked, the analytic one (harness.stats.analytic) on many."""
+"""Which method gives an interval, by the kind, the config and the rows: the bootstrap on
+few rows or when asked, the analytic one (harness.stats.analytic) on many, for a kind
+whose metrics have one."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.config import BootstrapSpec, IntervalSpec
+from harness.kinds import Kind
 from harness.stats import analytic, bootstrap
 from harness.stats.estimates import Estimate, Method, PairedEstimate
 
@@ -16,19 +21,26 @@ def method_for(rows: int, spec: IntervalSpec) -> Method:
     return spec.method
 
 
-def estimate(name: str, y: np.ndarray, scores: np.ndarray, threshold: float,
-             spec: IntervalSpec, settings: BootstrapSpec) -> Estimate:
+def _analytic(kind: Kind, rows: int, spec: IntervalSpec) -> bool:
+    return kind.analytic_intervals and method_for(rows, spec) == "analytic"
+
+
+def estimate(kind: Kind, name: str, y: np.ndarray, scores: np.ndarray, threshold: float,
+             spec: IntervalSpec, settings: BootstrapSpec,
+             classes: Sequence[Any] = ()) -> Estimate:
     """A metric's value on the rows given and its interval."""
-    if method_for(len(y), spec) == "analytic":
+    if _analytic(kind, len(y), spec):
         return analytic.estimate(name, y, scores, threshold, settings.confidence)
-    return bootstrap.estimate(name, y, scores, threshold, settings.resamples,
-                              settings.confidence, settings.seed)
+    return bootstrap.estimate(kind.row_metric(name, y, scores, classes, threshold),
+                              settings.resamples, settings.confidence, settings.seed)
 
 
-def paired(name: str, y: np.ndarray, candidate: np.ndarray, baseline: np.ndarray,
-           threshold: float, spec: IntervalSpec, settings: BootstrapSpec) -> PairedEstimate:
+def paired(kind: Kind, name: str, y: np.ndarray, candidate: np.ndarray, baseline: np.ndarray,
+           threshold: float, spec: IntervalSpec, settings: BootstrapSpec,
+           classes: Sequence[Any] = ()) -> PairedEstimate:
     """Candidate against baseline on the same rows, with the interval of the difference."""
-    if method_for(len(y), spec) == "analytic":
+    if _analytic(kind, len(y), spec):
         return analytic.paired(name, y, candidate, baseline, threshold, settings.confidence)
-    return bootstrap.paired(name, y, candidate, baseline, threshold, settings.resamples,
-                            settings.confidence, settings.seed)
+    return bootstrap.paired(kind.row_metric(name, y, candidate, classes, threshold),
+                            kind.row_metric(name, y, baseline, classes, threshold),
+                            settings.resamples, settings.confidence, settings.seed)

@@ -223,7 +223,7 @@ class _Inputs:
             exchange.write_frame(self._folder / folder, frame)
             self.datasets[name] = {
                 "folder": folder, "label": label,
-                "label_type": config.model.kind,
+                "label_type": config.model.model_kind.deepchecks_task,
                 # The schema's text and boolean columns, so deepchecks does not guess them.
                 "cat_features": [c for c, rule in config.data_schema.columns.items()
                                  if rule.dtype in ("string", "boolean") and c != label],
@@ -286,12 +286,12 @@ def model_classes(golden: Any, config: HarnessConfig, fitted: list[Any]) -> list
     """The classes deepchecks evaluates, sorted as it requires: a binary model's positive
     label and the golden label's one other value; a multiclass model's own; none for a
     regression."""
-    from harness.kinds import sorted_classes
+    from harness.kinds.labels import sorted_classes
 
-    kind = config.model.kind
-    if kind == "regression":
+    kind = config.model.model_kind
+    if not kind.is_classifier:
         return None
-    if kind == "multiclass":
+    if kind.has_classes:
         return sorted_classes(fitted)
     positive = config.model.positive_label
     others = [v for v in golden[config.model.label_column].dropna().unique() if v != positive]
@@ -311,7 +311,7 @@ def predictions(scores: Any, config: HarnessConfig, classes: list[Any] | None,
 
     if classes is None:  # regression: the prediction is the score
         return list(np.asarray(scores, dtype=float)), None
-    if config.model.kind == "multiclass":  # the model's columns, in sorted class order
+    if config.model.model_kind.has_classes:  # the model's columns, in sorted class order
         order = [list(fitted or classes).index(c) for c in classes]
         proba = np.asarray(scores, dtype=float)[:, order]
         return [classes[i] for i in proba.argmax(axis=1)], proba

@@ -17,7 +17,8 @@ from harness.errors import HarnessError
 from harness.gates.evaluation import segments
 from harness.gates.inputs import CheckInputs, Problem, access_problems, url_problems
 from harness.gates.result import GateResult, GateSpec, fmt
-from harness.kinds import PER_CLASS, expand, higher_is_better, sorted_classes
+from harness.kinds import PER_CLASS, expand, higher_is_better
+from harness.kinds.labels import sorted_classes
 from harness.stats.estimates import Estimate, PairedEstimate
 
 if TYPE_CHECKING:
@@ -239,9 +240,10 @@ def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
     for segment, mask in masks.items():
         rows = int(mask.sum())
         for metric, gate in sliced.items():
-            kinds = ([metric] if gate.slice_min is not None or gate.slice_max is not None else [])
-            kinds += [f"{metric}.gap"] if gate.max_slice_gap is not None else []
-            for criterion in kinds:
+            criteria = ([metric] if gate.slice_min is not None or gate.slice_max is not None
+                        else [])
+            criteria += [f"{metric}.gap"] if gate.max_slice_gap is not None else []
+            for criterion in criteria:
                 def judge(metric=metric, gate=gate, segment=segment, rows=rows,
                           criterion=criterion) -> GateResult:
                     evaluation = state.evaluation(name)

@@ -66,20 +66,20 @@ def _dtype_ok(series: pd.Series, dtype: str) -> bool:
 
 
 def check_rule(
-    frame: pd.DataFrame, column: str, kind: str, rule: ColumnRule, dataset: str
+    frame: pd.DataFrame, column: str, check: str, rule: ColumnRule, dataset: str
 ) -> GateResult:
     """Judge one criterion of a column rule against the named dataset."""
-    props = {"column": column, "rule": kind, "dataset": dataset}
+    props = {"column": column, "rule": check, "dataset": dataset}
     where = f"'{dataset}'"
     if column not in frame.columns:
-        if kind == "present":
+        if check == "present":
             return GateResult(False, f"column '{column}' is missing from {where}", props)
         return GateResult(False, f"column '{column}' is missing (see {column}.present)", props,
                           skipped=True)
     series = frame[column]
-    if kind == "present":
+    if check == "present":
         return GateResult(True, f"column '{column}' is present", props)
-    if kind == "dtype":
+    if check == "dtype":
         ok = _dtype_ok(series, rule.dtype)
         props |= {"expected": rule.dtype, "actual": str(series.dtype)}
         message = f"column '{column}' in {where} has dtype {series.dtype}, expected {rule.dtype}"
@@ -88,7 +88,7 @@ def check_rule(
             message += f" (non-numeric values such as {series[bad].iloc[0]!r} at "
             message += f"{_csv_lines(frame, bad)})"
         return GateResult(ok, message, props)
-    if kind == "nullable":
+    if check == "nullable":
         nulls = series.isna()
         count = int(nulls.sum())
         props |= {"value": str(count), "threshold": "0"}
@@ -100,7 +100,7 @@ def check_rule(
                 props,
             )
         return GateResult(True, f"column '{column}' has no missing values", props)
-    if kind == "allowed":
+    if check == "allowed":
         assert rule.allowed is not None
         allowed = set(rule.allowed)
         outside = series.notna() & ~series.isin(allowed)
@@ -115,7 +115,7 @@ def check_rule(
                 props,
             )
         return GateResult(True, f"column '{column}' holds only allowed values", props)
-    if kind == "range":
+    if check == "range":
         bounds = f"[{rule.min if rule.min is not None else '-inf'}, "
         bounds += f"{rule.max if rule.max is not None else 'inf'}]"
         props |= {"threshold": bounds}
@@ -136,7 +136,7 @@ def check_rule(
                 props,
             )
         return GateResult(True, f"column '{column}' is within {bounds}", props)
-    raise ValueError(f"unknown schema rule kind {kind!r}")
+    raise ValueError(f"unknown schema rule kind {check!r}")
 
 
 def gates(state: GateState) -> Iterator[GateSpec]:
@@ -144,13 +144,13 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     config = state.config
     for spec in config.datasets():
         for column, rule in config.data_schema.columns.items():
-            for kind in rule_kinds(rule):
-                def judge(name=spec.name, column=column, kind=kind, rule=rule) -> GateResult:
-                    return check_rule(state.dataset(name).frame, column, kind, rule, name)
+            for check in rule_kinds(rule):
+                def judge(name=spec.name, column=column, check=check, rule=rule) -> GateResult:
+                    return check_rule(state.dataset(name).frame, column, check, rule, name)
 
-                yield GateSpec("schema", spec.name, f"{column}.{kind}",
+                yield GateSpec("schema", spec.name, f"{column}.{check}",
                                lambda name=spec.name: state.dataset(name), judge)
-    if config.model.kind == "multiclass":
+    if config.model.model_kind.has_classes:
         for spec in config.golden:
             yield GateSpec("schema", spec.name, f"{config.model.label_column}.{classes.CRITERION}",
                            lambda name=spec.name: state.dataset(name),

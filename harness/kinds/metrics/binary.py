@@ -1,0 +1,135 @@
+"""Quality metrics of a binary classifier, from labels (1 for the positive class) and
+scores (P(positive)): on all rows as scikit-learn computes them, and on each bootstrap
+resample with array operations, ratio metrics as sums over the rows drawn and ROC AUC from
+one table of counts per score group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from harness.stats.bootstrap import Resampled, RowMetric
+
+_EPS = 1e-15
+
+def _labels(scores: np.ndarray, threshold: float) -> np.ndarray:
+    return (scores >= threshold).astype(int)
+
+
+_METRICS: dict[str, Callable[[np.ndarray, np.ndarray, float], float]] = {
+    "roc_auc": lambda y, s, t: skm.roc_auc_score(y, s),
+    "log_loss": lambda y, s, t: skm.log_loss(y, np.clip(s, _EPS, 1 - _EPS), labels=[0, 1]),
+    "brier": lambda y, s, t: skm.brier_score_loss(y, s),
+    "precision": lambda y, s, t: skm.precision_score(y, _labels(s, t), zero_division=0),
+    "recall": lambda y, s, t: skm.recall_score(y, _labels(s, t), zero_division=0),
+    "accuracy": lambda y, s, t: skm.accuracy_score(y, _labels(s, t)),
+    "f1": lambda y, s, t: skm.f1_score(y, _labels(s, t), zero_division=0),
+}
+
+
+def compute(name: str, y_true: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+    """One metric by name; ``y_true`` is 1 for the positive class, ``scores`` P(positive)."""
+    if name == "roc_auc" and len(np.unique(y_true)) < 2:
+        return float("nan")
+    return float(_METRICS[name](y_true, scores, threshold))
+
+
+@dataclass(frozen=True)
+class RatioTerms:
+    """A metric as a ratio of two sums over rows, sum(numerator) / sum(denominator);
+    ``empty`` is its value when the denominator sums to zero."""
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    empty: float
+
+
+def ratio_terms(name: str, y_true: np.ndarray, scores: np.ndarray,
+                threshold: float) -> RatioTerms:
+    """Every metric but ROC AUC, row by row: the mean metrics (log loss, Brier, accuracy)
+    over a denominator of ones, precision, recall and F1 over counts."""
+    predicted = scores >= threshold
+    positive = y_true.astype(bool)
+    tp = (predicted & positive).astype(float)
+    ones = np.ones(len(scores), dtype=float)
+    if name == "log_loss":
+        p = np.clip(scores, _EPS, 1 - _EPS)
+        return RatioTerms(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)), ones, np.nan)
+    if name == "brier":
+        return RatioTerms((scores - y_true) ** 2, ones, np.nan)
+    if name == "accuracy":
+        return RatioTerms((predicted == positive).astype(float), ones, np.nan)
+    # Nothing to divide by gives 0 for these, as scikit-learn reports it.
+    if name == "precision":
+        return RatioTerms(tp, predicted.astype(float), 0.0)
+    if name == "recall":
+        return RatioTerms(tp, positive.astype(float), 0.0)
+    if name == "f1":
+        return RatioTerms(2 * tp, predicted.astype(float) + positive.astype(float), 0.0)
+    raise KeyError(f"{name} is not a ratio of row sums")
+
+
+def _auc_groups(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank groups for ROC AUC: rows with equal scores share a group, and consecutive
+    groups holding one class only are merged, which changes no positive-negative
+    comparison but makes the count table several times smaller."""
+    unique, group = np.unique(scores, return_inverse=True)
+    positives = np.bincount(group, weights=y, minlength=len(unique))
+    rows = np.bincount(group, minlength=len(unique))
+    held = np.where(positives == 0, 0, np.where(positives == rows, 1, 2))  # 2: mixed
+    starts = np.r_[True, (held[1:] != held[:-1]) | (held[1:] == 2)]
+    merged = np.cumsum(starts) - 1
+    return merged[group], int(merged[-1]) + 1
+
+
+class _ResampledRocAuc:
+    """ROC AUC of each resample, exact with tied scores (a tie counts one half)."""
+
+    def __init__(self, y: np.ndarray, scores: np.ndarray) -> None:
+        group, self._groups = _auc_groups(y, scores)
+        # One key per row: its group and its class, so one bincount counts both.
+        self._key = group.astype(np.int64) * 2 + y.astype(np.int64)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        size, width = rows.shape[0], 2 * self._groups
+        keys = np.take(self._key, rows)
+        keys += (np.arange(size, dtype=np.int64) * width)[:, None]
+        counts = np.bincount(keys.ravel(), minlength=size * width).reshape(size, -1, 2)
+        neg, pos = counts[:, :, 0], counts[:, :, 1]
+        below = np.cumsum(neg, axis=1)
+        below -= neg
+        wins = np.einsum("ij,ij->i", pos, below) + 0.5 * np.einsum("ij,ij->i", pos, neg)
+        pairs = pos.sum(axis=1) * neg.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(pairs > 0, wins / pairs, np.nan)
+
+
+class _ResampledRatio:
+    """Metrics that are a ratio of two sums over the rows drawn: sum(a) / sum(b)."""
+
+    def __init__(self, name: str, y: np.ndarray, scores: np.ndarray, threshold: float) -> None:
+        self._terms = ratio_terms(name, y, scores, threshold)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        terms = self._terms
+        num = np.take(terms.numerator, rows).sum(axis=1)
+        den = np.take(terms.denominator, rows).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, terms.empty)
+
+
+def resampled_metric(name: str, y: np.ndarray, scores: np.ndarray,
+                     threshold: float) -> Resampled:
+    """A function of a (block, n) array of drawn rows giving the metric of each resample."""
+    if name == "roc_auc":
+        return _ResampledRocAuc(y, scores)
+    return _ResampledRatio(name, y, scores, threshold)
+
+
+def row_metric(name: str, y: np.ndarray, scores: np.ndarray, threshold: float) -> RowMetric:
+    """The metric on all rows (scikit-learn's figure) and on each resample."""
+    return RowMetric(compute(name, y, scores, threshold),
+                     resampled_metric(name, y, scores, threshold), len(y))
