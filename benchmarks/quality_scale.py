@@ -31,7 +31,8 @@ import pandas as pd
 import yaml
 
 from harness.config import load_config
-from harness.data import golden, passport
+from harness.data import golden
+from harness.gates import passports
 from harness.gates.checks import quality
 from harness.gates.state import GateState
 from harness.kinds import BINARY
@@ -93,7 +94,7 @@ def _bless(config_path: Path, baseline: Path) -> float:
     config = load_config(config_path)
     started = time.perf_counter()
     model = open_model(config, config.model.model_copy(update={"artifact": baseline}))
-    passport.bless(config, model, {"name": "baseline", "sha256": "seed 1"}, "benchmark",
+    passports.bless(config, model, {"name": "baseline", "sha256": "seed 1"}, "benchmark",
                    "a retrain with another seed")
     return time.perf_counter() - started
 

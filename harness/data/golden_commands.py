@@ -13,6 +13,7 @@ from harness.candidate.digests import sha256_file
 from harness.config import HarnessConfig
 from harness.data import golden, passport
 from harness.errors import GoldenIntegrityError
+from harness.gates import passports
 from harness.history import HistoryStore
 from harness.model.adapters import open_model
 from harness.run.recording import model_identity
@@ -87,7 +88,7 @@ def bless(config: HarnessConfig, by: str, reason: str, production: bool = False)
     }
     store = HistoryStore(config.history_url())
     lines = []
-    for path, blessed in passport.bless(config, open_model(config, access), identity, by, reason):
+    for path, blessed in passports.bless(config, open_model(config, access), identity, by, reason):
         store.record_passport(
             dataset=blessed.dataset, number=blessed.number,
             golden_manifest_sha256=blessed.golden_manifest_sha256,

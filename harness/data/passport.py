@@ -14,7 +14,6 @@ passport is never rewritten, so they are not migrated.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -26,13 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from harness import kinds
 from harness.config import DatasetSpec, HarnessConfig
 from harness.data import golden
-from harness.data.datasets import read_dataset
 from harness.errors import GoldenIntegrityError
-from harness.gates.evaluation import OVERALL, Evaluation, evaluate
-from harness.model.adapters import Model
 
 
 @dataclass(frozen=True)
@@ -119,29 +114,7 @@ def current(config: HarnessConfig, spec: DatasetSpec) -> Passport | None:
     return matching[-1] if matching else None
 
 
-def _figures(evaluation: Evaluation, names: list[str]) -> dict[str, dict[str, dict[str, float]]]:
-    figures: dict[str, dict[str, dict[str, float]]] = {}
-    for segment in [OVERALL, *evaluation.segments]:
-        if evaluation.rows(segment) == 0:
-            continue
-        figures[segment] = {}
-        for name in names:
-            estimate = evaluation.estimate(name, segment)
-            figures[segment][name] = {
-                "value": estimate.value,
-                "low": estimate.interval.low,
-                "high": estimate.interval.high,
-            }
-    return figures
-
-
-def metric_names(config: HarnessConfig, evaluation: Evaluation) -> list[str]:
-    """Every metric of the model's kind, one recall per class for a multiclass model."""
-    keys = list(config.model.model_kind.metric_names)
-    return kinds.expand(keys, evaluation.classes)
-
-
-def _write_once(path: Path, data: bytes) -> None:
+def write_once(path: Path, data: bytes) -> None:
     """Write a whole file under a name no one has taken: the bytes go to a temporary file,
     and a hard link publishes it, failing if another blessing took the number first."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -156,7 +129,7 @@ def _write_once(path: Path, data: bytes) -> None:
         temporary.unlink()
 
 
-def _next_number(target: Path) -> int:
+def next_number(target: Path) -> int:
     """One past the highest number taken, by a passport or by a scores file a blessing
     that stopped half-way left behind."""
     taken = [int(m.group(1)) for p in target.iterdir()
@@ -164,7 +137,7 @@ def _next_number(target: Path) -> int:
     return max(taken, default=0) + 1
 
 
-def _npy_bytes(scores: np.ndarray) -> bytes:
+def npy_bytes(scores: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, scores, allow_pickle=False)
     return buffer.getvalue()
@@ -182,44 +155,3 @@ def verify_current(config: HarnessConfig) -> list[str]:
             lines.append(f"ok  {blessed.path}  {blessed.label} of '{spec.name}', {rows} rows, "
                          f"{held}")
     return lines
-
-
-def bless(config: HarnessConfig, model: Model, model_identity: dict[str, str], by: str,
-          reason: str) -> list[tuple[Path, Passport]]:
-    """Measure ``model`` on every golden dataset and record a new passport for each."""
-    if not by.strip() or not reason.strip():
-        raise GoldenIntegrityError("a passport needs who blesses it (--by) and why (--reason)")
-    written = []
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    for spec in config.golden:
-        version = config.resolve(spec.path).parent
-        golden.verify(version)
-        evaluation = evaluate(config, spec.name, read_dataset(spec.name,
-                                                              config.resolve(spec.path)).frame,
-                              model)
-        target = folder(config, spec.name)
-        target.mkdir(parents=True, exist_ok=True)
-        number = _next_number(target)
-        scores = _npy_bytes(np.asarray(evaluation.candidate, dtype="<f8"))
-        scores_path = target / f"{number:04d}.scores.npy"
-        # The scores first: a passport is published only once what it names exists.
-        _write_once(scores_path, scores)
-        passport = Passport(
-            number=number,
-            dataset=spec.name,
-            golden_manifest_sha256=golden.manifest_digest(version),
-            model=model_identity,
-            blessed_by=by,
-            reason=reason,
-            created_at=now,
-            threshold=config.model.threshold,
-            metrics=_figures(evaluation, metric_names(config, evaluation)),
-            scores_file=scores_path.name,
-            scores_sha256=hashlib.sha256(scores).hexdigest(),
-            kind=evaluation.kind.name,
-            classes=list(evaluation.classes),
-        )
-        path = target / f"{passport.number:04d}.json"
-        _write_once(path, passport.to_json().encode("utf-8"))
-        written.append((path, passport))
-    return written
