@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
+from harness.errors import DeepchecksRunError
 from harness.gates import deepchecks_env
-from harness.gates.deepchecks_env import DeepchecksRunError
 
 
 def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

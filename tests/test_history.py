@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from harness.errors import HistoryError
 from harness.history import HistoryStore, MetricRecord, RunRecord
-from harness.history.store import SCHEMA_HEAD, HistoryError
+from harness.history.store import SCHEMA_HEAD
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 

@@ -22,10 +22,11 @@ import pytest
 import yaml
 
 from harness.config import load_config
+from harness.errors import UnexpectedAnswer
 from harness.kinds import MULTICLASS
 from harness.load.runner import run_load
 from harness.model.adapters import features, open_model
-from harness.model.protocols import UnexpectedAnswer, Wire
+from harness.model.protocols import Wire
 from harness.run.engine import CheckRun, run_check
 from tests.kind_examples import copy_example, train
 from tests.model_servers import mlflow_server, mlserver, save_mlflow_models

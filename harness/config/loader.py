@@ -46,8 +46,9 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _describe(error: ValidationError, source: Path) -> str:
-    lines = []
+def _describe(error: ValidationError, source: Path) -> tuple[list[str], str]:
+    """The keys at fault, and one message naming each."""
+    keys, lines = [], []
     for item in error.errors():
         # Pydantic appends the failing union member or validator name; drop them.
         loc = tuple(
@@ -56,8 +57,9 @@ def _describe(error: ValidationError, source: Path) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (check its spelling and indentation)"
-        lines.append(f"key '{_key_path(loc)}': {message}")
-    return f"{source}: invalid configuration\n  " + "\n  ".join(lines)
+        keys.append(_key_path(loc))
+        lines.append(f"key '{keys[-1]}': {message}")
+    return keys, f"{source}: invalid configuration\n  " + "\n  ".join(lines)
 
 
 def _named_paths(config: HarnessConfig) -> list[tuple[str, Path]]:
@@ -84,7 +86,8 @@ def _check_files_exist(config: HarnessConfig) -> None:
     ]
     if missing:
         listed = "\n  ".join(f"key '{key}': no such file or folder: {path}" for key, path in missing)
-        raise ConfigError(f"{config.source}: a path in the configuration does not exist\n  {listed}")
+        raise ConfigError(f"{config.source}: a path in the configuration does not exist\n  {listed}",
+                          key=missing[0][0], path=config.source)
 
 
 def load_config(path: str | Path) -> HarnessConfig:
@@ -93,22 +96,24 @@ def load_config(path: str | Path) -> HarnessConfig:
     try:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{source}: configuration file not found") from None
+        raise ConfigError(f"{source}: configuration file not found", path=source) from None
     except OSError as exc:
-        raise ConfigError(f"{source}: cannot read configuration: {exc.strerror}") from None
+        raise ConfigError(f"{source}: cannot read configuration: {exc.strerror}",
+                          path=source) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{source}:{where}: not valid YAML: {problem}") from None
+        raise ConfigError(f"{source}:{where}: not valid YAML: {problem}", path=source) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of keys at the top level")
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level", path=source)
     try:
         config = HarnessConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        keys, message = _describe(exc, source)
+        raise ConfigError(message, key=keys[0], path=source) from None
     config._source = source
     _check_files_exist(config)
     return config

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from harness.errors import HarnessError
+from harness.errors import DeepchecksEnvError, DeepchecksRunError
 
 PINS: tuple[str, ...] = (
     "deepchecks==0.19.1",
@@ -57,15 +57,6 @@ _TAIL_LINES = 8
 # unless these are set; the harness runs offline.
 _OFFLINE = {"DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY": "True",
             "DISABLE_LATEST_VERSION_CHECK": "True"}
-
-
-class DeepchecksEnvError(HarnessError):
-    """deepchecks' virtualenv cannot be created or is broken; the message says what ran."""
-
-
-class DeepchecksRunError(HarnessError):
-    """deepchecks' side crashed, wrote no result or overran its time; the message has the
-    tail of its output."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from harness.config import HarnessConfig, ModelAccess, ProfileSpec
 from harness.data import golden, passport
 from harness.data.datasets import Dataset, read_dataset
-from harness.errors import HarnessError
+from harness.errors import BaselineError
 from harness.gates.benchmark_suite import BenchmarkRun, run_benchmarks
 from harness.gates.evaluation import Evaluation, evaluate
 from harness.history import HistoryStore
@@ -118,14 +118,14 @@ class GateState:
             spec = next(s for s in self.config.golden if s.name == name)
             current = passport.current(self.config, spec)
             if current is None:
-                raise HarnessError(
+                raise BaselineError(
                     f"no passport for golden dataset '{name}' as it is now; record one with "
                     "`harness golden bless --by NAME --reason TEXT`"
                 )
             scores, label = current.baseline_scores(), current.label
             if evaluation.kind.has_classes and [str(c) for c in current.classes] != [
                     str(c) for c in evaluation.classes]:
-                raise HarnessError(
+                raise BaselineError(
                     f"{label} of '{name}' scored the classes {current.classes}, the candidate "
                     f"scores {evaluation.classes}; bless a new passport"
                 )
@@ -136,14 +136,14 @@ class GateState:
             label = "production"
             if evaluation.kind.has_classes and [str(c) for c in production.classes] != [
                     str(c) for c in evaluation.classes]:
-                raise HarnessError(
+                raise BaselineError(
                     f"production scores the classes {production.classes}, the candidate "
                     f"{evaluation.classes} on '{name}'; set model.classes to match them"
                 )
         else:
-            raise HarnessError(f"profile has no baseline to compare '{name}' with")
+            raise BaselineError(f"profile has no baseline to compare '{name}' with")
         if len(scores) != len(evaluation.y):
-            raise HarnessError(
+            raise BaselineError(
                 f"baseline {label} has {len(scores)} scores for {len(evaluation.y)} golden rows "
                 f"of '{name}'; bless a new passport"
             )

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
-from harness.errors import HarnessError
+from harness.errors import HistoryError
 from harness.history.schema import passports, run_metrics, runs
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,10 +28,6 @@ _PG_MIGRATION_LOCK = 0x6861726E  # any fixed key; "harn"
 # The newest migration's revision (tests check it is Alembic's head). A store already there
 # is opened without Alembic, whose import alone costs most of a second.
 SCHEMA_HEAD = "0003"
-
-
-class HistoryError(HarnessError):
-    """The history store cannot be reached or is not a harness history."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 
 from harness.config import HarnessConfig
-from harness.errors import TargetUnreachable
-from harness.model.protocols import HARNESS, MLFLOW, OPEN_INFERENCE, ProtocolMismatch, Wire
+from harness.errors import ProtocolMismatch, TargetUnreachable
+from harness.model.protocols import HARNESS, MLFLOW, OPEN_INFERENCE, Wire
 
 _PROBE_TIMEOUT_S = 3.0
 

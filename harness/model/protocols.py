@@ -22,21 +22,13 @@ import pandas as pd
 
 from harness.config import ModelAccess, ModelSpec
 from harness.data.golden import column_kind
-from harness.errors import ConfigError, TargetUnreachable
+from harness.errors import ConfigError, UnexpectedAnswer
 from harness.kinds import Kind
 
 HARNESS, OPEN_INFERENCE, MLFLOW = "harness", "open-inference-v2", "mlflow"
 # MLServer's scikit-learn runtime names its outputs after the estimator's methods and
 # returns only ``predict`` unless asked; a classifier's probabilities must be requested.
 OIP_PROBABILITIES = "predict_proba"
-
-
-class ProtocolMismatch(TargetUnreachable):
-    """The service answers, but not in the protocol ``model.protocol`` names."""
-
-
-class UnexpectedAnswer(TargetUnreachable):
-    """The service answered in the right protocol, but not in the shape expected."""
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

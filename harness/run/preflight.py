@@ -16,14 +16,10 @@ import pandas as pd
 
 from harness.config import DatasetSpec, HarnessConfig
 from harness.data import golden
-from harness.errors import ConfigError, HarnessError
+from harness.errors import HarnessError, PreflightError
 from harness.gates.checks import check
 from harness.gates.inputs import CheckInputs, Problem, access_problems, url_problems
 from harness.kinds.labels import label_problem
-
-
-class PreflightError(ConfigError):
-    """A profile's inputs are missing or unusable; the message lists each, by its key."""
 
 
 def check_inputs(config: HarnessConfig, profile: str, target_url: str | None = None) -> None:
@@ -34,7 +30,8 @@ def check_inputs(config: HarnessConfig, profile: str, target_url: str | None = N
         raise PreflightError(
             f"{config.source}: profile '{profile}' cannot run; nothing was run or recorded. "
             f"Fix {'this' if len(found) == 1 else f'these {len(found)} problems'} first:\n"
-            f"  {listed}"
+            f"  {listed}",
+            problems=tuple((p.key, p.message) for p in found), path=config.source,
         )
 
 

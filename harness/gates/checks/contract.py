@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from harness.errors import ConfigError, HarnessError
+from harness.errors import ConfigError, TargetUnreachable
 from harness.gates.inputs import CheckInputs, Problem
 from harness.gates.result import GateResult, GateSpec
 from harness.model.adapters import features
@@ -49,7 +49,7 @@ class _Answer:
                 with httpx.Client(base_url=self._url, timeout=_TIMEOUT_S) as client:
                     self._response = self._send(client)
             except httpx.HTTPError as exc:
-                raise HarnessError(f"{self._url} did not answer ({exc}); is the service "
+                raise TargetUnreachable(f"{self._url} did not answer ({exc}); is the service "
                                    "running at that URL?") from None
         return self._response
 

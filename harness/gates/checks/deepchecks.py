@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.config import HarnessConfig
-from harness.errors import HarnessError
+from harness.errors import ConfigError, DatasetError, DeepchecksRunError, HarnessError
 from harness.gates import deepchecks_env
 from harness.gates.deepchecks_env import CheckInfo, DeepchecksEnv
 from harness.gates.inputs import CheckInputs, Problem
@@ -171,7 +171,7 @@ class DeepchecksRun:
         try:
             result = exchange.read_json(folder / "result.json")
         except (OSError, ValueError) as exc:
-            raise deepchecks_env.DeepchecksRunError(
+            raise DeepchecksRunError(
                 f"deepchecks' side wrote no readable result ({exc})") from None
         outcomes: dict[tuple[str, str], SuiteOutcome | HarnessError] = {}
         by_id = {run["id"]: run for run in result["runs"]}
@@ -179,10 +179,10 @@ class DeepchecksRun:
             key = (sent["suite"], sent["golden"])
             run = by_id.get(sent["id"])
             if run is None:
-                outcomes[key] = deepchecks_env.DeepchecksRunError(
+                outcomes[key] = DeepchecksRunError(
                     f"deepchecks' side returned nothing for suite '{key[0]}' on '{key[1]}'")
             elif run["error"] is not None:
-                outcomes[key] = HarnessError(
+                outcomes[key] = DeepchecksRunError(
                     f"deepchecks could not run suite '{key[0]}' on '{key[1]}': {run['error']}")
             else:
                 outcomes[key] = SuiteOutcome(
@@ -240,7 +240,7 @@ class _Inputs:
             request |= {"train": self._dataset(plan.golden), "test": None}
         else:
             if config.training is None:
-                raise HarnessError(
+                raise ConfigError(
                     f"deepchecks suite '{plan.suite}' compares golden data with training "
                     "data; set 'training' in the config or leave the suite out of "
                     "deepchecks.suites"
@@ -296,7 +296,7 @@ def model_classes(golden: Any, config: HarnessConfig, fitted: list[Any]) -> list
     positive = config.model.positive_label
     others = [v for v in golden[config.model.label_column].dropna().unique() if v != positive]
     if len(others) != 1:
-        raise HarnessError(
+        raise DatasetError(
             f"deepchecks model evaluation needs a binary label '{config.model.label_column}' "
             f"with '{positive}' and one other value; found {sorted(map(str, others))}"
         )
@@ -366,9 +366,10 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     known = {slot.key for name in spec.suites for slot in suite_slots(listing[name], [])}
     unknown = sorted(set(spec.exclude) - known)
     if unknown:
-        raise HarnessError(
+        raise ConfigError(
             f"{state.config.source}: key 'deepchecks.exclude' names checks the selected suites "
-            f"do not have: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            f"do not have: {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+            key="deepchecks.exclude", path=state.config.source
         )
     run = DeepchecksRun(state, env)
     specs: list[GateSpec] = []  # every suite planned before any item can run them

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config import HarnessConfig
-from harness.errors import HarnessError
+from harness.errors import ReportError
 from harness.history import HistoryStore
 from harness.run.report.content import gather
 from harness.run.report.page import write_page
@@ -26,7 +26,7 @@ def write_report(config: HarnessConfig, profile: str, reports_dir: Path,
     """Write ``<reports_dir>/html/index.html`` (with its stylesheet and plots) and
     ``<reports_dir>/summary.md`` from the run's JUnit files and the history store."""
     if not (reports_dir / "junit").is_dir():
-        raise HarnessError(f"{reports_dir} holds no JUnit reports; run `harness check "
+        raise ReportError(f"{reports_dir} holds no JUnit reports; run `harness check "
                            f"--profile {profile}` first")
     content = gather(config, profile, reports_dir, history)
     page = write_page(content, reports_dir / "html")
