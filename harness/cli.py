@@ -77,7 +77,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_verify(args: argparse.Namespace) -> int:
-    from harness.data import golden_commands
+    from harness import golden_commands
 
     good, bad = golden_commands.verify_all(_config(args))
     print("\n".join(good))
@@ -87,7 +87,7 @@ def _cmd_golden_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_add(args: argparse.Namespace) -> int:
-    from harness.data import golden_commands
+    from harness import golden_commands
 
     config = _config(args)
     lines = golden_commands.add(config, args.dataset, args.version,
@@ -97,7 +97,7 @@ def _cmd_golden_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_golden_bless(args: argparse.Namespace) -> int:
-    from harness.data import golden_commands
+    from harness import golden_commands
 
     lines = golden_commands.bless(_config(args), args.by, args.reason,
                                   production=args.production)
@@ -106,7 +106,7 @@ def _cmd_golden_bless(args: argparse.Namespace) -> int:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from harness.data import golden_commands
+    from harness import golden_commands
     from harness.history import HistoryStore
 
     store = HistoryStore(_config(args).history_url())

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from harness.config import BootstrapSpec, IntervalSpec
+from harness.gates import intervals
 from harness.kinds import BINARY
 from harness.kinds.metrics import binary as metrics
-from harness.stats import analytic, bootstrap, intervals
+from harness.stats import analytic, bootstrap
 
 NAMES = list(BINARY.metric_names)
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness import golden_commands
 from harness.config import load_config
-from harness.data import golden_commands, passport
+from harness.data import passport
 from harness.data.datasets import read_dataset
 from harness.errors import GoldenIntegrityError
 from harness.model.adapters import features, open_model

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from harness.candidate.digests import sha256_file
+from harness.digests import sha256_file
 
 
 def artifact_files(artifact: Path) -> list[tuple[str, Path]]:

@@ -4,9 +4,9 @@ record them; promotion checks they have not changed)."""
 
 from __future__ import annotations
 
-from harness.candidate.digests import sha256_file
 from harness.config import HarnessConfig
 from harness.data import golden
+from harness.digests import sha256_file
 
 
 def golden_digests(config: HarnessConfig) -> dict[str, str]:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.candidate.digests import sha256_bytes, sha256_file
+from harness.digests import sha256_bytes, sha256_file
 from harness.errors import GoldenIntegrityError
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ import pandas as pd
 from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.data.slices import slice_masks
 from harness.errors import DatasetError
+from harness.gates import intervals
 from harness.kinds import BINARY, Kind
 from harness.model.adapters import Model, features
-from harness.stats import intervals
 from harness.stats.estimates import Estimate, PairedEstimate
 
 OVERALL = "overall"

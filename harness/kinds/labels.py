@@ -11,13 +11,15 @@ target a finite number.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from harness.config import HarnessConfig
 from harness.errors import DatasetError
+
+if TYPE_CHECKING:  # kinds sit below the config, which validates metric names with them
+    from harness.config import HarnessConfig
 
 _EXAMPLES = 3
 

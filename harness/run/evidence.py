@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.candidate.artifact import artifact_digest
-from harness.candidate.digests import sha256_file
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
+from harness.digests import sha256_file
 from harness.errors import EvidenceError
 from harness.history import HistoryStore
 from harness.history.release import latest_evidence, record_evidence

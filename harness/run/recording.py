@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 
 from harness.candidate.artifact import artifact_digest
-from harness.candidate.digests import sha256_file
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.data.digests import golden_digests
+from harness.digests import sha256_file
 from harness.history import MetricRecord, RunRecord
 from harness.run.verdict import CaseOutcome, Verdict
 

@@ -15,12 +15,12 @@ is the method for few rows, where the normal approximation is poorest.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from harness.kinds.metrics import binary as metrics
 from harness.stats.estimates import Estimate, Interval, PairedEstimate
 
 
@@ -36,6 +36,46 @@ def _variance_of_mean(values: np.ndarray) -> float:
     if len(values) < 2:
         return float("nan")
     return float(np.var(values, ddof=1)) / len(values)
+
+
+# The binary metrics other than ROC AUC as ratios of row sums: what the delta method
+# needs, and what the bootstrap resamples (harness.kinds.metrics.binary).
+_EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class RatioTerms:
+    """A metric as a ratio of two sums over rows, sum(numerator) / sum(denominator);
+    ``empty`` is its value when the denominator sums to zero."""
+
+    numerator: np.ndarray
+    denominator: np.ndarray
+    empty: float
+
+
+def ratio_terms(name: str, y_true: np.ndarray, scores: np.ndarray,
+                threshold: float) -> RatioTerms:
+    """Every metric but ROC AUC, row by row: the mean metrics (log loss, Brier, accuracy)
+    over a denominator of ones, precision, recall and F1 over counts."""
+    predicted = scores >= threshold
+    positive = y_true.astype(bool)
+    tp = (predicted & positive).astype(float)
+    ones = np.ones(len(scores), dtype=float)
+    if name == "log_loss":
+        p = np.clip(scores, _EPS, 1 - _EPS)
+        return RatioTerms(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)), ones, np.nan)
+    if name == "brier":
+        return RatioTerms((scores - y_true) ** 2, ones, np.nan)
+    if name == "accuracy":
+        return RatioTerms((predicted == positive).astype(float), ones, np.nan)
+    # Nothing to divide by gives 0 for these, as scikit-learn reports it.
+    if name == "precision":
+        return RatioTerms(tp, predicted.astype(float), 0.0)
+    if name == "recall":
+        return RatioTerms(tp, positive.astype(float), 0.0)
+    if name == "f1":
+        return RatioTerms(2 * tp, predicted.astype(float) + positive.astype(float), 0.0)
+    raise KeyError(f"{name} is not a ratio of row sums")
 
 
 class _Parts(Protocol):
@@ -76,7 +116,7 @@ class _Ratio:
     """sum(a) / sum(b) and each row's influence on it (the delta method)."""
 
     def __init__(self, name: str, y: np.ndarray, scores: np.ndarray, threshold: float) -> None:
-        terms = metrics.ratio_terms(name, y, scores, threshold)
+        terms = ratio_terms(name, y, scores, threshold)
         mean_b = float(terms.denominator.mean()) if len(y) else 0.0
         self.defined = mean_b > 0
         if not self.defined:

@@ -6,11 +6,11 @@ one table of counts per score group."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn import metrics as skm
 
+from harness.stats.analytic import ratio_terms
 from harness.stats.bootstrap import Resampled, RowMetric
 
 _EPS = 1e-15
@@ -35,41 +35,6 @@ def compute(name: str, y_true: np.ndarray, scores: np.ndarray, threshold: float)
     if name == "roc_auc" and len(np.unique(y_true)) < 2:
         return float("nan")
     return float(_METRICS[name](y_true, scores, threshold))
-
-
-@dataclass(frozen=True)
-class RatioTerms:
-    """A metric as a ratio of two sums over rows, sum(numerator) / sum(denominator);
-    ``empty`` is its value when the denominator sums to zero."""
-
-    numerator: np.ndarray
-    denominator: np.ndarray
-    empty: float
-
-
-def ratio_terms(name: str, y_true: np.ndarray, scores: np.ndarray,
-                threshold: float) -> RatioTerms:
-    """Every metric but ROC AUC, row by row: the mean metrics (log loss, Brier, accuracy)
-    over a denominator of ones, precision, recall and F1 over counts."""
-    predicted = scores >= threshold
-    positive = y_true.astype(bool)
-    tp = (predicted & positive).astype(float)
-    ones = np.ones(len(scores), dtype=float)
-    if name == "log_loss":
-        p = np.clip(scores, _EPS, 1 - _EPS)
-        return RatioTerms(-(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)), ones, np.nan)
-    if name == "brier":
-        return RatioTerms((scores - y_true) ** 2, ones, np.nan)
-    if name == "accuracy":
-        return RatioTerms((predicted == positive).astype(float), ones, np.nan)
-    # Nothing to divide by gives 0 for these, as scikit-learn reports it.
-    if name == "precision":
-        return RatioTerms(tp, predicted.astype(float), 0.0)
-    if name == "recall":
-        return RatioTerms(tp, positive.astype(float), 0.0)
-    if name == "f1":
-        return RatioTerms(2 * tp, predicted.astype(float) + positive.astype(float), 0.0)
-    raise KeyError(f"{name} is not a ratio of row sums")
 
 
 def _auc_groups(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, int]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.candidate.digests import sha256_file
 from harness.config import HarnessConfig
 from harness.data import golden, passport
+from harness.digests import sha256_file
 from harness.errors import GoldenIntegrityError
 from harness.gates import passports
 from harness.history import HistoryStore
