@@ -17,7 +17,7 @@ import yaml
 
 from harness.config import HarnessConfig
 from harness.errors import ConfigError
-from harness.load.runner import _GRACE_S, _STARTUP_S
+from harness.load.runner import GRACE_S, STARTUP_S
 
 MASTER_PORT = 5557
 REPORTS = "/reports"
@@ -59,7 +59,7 @@ def load_manifests(config: HarnessConfig, cluster: LoadCluster) -> list[Obj]:
     master_labels = {**labels, "app.kubernetes.io/component": "master"}
     worker_labels = {**labels, "app.kubernetes.io/component": "worker"}
     # The Job ends by itself: the run is bounded, and so is waiting for the workers.
-    deadline = int(2 * _STARTUP_S + config.load.run_time_s + _GRACE_S + 120)
+    deadline = int(2 * STARTUP_S + config.load.run_time_s + GRACE_S + 120)
     check = ["harness", "check", "--profile", cluster.profile, "--reports", REPORTS,
              "--remote-workers", str(cluster.workers),
              "--master-bind", f"0.0.0.0:{MASTER_PORT}",

@@ -32,8 +32,8 @@ from harness.model.adapters import features
 
 SCENARIO_ENV = "HARNESS_LOAD_SCENARIO"
 _MAX_RECORDS = 500  # distinct golden rows sent; enough variety, a small scenario file
-_STARTUP_S = 30.0  # for the master to see all workers connect
-_GRACE_S = 15.0  # beyond the configured run time before an overrunning run is killed
+STARTUP_S = 30.0  # for the master to see all workers connect
+GRACE_S = 15.0  # beyond the configured run time before an overrunning run is killed
 _PROBE_TIMEOUT_S = 3.0
 
 # The generic scenario: speaks the harness's HTTP contract (/predict, /predict/batch, /health).
@@ -139,7 +139,7 @@ def locust_commands(locustfile: Path, url: str, out_dir: Path, workers: int,
         *base, "--headless", "--master",
         "--master-bind-host", bind_host, "--master-bind-port", str(port),
         "--expect-workers", str(workers + remote_workers),
-        "--expect-workers-max-wait", str(int(_STARTUP_S)),
+        "--expect-workers-max-wait", str(int(STARTUP_S)),
         "--host", url,
         "--csv", str(out_dir / "locust"), "--csv-full-history",
         "--html", str(out_dir / "locust.html"),
@@ -149,7 +149,7 @@ def locust_commands(locustfile: Path, url: str, out_dir: Path, workers: int,
     return master, [worker_command(locustfile, local_host, port)] * workers
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_locust(process: subprocess.Popen[bytes]) -> None:
     """End a process group we started, politely first."""
     if process.poll() is not None:
         return
@@ -196,14 +196,14 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
     master_cmd, worker_cmds = locust_commands(locustfile, target.url, out_dir, workers,
                                               port or _free_port(bind_host), bind_host, remote)
     env = {**os.environ, SCENARIO_ENV: str(scenario)}
-    bound_s = _STARTUP_S + config.load.run_time_s + _GRACE_S
+    bound_s = STARTUP_S + config.load.run_time_s + GRACE_S
     deadline = time.monotonic() + bound_s
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        master = _spawn(master_cmd, env, out_dir / "locust-master.log", config.root)
+        master = spawn_locust(master_cmd, env, out_dir / "locust-master.log", config.root)
         processes.append(master)
         for i, command in enumerate(worker_cmds):
-            processes.append(_spawn(command, env, out_dir / f"locust-worker-{i}.log",
+            processes.append(spawn_locust(command, env, out_dir / f"locust-worker-{i}.log",
                                     config.root))
         try:
             master.wait(timeout=max(deadline - time.monotonic(), 1.0))
@@ -219,7 +219,7 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
                 pass
     finally:
         for process in processes:
-            _stop(process)
+            stop_locust(process)
     if not (out_dir / "locust_stats.csv").exists():
         log = (out_dir / "locust-master.log").read_text(errors="replace").strip().splitlines()
         tail = " | ".join(log[-3:]) or "(empty log)"
@@ -230,7 +230,7 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
     return read_results(out_dir / "locust", target.url, out_dir / "locust.html")
 
 
-def _spawn(command: list[str], env: dict[str, str], log: Path,
+def spawn_locust(command: list[str], env: dict[str, str], log: Path,
            cwd: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         # Own session: the whole process group can be ended if Locust overruns.

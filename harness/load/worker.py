@@ -21,12 +21,12 @@ from pydantic import ValidationError
 from harness.config import HarnessConfig, LoadSpec
 from harness.errors import ConfigError, LoadTestError
 from harness.load.runner import (
-    _GRACE_S,
-    _STARTUP_S,
+    GRACE_S,
     SCENARIO_ENV,
-    _spawn,
-    _stop,
+    STARTUP_S,
     locustfile_path,
+    spawn_locust,
+    stop_locust,
     worker_command,
     write_scenario,
 )
@@ -74,9 +74,9 @@ def run_worker(config: HarnessConfig, master: str, out_dir: Path,
     # ZeroMQ's "source;destination" endpoint: the connection leaves from ``source``.
     master_host = f"{source}:0;{host}" if source else host
     command = worker_command(locustfile, master_host, port)
-    bound_s = wait_s + _STARTUP_S + config.load.run_time_s + _GRACE_S
+    bound_s = wait_s + STARTUP_S + config.load.run_time_s + GRACE_S
     log = out_dir / "locust-worker.log"
-    process = _spawn(command, {**os.environ, SCENARIO_ENV: str(scenario)}, log, config.root)
+    process = spawn_locust(command, {**os.environ, SCENARIO_ENV: str(scenario)}, log, config.root)
     started = time.monotonic()
     try:
         code = process.wait(timeout=bound_s)
@@ -85,7 +85,7 @@ def run_worker(config: HarnessConfig, master: str, out_dir: Path,
             f"the Locust worker for master {master} did not finish within {bound_s:.0f}s "
             f"(no master, or a run that never ended) and was stopped; see {log}") from None
     finally:
-        _stop(process)
+        stop_locust(process)
     if code != 0:
         tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
         raise LoadTestError(f"the Locust worker for master {master} exited {code} after "
