@@ -25,6 +25,7 @@ from pathlib import Path
 from harness.config import HarnessConfig, load_config
 from harness.gates import deepchecks_env
 from harness.gates.checks.deepchecks import DeepchecksRun, suite_slots
+from harness.gates.context import RunContext
 from harness.gates.state import GateState
 
 
@@ -34,7 +35,7 @@ def _suites(config: HarnessConfig, env: deepchecks_env.DeepchecksEnv, reports: P
     deepchecks' seconds per suite and dataset. The data and the model's scores are loaded
     before the clock starts, as the quality gates load them in a nightly run."""
     profile = config.profile("nightly").model_copy(update={"environment": None})
-    state = GateState(config, "nightly", profile, reports=reports)
+    state = GateState(RunContext(config, "nightly", profile, reports=reports))
     listing = env.checks()
     run = DeepchecksRun(state, env)
     planned = []

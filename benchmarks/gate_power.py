@@ -30,6 +30,7 @@ import yaml
 from harness.config import load_config
 from harness.data import passport
 from harness.gates.checks import quality
+from harness.gates.context import RunContext
 from harness.gates.state import GateState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def _config(project: Path, artifact: Path, entrypoint: str, method: str, name: s
 def _gate(config_path: Path) -> Outcome:
     """Every quality criterion of the ``pr`` profile, judged as the pytest plugin judges it."""
     config = load_config(config_path)
-    state = GateState(config, "pr", config.profile("pr"))
+    state = GateState(RunContext.resolve(config, "pr"))
     started = time.perf_counter()
     passed, versus_failed, auc = True, [], float("nan")
     for spec in quality.gates(state):

@@ -34,6 +34,7 @@ from harness.config import load_config
 from harness.data import golden
 from harness.gates import passports
 from harness.gates.checks import quality
+from harness.gates.context import RunContext
 from harness.gates.state import GateState
 from harness.kinds import BINARY
 from harness.model.adapters import open_model
@@ -126,7 +127,7 @@ def _stages(config_path: Path) -> dict[str, float]:
     """The check's own work in this process, stage by stage (CPU seconds): what grows with
     the rows, without the interpreter, pytest and report start-up the CLI adds."""
     config = load_config(config_path)
-    state = GateState(config, "pr", config.profile("pr"))
+    state = GateState(RunContext.resolve(config, "pr"))
     name = config.golden[0].name
     seconds: dict[str, float] = {}
     for stage, work in (("read", lambda: state.dataset(name)),

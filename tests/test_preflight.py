@@ -14,6 +14,7 @@ import yaml
 from harness.config import load_config
 from harness.data import golden
 from harness.errors import DatasetError
+from harness.gates.context import RunContext
 from harness.gates.evaluation import labels
 from tests.conftest import free_port
 from tests.test_cli import harness
@@ -226,7 +227,7 @@ def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) 
                                                    "url": "http://192.0.2.1:8080"},
                                        "production": {"port": free_port()}},
                 profiles={"release": {"checks": ["load"], "environment": "staging"}})
-    found = problems(load_config(project / "harness.yaml"), "release")
+    found = problems(RunContext.resolve(load_config(project / "harness.yaml"), "release"))
     assert any(p.key == "environments.staging.url" and p.message.startswith(
         "load target http://192.0.2.1:8080 is not a loopback address") for p in found), found
     assert all(p.key == "environments.staging.url" for p in found), found

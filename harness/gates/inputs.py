@@ -1,6 +1,6 @@
-"""What preflight knows of a run, and the problems any check may find with its inputs.
+"""The problems any check may find with its inputs, before anything runs.
 
-Each check's ``problems(inputs)`` returns ``Problem``s; ``run/preflight.py`` collects them
+Each check's ``problems(context)`` returns ``Problem``s; ``run/preflight.py`` collects them
 with the problems every check shares (datasets, the model) and refuses the run once.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.candidate.artifact import artifact_problem
-from harness.config import HarnessConfig, ModelAccess, ProfileSpec
+from harness.config import HarnessConfig, ModelAccess
 from harness.errors import HarnessError
 from harness.load.runner import probe
 from harness.model.adapters import import_entrypoint
@@ -21,20 +21,6 @@ class Problem:
 
     key: str
     message: str
-
-
-@dataclass(frozen=True)
-class CheckInputs:
-    """A profile about to run: its config, its spec, and the service it checks.
-
-    ``target_url`` is ``--target-url`` when given; ``target_key`` names where the checked
-    environment's address comes from (``None`` when the profile checks no environment)."""
-
-    config: HarnessConfig
-    profile_name: str
-    profile: ProfileSpec
-    target_url: str | None = None
-    target_key: str | None = None
 
 
 def url_problems(key: str, url: str, what_to_do: str) -> list[Problem]:

@@ -15,6 +15,7 @@ import pytest
 from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
 from harness.gates.checks import check
+from harness.gates.context import RunContext
 from harness.gates.result import GateResult
 from harness.gates.state import GateState
 
@@ -31,21 +32,23 @@ class HarnessFile(pytest.File):
     """A harness configuration file, collected as the gate items it describes."""
 
     def collect(self) -> Iterator[GateItem]:
+        reports = self.config.getoption("harness_reports")
+        target_url = self.config.getoption("harness_target_url")
         try:
             config = load_config(self.path)
             profile_name = self.config.getoption("harness_profile")
             if profile_name:
-                profile = config.profile(profile_name)
-            else:
-                profile_name, profile = "adhoc", ProfileSpec(checks=["schema", "quality"])
+                context = RunContext.resolve(config, profile_name, target_url,
+                                             Path(reports) if reports else None)
+            else:  # a bare `pytest harness.yaml`: the checks that need no deployment
+                context = RunContext(config, "adhoc", ProfileSpec(checks=["schema", "quality"]),
+                                     target_url, "--harness-target-url" if target_url else None,
+                                     Path(reports).absolute() if reports else None)
         except HarnessError as exc:
             raise self.CollectError(str(exc)) from None
-        reports = self.config.getoption("harness_reports")
-        state = GateState(config, profile_name, profile,
-                          reports=Path(reports).resolve() if reports else None,
-                          target_url=self.config.getoption("harness_target_url"))
+        state = GateState(context)
         try:
-            for name in profile.checks:
+            for name in context.profile.checks:
                 for gate in check(name).gates(state):
                     yield GateItem.from_parent(
                         self,

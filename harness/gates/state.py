@@ -5,14 +5,14 @@ sets with their baseline, and the history store."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from harness.config import HarnessConfig, ModelAccess, ProfileSpec
+from harness.config import ModelAccess
 from harness.data import golden, passport
 from harness.data.datasets import Dataset, read_dataset
 from harness.errors import BaselineError
 from harness.gates.benchmark_suite import BenchmarkRun, run_benchmarks
+from harness.gates.context import RunContext
 from harness.gates.evaluation import Evaluation, evaluate
 from harness.history import HistoryStore
 from harness.load.results import LoadResults
@@ -41,14 +41,17 @@ class _Memo:
 
 
 class GateState:
-    def __init__(self, config: HarnessConfig, profile_name: str, profile: ProfileSpec,
-                 reports: Path | None = None, target_url: str | None = None) -> None:
+    """The pytest-side state of one run (its ``RunContext``), shared by its gate items."""
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        config, reports, target_url = context.config, context.reports, context.target_url
         self.config = config
         # Where checks keep their tools' own reports (Locust, pytest-benchmark, deepchecks);
         # deepchecks saves its pages only when given, the others fall back to reports/pytest.
         self.reports_dir = reports
-        self.profile_name = profile_name
-        self.profile = profile
+        self.profile_name = context.profile_name
+        self.profile = context.profile
         self.target_url = target_url
         tool_reports = reports or config.root / "reports" / "pytest"
         self._load = _Memo(lambda: run_load(config, tool_reports / "load", target_url))
@@ -59,7 +62,7 @@ class GateState:
                                                           spec.name in golden_names))
             for spec in config.datasets()
         }
-        self._model = _Memo(lambda: open_model(config, self._model_access(target_url)))
+        self._model = _Memo(lambda: open_model(config, self._model_access()))
         self._evaluations = {
             spec.name: _Memo(lambda spec=spec: evaluate(
                 config, spec.name, self.dataset(spec.name).frame, self.model()))
@@ -72,14 +75,13 @@ class GateState:
         self._production = _Memo(lambda: open_model(config, config.production_access()))
         self._history = _Memo(lambda: HistoryStore(config.history_url()))
 
-    def _model_access(self, target_url: str | None) -> ModelAccess:
+    def _model_access(self) -> ModelAccess:
         """The model under test as this profile reaches it: in the profile's environment,
         over HTTP, when it names one; otherwise as ``model`` says."""
         spec = self.config.model
-        if self.profile.environment is None:
+        if self.context.target_url is None or self.profile.environment is None:
             return spec
-        url = target_url or self.config.environment_url(self.profile.environment)
-        return spec.over_http(url)
+        return spec.over_http(self.context.target_url)
 
     def _read(self, name: str, path: Any, is_golden: bool) -> Dataset:
         location = self.config.resolve(path)

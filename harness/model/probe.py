@@ -58,16 +58,15 @@ def handshake(url: str, wire: Wire) -> None:
             raise mismatch(client, url.rstrip("/"), wire, f"GET {wire.health_path}", response)
 
 
-def check_service_protocol(config: HarnessConfig, profile: str,
+def check_service_protocol(config: HarnessConfig, checks: list[str],
                            target_url: str | None = None) -> None:
-    """Before a profile runs: the model it reaches over HTTP (its environment's service or
-    ``model.url``) must speak ``model.protocol``; a mismatch stops the run (exit 2)."""
-    spec = config.profile(profile)
-    if not {"quality", "load"} & set(spec.checks):
+    """Before a profile runs: the model it reaches over HTTP (``target_url``, the service of
+    the environment it checks, or ``model.url``) must speak ``model.protocol``; a mismatch
+    stops the run (exit 2). Only the checks that call the model ask."""
+    if not {"quality", "load"} & set(checks):
         return
     model = config.model
-    url = target_url or (config.environment_url(spec.environment) if spec.environment
-                         else model.url if model.adapter == "http" else None)
+    url = target_url or (model.url if model.adapter == "http" else None)
     if url is None:
         return
     handshake(url, Wire.of(model, model))

@@ -10,13 +10,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig
 from harness.data.digests import identity_digests
 from harness.gates import deepchecks_env
+from harness.gates.context import RunContext
 from harness.history import HistoryStore
 from harness.model.probe import check_service_protocol
 from harness.run.evidence import deployed, deployment_problems, write_bundle
@@ -45,9 +46,10 @@ class CheckRun:
     report: ReportFiles | None = None
 
 
-def pytest_command(config: HarnessConfig, profile: str, junit: Path,
-                   reports: Path | None = None, target_url: str | None = None) -> list[str]:
-    spec = config.profile(profile)
+def pytest_command(context: RunContext, junit: Path) -> list[str]:
+    """pytest over the profile's gates and tests, told the context by the plugin's options."""
+    config, profile, spec = context.config, context.profile_name, context.profile
+    reports, target_url = context.reports, context.target_url
     return [
         sys.executable, "-m", "pytest",
         *([str(config.source)] if spec.checks else []),
@@ -72,15 +74,14 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
               stream: bool = False, target_url: str | None = None) -> CheckRun:
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
-    check_inputs(config, profile, target_url)  # refused once, before anything is written
+    context = RunContext.resolve(config, profile, target_url)
+    check_inputs(context)  # refused once, before anything is written
     # pytest runs from the config's folder: a relative folder means the caller's, not that.
     reports_root = reports_root.absolute()
-    environment = config.profile(profile).environment
-    if environment is not None and target_url is None:
-        target_url = config.environment_url(environment)
+    environment = context.environment
     before = deployed(config, environment) if environment else None
-    check_service_protocol(config, profile, target_url)
-    if "deepchecks" in config.profile(profile).checks:
+    check_service_protocol(config, context.profile.checks, context.target_url)
+    if "deepchecks" in context.profile.checks:
         # Created here, once, so its one line is on the console and not in pytest's log.
         deepchecks_env.ensure(announce=print)
     history = HistoryStore(config.history_url())
@@ -91,7 +92,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     try:
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
-        command = pytest_command(config, profile, junit, staging, target_url)
+        command = pytest_command(replace(context, reports=staging), junit)
         # The report's libraries (matplotlib, pandas, scikit-learn's metrics) take seconds to
         # import; this process only waits while pytest runs, so import them meanwhile.
         warm = threading.Thread(target=importlib.import_module, args=("harness.run.report",),

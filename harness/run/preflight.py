@@ -18,13 +18,15 @@ from harness.config import DatasetSpec, HarnessConfig
 from harness.data import golden
 from harness.errors import HarnessError, PreflightError
 from harness.gates.checks import check
-from harness.gates.inputs import CheckInputs, Problem, access_problems, url_problems
+from harness.gates.context import RunContext
+from harness.gates.inputs import Problem, access_problems, url_problems
 from harness.kinds.labels import label_problem
 
 
-def check_inputs(config: HarnessConfig, profile: str, target_url: str | None = None) -> None:
-    """Refuse the run, once, when anything ``profile`` will use is missing or unusable."""
-    found = problems(config, profile, target_url)
+def check_inputs(context: RunContext) -> None:
+    """Refuse the run, once, when anything its profile will use is missing or unusable."""
+    found = problems(context)
+    config, profile = context.config, context.profile_name
     if found:
         listed = "\n  ".join(f"key '{p.key}': {p.message}" for p in found)
         raise PreflightError(
@@ -35,11 +37,10 @@ def check_inputs(config: HarnessConfig, profile: str, target_url: str | None = N
         )
 
 
-def problems(config: HarnessConfig, profile: str,
-             target_url: str | None = None) -> list[Problem]:
-    """Every problem with the inputs of ``profile``: what its checks share (tests, datasets,
-    the model, the environment), then each check's own, in the profile's order."""
-    spec = config.profile(profile)
+def problems(context: RunContext) -> list[Problem]:
+    """Every problem with the inputs of the run's profile: what its checks share (tests,
+    datasets, the model, the environment), then each check's own, in the profile's order."""
+    config, profile, spec = context.config, context.profile_name, context.profile
     checks = [check(name) for name in spec.checks]
     found: list[Problem] = []
     if not spec.checks and not spec.tests:
@@ -53,17 +54,13 @@ def problems(config: HarnessConfig, profile: str,
             found.extend(_dataset_problems(config, key, dataset))
     if any(c.CALLS_MODEL for c in checks) and spec.environment is None:
         found.extend(access_problems(config, "model", config.model))
-    target_key = None
     if spec.environment is not None:
-        environment = config.environment(spec.environment)
-        target_key = ("--target-url" if target_url else f"environments.{spec.environment}.url"
-                      if environment.url else f"environments.{spec.environment}.port")
-        found.extend(url_problems(target_key, target_url or environment.address(),
+        assert context.target_key is not None and context.target_url is not None
+        found.extend(url_problems(context.target_key, context.target_url,
                                   f"deploy a candidate first (harness deploy --env "
                                   f"{spec.environment})"))
-    inputs = CheckInputs(config, profile, spec, target_url, target_key)
     for each in checks:
-        found.extend(each.problems(inputs))
+        found.extend(each.problems(context))
     return found
 
 

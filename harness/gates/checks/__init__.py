@@ -4,7 +4,7 @@ A module here is a check because it is here: a new check is one new module, and 
 is the only list of them. Each check module defines (``Check`` below):
 
 - ``gates(state)``: its criteria, each one gate item (a JUnit testcase);
-- ``problems(inputs)``: what preflight checks before anything runs, by the config key that
+- ``problems(context)``: what preflight checks before anything runs, by the config key that
   names each problem (``[]`` when the check reads only what every check reads);
 - ``READS_DATA`` and ``CALLS_MODEL``: whether preflight checks the datasets and the model
   (its entry point and artifact, or its URL) on the check's behalf.
@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
-    from harness.gates.inputs import CheckInputs, Problem
+    from harness.gates.context import RunContext
+    from harness.gates.inputs import Problem
     from harness.gates.result import GateSpec
     from harness.gates.state import GateState
 
@@ -38,7 +39,7 @@ class Check(Protocol):
 
     def gates(self, state: GateState) -> Iterator[GateSpec]: ...
 
-    def problems(self, inputs: CheckInputs) -> list[Problem]: ...
+    def problems(self, context: RunContext) -> list[Problem]: ...
 
 
 def check(name: str) -> Check:

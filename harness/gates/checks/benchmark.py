@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from harness.config import BenchmarkGate, HarnessConfig
 from harness.errors import ConfigError, HarnessError
 from harness.gates.benchmark_suite import BenchmarkRun, read_baseline, run_benchmarks, save_baseline
-from harness.gates.inputs import CheckInputs, Problem
+from harness.gates.context import RunContext
+from harness.gates.inputs import Problem
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -21,9 +22,9 @@ READS_DATA = False
 CALLS_MODEL = False
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """A benchmark gate is configured, its suite holds tests, its baseline reads."""
-    config = inputs.config
+    config = context.config
     gate = config.gates.benchmark
     if gate is None:
         return [Problem("gates.benchmark", "the profile runs 'benchmark' but no benchmark gate "

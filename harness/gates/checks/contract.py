@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness.errors import ConfigError, TargetUnreachable
-from harness.gates.inputs import CheckInputs, Problem
+from harness.gates.context import RunContext
+from harness.gates.inputs import Problem
 from harness.gates.result import GateResult, GateSpec
 from harness.model.adapters import features
 from harness.model.protocols import json_records
@@ -30,7 +31,7 @@ READS_DATA = False
 CALLS_MODEL = False
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """Nothing of its own: the datasets are checked for every check that reads them."""
     return []
 

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 from harness.config import HarnessConfig
 from harness.errors import ConfigError, DatasetError, DeepchecksRunError, HarnessError
 from harness.gates import deepchecks_env
+from harness.gates.context import RunContext
 from harness.gates.deepchecks_env import CheckInfo, DeepchecksEnv
-from harness.gates.inputs import CheckInputs, Problem
+from harness.gates.inputs import Problem
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ READS_DATA = True
 CALLS_MODEL = True
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """Nothing of its own: the datasets and the model are checked for every check that reads them."""
     return []
 

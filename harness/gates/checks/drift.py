@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from harness.config import DriftSpec
 from harness.gates.checks.quality import metric_gates
-from harness.gates.inputs import CheckInputs, Problem
+from harness.gates.context import RunContext
+from harness.gates.inputs import Problem
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import higher_is_better
 
@@ -25,7 +26,7 @@ READS_DATA = True
 CALLS_MODEL = False
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """Nothing of its own: the datasets are checked for every check that reads them."""
     return []
 

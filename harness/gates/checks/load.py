@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from harness.config import LoadSLO
 from harness.errors import ConfigError, HarnessError
-from harness.gates.inputs import CheckInputs, Problem, url_problems
+from harness.gates.context import RunContext
+from harness.gates.inputs import Problem, url_problems
 from harness.gates.result import GateResult, GateSpec
 from harness.load.results import OVERALL, LoadResults
 from harness.load.runner import resolve_target
@@ -22,15 +23,12 @@ READS_DATA = True
 CALLS_MODEL = False
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """The locustfile compiles, and the service the load goes to answers (a profile's
     environment is probed by preflight itself)."""
-    config = inputs.config
-    environment = inputs.profile.environment
-    target_url = inputs.target_url or (config.environment_url(environment)
-                                       if environment else None)
-    key = inputs.target_key or ("--target-url" if inputs.target_url else "load.url"
-                                if config.load.url else "model.url")
+    config = context.config
+    target_url = context.target_url
+    key = context.target_key or ("load.url" if config.load.url else "model.url")
     found = []
     locustfile = config.load.locustfile
     if locustfile is not None:
@@ -50,7 +48,7 @@ def problems(inputs: CheckInputs) -> list[Problem]:
     except HarnessError as exc:
         found.append(Problem(key, str(exc).removeprefix(f"{config.source}: ")))
     else:
-        if environment is None:
+        if context.environment is None:  # an environment's address is probed by preflight
             found.extend(url_problems(key, target.url, "start the service the load test "
                                       "targets"))
     return found

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from harness.config import HarnessConfig, MetricGate
 from harness.data import passport
 from harness.errors import HarnessError
+from harness.gates.context import RunContext
 from harness.gates.evaluation import segments
-from harness.gates.inputs import CheckInputs, Problem, access_problems, url_problems
+from harness.gates.inputs import Problem, access_problems, url_problems
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import PER_CLASS, expand, higher_is_better
 from harness.kinds.labels import sorted_classes
@@ -29,13 +30,13 @@ READS_DATA = True
 CALLS_MODEL = True
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """The baseline the profile compares with: production's model, or each golden set's
     passport (its scores checked against their digest)."""
-    if inputs.profile.baseline == "production":
-        return _production_problems(inputs.config)
-    if inputs.profile.baseline == "passport":
-        return _passport_problems(inputs.config)
+    if context.profile.baseline == "production":
+        return _production_problems(context.config)
+    if context.profile.baseline == "passport":
+        return _passport_problems(context.config)
     return []
 
 

@@ -11,7 +11,8 @@ from pandas.api import types
 
 from harness.config import ColumnRule
 from harness.gates import classes
-from harness.gates.inputs import CheckInputs, Problem
+from harness.gates.context import RunContext
+from harness.gates.inputs import Problem
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ READS_DATA = True
 CALLS_MODEL = False
 
 
-def problems(inputs: CheckInputs) -> list[Problem]:
+def problems(context: RunContext) -> list[Problem]:
     """Nothing of its own: the datasets are checked for every check that reads them."""
     return []
 
