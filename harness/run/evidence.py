@@ -100,7 +100,7 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"no evidence for candidate {candidate_id}: run the release checks against staging "
             "first (harness check --profile release)"
         )
-    path = root / record["path"]  # an absolute recorded path stays as it is
+    path = root / record.path  # an absolute recorded path stays as it is
     if not path.is_file():
         raise EvidenceError(f"evidence bundle {path} for candidate {candidate_id} is missing; "
                             "rerun the release checks")
@@ -116,10 +116,10 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"rerun the release checks for {candidate_id}"
         )
     actual = sha256_file(path)
-    if actual != record["bundle_sha256"]:
+    if actual != record.bundle_sha256:
         raise EvidenceError(
             f"evidence bundle {path} was changed after it was recorded (sha256 {actual[:12]}..., "
-            f"recorded {record['bundle_sha256'][:12]}...); rerun the release checks"
+            f"recorded {record.bundle_sha256[:12]}...); rerun the release checks"
         )
     if evidence.verdict != "passed":
         raise EvidenceError(

@@ -13,7 +13,7 @@ from harness.config import HarnessConfig
 from harness.data import passport
 from harness.errors import HarnessError
 from harness.gates.properties import number
-from harness.history import HistoryStore
+from harness.history import HistoryStore, RunMetric, StoredRun
 from harness.run.verdict import STATUSES, CaseOutcome, Verdict, decide
 
 HISTORY_RUNS = 30
@@ -73,14 +73,14 @@ class ReportContent:
     profile: str
     generated_at: str
     verdict: Verdict
-    run: dict[str, Any] | None
+    run: StoredRun | None
     suites: list[SuiteCounts]
     metrics: list[MetricRow]
     slices: list[MetricRow]
     deepchecks: list[DeepchecksGroup]
     load: list[CaseOutcome]
-    quality_history: list[dict[str, Any]] = field(default_factory=list)
-    load_history: list[dict[str, Any]] = field(default_factory=list)
+    quality_history: list[RunMetric] = field(default_factory=list)
+    load_history: list[RunMetric] = field(default_factory=list)
     gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     @property
@@ -165,7 +165,7 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
         runs = history.runs(profile=profile, limit=1)
         run = runs[0] if runs else None
         quality_history = [r for r in history.metric_rows(profile, HISTORY_RUNS, "quality.")
-                           if r["segment"] == "overall"]
+                           if r.segment == "overall"]
         load_history = history.metric_rows(profile, HISTORY_RUNS, "load.")
     return ReportContent(
         project=config.project, profile=profile,
