@@ -79,9 +79,10 @@ def test_the_service_passes_its_slos_end_to_end(tmp_path, model_artifact, servic
                           "load.overall::rps", "load.predict::p95_ms",
                           "load.predict_batch::p99_ms"}
     p95 = cases["load.overall::p95_ms"].properties
-    assert p95["url"] == service_url and float(p95["max"]) == 1000
-    assert 0 < float(p95["value"]) <= 1000 and int(p95["requests"]) > 0
-    assert p95["report"] == "load/locust.html"
+    assert p95.url == service_url and float(p95.max) == 1000
+    assert 0 < float(p95.value) <= 1000 and p95.requests > 0
+    assert p95.report == "load/locust.html"
+    assert (p95.dataset, p95.segment) == ("overall", "overall")
     kept = tmp_path / "reports/load/load"
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv",
                  "locust_failures.csv", "locust-master.log"):
