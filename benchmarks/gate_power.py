@@ -31,6 +31,7 @@ from harness.config import load_config
 from harness.data import passport
 from harness.gates.checks import quality
 from harness.gates.context import RunContext
+from harness.gates.outcome import Outcome as GateOutcome
 from harness.gates.state import GateState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,10 +99,11 @@ def _gate(config_path: Path) -> Outcome:
     for spec in quality.gates(state):
         spec.prepare()
         result = spec.judge()
-        if result.skipped:
+        if result.outcome is GateOutcome.SKIPPED:
             continue
-        if spec.dataset == "credit-v1" and spec.criterion == "roc_auc":
-            auc = float(result.properties["value"])
+        if spec.classname == "quality.credit-v1" and spec.criterion == "roc_auc":
+            assert result.properties.value is not None
+            auc = float(result.properties.value)
         if not result.passed:
             passed = False
             if ".vs_" in spec.criterion:

@@ -116,7 +116,7 @@ def _check(config_path: Path) -> tuple[float, float, float, str, Counter[str]]:
     verdict = next((line for line in done.stdout.splitlines() if "harness check" in line),
                    done.stdout.strip().splitlines()[0] if done.stdout.strip() else done.stderr)
     cases, _ = read_junit(sorted(reports.rglob("*.xml")))
-    methods = Counter(c.properties["ci_method"] for c in cases if "ci_method" in c.properties)
+    methods = Counter(c.properties.ci_method for c in cases if c.properties.ci_method)
     failed = [f"{c.classname}::{c.name}" for c in cases if c.status in ("failed", "error")]
     if failed:
         verdict += f" ({len(failed)} failed: {', '.join(failed[:4])})"

@@ -300,8 +300,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     store = HistoryStore(_config(args).history_url())
     try:
         for entry in audit_trail(store, args.limit):
-            print(f"{entry['at'][:19]}  {entry['actor']:<12} {entry['action']:<8} "
-                  f"{entry['candidate_id']:<13} {entry['outcome']:<11} {entry['detail']}")
+            print(f"{entry.at[:19]}  {entry.actor:<12} {entry.action:<8} "
+                  f"{entry.candidate_id:<13} {entry.outcome:<11} {entry.detail}")
     finally:
         store.close()
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -111,29 +110,29 @@ def history_table(store: HistoryStore, profile: str | None, limit: int) -> str:
     lines = [(f"{'run':>5}  {'when (UTC)':<19}  {'profile':<10} {'verdict':<7} "
              f"{'tests':>5} {'fail':>4} {'err':>4}  {'seconds':>7}  candidate")]
     for r in rows:
-        lines.append(f"{r['id']:>5}  {r['created_at'][:19].replace('T', ' '):<19}  "
-                     f"{r['profile']:<10} {r['verdict']:<7} {r['tests']:>5} {r['failures']:>4} "
-                     f"{r['errors']:>4}  {r['duration_s']:>7.1f}  {r['candidate_id']}")
+        lines.append(f"{r.id:>5}  {r.created_at[:19].replace('T', ' '):<19}  "
+                     f"{r.profile:<10} {r.verdict:<7} {r.tests:>5} {r.failures:>4} "
+                     f"{r.errors:>4}  {r.duration_s:>7.1f}  {r.candidate_id}")
     return "\n".join(lines)
 
 
 def compare_runs(store: HistoryStore, first: int, second: int) -> str:
     """Metric by metric, what changed from run ``first`` to run ``second``."""
     a, b = store.run(first), store.run(second)
-    before = {m["gate"]: m for m in a["metrics"]}
-    lines = [(f"run {first} ({a['profile']}, {a['verdict']}) -> run {second} "
-             f"({b['profile']}, {b['verdict']})")]
-    if a["golden_sha256"] != b["golden_sha256"]:
+    before = {m.gate: m for m in a.metrics or []}
+    lines = [(f"run {first} ({a.profile}, {a.verdict}) -> run {second} "
+             f"({b.profile}, {b.verdict})")]
+    if a.golden_sha256 != b.golden_sha256:
         lines.append("  note: the golden data differ between these runs")
-    for metric in b["metrics"]:
-        old = before.get(metric["gate"])
-        if old is None or old["value"] is None or metric["value"] is None:
+    for metric in b.metrics or []:
+        old = before.get(metric.gate)
+        if old is None or old.value is None or metric.value is None:
             continue
-        change = metric["value"] - old["value"]
-        interval = (f" [{metric['ci_low']:.4f}, {metric['ci_high']:.4f}]"
-                    if metric["ci_low"] is not None else "")
-        lines.append(f"  {metric['gate']:<45} {old['value']:.4f} -> {metric['value']:.4f}"
-                     f"{interval}  ({change:+.4f}) {metric['status']}")
+        change = metric.value - old.value
+        interval = (f" [{metric.ci_low:.4f}, {metric.ci_high:.4f}]"
+                    if metric.ci_low is not None else "")
+        lines.append(f"  {metric.gate:<45} {old.value:.4f} -> {metric.value:.4f}"
+                     f"{interval}  ({change:+.4f}) {metric.status}")
     return "\n".join(lines)
 
 
@@ -142,8 +141,7 @@ def passports_table(store: HistoryStore) -> str:
     if not rows:
         return "no passports recorded yet"
     return "\n".join(
-        f"{r['dataset']} #{r['number']}  {r['created_at'][:19]}  by {r['blessed_by']}: "
-        f"{r['reason']}  (roc_auc "
-        f"{json.loads(r['metrics_json']).get('overall', {}).get('roc_auc', {}).get('value', float('nan')):.4f})"
+        f"{r.dataset} #{r.number}  {r.created_at[:19]}  by {r.blessed_by}: {r.reason}  (roc_auc "
+        f"{r.metrics.get('overall', {}).get('roc_auc', {}).get('value', float('nan')):.4f})"
         for r in rows
     )

@@ -70,8 +70,8 @@ def test_each_benchmark_is_a_testcase_judged_against_its_baseline(pytester):
                             "benchmark.math::gone", "benchmark.baseline::complete"}
     fast = by_name["benchmark.math::sum"]
     assert fast.status == "passed"
-    assert fast.properties["statistic"] == "median" and fast.properties["baseline"] == "1"
-    assert float(fast.properties["ratio"]) < 0.01 and float(fast.properties["measured"]) > 0
+    assert fast.properties.statistic == "median" and fast.properties.baseline == "1"
+    assert float(fast.properties.ratio) < 0.01 and float(fast.properties.measured) > 0
     slow = by_name["benchmark.math::sorted"]
     assert slow.status == "failed"
     assert "math::sorted is " in slow.message

@@ -62,15 +62,15 @@ def test_a_corrupted_column_fails_its_integrity_condition(pytester, model_artifa
     mixed = cases["deepchecks.data_integrity.credit-v1::mixed_nulls"]
     assert mixed.status == "failed", mixed
     assert "Job" in mixed.message and "null" in mixed.message.lower()
-    assert mixed.properties["check"] == "Mixed Nulls"
-    assert mixed.properties["html"] == "deepchecks/data_integrity.credit-v1.html"
-    assert mixed.properties["conditions_failed"] == "1"
+    assert mixed.properties.check == "Mixed Nulls"
+    assert mixed.properties.html == "deepchecks/data_integrity.credit-v1.html"
+    assert mixed.properties.conditions_failed == 1
     assert cases["deepchecks.data_integrity.credit-v1::data_duplicates"].status == "passed"
     # A check that does not apply to this data is skipped, with deepchecks' reason.
     identifier = cases["deepchecks.data_integrity.credit-v1::identifier_label_correlation"]
     assert identifier.status == "skipped"
     assert "could not run" in identifier.message and "index" in identifier.message
-    assert identifier.properties["status"] == "could_not_run"
+    assert identifier.properties.status == "could_not_run"
     html = reports / "deepchecks/data_integrity.credit-v1.html"
     assert html.stat().st_size > 1000 and "Mixed Nulls" in html.read_text(errors="replace")
 

@@ -61,10 +61,12 @@ def test_runs_and_metrics_round_trip(url: str) -> None:
     first = store.record_run(_run(auc=0.83))
     second = store.record_run(_run(auc=0.81))
     store.record_run(_run(profile="nightly"))
-    assert [r["id"] for r in store.runs(profile="pr")] == [second, first]
+    assert [r.id for r in store.runs(profile="pr")] == [second, first]
+    assert all(r.metrics is None for r in store.runs()), "a listing leaves the metrics out"
     stored = store.run(second)
-    assert stored["golden_sha256"] == '{"credit-v1": "' + "g" * 64 + '"}'
-    assert stored["metrics"][0]["ci_low"] == pytest.approx(0.79)
+    assert stored.golden_sha256 == {"credit-v1": "g" * 64}
+    assert stored.metrics is not None and stored.metrics[0].ci_low == pytest.approx(0.79)
+    assert (stored.metrics[0].run_id, stored.metrics[0].created_at) == (second, stored.created_at)
     series = store.metric_series("pr", "credit-v1", "roc_auc", "quality.credit-v1::roc_auc", 5)
     assert series == [(first, 0.83), (second, 0.81)]
     with pytest.raises(HistoryError, match="no run 999"):
@@ -77,7 +79,9 @@ def test_passports_are_kept(url: str) -> None:
     for number in (1, 2):
         store.record_passport("credit-v1", number, "g" * 64, "m" * 64, "ana", f"reason {number}",
                               "f" * 64, {"overall": {"roc_auc": {"value": 0.83}}}, "2026-11-25")
-    assert [p["number"] for p in store.passports("credit-v1")] == [1, 2]
+    recorded = store.passports("credit-v1")
+    assert [p.number for p in recorded] == [1, 2]
+    assert recorded[0].metrics == {"overall": {"roc_auc": {"value": 0.83}}}
     store.close()
 
 
@@ -100,8 +104,8 @@ def test_concurrent_writers_lose_nothing(url: str) -> None:
     store = HistoryStore(url)
     runs = store.runs(limit=1000)
     assert len(runs) == 100
-    assert {r["candidate_id"] for r in runs} == {"w0", "w1", "w2", "w3"}
-    assert all(len(store.run(r["id"])["metrics"]) == 1 for r in runs[:10])
+    assert {r.candidate_id for r in runs} == {"w0", "w1", "w2", "w3"}
+    assert all(len(store.run(r.id).metrics or []) == 1 for r in runs[:10])
     store.close()
 
 
@@ -115,8 +119,8 @@ def test_metric_rows_are_the_newest_runs_oldest_first(url: str) -> None:
     ids = [store.record_run(_run(auc=a)) for a in (0.80, 0.81, 0.82)]
     store.record_run(_run(profile="nightly"))
     rows = store.metric_rows("pr", runs_limit=2)
-    assert [(r["run_id"], r["value"]) for r in rows] == [(ids[1], 0.81), (ids[2], 0.82)]
-    assert rows[0]["ci_low"] == pytest.approx(0.79) and rows[0]["created_at"]
+    assert [(r.run_id, r.value) for r in rows] == [(ids[1], 0.81), (ids[2], 0.82)]
+    assert rows[0].ci_low == pytest.approx(0.79) and rows[0].created_at
     assert store.metric_rows("pr", gate_prefix="load.") == []
     assert len(store.metric_rows("pr", gate_prefix="quality.credit-v1::")) == 3
     store.close()

@@ -79,9 +79,10 @@ def test_the_service_passes_its_slos_end_to_end(tmp_path, model_artifact, servic
                           "load.overall::rps", "load.predict::p95_ms",
                           "load.predict_batch::p99_ms"}
     p95 = cases["load.overall::p95_ms"].properties
-    assert p95["url"] == service_url and float(p95["max"]) == 1000
-    assert 0 < float(p95["value"]) <= 1000 and int(p95["requests"]) > 0
-    assert p95["report"] == "load/locust.html"
+    assert p95.url == service_url and float(p95.max) == 1000
+    assert 0 < float(p95.value) <= 1000 and p95.requests > 0
+    assert p95.report == "load/locust.html"
+    assert (p95.dataset, p95.segment) == ("overall", "overall")
     kept = tmp_path / "reports/load/load"
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv",
                  "locust_failures.csv", "locust-master.log"):
@@ -97,7 +98,7 @@ def test_injected_latency_fails_the_latency_slos(pytester, model_artifact):
     assert p95.status == "failed"
     assert p95.message.startswith("p95_ms = ") and "at /predict" in p95.message
     assert "above its ceiling 200.0 ms" in p95.message
-    assert float(p95.properties["value"]) >= 300
+    assert float(p95.properties.value) >= 300
     assert cases["load.overall::error_ratio"].status == "passed"
     assert "gevent" not in sys.modules, "Locust ran in its own processes, not in pytest's"
 
@@ -110,7 +111,7 @@ def test_injected_errors_fail_the_error_ratio_naming_the_error(pytester, model_a
         cases = run_plugin(pytester, load_project(pytester.path, model_artifact, url, slos=slos))
     predict = cases["load.predict::error_ratio"]
     assert predict.status == "failed"
-    assert 0.25 < float(predict.properties["value"]) < 0.75
+    assert 0.25 < float(predict.properties.value) < 0.75
     assert "above its ceiling 0.0100; most common error:" in predict.message
     assert "500" in predict.message
     assert cases["load.overall::error_ratio"].status == "failed"
@@ -126,7 +127,7 @@ def test_a_down_service_fails_every_slo_quickly_with_a_clear_message(pytester, m
     error_ratio = cases["load.overall::error_ratio"]
     assert error_ratio.message == (f"error_ratio = 1.0000 overall: no successful requests: "
                                    f"connection refused at {url}")
-    assert error_ratio.properties["value"] == "1.0"
+    assert str(error_ratio.properties.value) == "1.0"
     assert cases["load.predict::p95_ms"].message == \
         f"no successful requests: connection refused at {url}"
 

@@ -151,7 +151,7 @@ def test_a_regression_whose_error_grows_fails_vs_passport_and_a_reseeded_one_pas
     reseeded = _check_diabetes(diabetes, train("diabetes", diabetes, tmp_path / "seed1", seed=1))
     assert reseeded.verdict.passed, [c.message for c in reseeded.verdict.failures]
     versus = _case(reseeded, "quality.diabetes-v1::rmse.vs_passport")
-    assert float(versus.properties["difference"]) != 0, "another seed must change the model"
+    assert float(versus.properties.difference) != 0, "another seed must change the model"
 
     worse = _check_diabetes(diabetes, train("diabetes", diabetes, tmp_path / "blind",
                                             drop=["bmi", "s5"]))
@@ -160,7 +160,7 @@ def test_a_regression_whose_error_grows_fails_vs_passport_and_a_reseeded_one_pas
     assert ceiling.status == "passed", "the ceiling alone would let it through"
     versus = _case(worse, "quality.diabetes-v1::rmse.vs_passport")
     assert versus.status == "failed"
-    assert float(versus.properties["difference_ci_low"]) > 0, "worse on the paired interval"
+    assert float(versus.properties.difference_ci_low) > 0, "worse on the paired interval"
     assert "more than the allowed 3.0000" in versus.message
 
 

@@ -73,16 +73,19 @@ def test_items_are_named_for_jenkins_with_properties(pytester, model_artifact):
     assert "schema.train::Income.nullable" not in cases, "a nullable column has no null check"
     assert "schema.train::Status.allowed" in cases
     auc = cases["quality.credit-v1::roc_auc"]
-    assert auc.properties["metric"] == "roc_auc"
-    assert float(auc.properties["value"]) >= float(auc.properties["min"]) == 0.8
-    assert auc.properties["rows"] == "1114"
-    assert float(auc.properties["ci_low"]) < float(auc.properties["value"]) < float(
-        auc.properties["ci_high"])
+    assert auc.properties.metric == "roc_auc"
+    assert float(auc.properties.value) >= float(auc.properties.min) == 0.8
+    assert auc.properties.rows == 1114
+    assert auc.properties.dataset == "credit-v1" and auc.properties.segment == "overall"
+    assert float(auc.properties.ci_low) < float(auc.properties.value) < float(
+        auc.properties.ci_high)
     overall = [k for k in cases if k.startswith("quality.credit-v1::") and "." not in k[19:]]
     assert len(overall) == 5
     versus = cases["quality.credit-v1::roc_auc.vs_passport"]
-    assert versus.properties["baseline"] == "passport #1"
-    assert cases["quality.credit-v1.job=fixed::roc_auc.gap"].status == "passed"
+    assert versus.properties.baseline == "passport #1"
+    gap = cases["quality.credit-v1.job=fixed::roc_auc.gap"]
+    assert gap.status == "passed"
+    assert (gap.properties.dataset, gap.properties.segment) == ("credit-v1", "job=fixed")
     small = cases["quality.credit-v1.home=ignore::roc_auc"]
     assert small.status == "skipped" and "fewer than 50: roc_auc = " in small.message
 
@@ -96,12 +99,12 @@ def test_the_interval_method_is_a_property_and_both_give_the_same_verdicts(pytes
     config.write_text(yaml.safe_dump(data, sort_keys=False))
     analytic = _run(pytester, config)
     # 1,114 golden rows are under the default analytic_min_rows: auto bootstraps them.
-    assert auto["quality.credit-v1::roc_auc.vs_passport"].properties["ci_method"] == "bootstrap"
-    assert analytic["quality.credit-v1::roc_auc.vs_passport"].properties["ci_method"] \
+    assert auto["quality.credit-v1::roc_auc.vs_passport"].properties.ci_method == "bootstrap"
+    assert analytic["quality.credit-v1::roc_auc.vs_passport"].properties.ci_method \
         == "analytic"
     floor = analytic["quality.credit-v1::roc_auc"].properties
-    assert floor["ci_method"] == "analytic"
-    assert float(floor["ci_low"]) < float(floor["value"]) < float(floor["ci_high"])
+    assert floor.ci_method == "analytic"
+    assert float(floor.ci_low) < float(floor.value) < float(floor.ci_high)
     assert {k: c.status for k, c in auto.items()} == {k: c.status for k, c in analytic.items()}
 
 

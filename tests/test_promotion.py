@@ -73,7 +73,7 @@ def _served_sha(config: HarnessConfig, env: str) -> str:
 def _audit(config: HarnessConfig) -> list[tuple[str, str, str]]:
     store = HistoryStore(config.history_url())
     try:
-        return [(e["candidate_id"], e["action"], e["outcome"]) for e in audit_trail(store)]
+        return [(e.candidate_id, e.action, e.outcome) for e in audit_trail(store)]
     finally:
         store.close()
 
@@ -238,8 +238,8 @@ def test_a_failing_first_promotion_leaves_production_empty(release, monkeypatch)
         last = audit_trail(store)[-1]
     finally:
         store.close()
-    assert (last["candidate_id"], last["outcome"]) == (candidate.id, "stopped")
-    assert "post_deploy.credit-v1.roc_auc" in last["detail"] and "stopped" in last["detail"]
+    assert (last.candidate_id, last.outcome) == (candidate.id, "stopped")
+    assert "post_deploy.credit-v1.roc_auc" in last.detail and "stopped" in last.detail
 
 
 def _cli(config: HarnessConfig, *args: str) -> subprocess.CompletedProcess[str]:

@@ -89,7 +89,9 @@ def _check(project: Path, variant: str, **model) -> CheckRun:
 
 
 def _cases(run: CheckRun) -> dict[str, tuple[str, dict[str, str]]]:
-    return {f"{c.classname}::{c.name}": (c.status, c.properties) for c in run.verdict.cases}
+    """Each testcase's status and its properties as written."""
+    return {f"{c.classname}::{c.name}": (c.status, dict(c.properties.to_pairs()))
+            for c in run.verdict.cases}
 
 
 @pytest.fixture(scope="module")

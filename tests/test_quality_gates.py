@@ -43,7 +43,7 @@ def test_a_model_retrained_with_another_seed_passes(project: Path, trained) -> N
     run = _check(project, trained(seed=1))
     assert run.verdict.passed, [c.message for c in run.verdict.failures]
     versus = _case(run, "quality.credit-v1::roc_auc.vs_passport")
-    assert float(versus.properties["difference"]) != 0, "a new seed must change the model"
+    assert float(versus.properties.difference) != 0, "a new seed must change the model"
 
 
 def test_a_model_without_an_important_feature_fails_and_shows_the_interval(project, trained):
@@ -55,7 +55,7 @@ def test_a_model_without_an_important_feature_fails_and_shows_the_interval(proje
     assert versus.status == "failed"
     assert "vs passport #1 0.8336" in versus.message
     assert "paired interval [" in versus.message and "more than the allowed 0.0200" in versus.message
-    assert float(versus.properties["difference_ci_low"]) < -0.02
+    assert float(versus.properties.difference_ci_low) < -0.02
 
 
 def test_the_analytic_interval_fails_the_same_worse_model(project, trained) -> None:
@@ -63,9 +63,9 @@ def test_the_analytic_interval_fails_the_same_worse_model(project, trained) -> N
     run = _check(project, trained(drop_features=["Records"]),
                  gates={**gates, "intervals": {"method": "analytic"}})
     versus = _case(run, "quality.credit-v1::roc_auc.vs_passport")
-    assert versus.status == "failed" and versus.properties["ci_method"] == "analytic"
+    assert versus.status == "failed" and versus.properties.ci_method == "analytic"
     assert "more than the allowed 0.0200" in versus.message
-    assert float(versus.properties["difference_ci_low"]) < -0.02
+    assert float(versus.properties.difference_ci_low) < -0.02
 
 
 def test_a_model_trained_on_a_small_sample_fails_its_floor(project, trained) -> None:

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.run.recording import metric_records
 from harness.run.verdict import CaseOutcome, Verdict
 
 
 def test_every_measured_figure_becomes_a_record() -> None:
     verdict = Verdict([
-        CaseOutcome("quality.credit-v1", "roc_auc", "passed", "",
-                    {"metric": "roc_auc", "dataset": "credit-v1", "value": "0.8336",
-                     "ci_low": "0.8080", "ci_high": "0.8580"}),
-        CaseOutcome("quality.credit-v1.job=fixed", "roc_auc.gap", "failed", "gap",
-                    {"metric": "roc_auc", "dataset": "credit-v1", "value": "0.7"}),
-        CaseOutcome("load.predict", "p95_ms", "passed", "", {"metric": "p95_ms", "value": "41.5"}),
-        CaseOutcome("schema.train", "Age.present", "passed", "", {"column": "Age"}),
-        CaseOutcome("quality.credit-v1", "roc_auc", "failed", "", {"metric": "roc_auc",
-                                                                  "value": "nan"}),
+        CaseOutcome("quality.credit-v1", "roc_auc", Outcome.PASSED, "",
+                    GateProperties(metric="roc_auc", dataset="credit-v1", segment="overall",
+                                   value=Figure("0.8336"), ci_low=Figure("0.8080"),
+                                   ci_high=Figure("0.8580"))),
+        CaseOutcome("quality.credit-v1.job=fixed", "roc_auc.gap", Outcome.FAILED, "gap",
+                    GateProperties(metric="roc_auc", dataset="credit-v1", segment="job=fixed",
+                                   value=Figure("0.7"))),
+        CaseOutcome("load.predict", "p95_ms", Outcome.PASSED, "",
+                    GateProperties(metric="p95_ms", dataset="predict", segment="overall",
+                                   value=Figure("41.5"))),
+        CaseOutcome("schema.train", "Age.present", Outcome.PASSED, "",
+                    GateProperties(column="Age")),
+        CaseOutcome("quality.credit-v1", "roc_auc", Outcome.FAILED, "",
+                    GateProperties(metric="roc_auc", value=Figure("nan"))),
     ])
     records = metric_records(verdict)
     assert [(r.gate, r.dataset, r.segment, r.value, r.status) for r in records] == [
@@ -26,3 +33,23 @@ def test_every_measured_figure_becomes_a_record() -> None:
         ("quality.credit-v1::roc_auc", "credit-v1", "overall", None, "failed"),
     ]
     assert records[0].ci_low == 0.808
+
+
+def test_a_report_of_an_older_harness_says_dataset_and_segment_in_its_classname() -> None:
+    """Before the writer wrote ``dataset``/``segment``, readers took them from the classname."""
+    old = [("quality.credit-v1.job=fixed", "roc_auc.gap",
+            [("metric", "roc_auc"), ("dataset", "credit-v1"), ("value", "0.7")]),
+           ("load.predict", "p95_ms", [("metric", "p95_ms"), ("value", "41.5")]),
+           ("quality.credit-v1", "roc_auc", [("metric", "roc_auc"), ("value", "0.8")])]
+    verdict = Verdict([CaseOutcome(classname, name, Outcome.PASSED, "",
+                                   GateProperties.from_pairs(pairs))
+                       for classname, name, pairs in old])
+    assert [(r.dataset, r.segment) for r in metric_records(verdict)] == [
+        ("credit-v1", "job=fixed"), ("predict", "overall"), ("credit-v1", "overall")]
+
+
+def test_the_writer_s_dataset_and_segment_win_over_the_classname() -> None:
+    case = CaseOutcome("quality.a.b", "roc_auc", Outcome.PASSED, "",
+                       GateProperties(metric="roc_auc", dataset="a.b", segment="overall",
+                                      value=Figure("0.9")))
+    assert (case.dataset, case.segment) == ("a.b", "overall")

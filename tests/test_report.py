@@ -19,7 +19,7 @@ def test_the_page_shows_verdict_suites_metrics_slices_load_and_deepchecks(nightl
     assert "<h1>FAILED" in html and "quality testcase(s) failed" in html
     assert "quality.credit-v1::roc_auc" in html and "below its floor 0.9000" in html
     auc = next(c for c in nightly_run.verdict.cases if c.title == "quality.credit-v1.roc_auc")
-    assert f"<td class=\"num\">{float(auc.properties['value']):.4f}</td>" in html
+    assert f"<td class=\"num\">{float(auc.properties.value):.4f}</td>" in html
     assert "≥ 0.9" in html, "the bound is shown beside the figure"
     assert "data_integrity" in html and 'href="../deepchecks/data_integrity.credit-v1.html"' in html
     assert (page.parent / "../deepchecks/data_integrity.credit-v1.html").resolve().is_file()

@@ -43,6 +43,28 @@ class Candidate:
     def from_dict(cls, data: dict[str, Any]) -> Candidate:
         return cls(**{**data, "artifact": Path(data["artifact"])})
 
+    @classmethod
+    def parse(cls, data: object) -> Candidate:
+        """``from_dict`` for what a file says: ``ValueError`` (``TypeError`` for no object at
+        all) names what is wrong with it."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a candidate is an object of its digests, not {data!r}")
+        unknown = sorted(set(data) - _FIELDS)
+        if unknown:
+            raise ValueError(f"a candidate has no field {', '.join(map(repr, unknown))}")
+        for name in _FIELDS:
+            value = data.get(name)
+            if name in _REQUIRED and not (isinstance(value, str) and value):
+                raise ValueError(f"a candidate's '{name}' must be a non-empty string, "
+                                 f"not {value!r}")
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"a candidate's '{name}' must be a string, not {value!r}")
+        return cls.from_dict(data)
+
+
+_FIELDS = {"id", "artifact", "artifact_sha256", "image", "code_revision", "reference"}
+_REQUIRED = {"id", "artifact", "artifact_sha256"}
+
 
 def git_revision(folder: Path) -> str | None:
     """The commit checked out in ``folder``'s repository, or None outside one."""

@@ -3,12 +3,15 @@ row of a class the blessed model never scored is a schema failure, named with th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from harness.config import HarnessConfig
 from harness.data import passport
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult
 from harness.kinds.labels import unknown_classes
 
@@ -31,28 +34,29 @@ def known_classes(config: HarnessConfig, dataset: str) -> tuple[list[Any], str] 
 
 def check_known_classes(frame: pd.DataFrame, column: str, known: tuple[list[Any], str] | None,
                         dataset: str) -> GateResult:
-    props = {"column": column, "rule": CRITERION, "dataset": dataset}
+    props = GateProperties(column=column, rule=CRITERION, dataset=dataset)
     if known is None:
-        return GateResult(True, f"no passport of '{dataset}' yet to know its classes from",
-                          props, skipped=True)
+        return GateResult(Outcome.SKIPPED,
+                          f"no passport of '{dataset}' yet to know its classes from", props)
     if column not in frame.columns:
-        return GateResult(False, f"column '{column}' is missing (see {column}.present)", props,
-                          skipped=True)
+        return GateResult(Outcome.SKIPPED, f"column '{column}' is missing (see {column}.present)",
+                          props)
     classes, source = known
     unknown = unknown_classes(frame[column], classes)
-    props |= {"value": str(len(unknown)), "threshold": "0",
-              "allowed": ",".join(map(str, classes))}
+    props = replace(props, value=Figure(str(len(unknown))), threshold="0",
+                    allowed=",".join(map(str, classes)))
     if unknown:
         rows = frame[column].astype(str).isin(unknown)
         lines = ", ".join(f"line {i + 2}" for i in frame.index[rows.to_numpy()][:3])
         return GateResult(
-            False,
+            Outcome.FAILED,
             f"column '{column}' in '{dataset}' holds {int(rows.sum())} rows of classes "
             f"{source} has never seen: {', '.join(unknown[:3])} ({lines}); known classes: "
             f"{', '.join(map(str, classes))}. Retrain and bless a passport that knows them",
             props,
         )
-    return GateResult(True, f"column '{column}' holds only classes {source} knows", props)
+    return GateResult(Outcome.PASSED, f"column '{column}' holds only classes {source} knows",
+                      props)
 
 
 def judge(state: GateState, dataset: str) -> GateResult:

@@ -6,7 +6,7 @@ that runs no gates never loads the config, the checks or their libraries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,8 @@ from harness.config import ProfileSpec, load_config
 from harness.errors import HarnessError
 from harness.gates.checks import check
 from harness.gates.context import RunContext
-from harness.gates.result import GateResult
+from harness.gates.outcome import Outcome
+from harness.gates.result import GateSpec
 from harness.gates.state import GateState
 
 
@@ -52,10 +53,9 @@ class HarnessFile(pytest.File):
                 for gate in check(name).gates(state):
                     yield GateItem.from_parent(
                         self,
-                        name=f"{gate.suite}.{gate.dataset}.{gate.criterion}",
-                        nodeid=f"{gate.suite}.{gate.dataset}::{gate.criterion}",
-                        prepare=gate.prepare,
-                        judge=gate.judge,
+                        name=f"{gate.classname}.{gate.criterion}",
+                        nodeid=f"{gate.classname}::{gate.criterion}",
+                        gate=gate,
                     )
         except HarnessError as exc:  # a check that cannot describe its gates, e.g. no baseline
             raise self.CollectError(str(exc)) from None
@@ -65,25 +65,23 @@ class GateItem(pytest.Item):
     """One gate criterion. Loading data or the model happens in setup, so a crash there
     is reported as an error; a criterion that is not met is a failure."""
 
-    def __init__(self, *, prepare: Callable[[], Any], judge: Callable[[], GateResult],
-                 **kwargs: Any) -> None:
+    def __init__(self, *, gate: GateSpec, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._prepare = prepare
-        self._judge = judge
+        self._gate = gate
 
     def setup(self) -> None:
         try:
-            self._prepare()
+            self._gate.prepare()
         except HarnessError as exc:
             # The message says what to fix; a traceback per item would bury it.
             raise GateSetupError(f"{type(exc).__name__}: {exc}") from None
 
     def runtest(self) -> None:
-        result = self._judge()
-        self.user_properties.extend(result.properties.items())
-        if result.skipped:
+        result = self._gate.judged()
+        self.user_properties.extend(result.properties.to_pairs())
+        if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message)
-        if not result.passed:
+        if result.outcome is not Outcome.PASSED:
             raise GateFailure(result.message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:

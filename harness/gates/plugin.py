@@ -3,7 +3,7 @@
 pytest collects a file named ``harness.yaml`` (or ``harness.yml``) through this
 plugin. Each gate criterion the profile's checks describe (a schema rule per
 dataset, a quality metric per golden dataset and slice, ...) becomes its own item, with a node id pytest's JUnit writer turns into
-``classname="<check>.<dataset>"`` and ``name="<criterion>"`` so Jenkins shows a
+``classname="<check>.<dataset>[.<slice>]"`` and ``name="<criterion>"`` so Jenkins shows a
 readable tree. Measured values and bounds travel as testcase properties.
 
 The entry point pytest loads in every session of a virtualenv with the harness installed:

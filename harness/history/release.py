@@ -31,12 +31,38 @@ def record_evidence(store: HistoryStore, candidate_id: str, environment: str, ve
         return int(result.inserted_primary_key[0])
 
 
-def latest_evidence(store: HistoryStore, candidate_id: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class EvidenceRecord:
+    """Where a release run's evidence bundle is, and the sha256 it had when recorded."""
+
+    id: int
+    created_at: str
+    candidate_id: str
+    environment: str
+    verdict: str
+    bundle_sha256: str
+    path: str
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    candidate_id: str
+    evidence_sha256: str | None
+    outcome: str
+    detail: str
+
+
+def latest_evidence(store: HistoryStore, candidate_id: str) -> EvidenceRecord | None:
     query = (select(evidence).where(evidence.c.candidate_id == candidate_id)
              .order_by(evidence.c.id.desc()).limit(1))
     with store.engine.connect() as connection:
         row = connection.execute(query).first()
-    return dict(row._mapping) if row else None
+    return EvidenceRecord(**row._mapping) if row else None
 
 
 def append_audit(store: HistoryStore, actor: str, action: str, candidate_id: str,
@@ -49,11 +75,11 @@ def append_audit(store: HistoryStore, actor: str, action: str, candidate_id: str
         return int(result.inserted_primary_key[0])
 
 
-def audit_trail(store: HistoryStore, limit: int = 50) -> list[dict[str, Any]]:
+def audit_trail(store: HistoryStore, limit: int = 50) -> list[AuditEntry]:
     """The newest entries last."""
     query = select(audit).order_by(audit.c.id.desc()).limit(limit)
     with store.engine.connect() as connection:
-        return [dict(r._mapping) for r in reversed(connection.execute(query).all())]
+        return [AuditEntry(**r._mapping) for r in reversed(connection.execute(query).all())]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,7 @@ writers wait for each other instead of failing or losing a run.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
 from harness.errors import HistoryError
+from harness.history.records import MetricRecord, PassportRecord, RunMetric, RunRecord, StoredRun
 from harness.history.schema import passports, run_metrics, runs
+
+__all__ = ["HistoryError", "HistoryStore", "MetricRecord", "PassportRecord", "RunMetric",
+           "RunRecord", "StoredRun", "history_exists"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_BUSY_MS = 60_000
@@ -28,40 +30,6 @@ _PG_MIGRATION_LOCK = 0x6861726E  # any fixed key; "harn"
 # The newest migration's revision (tests check it is Alembic's head). A store already there
 # is opened without Alembic, whose import alone costs most of a second.
 SCHEMA_HEAD = "0003"
-
-
-@dataclass(frozen=True)
-class MetricRecord:
-    gate: str
-    dataset: str
-    segment: str
-    metric: str
-    value: float | None
-    status: str
-    ci_low: float | None = None
-    ci_high: float | None = None
-    baseline: str | None = None
-    baseline_value: float | None = None
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    project: str
-    profile: str
-    candidate_id: str
-    model_sha256: str
-    config_sha256: str
-    golden_sha256: dict[str, str]
-    verdict: str
-    duration_s: float
-    tests: int
-    failures: int
-    errors: int
-    skipped: int
-    metrics: list[MetricRecord] = field(default_factory=list)
-    created_at: str = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-    )
 
 
 def _sqlite_begins_immediately(engine: Engine) -> None:
@@ -89,6 +57,15 @@ def history_exists(url: str) -> bool:
     if not url.startswith(prefix) or url.startswith(prefix + ":memory:"):
         return True
     return Path(url.removeprefix(prefix).split("?")[0]).is_file()
+
+
+# A recorded metric with its run's id and time, in RunMetric's order.
+_METRIC_COLUMNS = (
+    runs.c.id.label("run_id"), runs.c.created_at, run_metrics.c.gate, run_metrics.c.dataset,
+    run_metrics.c.segment, run_metrics.c.metric, run_metrics.c.value, run_metrics.c.ci_low,
+    run_metrics.c.ci_high, run_metrics.c.baseline, run_metrics.c.baseline_value,
+    run_metrics.c.status,
+)
 
 
 class HistoryStore:
@@ -197,25 +174,27 @@ class HistoryStore:
                 ])
         return int(run_id)
 
-    def runs(self, profile: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        """The newest runs first."""
+    def runs(self, profile: str | None = None, limit: int = 20) -> list[StoredRun]:
+        """The newest runs first, without their metrics."""
         query = select(runs).order_by(runs.c.id.desc()).limit(limit)
         if profile:
             query = query.where(runs.c.profile == profile)
         with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return [StoredRun.from_row(row._mapping) for row in connection.execute(query)]
 
-    def run(self, run_id: int) -> dict[str, Any]:
+    def run(self, run_id: int) -> StoredRun:
+        """One run with its metrics."""
         with self.engine.connect() as connection:
             row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
             if row is None:
                 raise HistoryError(f"no run {run_id} in history {self._safe_url()}; "
                                    "`harness history` lists the runs")
             metrics = connection.execute(
-                select(run_metrics).where(run_metrics.c.run_id == run_id)
-                .order_by(run_metrics.c.id)
+                select(*_METRIC_COLUMNS).join(runs, run_metrics.c.run_id == runs.c.id)
+                .where(run_metrics.c.run_id == run_id).order_by(run_metrics.c.id)
             )
-            return {**row._mapping, "metrics": [dict(m._mapping) for m in metrics]}
+            return StoredRun.from_row(row._mapping,
+                                      [RunMetric(**m._mapping) for m in metrics])
 
     def metric_series(self, profile: str, dataset: str, metric: str, gate: str,
                       limit: int) -> list[tuple[int, float]]:
@@ -233,24 +212,21 @@ class HistoryStore:
             return [(int(i), float(v)) for i, v in reversed(connection.execute(query).all())]
 
     def metric_rows(self, profile: str, runs_limit: int = 30,
-                    gate_prefix: str = "") -> list[dict[str, Any]]:
+                    gate_prefix: str = "") -> list[RunMetric]:
         """Every recorded metric of the newest ``runs_limit`` runs of a profile (whose gate
         starts with ``gate_prefix``), oldest run first, each row with its run's id and
         time: what trend plots are drawn from."""
         newest = (select(runs.c.id).where(runs.c.profile == profile)
                   .order_by(runs.c.id.desc()).limit(runs_limit).subquery())
         query = (
-            select(runs.c.id.label("run_id"), runs.c.created_at, run_metrics.c.gate,
-                   run_metrics.c.dataset, run_metrics.c.segment, run_metrics.c.metric,
-                   run_metrics.c.value, run_metrics.c.ci_low, run_metrics.c.ci_high,
-                   run_metrics.c.baseline, run_metrics.c.baseline_value, run_metrics.c.status)
+            select(*_METRIC_COLUMNS)
             .join(run_metrics, run_metrics.c.run_id == runs.c.id)
             .where(runs.c.id.in_(select(newest.c.id)),
                    run_metrics.c.gate.startswith(gate_prefix, autoescape=True))
             .order_by(runs.c.id, run_metrics.c.id)
         )
         with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return [RunMetric(**row._mapping) for row in connection.execute(query)]
 
     def record_passport(self, dataset: str, number: int, golden_manifest_sha256: str,
                         model_sha256: str, blessed_by: str, reason: str, file_sha256: str,
@@ -264,9 +240,9 @@ class HistoryStore:
             ))
             return int(result.inserted_primary_key[0])
 
-    def passports(self, dataset: str | None = None) -> list[dict[str, Any]]:
+    def passports(self, dataset: str | None = None) -> list[PassportRecord]:
         query = select(passports).order_by(passports.c.id)
         if dataset:
             query = query.where(passports.c.dataset == dataset)
         with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return [PassportRecord.from_row(row._mapping) for row in connection.execute(query)]

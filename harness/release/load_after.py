@@ -12,9 +12,11 @@ from pathlib import Path
 from harness.config import HarnessConfig
 from harness.errors import HarnessError
 from harness.gates.checks.load import check_slo
+from harness.gates.outcome import Outcome
+from harness.gates.result import GateResult
 from harness.load.results import OVERALL
 from harness.load.runner import run_load
-from harness.run.junit import Case
+from harness.run.junit import Case, judged_case
 
 CLASSNAME = "post_deploy.load"
 
@@ -32,13 +34,10 @@ def load_after_promotion(config: HarnessConfig, url: str, out_dir: Path) -> list
     try:
         results = run_load(config.model_copy(update={"load": bounded}), out_dir, url)
     except HarnessError as exc:
-        return [Case(CLASSNAME, name, False, f"the load check could not run: {exc}")
-                for name in names]
-    cases = []
-    for name, slo in zip(names, spec.slos, strict=True):
-        judged = check_slo(slo, results)
-        cases.append(Case(CLASSNAME, name, judged.passed, judged.message, judged.properties))
-    return cases
+        failed = GateResult(Outcome.FAILED, f"the load check could not run: {exc}")
+        return [judged_case(CLASSNAME, name, failed) for name in names]
+    return [judged_case(CLASSNAME, name, check_slo(slo, results))
+            for name, slo in zip(names, spec.slos, strict=True)]
 
 
 def _name(endpoint: str, metric: str) -> str:

@@ -9,7 +9,7 @@ audit trail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.candidate.identity import Candidate
@@ -21,14 +21,17 @@ from harness.deploy.target import Deployment, served_artifact_problem
 from harness.errors import EvidenceError, HarnessError, PromotionRefused
 from harness.gates.checks.quality import check_floor
 from harness.gates.evaluation import evaluate
+from harness.gates.outcome import Outcome
+from harness.gates.properties import GateProperties
+from harness.gates.result import GateResult
 from harness.history import HistoryStore
 from harness.history.release import Lock, LockHeld, LockHolder, append_audit
 from harness.kinds import PER_CLASS
 from harness.model.adapters import HttpModel
 from harness.release.load_after import load_after_promotion
-from harness.release.recovery import LOCK, recover
+from harness.release.recovery import LOCK, PromotionJournal, recover
 from harness.run.evidence import verified_evidence
-from harness.run.junit import Case, write_junit
+from harness.run.junit import Case, judged_case, write_junit
 
 # A refusal deploys nothing: its report goes beside the last real promotion's, not over it.
 REPORT = "promotion.xml"
@@ -51,9 +54,10 @@ def _post_checks(config: HarnessConfig, deployment: Deployment,
     cases = []
     url = deployment.url or ""
     problem = served_artifact_problem(url, candidate)
-    cases.append(Case("post_deploy", "version", problem is None,
-                      problem or f"{url} serves artifact {candidate.artifact_sha256[:12]}...",
-                      {"expected": candidate.artifact_sha256}))
+    cases.append(judged_case("post_deploy", "version", GateResult(
+        Outcome.of(problem is None),
+        problem or f"{url} serves artifact {candidate.artifact_sha256[:12]}...",
+        GateProperties(expected=candidate.artifact_sha256))))
     # The first quality gate with an absolute bound (roc_auc for the reference project),
     # judged over HTTP in the service's own protocol.
     metric, gate = next(((m, g) for m, g in config.gates.quality.items()
@@ -67,10 +71,10 @@ def _post_checks(config: HarnessConfig, deployment: Deployment,
             evaluation = evaluate(config, spec.name, frame, production)
             judged = check_floor(metric, gate, evaluation.estimate(metric),
                                  evaluation.rows(), spec.name)
-            cases.append(Case("post_deploy", f"{spec.name}.{metric}", judged.passed,
-                              f"over HTTP: {judged.message}", judged.properties))
+            judged = replace(judged, message=f"over HTTP: {judged.message}")
         except HarnessError as exc:
-            cases.append(Case("post_deploy", f"{spec.name}.{metric}", False, str(exc)))
+            judged = GateResult(Outcome.FAILED, str(exc))
+        cases.append(judged_case("post_deploy", f"{spec.name}.{metric}", judged))
     if reports_root is not None:
         cases.extend(load_after_promotion(config, url, reports_root / "promotion" / "load"))
     return cases
@@ -96,14 +100,14 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
         recovered = recover(config, store, actor)
         if recovered:
             result.attempted = True
-            result.cases.append(Case("promotion", "recovery", True, recovered))
+            result.cases.append(Case("promotion", "recovery", Outcome.PASSED, recovered))
         result = _promote(config, store, candidate_id, approver, result, reports_root)
     except HarnessError as exc:
         result.message = str(exc)
         refused = isinstance(exc, (PromotionRefused, EvidenceError))
         append_audit(store, actor, "promote", candidate_id, "refused" if refused else "failed",
                      str(exc))
-        result.cases.append(Case("promotion", "outcome", False, str(exc)))
+        result.cases.append(Case("promotion", "outcome", Outcome.FAILED, str(exc)))
         raise
     finally:
         folder = reports_root / "promotion" / "junit"
@@ -119,7 +123,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
              result: PromotionResult, reports_root: Path | None = None) -> PromotionResult:
     managers = config.release.managers
     allowed = approver in managers
-    result.cases.append(Case("promotion", "approver", allowed,
+    result.cases.append(Case("promotion", "approver", Outcome.of(allowed),
                              f"{approver or '(nobody)'} is {'' if allowed else 'not '}a release "
                              f"manager ({', '.join(managers) or 'none configured'})"))
     if not allowed:
@@ -129,9 +133,9 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         )
     evidence, bundle_sha = verified_evidence(store, candidate_id,
                                              config.release.evidence_max_age_hours, config.root)
-    result.cases.append(Case("promotion", "evidence", True,
+    result.cases.append(Case("promotion", "evidence", Outcome.PASSED,
                              f"evidence of run {evidence.run_id} in {evidence.environment}, "
-                             f"{evidence.created_at}", {"bundle_sha256": bundle_sha}))
+                             f"{evidence.created_at}", GateProperties(bundle_sha256=bundle_sha)))
     changed = _config_problems(config, evidence.digests)
     if changed:
         raise PromotionRefused(
@@ -139,18 +143,15 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
             "Rerun the release checks under this configuration (harness check --profile "
             f"{config.release.staging_profile}), or promote with the one they ran under"
         )
-    candidate = Candidate.from_dict(evidence.candidate)
+    candidate = evidence.candidate
     target = get_target(config)
     env = config.release.production
     lock = Lock(store, LOCK, approver)
     previous = target.status(env)
-    journal = {
-        "candidate": candidate.id, "phase": "deploying",
-        "previous_candidate": previous.candidate.id if previous else None,
-        "previous": previous.candidate.to_dict() if previous else None,
-    }
+    journal = PromotionJournal(candidate.id, "deploying",
+                               previous.candidate if previous else None)
     try:
-        lock.acquire(journal)
+        lock.acquire(journal.to_dict())
     except LockHeld as held:
         raise PromotionRefused(_held(held.holder)) from None
     append_audit(store, approver, "promote", candidate.id, "started",
@@ -158,7 +159,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     result.attempted = True
     try:
         deployment = target.deploy(env, candidate)
-        lock.write_journal({**journal, "phase": "verifying"})
+        lock.write_journal(replace(journal, phase="verifying").to_dict())
         checks = _post_checks(config, deployment, candidate, reports_root)
         result.cases.extend(checks)
         failed = [c for c in checks if not c.passed]
@@ -176,12 +177,12 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
                        f"{causes}; {undone}")
             append_audit(store, approver, "promote", candidate.id,
                          "stopped" if previous is None else "rolled back", message, bundle_sha)
-            result.cases.append(Case("promotion", "outcome", False, message))
+            result.cases.append(Case("promotion", "outcome", Outcome.FAILED, message))
             result.message = message
             return result
         message = f"candidate {candidate.id} runs in {env} (revision {deployment.revision})"
         append_audit(store, approver, "promote", candidate.id, "promoted", message, bundle_sha)
-        result.cases.append(Case("promotion", "outcome", True, message))
+        result.cases.append(Case("promotion", "outcome", Outcome.PASSED, message))
         result.promoted, result.message = True, message
         return result
     finally:
@@ -189,6 +190,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
 
 
 def _held(holder: LockHolder) -> str:
-    return (f"another promotion holds the lock: candidate {holder.journal.get('candidate')} "
+    return (f"another promotion holds the lock: candidate "
+            f"{PromotionJournal.from_dict(holder.journal).candidate} "
             f"by {holder.holder} on {holder.host} (pid {holder.pid}) since "
             f"{holder.acquired_at}; wait for it to finish")

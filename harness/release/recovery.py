@@ -4,6 +4,9 @@ deploy target and the history store, none of the checks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
@@ -16,6 +19,37 @@ from harness.history.release import Lock, LockHolder, append_audit
 LOCK = "promotion"
 
 
+@dataclass(frozen=True)
+class PromotionJournal:
+    """What a promotion in flight writes in its lock: the candidate, the phase it is in, and
+    what ran in production before it (to restore should it be killed)."""
+
+    candidate: str
+    phase: str
+    previous: Candidate | None = None
+
+    @property
+    def previous_candidate(self) -> str | None:
+        return self.previous.id if self.previous else None
+
+    def to_dict(self) -> dict[str, Any]:
+        # previous_candidate is kept beside previous: journals have always carried both.
+        return {"candidate": self.candidate, "phase": self.phase,
+                "previous_candidate": self.previous_candidate,
+                "previous": self.previous.to_dict() if self.previous else None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PromotionJournal:
+        """Read a lock's journal; a journal that cannot be read is a ``HarnessError``."""
+        try:
+            previous = data.get("previous")
+            return cls(str(data.get("candidate")), str(data.get("phase")),
+                       Candidate.parse(previous) if previous is not None else None)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise HarnessError(f"the promotion lock's journal cannot be read ({exc}); "
+                               "release it by hand once production is checked") from None
+
+
 def recover(config: HarnessConfig, store: HistoryStore, actor: str,
             target: DeployTarget | None = None) -> str | None:
     """If a promotion was killed midway, restore production to what ran before it and
@@ -26,29 +60,29 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
         return None
     target = target or get_target(config)
     env = config.release.production
-    journal = holder.journal
+    journal = PromotionJournal.from_dict(holder.journal)
     found = _stopped(holder)
-    previous = journal.get("previous_candidate")
+    previous = journal.previous
     current = target.status(env)
     if previous is None:
         target.stop(env)
         action = f"stopped {env}, where nothing ran before"
-    elif current is None or current.candidate.id != previous or not current.healthy:
-        restored = target.deploy(env, Candidate.from_dict(journal["previous"]))
-        action = f"restored candidate {previous} in {env} (revision {restored.revision})"
+    elif current is None or current.candidate.id != previous.id or not current.healthy:
+        restored = target.deploy(env, previous)
+        action = f"restored candidate {previous.id} in {env} (revision {restored.revision})"
     else:
-        action = f"{env} still runs candidate {previous}; nothing to undo"
-    append_audit(store, actor, "recover", str(journal.get("candidate")), "recovered",
+        action = f"{env} still runs candidate {previous.id}; nothing to undo"
+    append_audit(store, actor, "recover", journal.candidate, "recovered",
                  f"found {found}; {action}")
     lock.release()
     return f"found {found}; {action}"
 
 
 def _stopped(holder: LockHolder) -> str:
-    journal = holder.journal
-    return (f"a promotion of candidate {journal.get('candidate')} by {holder.holder} "
+    journal = PromotionJournal.from_dict(holder.journal)
+    return (f"a promotion of candidate {journal.candidate} by {holder.holder} "
             f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
-            f"'{journal.get('phase')}'")
+            f"'{journal.phase}'")
 
 
 def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
@@ -58,7 +92,7 @@ def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
     if holder is None or holder.alive():
         return None
     env = config.release.production
-    previous = holder.journal.get("previous_candidate")
+    previous = PromotionJournal.from_dict(holder.journal).previous_candidate
     would = (f"restore candidate {previous} in {env}" if previous
              else f"stop {env}, where nothing ran before")
     return (f"an interrupted promotion was found: {_stopped(holder)}; `harness recover` "

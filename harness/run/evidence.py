@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ BUNDLE = "evidence.json"
 
 @dataclass(frozen=True)
 class Evidence:
-    candidate: dict[str, Any]
+    candidate: Candidate
     environment: str
     profile: str
     verdict: str
@@ -41,7 +41,30 @@ class Evidence:
 
     @property
     def candidate_id(self) -> str:
-        return str(self.candidate["id"])
+        return self.candidate.id
+
+    def to_json(self) -> str:
+        """The bundle's text: the candidate as its digests, as deploy targets record it."""
+        data = {**asdict(self), "candidate": self.candidate.to_dict()}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: Path) -> Evidence:
+        """Read a bundle back; ``EvidenceError`` says what makes it unreadable."""
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise TypeError(f"it holds {type(data).__name__}, not an object")
+            candidate = data.get("candidate")
+            evidence = cls(**data)
+        except (ValueError, TypeError) as exc:
+            raise EvidenceError(f"evidence bundle {where} is unreadable ({exc}); rerun the "
+                                "release checks") from None
+        try:
+            return replace(evidence, candidate=Candidate.parse(candidate))
+        except (ValueError, TypeError) as exc:
+            raise EvidenceError(f"evidence bundle {where} names no valid candidate ({exc}); "
+                                "rerun the release checks") from None
 
 
 def deployed(config: HarnessConfig, environment: str) -> Deployment | None:
@@ -74,14 +97,14 @@ def write_bundle(reports_dir: Path, candidate: Candidate, environment: str, prof
         if path.is_file() and path.name != BUNDLE
     }
     evidence = Evidence(
-        candidate=candidate.to_dict(), environment=environment, profile=profile,
+        candidate=candidate, environment=environment, profile=profile,
         verdict="passed" if passed else "failed", run_id=run_id,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         reports=reports, digests=digests,
     )
     path = reports_dir / BUNDLE
     temporary = path.with_name(f".{BUNDLE}.tmp")
-    temporary.write_text(json.dumps(asdict(evidence), indent=2, sort_keys=True) + "\n")
+    temporary.write_text(evidence.to_json())
     os.replace(temporary, path)
     where = path.resolve()
     recorded = where.relative_to(root) if where.is_relative_to(root) else where
@@ -100,15 +123,11 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"no evidence for candidate {candidate_id}: run the release checks against staging "
             "first (harness check --profile release)"
         )
-    path = root / record["path"]  # an absolute recorded path stays as it is
+    path = root / record.path  # an absolute recorded path stays as it is
     if not path.is_file():
         raise EvidenceError(f"evidence bundle {path} for candidate {candidate_id} is missing; "
                             "rerun the release checks")
-    try:
-        evidence = Evidence(**json.loads(path.read_text()))
-    except (ValueError, TypeError) as exc:
-        raise EvidenceError(f"evidence bundle {path} is unreadable ({exc}); rerun the release "
-                            "checks") from None
+    evidence = Evidence.from_json(path.read_text(), path)
     if evidence.candidate_id != candidate_id:
         raise EvidenceError(
             f"evidence bundle {path} now holds the evidence of candidate "
@@ -116,10 +135,10 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"rerun the release checks for {candidate_id}"
         )
     actual = sha256_file(path)
-    if actual != record["bundle_sha256"]:
+    if actual != record.bundle_sha256:
         raise EvidenceError(
             f"evidence bundle {path} was changed after it was recorded (sha256 {actual[:12]}..., "
-            f"recorded {record['bundle_sha256'][:12]}...); rerun the release checks"
+            f"recorded {record.bundle_sha256[:12]}...); rerun the release checks"
         )
     if evidence.verdict != "passed":
         raise EvidenceError(
@@ -137,7 +156,7 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
             f"evidence for candidate {candidate_id} is {age.total_seconds() / 3600:.1f} hours "
             f"old, more than the {max_age_hours:g} allowed; rerun the release checks"
         )
-    candidate = Candidate.from_dict(evidence.candidate)
+    candidate = evidence.candidate
     if not candidate.artifact.exists() or artifact_digest(candidate.artifact) != \
             candidate.artifact_sha256:
         raise EvidenceError(

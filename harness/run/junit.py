@@ -6,16 +6,33 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from junitparser import Failure, JUnitXml, Properties, Property, TestCase, TestSuite
+from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped, TestCase, TestSuite
+
+from harness.gates.outcome import Outcome
+from harness.gates.properties import GateProperties
+from harness.gates.result import GateResult
 
 
 @dataclass(frozen=True)
 class Case:
     classname: str
     name: str
-    passed: bool
+    outcome: Outcome
     message: str
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: GateProperties = field(default_factory=GateProperties)
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+
+def judged_case(classname: str, name: str, result: GateResult) -> Case:
+    """A judged gate criterion as a testcase: how a check run outside pytest (the release
+    checks after promotion) reports, the same outcome and properties the plugin writes."""
+    return Case(classname, name, result.outcome, result.message, result.properties)
+
+
+_RESULTS = {Outcome.FAILED: Failure, Outcome.ERROR: Error, Outcome.SKIPPED: Skipped}
 
 
 def write_junit(path: Path, suite_name: str, cases: list[Case]) -> Path:
@@ -23,14 +40,15 @@ def write_junit(path: Path, suite_name: str, cases: list[Case]) -> Path:
     suite = TestSuite(suite_name)
     for case in cases:
         testcase = TestCase(case.name, classname=case.classname)
-        if not case.passed:
-            testcase.result = [Failure(case.message)]
-        else:
+        if case.outcome is Outcome.PASSED:
             testcase.system_out = case.message
-        if case.properties:
+        else:
+            testcase.result = [_RESULTS[case.outcome](case.message)]
+        pairs = case.properties.to_pairs()
+        if pairs:
             properties = Properties()
-            for name, value in case.properties.items():
-                properties.add_property(Property(name, str(value)))
+            for name, value in pairs:
+                properties.add_property(Property(name, value))
             testcase.append(properties)
         suite.add_testcase(testcase)
     xml = JUnitXml()

@@ -3,24 +3,15 @@ read back from the JUnit testcases' properties (the same figures Jenkins shows).
 
 from __future__ import annotations
 
-import math
-
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.data.digests import golden_digests
 from harness.digests import sha256_file
+from harness.gates.outcome import Outcome
+from harness.gates.properties import number
 from harness.history import MetricRecord, RunRecord
 from harness.run.verdict import CaseOutcome, Verdict
-
-
-def property_float(properties: dict[str, str], key: str) -> float | None:
-    """A testcase property as a number; None when absent, not a number, or NaN."""
-    try:
-        value = float(properties[key])
-    except (KeyError, ValueError):
-        return None
-    return None if math.isnan(value) else value
 
 
 def metric_records(verdict: Verdict) -> list[MetricRecord]:
@@ -29,23 +20,19 @@ def metric_records(verdict: Verdict) -> list[MetricRecord]:
     records = []
     for case in verdict.cases:
         props = case.properties
-        if "metric" not in props or "value" not in props:
+        if props.metric is None or props.value is None:
             continue
-        # classname is <suite>.<dataset>[.<segment>]; a dataset property says where it ends.
-        scope = case.classname.split(".", 1)[1] if "." in case.classname else case.classname
-        dataset = props.get("dataset", scope)
-        segment = scope[len(dataset) + 1:] if scope.startswith(dataset + ".") else "overall"
         records.append(MetricRecord(
             gate=f"{case.classname}::{case.name}",
-            dataset=dataset,
-            segment=segment,
-            metric=props["metric"],
-            value=property_float(props, "value"),
+            dataset=case.dataset,
+            segment=case.segment,
+            metric=props.metric,
+            value=props.value.number,
             status=case.status,
-            ci_low=property_float(props, "ci_low"),
-            ci_high=property_float(props, "ci_high"),
-            baseline=props.get("baseline"),
-            baseline_value=property_float(props, "baseline_value"),
+            ci_low=number(props.ci_low),
+            ci_high=number(props.ci_high),
+            baseline=props.baseline,
+            baseline_value=number(props.baseline_value),
         ))
     return records
 
@@ -58,7 +45,7 @@ def model_identity(config: HarnessConfig) -> str:
     return f"unknown ({spec.adapter} {spec.url or spec.entrypoint})"[:64]
 
 
-def _count(cases: list[CaseOutcome], status: str) -> int:
+def _count(cases: list[CaseOutcome], status: Outcome) -> int:
     return sum(1 for c in cases if c.status == status)
 
 
@@ -77,8 +64,8 @@ def run_record(config: HarnessConfig, profile: str, verdict: Verdict, duration_s
         verdict="passed" if verdict.passed else "failed",
         duration_s=duration_s,
         tests=len(verdict.cases),
-        failures=_count(verdict.cases, "failed"),
-        errors=_count(verdict.cases, "error"),
-        skipped=_count(verdict.cases, "skipped"),
+        failures=_count(verdict.cases, Outcome.FAILED),
+        errors=_count(verdict.cases, Outcome.ERROR),
+        skipped=_count(verdict.cases, Outcome.SKIPPED),
         metrics=metric_records(verdict),
     )

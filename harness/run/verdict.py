@@ -9,7 +9,10 @@ from pathlib import Path
 from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped
 from junitparser.junitparser import JUnitXmlError
 
-STATUSES = ("passed", "failed", "error", "skipped")
+from harness.gates.outcome import Outcome
+from harness.gates.properties import GateProperties
+
+STATUSES = tuple(Outcome)
 
 
 @dataclass(frozen=True)
@@ -18,9 +21,31 @@ class CaseOutcome:
 
     classname: str
     name: str
-    status: str
+    status: Outcome
     message: str = ""
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: GateProperties = field(default_factory=GateProperties)
+
+    @property
+    def dataset(self) -> str:
+        """What the criterion was measured on. A report by an older harness did not write
+        it: then the classname after the suite (``<suite>.<dataset>[.<segment>]``), and the
+        dataset property, if any, says where the segment begins."""
+        if self.properties.dataset is not None:
+            return self.properties.dataset
+        return self._scope
+
+    @property
+    def segment(self) -> str:
+        """The slice of the dataset, ``overall`` for all of it (derived as ``dataset``)."""
+        if self.properties.segment is not None:
+            return self.properties.segment
+        dataset = self.dataset
+        scope = self._scope
+        return scope[len(dataset) + 1:] if scope.startswith(dataset + ".") else "overall"
+
+    @property
+    def _scope(self) -> str:
+        return self.classname.split(".", 1)[1] if "." in self.classname else self.classname
 
     @property
     def suite(self) -> str:
@@ -49,7 +74,7 @@ class Verdict:
 
     @property
     def failures(self) -> list[CaseOutcome]:
-        return [c for c in self.cases if c.status in ("failed", "error")]
+        return [c for c in self.cases if c.status.counts_against]
 
     def counts(self) -> dict[str, Counter[str]]:
         by_suite: dict[str, Counter[str]] = {}
@@ -58,15 +83,15 @@ class Verdict:
         return by_suite
 
 
-def _status(case) -> tuple[str, str]:
+def _status(case) -> tuple[Outcome, str]:
     for result in case.result:
         if isinstance(result, Error):
-            return "error", result.message or result.text or ""
+            return Outcome.ERROR, result.message or result.text or ""
         if isinstance(result, Failure):
-            return "failed", result.message or result.text or ""
+            return Outcome.FAILED, result.message or result.text or ""
         if isinstance(result, Skipped):
-            return "skipped", result.message or ""
-    return "passed", ""
+            return Outcome.SKIPPED, result.message or ""
+    return Outcome.PASSED, ""
 
 
 def read_junit(paths: list[Path]) -> tuple[list[CaseOutcome], list[str]]:
@@ -84,7 +109,9 @@ def read_junit(paths: list[Path]) -> tuple[list[CaseOutcome], list[str]]:
             for case in suite:
                 status, message = _status(case)
                 props = case.child(Properties)
-                properties = {p.name: p.value for p in props.iterchildren(Property)} if props else {}
+                properties = GateProperties.from_pairs(
+                    (p.name, p.value) for p in props.iterchildren(Property)) if props else \
+                    GateProperties()
                 cases.append(
                     CaseOutcome(case.classname or "", case.name or "", status, message, properties)
                 )
@@ -104,11 +131,11 @@ def key_figures(verdict: Verdict) -> str:
     parts = []
     for case in verdict.cases:
         props = case.properties
-        if (case.suite == "quality" and "." not in case.name and "value" in props
-                and case.classname == f"quality.{props.get('dataset')}"):
-            interval = (f" [{float(props['ci_low']):.3f}, {float(props['ci_high']):.3f}]"
-                        if "ci_low" in props else "")
-            parts.append(f"{props['dataset']} {case.name} {float(props['value']):.4f}{interval}")
+        if (case.suite == "quality" and "." not in case.name and props.value is not None
+                and case.segment == "overall"):
+            interval = (f" [{float(props.ci_low):.3f}, {float(props.ci_high or 'nan'):.3f}]"
+                        if props.ci_low is not None else "")
+            parts.append(f"{case.dataset} {case.name} {float(props.value):.4f}{interval}")
     return "\n               ".join(parts)
 
 

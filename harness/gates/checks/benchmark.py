@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,8 @@ from harness.errors import ConfigError, HarnessError
 from harness.gates.benchmark_suite import BenchmarkRun, read_baseline, run_benchmarks, save_baseline
 from harness.gates.context import RunContext
 from harness.gates.inputs import Problem
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -51,32 +53,36 @@ def check_slowdown(key: str, run: BenchmarkRun, baseline: BenchmarkRun,
     """Compare one benchmark's configured statistic with its baseline."""
     stat = gate.statistic
     base = baseline.figures[key]
-    props = {"benchmark": key, "statistic": stat, "baseline": f"{base.statistic(stat):.6g}",
-             "max_slowdown": str(gate.max_slowdown)}
+    props = GateProperties(benchmark=key, statistic=stat,
+                           baseline=f"{base.statistic(stat):.6g}",
+                           max_slowdown=Figure(str(gate.max_slowdown)))
     current = run.figures.get(key)
     if current is None:
-        return GateResult(False, f"{key} has a baseline but did not run: was it renamed or "
-                                 "removed? Record a new baseline if so", props)
+        return GateResult(Outcome.FAILED, f"{key} has a baseline but did not run: was it "
+                                          "renamed or removed? Record a new baseline if so", props)
     ratio = current.statistic(stat) / base.statistic(stat)
-    props |= {"measured": f"{current.statistic(stat):.6g}", "ratio": f"{ratio:.3f}",
-              "rounds": str(current.rounds)}
+    props = replace(props, measured=Figure.of(current.statistic(stat), ".6g"),
+                    ratio=Figure.of(ratio, ".3f"), rounds=current.rounds)
     figures = (f"{stat} {_ms(current.statistic(stat))} vs baseline "
                f"{_ms(base.statistic(stat))}")
     if ratio > gate.max_slowdown:
-        return GateResult(False, f"{key} is {ratio:.2f}x slower than its baseline ({figures}), "
-                                 f"beyond the allowed {gate.max_slowdown:g}x", props)
-    return GateResult(True, f"{key} at {ratio:.2f}x its baseline ({figures}), within "
-                            f"{gate.max_slowdown:g}x", props)
+        return GateResult(Outcome.FAILED, f"{key} is {ratio:.2f}x slower than its baseline "
+                                          f"({figures}), beyond the allowed "
+                                          f"{gate.max_slowdown:g}x", props)
+    return GateResult(Outcome.PASSED, f"{key} at {ratio:.2f}x its baseline ({figures}), within "
+                                      f"{gate.max_slowdown:g}x", props)
 
 
 def check_complete(run: BenchmarkRun, baseline: BenchmarkRun) -> GateResult:
     """Every benchmark that ran has a baseline to be compared with."""
     new = sorted(set(run.figures) - set(baseline.figures))
-    props = {"benchmarks": str(len(run.figures)), "without_baseline": ",".join(new)}
+    props = GateProperties(benchmarks=len(run.figures), without_baseline=",".join(new))
     if new:
-        return GateResult(False, f"{len(new)} benchmarks have no baseline: {', '.join(new)}; "
-                                 "record them with `harness benchmark --save-baseline`", props)
-    return GateResult(True, f"all {len(run.figures)} benchmarks have a baseline", props)
+        return GateResult(Outcome.FAILED, f"{len(new)} benchmarks have no baseline: "
+                                          f"{', '.join(new)}; record them with "
+                                          "`harness benchmark --save-baseline`", props)
+    return GateResult(Outcome.PASSED, f"all {len(run.figures)} benchmarks have a baseline",
+                      props)
 
 
 def gates(state: GateState) -> Iterator[GateSpec]:
@@ -119,8 +125,9 @@ def benchmark_report(config: HarnessConfig, out_dir: Path, save: bool = False) -
         if baseline is not None and key in baseline.figures:
             result = check_slowdown(key, run, baseline, gate)
             passed &= result.passed
-            row += (f" {float(result.properties['baseline']) * 1000:>10.3f} "
-                    f"{float(result.properties['ratio']):>6.2f}x"
+            baseline_s, ratio = result.properties.baseline, result.properties.ratio
+            assert baseline_s is not None and ratio is not None  # the benchmark ran
+            row += (f" {float(baseline_s) * 1000:>10.3f} {float(ratio):>6.2f}x"
                     f"{'' if result.passed else '  SLOWER than ' + str(gate.max_slowdown) + 'x'}")
         lines.append(row)
     if save:

@@ -16,6 +16,8 @@ import httpx
 from harness.errors import ConfigError, TargetUnreachable
 from harness.gates.context import RunContext
 from harness.gates.inputs import Problem
+from harness.gates.outcome import Outcome
+from harness.gates.properties import GateProperties
 from harness.gates.result import GateResult, GateSpec
 from harness.model.adapters import features
 from harness.model.protocols import json_records
@@ -58,9 +60,9 @@ class _Answer:
 def _status(answer: _Answer, where: str, expected: int = 200) -> GateResult:
     response = answer()
     ok = response.status_code == expected
-    return GateResult(ok, f"{where} answered {response.status_code}"
-                          + ("" if ok else f", expected {expected}: {response.text[:200]}"),
-                      {"status": str(response.status_code)})
+    return GateResult(Outcome.of(ok), f"{where} answered {response.status_code}"
+                      + ("" if ok else f", expected {expected}: {response.text[:200]}"),
+                      GateProperties(status=str(response.status_code)))
 
 
 def _field(answer: _Answer, where: str, path: str,
@@ -70,7 +72,8 @@ def _field(answer: _Answer, where: str, path: str,
     try:
         body: Any = response.json()
     except ValueError:
-        return GateResult(False, f"{where} did not answer JSON (status {response.status_code})")
+        return GateResult(Outcome.FAILED,
+                          f"{where} did not answer JSON (status {response.status_code})")
     head, _, rest = path.partition("[].")
     values = [body.get(head)] if isinstance(body, dict) else [None]
     if rest:
@@ -78,8 +81,8 @@ def _field(answer: _Answer, where: str, path: str,
         values = [item.get(rest) if isinstance(item, dict) else None for item in items]
     bad = [v for v in values if not valid(v)]
     if bad:
-        return GateResult(False, f"{where}: '{path}' must be {expected}; got {bad[0]!r}")
-    return GateResult(True, f"{where}: '{path}' is {expected}")
+        return GateResult(Outcome.FAILED, f"{where}: '{path}' must be {expected}; got {bad[0]!r}")
+    return GateResult(Outcome.PASSED, f"{where}: '{path}' is {expected}")
 
 
 def _probability(value: Any) -> bool:

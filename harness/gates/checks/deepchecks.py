@@ -25,7 +25,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,8 @@ from harness.gates import deepchecks_env
 from harness.gates.context import RunContext
 from harness.gates.deepchecks_env import CheckInfo, DeepchecksEnv
 from harness.gates.inputs import Problem
+from harness.gates.outcome import Outcome
+from harness.gates.properties import GateProperties
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -328,31 +330,30 @@ def predictions(scores: Any, config: HarnessConfig, classes: list[Any] | None,
 def judge_check(outcome: SuiteOutcome, slot: CheckSlot, suite_name: str, dataset: str,
                 html: str | None = None) -> GateResult:
     """One check's testcase outcome, read from the suite's outcome."""
-    props = {"deepchecks_suite": suite_name, "check": slot.name, "dataset": dataset}
-    if html:
-        props["html"] = html
+    props = GateProperties(deepchecks_suite=suite_name, check=slot.name, dataset=dataset,
+                           html=html or None)
     check = outcome.checks.get(slot.index)
     title = f"{slot.name} on '{dataset}'"
     if check is None:
-        return GateResult(False, f"{title}: deepchecks returned no result for it", props)
+        return GateResult(Outcome.FAILED, f"{title}: deepchecks returned no result for it", props)
     if check.exception is not None:
-        props["status"] = "could_not_run"
-        return GateResult(True, f"{title} could not run: {check.exception}", props,
-                          skipped=True)
+        return GateResult(Outcome.SKIPPED, f"{title} could not run: {check.exception}",
+                          replace(props, status="could_not_run"))
     conditions = check.conditions
     failing = [c for c in conditions if c.category in ("FAIL", "ERROR")]
     warned = [c for c in conditions if c.category == "WARN"]
-    props |= {"conditions": str(len(conditions)), "conditions_failed": str(len(failing)),
-              "conditions_warned": str(len(warned))}
+    props = replace(props, conditions=len(conditions), conditions_failed=len(failing),
+                    conditions_warned=len(warned))
     if failing:
         details = "; ".join(f"{c.name}: {_one_line(c.details)}" for c in failing)
-        return GateResult(False, f"{title}: {details}", props)
+        return GateResult(Outcome.FAILED, f"{title}: {details}", props)
     if not conditions:
-        return GateResult(True, f"{title}: ran; it has no condition to judge (see its HTML)",
-                          props)
+        return GateResult(Outcome.PASSED,
+                          f"{title}: ran; it has no condition to judge (see its HTML)", props)
     shown = [*warned, *(c for c in conditions if c not in warned)][:2]  # warnings first
     notes = "; ".join(f"{c.name}: {_one_line(c.details)}" for c in shown)
-    return GateResult(True, f"{title}: {len(conditions)} condition(s) hold ({notes})", props)
+    return GateResult(Outcome.PASSED, f"{title}: {len(conditions)} condition(s) hold ({notes})",
+                      props)
 
 
 def _one_line(text: str) -> str:
@@ -388,6 +389,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
                           name: str = golden.name, html: str | None = html) -> GateResult:
                     return judge_check(run.outcome(suite, name), slot, suite, name, html)
 
-                specs.append(GateSpec("deepchecks", f"{suite_name}.{golden.name}", slot.key,
+                # classname deepchecks.<suite>.<dataset>: the suite is a level of the tree.
+                specs.append(GateSpec(f"deepchecks.{suite_name}", golden.name, slot.key,
                                       prepare, judge))
     yield from specs

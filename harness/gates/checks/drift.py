@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.config import DriftSpec
 from harness.gates.checks.quality import metric_gates
 from harness.gates.context import RunContext
 from harness.gates.inputs import Problem
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import higher_is_better
 
@@ -34,21 +37,22 @@ def problems(context: RunContext) -> list[Problem]:
 def check_drift(metric: str, series: list[float], spec: DriftSpec, dataset: str) -> GateResult:
     """Judge a metric's figures, oldest first, the current run's last."""
     recent = series[-spec.window:]
-    props = {"metric": metric, "dataset": dataset, "window": str(spec.window),
-             "series": " ".join(fmt(v) for v in recent)}
+    props = GateProperties(metric=metric, dataset=dataset, window=spec.window,
+                           series=" ".join(fmt(v) for v in recent))
     if len(recent) < spec.window:
-        return GateResult(True, f"{metric} on '{dataset}': {len(recent)} runs in history, "
-                                f"{spec.window} needed to judge drift", props, skipped=True)
+        return GateResult(Outcome.SKIPPED, f"{metric} on '{dataset}': {len(recent)} runs in "
+                                           f"history, {spec.window} needed to judge drift", props)
     sign = 1 if higher_is_better(metric) else -1
     steps = [sign * (b - a) for a, b in itertools.pairwise(recent)]
     total = sign * (recent[-1] - recent[0])
-    props |= {"value": fmt(recent[-1]), "total_change": f"{total:+.4f}",
-              "min_total_change": fmt(spec.min_total_change)}
+    props = replace(props, value=Figure.of(recent[-1]), total_change=Figure.of(total, "+.4f"),
+                    min_total_change=Figure.of(spec.min_total_change))
     trend = " -> ".join(fmt(v) for v in recent)
     if all(step < 0 for step in steps) and -total >= spec.min_total_change:
-        return GateResult(False, f"{metric} on '{dataset}' worsened in each of the last "
-                                 f"{spec.window} runs ({trend}), by {fmt(-total)} in all", props)
-    return GateResult(True, f"{metric} on '{dataset}' is not sliding ({trend})", props)
+        return GateResult(Outcome.FAILED, f"{metric} on '{dataset}' worsened in each of the "
+                                          f"last {spec.window} runs ({trend}), by "
+                                          f"{fmt(-total)} in all", props)
+    return GateResult(Outcome.PASSED, f"{metric} on '{dataset}' is not sliding ({trend})", props)
 
 
 def gates(state: GateState) -> Iterator[GateSpec]:

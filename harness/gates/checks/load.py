@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.config import LoadSLO
 from harness.errors import ConfigError, HarnessError
 from harness.gates.context import RunContext
 from harness.gates.inputs import Problem, url_problems
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec
 from harness.load.results import OVERALL, LoadResults
 from harness.load.runner import resolve_target
@@ -61,42 +64,44 @@ def _fmt(metric: str, value: float) -> str:
 def check_slo(slo: LoadSLO, results: LoadResults) -> GateResult:
     """Judge one SLO against a load run's results."""
     where = "overall" if slo.endpoint == OVERALL else f"at {slo.endpoint}"
-    props = {"endpoint": slo.endpoint, "metric": slo.metric, "url": results.url}
-    if slo.max is not None:
-        props["max"] = str(slo.max)
-    if slo.min is not None:
-        props["min"] = str(slo.min)
-    if results.html is not None:
+    props = GateProperties(
+        endpoint=slo.endpoint, metric=slo.metric, url=results.url,
+        max=Figure(str(slo.max)) if slo.max is not None else None,
+        min=Figure(str(slo.min)) if slo.min is not None else None,
         # Relative to the run's report folder, which is moved into place after the run.
-        props["report"] = f"{results.html.parent.name}/{results.html.name}"
+        report=(f"{results.html.parent.name}/{results.html.name}"
+                if results.html is not None else None),
+    )
     if results.unreachable is not None:
-        props |= {"value": "1.0" if slo.metric == "error_ratio" else "", "requests": "0"}
+        props = replace(props, value=Figure("1.0" if slo.metric == "error_ratio" else ""),
+                        requests=0)
         prefix = f"error_ratio = 1.0000 {where}: " if slo.metric == "error_ratio" else ""
-        return GateResult(False, f"{prefix}no successful requests: {results.unreachable}", props)
+        return GateResult(Outcome.FAILED,
+                          f"{prefix}no successful requests: {results.unreachable}", props)
     stats = results.endpoints.get(slo.endpoint)
     if stats is None or stats.requests == 0:
-        return GateResult(False, f"no requests were made {where}: check load.scenario sends "
-                                 f"to {slo.endpoint}", props)
-    props |= {"requests": str(stats.requests), "failures": str(stats.failures)}
+        return GateResult(Outcome.FAILED, f"no requests were made {where}: check "
+                                          f"load.scenario sends to {slo.endpoint}", props)
+    props = replace(props, requests=stats.requests, failures=stats.failures)
     if slo.metric != "error_ratio" and stats.failures == stats.requests:
         error = results.top_error(slo.endpoint) or "every request failed"
-        props["value"] = ""
-        return GateResult(False, f"no successful requests {where} ({stats.requests} sent): "
-                                 f"{error}", props)
+        return GateResult(Outcome.FAILED, f"no successful requests {where} "
+                                          f"({stats.requests} sent): {error}",
+                          replace(props, value=Figure("")))
     value = stats.metric(slo.metric)
-    props["value"] = f"{value:.6g}"
+    props = replace(props, value=Figure.of(value, ".6g"))
     measured = f"{slo.metric} = {_fmt(slo.metric, value)} {where} ({stats.requests} requests)"
     if slo.max is not None and value > slo.max:
         message = f"{measured}, above its ceiling {_fmt(slo.metric, slo.max)}"
         if slo.metric == "error_ratio" and (error := results.top_error(slo.endpoint)):
             message += f"; most common error: {error}"
-        return GateResult(False, message, props)
+        return GateResult(Outcome.FAILED, message, props)
     if slo.min is not None and value < slo.min:
-        return GateResult(False, f"{measured}, below its floor {_fmt(slo.metric, slo.min)}",
-                          props)
+        return GateResult(Outcome.FAILED,
+                          f"{measured}, below its floor {_fmt(slo.metric, slo.min)}", props)
     bound = f"<= {_fmt(slo.metric, slo.max)}" if slo.max is not None else \
         f">= {_fmt(slo.metric, slo.min)}"  # type: ignore[arg-type]
-    return GateResult(True, f"{measured}, within {bound}", props)
+    return GateResult(Outcome.PASSED, f"{measured}, within {bound}", props)
 
 
 def gates(state: GateState) -> Iterator[GateSpec]:

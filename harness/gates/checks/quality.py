@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig, MetricGate
@@ -17,6 +18,8 @@ from harness.errors import HarnessError
 from harness.gates.context import RunContext
 from harness.gates.evaluation import segments
 from harness.gates.inputs import Problem, access_problems, url_problems
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import PER_CLASS, expand, higher_is_better
 from harness.kinds.labels import sorted_classes
@@ -68,23 +71,25 @@ def _passport_problems(config: HarnessConfig) -> list[Problem]:
     return found
 
 
-def _props(name: str, dataset: str, estimate: Estimate, rows: int) -> dict[str, str]:
-    return {
-        "metric": name, "dataset": dataset, "value": fmt(estimate.value),
-        "ci_low": fmt(estimate.interval.low), "ci_high": fmt(estimate.interval.high),
-        "ci_method": estimate.method, "rows": str(rows),
-    }
+def _props(name: str, dataset: str, estimate: Estimate, rows: int) -> GateProperties:
+    return GateProperties(
+        metric=name, dataset=dataset, value=Figure.of(estimate.value),
+        ci_low=Figure.of(estimate.interval.low), ci_high=Figure.of(estimate.interval.high),
+        ci_method=estimate.method, rows=rows,
+    )
 
 
-def _bounds(low: float | None, high: float | None) -> tuple[list[str], dict[str, str]]:
-    texts, props = [], {}
+def _bounds(low: float | None, high: float | None) -> list[str]:
+    texts = []
     if low is not None:
         texts.append(f"floor {fmt(low)}")
-        props["min"] = fmt(low)
     if high is not None:
         texts.append(f"ceiling {fmt(high)}")
-        props["max"] = fmt(high)
-    return texts, props
+    return texts
+
+
+def _figure(value: float | None) -> Figure | None:
+    return Figure.of(value) if value is not None else None
 
 
 def _judge(value: float, low: float | None, high: float | None) -> list[str]:
@@ -104,14 +109,14 @@ def check_floor(name: str, gate: MetricGate, estimate: Estimate, rows: int, data
     where = f"'{dataset}'" + (f" slice {segment}" if segment else "")
     measured = f"{name} = {fmt(estimate.value)} {estimate.interval} on {where} ({rows} rows)"
     if math.isnan(estimate.value):
-        return GateResult(False, f"{name} is undefined on {where}: it holds one class only",
-                          props)
-    texts, bound_props = _bounds(low, high)
-    props |= bound_props
+        return GateResult(Outcome.FAILED,
+                          f"{name} is undefined on {where}: it holds one class only", props)
+    texts = _bounds(low, high)
+    props = replace(props, min=_figure(low), max=_figure(high))
     problems = _judge(estimate.value, low, high)
     if problems:
-        return GateResult(False, f"{measured}, {' and '.join(problems)}", props)
-    return GateResult(True, f"{measured}, within {' and '.join(texts)}", props)
+        return GateResult(Outcome.FAILED, f"{measured}, {' and '.join(problems)}", props)
+    return GateResult(Outcome.PASSED, f"{measured}, within {' and '.join(texts)}", props)
 
 
 def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, rows: int,
@@ -123,25 +128,27 @@ def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, r
     higher_better = higher_is_better(name)
     worst = diff.interval.low if higher_better else diff.interval.high
     worse_by = -worst if higher_better else worst
-    props = _props(name, dataset, paired.candidate, rows) | {
-        "baseline": baseline,
-        "baseline_value": fmt(paired.baseline.value),
-        "difference": fmt(diff.value),
-        "difference_ci_low": fmt(diff.interval.low),
-        "difference_ci_high": fmt(diff.interval.high),
-        "max_drop": fmt(gate.max_drop),
-    }
+    props = replace(
+        _props(name, dataset, paired.candidate, rows),
+        baseline=baseline,
+        baseline_value=Figure.of(paired.baseline.value),
+        difference=Figure.of(diff.value),
+        difference_ci_low=Figure.of(diff.interval.low),
+        difference_ci_high=Figure.of(diff.interval.high),
+        max_drop=Figure.of(gate.max_drop),
+    )
     message = (
         f"{name} = {fmt(paired.candidate.value)} vs {baseline} {fmt(paired.baseline.value)} "
         f"on '{dataset}' ({rows} rows): difference {diff.value:+.4f}, "
         f"paired interval {diff.interval}"
     )
     if math.isnan(worst):
-        return GateResult(False, f"{message}: undefined", props)
+        return GateResult(Outcome.FAILED, f"{message}: undefined", props)
     if worse_by > gate.max_drop:
-        return GateResult(False, f"{message}, may be worse by {fmt(worse_by)}, more than the "
-                                 f"allowed {fmt(gate.max_drop)}", props)
-    return GateResult(True, f"{message}, within the allowed drop {fmt(gate.max_drop)}", props)
+        return GateResult(Outcome.FAILED, f"{message}, may be worse by {fmt(worse_by)}, more "
+                                          f"than the allowed {fmt(gate.max_drop)}", props)
+    return GateResult(Outcome.PASSED, f"{message}, within the allowed drop {fmt(gate.max_drop)}",
+                      props)
 
 
 def check_slice_gap(name: str, gate: MetricGate, segment_estimate: Estimate,
@@ -151,30 +158,30 @@ def check_slice_gap(name: str, gate: MetricGate, segment_estimate: Estimate,
     gap = overall.value - segment_estimate.value
     if not higher_is_better(name):
         gap = -gap
-    props = _props(name, dataset, segment_estimate, rows) | {
-        "overall": fmt(overall.value), "gap": fmt(gap), "max_gap": fmt(gate.max_slice_gap),
-    }
+    props = replace(_props(name, dataset, segment_estimate, rows),
+                    overall=Figure.of(overall.value), gap=Figure.of(gap),
+                    max_gap=Figure.of(gate.max_slice_gap))
     message = (f"{name} = {fmt(segment_estimate.value)} {segment_estimate.interval} on "
                f"'{dataset}' slice {segment} ({rows} rows) vs {fmt(overall.value)} overall: "
                f"gap {fmt(gap)}")
     if math.isnan(gap):
-        return GateResult(False, f"{message}: undefined on this slice", props)
+        return GateResult(Outcome.FAILED, f"{message}: undefined on this slice", props)
     if gap > gate.max_slice_gap:
-        return GateResult(False, f"{message}, more than the allowed {fmt(gate.max_slice_gap)}",
-                          props)
-    return GateResult(True, f"{message}, within {fmt(gate.max_slice_gap)}", props)
+        return GateResult(Outcome.FAILED,
+                          f"{message}, more than the allowed {fmt(gate.max_slice_gap)}", props)
+    return GateResult(Outcome.PASSED, f"{message}, within {fmt(gate.max_slice_gap)}", props)
 
 
 def too_small(name: str, rows: int, minimum: int, dataset: str, segment: str,
               estimate: Estimate | None) -> GateResult:
     """A slice under the minimum size: reported with its figure, not gated."""
-    props = {"metric": name, "dataset": dataset, "rows": str(rows), "min_rows": str(minimum)}
+    props = GateProperties(metric=name, dataset=dataset, rows=rows, min_rows=minimum)
     figure = ""
     if estimate is not None and not math.isnan(estimate.value):
-        props |= {"value": fmt(estimate.value)}
+        props = replace(props, value=Figure.of(estimate.value))
         figure = f"{name} = {fmt(estimate.value)}; "
-    return GateResult(True, f"slice {segment} of '{dataset}' has {rows} rows, fewer than "
-                            f"{minimum}: {figure}reported, not gated", props, skipped=True)
+    return GateResult(Outcome.SKIPPED, f"slice {segment} of '{dataset}' has {rows} rows, fewer "
+                                       f"than {minimum}: {figure}reported, not gated", props)
 
 
 def _segment_key(segment: str) -> str:
@@ -257,5 +264,5 @@ def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
                                                evaluation.estimate(metric), rows, name, segment)
                     return check_floor(metric, gate, estimate, rows, name, segment)
 
-                yield GateSpec("quality", f"{name}.{_segment_key(segment)}", criterion,
-                               lambda: state.evaluation(name), judge)
+                yield GateSpec("quality", name, criterion, lambda: state.evaluation(name), judge,
+                               segment=_segment_key(segment))

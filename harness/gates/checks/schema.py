@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +14,8 @@ from harness.config import ColumnRule
 from harness.gates import classes
 from harness.gates.context import RunContext
 from harness.gates.inputs import Problem
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec
 
 if TYPE_CHECKING:
@@ -70,74 +73,76 @@ def check_rule(
     frame: pd.DataFrame, column: str, check: str, rule: ColumnRule, dataset: str
 ) -> GateResult:
     """Judge one criterion of a column rule against the named dataset."""
-    props = {"column": column, "rule": check, "dataset": dataset}
+    props = GateProperties(column=column, rule=check, dataset=dataset)
     where = f"'{dataset}'"
     if column not in frame.columns:
         if check == "present":
-            return GateResult(False, f"column '{column}' is missing from {where}", props)
-        return GateResult(False, f"column '{column}' is missing (see {column}.present)", props,
-                          skipped=True)
+            return GateResult(Outcome.FAILED, f"column '{column}' is missing from {where}", props)
+        return GateResult(Outcome.SKIPPED, f"column '{column}' is missing (see {column}.present)",
+                          props)
     series = frame[column]
     if check == "present":
-        return GateResult(True, f"column '{column}' is present", props)
+        return GateResult(Outcome.PASSED, f"column '{column}' is present", props)
     if check == "dtype":
         ok = _dtype_ok(series, rule.dtype)
-        props |= {"expected": rule.dtype, "actual": str(series.dtype)}
+        props = replace(props, expected=rule.dtype, actual=str(series.dtype))
         message = f"column '{column}' in {where} has dtype {series.dtype}, expected {rule.dtype}"
         if not ok and rule.dtype != "string" and not types.is_numeric_dtype(series):
             bad = pd.to_numeric(series, errors="coerce").isna() & series.notna()
             message += f" (non-numeric values such as {series[bad].iloc[0]!r} at "
             message += f"{_csv_lines(frame, bad)})"
-        return GateResult(ok, message, props)
+        return GateResult(Outcome.of(ok), message, props)
     if check == "nullable":
         nulls = series.isna()
         count = int(nulls.sum())
-        props |= {"value": str(count), "threshold": "0"}
+        props = replace(props, value=Figure(str(count)), threshold="0")
         if count:
             return GateResult(
-                False,
+                Outcome.FAILED,
                 f"column '{column}' in {where} has {count} missing values "
                 f"({_csv_lines(frame, nulls)}), but is not nullable",
                 props,
             )
-        return GateResult(True, f"column '{column}' has no missing values", props)
+        return GateResult(Outcome.PASSED, f"column '{column}' has no missing values", props)
     if check == "allowed":
         assert rule.allowed is not None
         allowed = set(rule.allowed)
         outside = series.notna() & ~series.isin(allowed)
         count = int(outside.sum())
-        props |= {"value": str(count), "threshold": "0", "allowed": ",".join(map(str, allowed))}
+        props = replace(props, value=Figure(str(count)), threshold="0",
+                        allowed=",".join(map(str, allowed)))
         if count:
             examples = sorted({str(v) for v in series[outside].iloc[:_EXAMPLES]})
             return GateResult(
-                False,
+                Outcome.FAILED,
                 f"column '{column}' in {where} has {count} values outside the allowed set, "
                 f"e.g. {', '.join(examples)} ({_csv_lines(frame, outside)})",
                 props,
             )
-        return GateResult(True, f"column '{column}' holds only allowed values", props)
+        return GateResult(Outcome.PASSED, f"column '{column}' holds only allowed values", props)
     if check == "range":
         bounds = f"[{rule.min if rule.min is not None else '-inf'}, "
         bounds += f"{rule.max if rule.max is not None else 'inf'}]"
-        props |= {"threshold": bounds}
+        props = replace(props, threshold=bounds)
         if not types.is_numeric_dtype(series) or types.is_bool_dtype(series):
-            return GateResult(False, f"column '{column}' is not numeric (see {column}.dtype)",
-                              props, skipped=True)
+            return GateResult(Outcome.SKIPPED,
+                              f"column '{column}' is not numeric (see {column}.dtype)", props)
         low = series < rule.min if rule.min is not None else pd.Series(False, index=series.index)
         high = series > rule.max if rule.max is not None else pd.Series(False, index=series.index)
         outside = low | high
         count = int(outside.sum())
-        props |= {"value": str(count), "min_seen": str(series.min()), "max_seen": str(series.max())}
+        props = replace(props, value=Figure(str(count)), min_seen=Figure(str(series.min())),
+                        max_seen=Figure(str(series.max())))
         if count:
             examples = ", ".join(str(v) for v in series[outside].iloc[:_EXAMPLES])
             return GateResult(
-                False,
+                Outcome.FAILED,
                 f"column '{column}' in {where} has {count} values outside {bounds}, "
                 f"e.g. {examples} ({_csv_lines(frame, outside)})",
                 props,
             )
-        return GateResult(True, f"column '{column}' is within {bounds}", props)
-    raise ValueError(f"unknown schema rule kind {check!r}")
+        return GateResult(Outcome.PASSED, f"column '{column}' is within {bounds}", props)
+    raise ValueError(f"unknown schema rule check {check!r}")
 
 
 def gates(state: GateState) -> Iterator[GateSpec]:

@@ -12,8 +12,8 @@ from typing import Any
 from harness.config import HarnessConfig
 from harness.data import passport
 from harness.errors import HarnessError
-from harness.history import HistoryStore
-from harness.run.recording import property_float
+from harness.gates.properties import number
+from harness.history import HistoryStore, RunMetric, StoredRun
 from harness.run.verdict import STATUSES, CaseOutcome, Verdict, decide
 
 HISTORY_RUNS = 30
@@ -73,14 +73,14 @@ class ReportContent:
     profile: str
     generated_at: str
     verdict: Verdict
-    run: dict[str, Any] | None
+    run: StoredRun | None
     suites: list[SuiteCounts]
     metrics: list[MetricRow]
     slices: list[MetricRow]
     deepchecks: list[DeepchecksGroup]
     load: list[CaseOutcome]
-    quality_history: list[dict[str, Any]] = field(default_factory=list)
-    load_history: list[dict[str, Any]] = field(default_factory=list)
+    quality_history: list[RunMetric] = field(default_factory=list)
+    load_history: list[RunMetric] = field(default_factory=list)
     gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     @property
@@ -115,17 +115,18 @@ def _passports(config: HarnessConfig) -> dict[str, dict[str, dict[str, dict[str,
     return figures
 
 
-def _metric_row(case: CaseOutcome, segment: str, passports: dict[str, Any]) -> MetricRow:
+def _metric_row(case: CaseOutcome, metric: str, passports: dict[str, Any]) -> MetricRow:
     props = case.properties
-    dataset, metric = props["dataset"], props["metric"]
-    bounds = [f"≥ {props['min']}" if "min" in props else "",
-              f"≤ {props['max']}" if "max" in props else ""]
+    dataset, segment = case.dataset, case.segment
+    bounds = [f"≥ {props.min}" if props.min is not None else "",
+              f"≤ {props.max}" if props.max is not None else ""]
     blessed = passports.get(dataset, {}).get(segment, {}).get(metric, {})
     return MetricRow(
-        dataset=dataset, segment=segment, metric=metric, value=property_float(props, "value"),
-        ci_low=property_float(props, "ci_low"), ci_high=property_float(props, "ci_high"),
+        dataset=dataset, segment=segment, metric=metric, value=number(props.value),
+        ci_low=number(props.ci_low), ci_high=number(props.ci_high),
         status=case.status,
-        rows=props.get("rows", ""), floor=" ".join(b for b in bounds if b),
+        rows=str(props.rows) if props.rows is not None else "",
+        floor=" ".join(b for b in bounds if b),
         passport=blessed.get("value"), passport_low=blessed.get("low"),
         passport_high=blessed.get("high"), message=case.message,
     )
@@ -135,12 +136,12 @@ def _deepchecks_groups(cases: list[CaseOutcome], reports_dir: Path) -> list[Deep
     groups: dict[tuple[str, str], list[CaseOutcome]] = {}
     for case in cases:
         if case.suite == "deepchecks":
-            key = (case.properties.get("deepchecks_suite", case.classname),
-                   case.properties.get("dataset", ""))
+            props = case.properties
+            key = (props.deepchecks_suite or case.classname, props.dataset or "")
             groups.setdefault(key, []).append(case)
     result = []
     for (suite, dataset), members in groups.items():
-        html = next((c.properties["html"] for c in members if "html" in c.properties), None)
+        html = next((c.properties.html for c in members if c.properties.html is not None), None)
         link = f"../{html}" if html and (reports_dir / html).is_file() else None
         result.append(DeepchecksGroup(suite, dataset, members, link))
     return result
@@ -153,20 +154,18 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
     passports = _passports(config)
     metrics, slices = [], []
     for case in verdict.cases:
-        props = case.properties
-        if case.suite != "quality" or "metric" not in props or "dataset" not in props:
+        metric = case.properties.metric
+        # A metric's own criterion (its name is the metric's), not .vs_<baseline> or .gap.
+        if case.suite != "quality" or metric is None or case.name != metric:
             continue
-        prefix = f"quality.{props['dataset']}"
-        if case.classname == prefix and case.name == props["metric"]:
-            metrics.append(_metric_row(case, "overall", passports))
-        elif case.classname.startswith(prefix + ".") and case.name == props["metric"]:
-            slices.append(_metric_row(case, case.classname[len(prefix) + 1:], passports))
+        (metrics if case.segment == "overall" else slices).append(
+            _metric_row(case, metric, passports))
     run = quality_history = load_history = None
     if history is not None:
         runs = history.runs(profile=profile, limit=1)
         run = runs[0] if runs else None
         quality_history = [r for r in history.metric_rows(profile, HISTORY_RUNS, "quality.")
-                           if r["segment"] == "overall"]
+                           if r.segment == "overall"]
         load_history = history.metric_rows(profile, HISTORY_RUNS, "load.")
     return ReportContent(
         project=config.project, profile=profile,

@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from harness.history import RunMetric
 from harness.run.report.content import (
     LOAD_LATENCIES,
     LOAD_THROUGHPUT,
@@ -63,7 +64,7 @@ def quality_trends(content: ReportContent, folder: Path) -> list[Plot]:
         grid = figure.subplots((len(rows) + 1) // 2, 2, squeeze=False)
         for axes, row in zip(grid.flat, rows):
             gate = f"quality.{dataset}::{row.metric}"
-            history = [r for r in content.quality_history if r["gate"] == gate]
+            history = [r for r in content.quality_history if r.gate == gate]
             _trend(axes, row, history, content.gates.get(row.metric, (None, None)))
         for axes in list(grid.flat)[len(rows):]:
             axes.set_visible(False)
@@ -77,22 +78,22 @@ def quality_trends(content: ReportContent, folder: Path) -> list[Plot]:
 
 
 def _runs(content: ReportContent) -> list[int]:
-    return sorted({r["run_id"] for r in content.quality_history})
+    return sorted({r.run_id for r in content.quality_history})
 
 
-def _trend(axes: Any, row: MetricRow, history: list[dict[str, Any]],
+def _trend(axes: Any, row: MetricRow, history: list[RunMetric],
            bounds: tuple[float | None, float | None]) -> None:
     xs = list(range(1, len(history) + 1))
-    values = [h["value"] for h in history]
+    values = [h.value for h in history]
     if history:
-        low = [h["ci_low"] if h["ci_low"] is not None else h["value"] for h in history]
-        high = [h["ci_high"] if h["ci_high"] is not None else h["value"] for h in history]
+        low = [h.ci_low if h.ci_low is not None else h.value for h in history]
+        high = [h.ci_high if h.ci_high is not None else h.value for h in history]
         axes.fill_between(xs, low, high, color="#90a4ae", alpha=0.4, linewidth=0)
         # Error bars too, so the interval shows while there are only a run or two.
         axes.errorbar(xs, values, yerr=[[v - lo for v, lo in zip(values, low)],
                                         [hi - v for v, hi in zip(values, high)]],
                       marker="o", color="#263238", markersize=3, capsize=2, linewidth=1)
-        failed = [(x, v) for x, v, h in zip(xs, values, history) if h["status"] != "passed"]
+        failed = [(x, v) for x, v, h in zip(xs, values, history) if h.status != "passed"]
         if failed:
             axes.scatter(*zip(*failed), color=COLOURS["failed"], zorder=3, s=18)
     elif row.value is not None:
@@ -161,13 +162,13 @@ def load_trends(content: ReportContent, folder: Path) -> list[Plot]:
     """Latency percentiles and throughput per endpoint over past runs."""
     series: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     for row in content.load_history:
-        if row["value"] is not None:
-            endpoint = row["gate"].split("::")[0].removeprefix("load.")
-            series[(endpoint, row["metric"])].append((row["run_id"], row["value"]))
+        if row.value is not None:
+            endpoint = row.gate.split("::")[0].removeprefix("load.")
+            series[(endpoint, row.metric)].append((row.run_id, row.value))
     endpoints = sorted({e for e, _ in series})
     if not endpoints:
         return []
-    runs = sorted({r["run_id"] for r in content.load_history})
+    runs = sorted({r.run_id for r in content.load_history})
     position = {run: i + 1 for i, run in enumerate(runs)}
     figure = Figure(figsize=(9, 2.6 * len(endpoints)), layout="constrained")
     grid = figure.subplots(len(endpoints), 2, squeeze=False)

@@ -40,8 +40,8 @@ def markdown(content: ReportContent, report_link: str = "html/index.html") -> st
     figures = [f"{m.dataset} {m.metric} {m.value:.4f}{_interval(m.ci_low, m.ci_high)}"
                + (f" (passport {m.passport:.4f})" if m.passport is not None else "")
                for m in content.metrics if m.value is not None]
-    figures += [f"{c.classname.removeprefix('load.')} {c.name} {c.properties['value']}"
-                for c in content.load if c.properties.get("value")]
+    figures += [f"{c.classname.removeprefix('load.')} {c.name} {c.properties.value}"
+                for c in content.load if c.properties.value is not None and c.properties.value.text]
     if figures:
         lines += ["", "**Key figures**", ""] + [f"- {f}" for f in figures]
     lines += ["", f"Full report: `{report_link}`", ""]
