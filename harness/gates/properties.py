@@ -119,7 +119,7 @@ class GateProperties:
 
     def __post_init__(self) -> None:
         for key, text in self.extra.items():
-            if key in _KINDS and _decode(key, text) is not _UNREADABLE:
+            if key in _TYPES and _decode(key, text) is not _UNREADABLE:
                 raise ValueError(f"property {key!r} has a field; give it there, not in extra")
         object.__setattr__(self, "extra", dict(self.extra))  # a copy the caller cannot change
 
@@ -128,7 +128,7 @@ class GateProperties:
 
     def to_pairs(self) -> list[tuple[str, str]]:
         """(name, text) per property set: the fields in their order, then ``extra``."""
-        pairs = [(name, str(value)) for name in _KINDS
+        pairs = [(name, str(value)) for name in _TYPES
                  if (value := getattr(self, name)) is not None]
         return pairs + list(self.extra.items())
 
@@ -140,7 +140,7 @@ class GateProperties:
         for key, text in pairs:
             known.pop(key, None)
             extra.pop(key, None)
-            value = _decode(key, text) if key in _KINDS else _UNREADABLE
+            value = _decode(key, text) if key in _TYPES else _UNREADABLE
             if value is _UNREADABLE:
                 extra[key] = text
             else:
@@ -149,17 +149,17 @@ class GateProperties:
 
 
 _UNREADABLE = object()
-# Each field's kind, in declaration order.
-_KINDS: dict[str, str] = {
+# Each field's type's name, in declaration order.
+_TYPES: dict[str, str] = {
     f.name: str(f.type).split(" |")[0] for f in fields(GateProperties) if f.name != "extra"
 }
 
 
 def _decode(key: str, text: str) -> Any:
-    kind = _KINDS[key]
-    if kind == "Figure":
+    type_name = _TYPES[key]
+    if type_name == "Figure":
         return Figure(text)
-    if kind == "int":
+    if type_name == "int":
         # Only the text str(int) writes, so the text travels back exactly.
         try:
             value = int(text)
