@@ -50,3 +50,14 @@ def test_a_malformed_candidate_is_an_evidence_error(bundle, tmp_path, broken) ->
     path.write_text(json.dumps({**data, "candidate": broken}))
     with pytest.raises(EvidenceError, match="names no valid candidate .*rerun the release"):
         verified_evidence(store, candidate.id, 24, tmp_path)
+
+
+def test_a_refused_bundle_names_its_candidate_as_a_field(bundle, tmp_path) -> None:
+    store, candidate, path, _ = bundle
+    path.write_text(path.read_text().replace('"passed"', '"failed"'))
+    with pytest.raises(EvidenceError, match="changed after it was recorded") as raised:
+        verified_evidence(store, candidate.id, 24, tmp_path)
+    assert raised.value.candidate == candidate.id
+    with pytest.raises(EvidenceError, match="no evidence") as raised:
+        verified_evidence(store, "0" * 12, 24, tmp_path)
+    assert raised.value.candidate == "0" * 12

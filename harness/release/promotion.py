@@ -129,7 +129,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     if not allowed:
         raise PromotionRefused(
             f"{approver or '(nobody)'} may not approve promotions: not among release.managers "
-            f"in {config.source}"
+            f"in {config.source}",
+            candidate=candidate_id,
         )
     evidence, bundle_sha = verified_evidence(store, candidate_id,
                                              config.release.evidence_max_age_hours, config.root)
@@ -141,7 +142,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         raise PromotionRefused(
             f"candidate {candidate_id} was tested under other inputs: {'; '.join(changed)}. "
             "Rerun the release checks under this configuration (harness check --profile "
-            f"{config.release.staging_profile}), or promote with the one they ran under"
+            f"{config.release.staging_profile}), or promote with the one they ran under",
+            candidate=candidate_id,
         )
     candidate = evidence.candidate
     target = get_target(config)
@@ -153,7 +155,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     try:
         lock.acquire(journal.to_dict())
     except LockHeld as held:
-        raise PromotionRefused(_held(held.holder)) from None
+        raise PromotionRefused(_held(held.holder), candidate=candidate_id) from None
     append_audit(store, approver, "promote", candidate.id, "started",
                  f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
     result.attempted = True

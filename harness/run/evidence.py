@@ -121,46 +121,52 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
     if record is None:
         raise EvidenceError(
             f"no evidence for candidate {candidate_id}: run the release checks against staging "
-            "first (harness check --profile release)"
+            "first (harness check --profile release)",
+            candidate=candidate_id,
         )
     path = root / record.path  # an absolute recorded path stays as it is
     if not path.is_file():
         raise EvidenceError(f"evidence bundle {path} for candidate {candidate_id} is missing; "
-                            "rerun the release checks")
+                            "rerun the release checks", candidate=candidate_id)
     evidence = Evidence.from_json(path.read_text(), path)
     if evidence.candidate_id != candidate_id:
         raise EvidenceError(
             f"evidence bundle {path} now holds the evidence of candidate "
             f"{evidence.candidate_id}, not {candidate_id} (a later release run replaced it); "
-            f"rerun the release checks for {candidate_id}"
+            f"rerun the release checks for {candidate_id}",
+            candidate=candidate_id,
         )
     actual = sha256_file(path)
     if actual != record.bundle_sha256:
         raise EvidenceError(
             f"evidence bundle {path} was changed after it was recorded (sha256 {actual[:12]}..., "
-            f"recorded {record.bundle_sha256[:12]}...); rerun the release checks"
+            f"recorded {record.bundle_sha256[:12]}...); rerun the release checks",
+            candidate=candidate_id,
         )
     if evidence.verdict != "passed":
         raise EvidenceError(
             f"the release checks of candidate {candidate_id} failed (run {evidence.run_id}); "
-            f"see {path.parent}"
+            f"see {path.parent}",
+            candidate=candidate_id,
         )
     for name, digest in evidence.reports.items():
         report = path.parent / name
         if not report.is_file() or sha256_file(report) != digest:
             raise EvidenceError(f"report {report} changed or went missing since the evidence "
-                                "was recorded; rerun the release checks")
+                                "was recorded; rerun the release checks", candidate=candidate_id)
     age = (now or dt.datetime.now(dt.UTC)) - dt.datetime.fromisoformat(evidence.created_at)
     if age > dt.timedelta(hours=max_age_hours):
         raise EvidenceError(
             f"evidence for candidate {candidate_id} is {age.total_seconds() / 3600:.1f} hours "
-            f"old, more than the {max_age_hours:g} allowed; rerun the release checks"
+            f"old, more than the {max_age_hours:g} allowed; rerun the release checks",
+            candidate=candidate_id,
         )
     candidate = evidence.candidate
     if not candidate.artifact.exists() or artifact_digest(candidate.artifact) != \
             candidate.artifact_sha256:
         raise EvidenceError(
             f"the artifact of candidate {candidate_id} at {candidate.artifact} is gone or "
-            "changed since it was tested; rebuild and rerun the release checks"
+            "changed since it was tested; rebuild and rerun the release checks",
+            candidate=candidate_id,
         )
     return evidence, actual
