@@ -15,8 +15,6 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import httpx
-
 POLL_S = 0.1
 
 
@@ -107,6 +105,8 @@ def stop_process(pid: int, timeout_s: float = 10.0) -> None:
 
 def probe(url: str, timeout_s: float = 1.0) -> bool:
     """True when ``url`` answers 200 within ``timeout_s``."""
+    import httpx  # here, as in wait_ready: `harness status` imports this module to ask no one
+
     try:
         return httpx.get(url, timeout=timeout_s).status_code == 200
     except httpx.HTTPError:
@@ -118,6 +118,8 @@ def wait_ready(url: str, timeout_s: float, pid: int | None = None) -> str | None
 
     Gives up early when process ``pid`` exits, since it will never be ready.
     """
+    import httpx
+
     deadline = time.monotonic() + timeout_s
     last = "no answer"
     while True:

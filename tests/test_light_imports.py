@@ -49,3 +49,11 @@ def test_the_api_is_still_there_on_first_use() -> None:
     assert set(harness.__all__) == set(harness._API)
     assert harness.ConfigError.__module__ == "harness.errors"
     assert callable(harness.run_check)
+
+
+def test_status_loads_only_the_config_and_the_history_store() -> None:
+    # `harness status` runs in every Jenkins stage: what it reads is the config (pydantic),
+    # the deploy state and the promotion lock (SQLAlchemy), nothing of the checks.
+    loaded = _loaded_after("import harness.deploy.operations, harness.deploy.local, "
+                           "harness.release.recovery")
+    assert set(loaded) <= {"pydantic", "sqlalchemy"}, loaded

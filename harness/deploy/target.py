@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import httpx
-
 from harness.candidate.identity import Candidate
 
 
@@ -92,6 +90,8 @@ def served_artifact_problem(url: str, candidate: Candidate, timeout_s: float = 5
     """None when the service at ``url`` reports the candidate's artifact digest at
     ``/version``; otherwise what it served (or why it could not say) against what was
     expected."""
+    import httpx  # here: `harness status` of an empty environment asks no service
+
     try:
         response = httpx.get(f"{url}/version", timeout=timeout_s)
         body = response.json() if response.status_code == 200 else {}
