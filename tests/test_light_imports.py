@@ -57,3 +57,13 @@ def test_status_loads_only_the_config_and_the_history_store() -> None:
     loaded = _loaded_after("import harness.deploy.operations, harness.deploy.local, "
                            "harness.release.recovery")
     assert set(loaded) <= {"pydantic", "sqlalchemy"}, loaded
+
+
+def test_preflight_and_the_checks_registry_load_no_statistics_or_plotting() -> None:
+    # Preflight looks every check of a profile up before pytest starts; scikit-learn, scipy
+    # and matplotlib are for the pytest process and the report.
+    modules = ", ".join(f"harness.gates.checks.{name}" for name in
+                        ("schema", "quality", "drift", "load", "benchmark", "contract",
+                         "deepchecks"))
+    loaded = _loaded_after(f"import harness.run.preflight, {modules}")
+    assert not set(loaded) & {"sklearn", "scipy", "matplotlib", "locust"}, loaded

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from harness.config import SliceSpec
+from harness.config import HarnessConfig, SliceSpec
 from harness.errors import DatasetError
 
 
@@ -43,4 +43,12 @@ def slice_masks(frame: pd.DataFrame, spec: SliceSpec) -> dict[str, np.ndarray]:
             masks[f"{spec.name}=other"] = other
     if missing.any():
         masks[f"{spec.name}=missing"] = missing
+    return masks
+
+
+def segments(frame: pd.DataFrame, config: HarnessConfig) -> dict[str, np.ndarray]:
+    """Every configured slice's rows in ``frame``, by segment name."""
+    masks: dict[str, np.ndarray] = {}
+    for spec in config.slices:
+        masks.update(slice_masks(frame, spec))
     return masks

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
-from harness.data.slices import slice_masks
+from harness.data.slices import segments
 from harness.errors import DatasetError
 from harness.gates import intervals
 from harness.kinds import BINARY, Kind
@@ -80,13 +80,6 @@ def labels(frame: pd.DataFrame, config: HarnessConfig, dataset: str,
             f"dataset '{dataset}' has no label column '{spec.label_column}' (model.label_column)"
         )
     return spec.model_kind.labels(frame[spec.label_column], config, dataset, classes or [])
-
-
-def segments(frame: pd.DataFrame, config: HarnessConfig) -> dict[str, np.ndarray]:
-    masks: dict[str, np.ndarray] = {}
-    for spec in config.slices:
-        masks.update(slice_masks(frame, spec))
-    return masks
 
 
 def evaluate(config: HarnessConfig, dataset: str, frame: pd.DataFrame, model: Model) -> Evaluation:

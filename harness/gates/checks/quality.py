@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig, MetricGate
 from harness.data import passport
+from harness.data.slices import segments
 from harness.errors import HarnessError
 from harness.gates.context import RunContext
-from harness.gates.evaluation import segments
 from harness.gates.inputs import Problem, access_problems, url_problems
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
