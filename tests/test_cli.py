@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from harness.run.verdict import decide
@@ -119,6 +120,7 @@ def test_verdict_on_an_unreadable_report_is_a_failure(tmp_path: Path) -> None:
     assert not verdict.passed and "cannot read JUnit report" in verdict.problems[0]
 
 
+@pytest.mark.end_to_end
 def test_reference_project_pr_profile_end_to_end(tmp_path: Path, model_artifact: Path) -> None:
     """The shipped harness.yaml, unchanged but for where the model and reports live."""
     root = EXAMPLE

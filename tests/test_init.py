@@ -44,6 +44,7 @@ def team(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.end_to_end
 def test_init_bless_check_and_release_with_no_hand_edits(team: Path) -> None:
     staging, production = free_port(), free_port()
     made = _init(team, "--staging-port", str(staging), "--production-port", str(production))

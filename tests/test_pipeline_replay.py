@@ -37,6 +37,9 @@ from tests.oci_registry import RunningRegistry, running_registry
 from tests.pipelines import render_jobs
 from tests.service_process import free_port
 
+# Real candidates staged, deployed and promoted: run apart with -m end_to_end.
+pytestmark = pytest.mark.end_to_end
+
 CANCER = ROOT / "examples" / "cancer"
 PULL_REQUEST_STAGES = ["Install harness", "Build model", "Checks", "Publish candidate"]
 JENKINSFILE = """\

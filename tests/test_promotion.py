@@ -27,6 +27,9 @@ from harness.release.recovery import LOCK
 from harness.run.engine import run_check
 from tests.conftest import EXAMPLE, free_port, write_config
 
+# Real candidates staged, deployed and promoted: run apart with -m end_to_end.
+pytestmark = pytest.mark.end_to_end
+
 
 @pytest.fixture
 def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:

@@ -19,6 +19,9 @@ from harness.release.promotion import promote
 from harness.run.engine import run_check
 from tests.conftest import EXAMPLE, free_port, write_config
 
+# Real candidates staged, deployed and promoted: run apart with -m end_to_end.
+pytestmark = pytest.mark.end_to_end
+
 
 def release_config(folder: Path, model_artifact: Path, slos: list[dict[str, object]]
                    ) -> HarnessConfig:

@@ -21,6 +21,9 @@ from tests.conftest import EXAMPLE, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture
 from tests.test_publish import harness, publish
 
+# Real candidates staged, deployed and promoted: run apart with -m end_to_end.
+pytestmark = pytest.mark.end_to_end
+
 registry = pytest.fixture(registry_fixture)
 
 
