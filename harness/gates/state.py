@@ -5,9 +5,10 @@ sets with their baseline, and the history store."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from harness.config import ModelAccess
+from harness.config import HarnessConfig, ModelAccess, ProfileSpec
 from harness.data import golden, passport
 from harness.data.datasets import Dataset, read_dataset
 from harness.errors import BaselineError
@@ -46,13 +47,6 @@ class GateState:
     def __init__(self, context: RunContext) -> None:
         self.context = context
         config, reports, target_url = context.config, context.reports, context.target_url
-        self.config = config
-        # Where checks keep their tools' own reports (Locust, pytest-benchmark, deepchecks);
-        # deepchecks saves its pages only when given, the others fall back to reports/pytest.
-        self.reports_dir = reports
-        self.profile_name = context.profile_name
-        self.profile = context.profile
-        self.target_url = target_url
         tool_reports = reports or config.root / "reports" / "pytest"
         self._load = _Memo(lambda: run_load(config, tool_reports / "load", target_url))
         self._benchmarks = _Memo(lambda: run_benchmarks(config, tool_reports / "benchmark"))
@@ -74,6 +68,28 @@ class GateState:
         }
         self._production = _Memo(lambda: open_model(config, config.production_access()))
         self._history = _Memo(lambda: HistoryStore(config.history_url()))
+
+    @property
+    def config(self) -> HarnessConfig:
+        return self.context.config
+
+    @property
+    def profile(self) -> ProfileSpec:
+        return self.context.profile
+
+    @property
+    def profile_name(self) -> str:
+        return self.context.profile_name
+
+    @property
+    def reports_dir(self) -> Path | None:
+        """Where checks keep their tools' own reports (Locust, pytest-benchmark, deepchecks);
+        deepchecks saves its pages only when given, the others fall back to reports/pytest."""
+        return self.context.reports
+
+    @property
+    def target_url(self) -> str | None:
+        return self.context.target_url
 
     def _model_access(self) -> ModelAccess:
         """The model under test as this profile reaches it: in the profile's environment,

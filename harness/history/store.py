@@ -105,7 +105,7 @@ class HistoryStore:
             return repr(self.url)
 
     def _migrate(self) -> None:
-        if self._current_revision() == SCHEMA_HEAD:
+        if self.schema_version() == SCHEMA_HEAD:
             return
         from alembic import command
         from alembic.config import Config as AlembicConfig
@@ -131,18 +131,13 @@ class HistoryStore:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def _current_revision(self) -> str | None:
-        """The store's revision as Alembic records it (None for a new store)."""
+    def schema_version(self) -> str | None:
+        """The store's revision as Alembic records it (None for a new store), read without
+        Alembic."""
         with self.engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-    def schema_version(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
-
-        with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
 
     @staticmethod
     def newest_schema_version() -> str | None:

@@ -3,12 +3,10 @@ writing JUnit into the profile's report folder, then the verdict read back from 
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -93,13 +91,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
         command = pytest_command(replace(context, reports=staging), junit)
-        # The report's libraries (matplotlib, pandas, scikit-learn's metrics) take seconds to
-        # import; this process only waits while pytest runs, so import them meanwhile.
-        warm = threading.Thread(target=importlib.import_module, args=("harness.run.report",),
-                                daemon=True)
-        warm.start()
         returncode = _run_pytest(command, config, staging / "pytest.log", stream)
-        warm.join()
         problems = []
         if returncode in _PYTEST_BROKEN:
             problems.append(f"pytest {_PYTEST_BROKEN[returncode]} (exit {returncode}); "
