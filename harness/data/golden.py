@@ -14,10 +14,11 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from harness.data import readback
 from harness.digests import sha256_bytes, sha256_file
 from harness.errors import GoldenIntegrityError
 
@@ -92,25 +93,65 @@ def describe(folder: Path, dataset: str, version: str, source: str,
     )
 
 
+_ADVICE = "restore it from version control"
+_MISSING = "record the version with `harness golden add`"
+
+
 def read_manifest(folder: Path) -> Manifest:
+    """A version's manifest, refused (naming the file and the field) unless each field is of
+    its type and ``files`` maps plain file names to their sha256, bytes and rows."""
     path = folder / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["files"] = {name: GoldenFile(**f) for name, f in data["files"].items()}
-        return Manifest(**data)
-    except FileNotFoundError:
-        raise GoldenIntegrityError(
-            f"{path}: golden manifest missing; record the version with `harness golden add`"
-        ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise GoldenIntegrityError(
-            f"{path}: golden manifest is malformed ({exc}); restore it from version control"
-        ) from None
+    if not folder.is_dir():
+        raise GoldenIntegrityError(f"{folder}: not a golden version folder (no such folder); "
+                                   "a golden path names a CSV file inside one", path=folder)
+    if not path.exists():
+        raise GoldenIntegrityError(f"{path}: golden manifest missing; {_MISSING}", path=path)
+    data = readback.read_json_object(path, GoldenIntegrityError, "golden manifest", _ADVICE)
+    readback.unknown_fields(data, {f.name for f in fields(Manifest)}, path,
+                            GoldenIntegrityError, _ADVICE)
+
+    def get(record: dict[str, Any], name: str, kind: type, where: str = "") -> Any:
+        value = readback.field(record, name, (kind,), path, GoldenIntegrityError, _ADVICE)
+        if kind is int and value < 0:
+            raise GoldenIntegrityError(f"{path}: field '{where}{name}' is negative; {_ADVICE}",
+                                       path=path)
+        return value
+
+    files = {}
+    for name, entry in get(data, "files", dict).items():
+        where = f"files.{readback.short(name, 60)}"
+        if name != Path(name).name or name in ("", ".", "..", MANIFEST):
+            raise GoldenIntegrityError(f"{path}: field '{where}' is not a plain file name; "
+                                       f"{_ADVICE}", path=path)
+        if not isinstance(entry, dict):
+            raise GoldenIntegrityError(f"{path}: field '{where}' is not an object of sha256, "
+                                       f"bytes and rows; {_ADVICE}", path=path)
+        readback.unknown_fields(entry, {"sha256", "bytes", "rows"}, path,
+                                GoldenIntegrityError, _ADVICE)
+        files[name] = GoldenFile(get(entry, "sha256", str, where + "."),
+                                 get(entry, "bytes", int, where + "."),
+                                 get(entry, "rows", int, where + "."))
+    return Manifest(dataset=get(data, "dataset", str), version=get(data, "version", str),
+                    created=get(data, "created", str), source=get(data, "source", str),
+                    rows=get(data, "rows", int),
+                    schema_fingerprint=get(data, "schema_fingerprint", str), files=files)
 
 
 def manifest_digest(folder: Path) -> str:
-    """The sha256 of a version's manifest: one digest that pins every file in it."""
+    """The sha256 of a version's manifest: one digest that pins every file in it (the
+    manifest is read, and refused when malformed, first)."""
+    read_manifest(folder)
     return sha256_file(folder / MANIFEST)
+
+
+def rows_of(path: Path) -> int:
+    """The data rows the manifest of ``path``'s version records for it."""
+    manifest = read_manifest(path.parent)
+    if path.name not in manifest.files:
+        raise GoldenIntegrityError(
+            f"{path}: not a file of the golden manifest {path.parent / MANIFEST}; a golden "
+            "path names one of the CSV files a version recorded", path=path)
+    return manifest.files[path.name].rows
 
 
 def verify(folder: Path) -> Manifest:

@@ -17,17 +17,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from harness.config import DatasetSpec, HarnessConfig
-from harness.data import golden
-from harness.errors import GoldenIntegrityError
+from harness.data import golden, readback
+from harness.digests import sha256_file
+from harness.errors import GoldenIntegrityError, HarnessError
 
 
 @dataclass(frozen=True)
@@ -61,32 +63,64 @@ class Passport:
                   if k != "path" and not (k == "scores" and v is None)}
         return json.dumps(fields, indent=1, sort_keys=True) + "\n"
 
-    def baseline_scores(self) -> np.ndarray:
-        """The blessed model's score for every golden row, checked against the digest
-        the passport recorded."""
+    def baseline_scores(self, rows: int | None = None) -> np.ndarray:
+        """The blessed model's score for every golden row, checked against the digest the
+        passport recorded and as its kind's scores must be: numbers, finite, of the kind's
+        shape and range, ``rows`` of them when given (the golden file's row count)."""
         if self.scores_file is None:
             if self.scores is None:
                 raise GoldenIntegrityError(
                     f"{self.path}: passport holds no scores and names no scores file; "
-                    "restore it from version control")
-            return np.asarray(self.scores, dtype=float)
+                    "restore it from version control", path=self.path)
+            return self._checked(np.asarray(self.scores), rows, f"{self.path}: field 'scores'")
         where = (self.path.parent if self.path is not None else Path()) / self.scores_file
         try:
             data = where.read_bytes()
         except OSError as exc:
             raise GoldenIntegrityError(
                 f"{where}: cannot read the scores of {self.label} ({exc.strerror}); restore "
-                "it from version control") from None
+                "it from version control", path=where) from None
         actual = hashlib.sha256(data).hexdigest()
         if actual != self.scores_sha256:
             raise GoldenIntegrityError(
                 f"{where}: scores file changed: sha256 {actual} is not the {self.scores_sha256} "
-                f"recorded in {self.path}; restore it from version control or bless again")
+                f"recorded in {self.path}; restore it from version control or bless again",
+                path=where)
         try:
             scores = np.load(io.BytesIO(data), allow_pickle=False)
-        except ValueError as exc:
-            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({exc})") from None
-        return np.asarray(scores, dtype=float)
+        except (ValueError, OSError, EOFError) as exc:
+            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({readback.short(exc)})",
+                                       path=where) from None
+        return self._checked(scores, rows, f"{where}")
+
+    def _checked(self, raw: np.ndarray, rows: int | None, where: str) -> np.ndarray:
+        """``raw`` as the kind's scores, or a refusal naming ``where`` (file and field)."""
+        from harness.kinds import kind_of
+
+        def refuse(problem: str) -> GoldenIntegrityError:
+            return GoldenIntegrityError(f"{where}: {self.label}'s scores {problem}; restore the "
+                                        "passport from version control or bless again",
+                                        path=self.path)
+
+        if raw.dtype.kind not in "fiu":  # strings, booleans, objects, nested lists
+            raise refuse(f"are not numbers (they read as {raw.dtype})")
+        kind = kind_of(self.kind)
+        shape = (rows if rows is not None else len(raw),
+                 *((len(self.classes),) if kind.has_classes else ()))
+        if raw.shape != shape:
+            raise refuse(f"have the shape {raw.shape}, expected {shape} (one "
+                         f"{'row of class probabilities' if kind.has_classes else 'score'} per "
+                         "golden row)")
+        values = raw.astype(float)
+        if not np.all(np.isfinite(values)):
+            raise refuse("hold values that are not finite (NaN or infinity)")
+        try:
+            return kind.scores(values, shape[0], self.classes, None, "the passport")
+        except HarnessError as exc:  # out of [0, 1], rows not summing to 1
+            raise refuse(f"are not what a {kind.name} model scores ({exc})") from None
+
+
+_FIELDS = {f.name for f in fields(Passport)} - {"path"}
 
 
 def folder(config: HarnessConfig, dataset: str) -> Path:
@@ -94,24 +128,105 @@ def folder(config: HarnessConfig, dataset: str) -> Path:
 
 
 def history(config: HarnessConfig, dataset: str) -> list[Passport]:
-    """Every passport of a golden dataset, oldest first."""
-    passports = []
-    for path in sorted(folder(config, dataset).glob("[0-9]*.json")):
-        try:
-            passports.append(Passport(**json.loads(path.read_text(encoding="utf-8")),
-                                      path=path))
-        except (ValueError, TypeError) as exc:
-            raise GoldenIntegrityError(
-                f"{path}: passport is malformed ({exc}); restore it from version control"
-            ) from None
-    return passports
+    """Every passport of a golden dataset, oldest first, each checked field by field."""
+    return [read(path) for path in sorted(folder(config, dataset).glob("[0-9]*.json"))]
+
+
+_ADVICE = "restore it from version control"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def read(path: Path) -> Passport:
+    """One passport file, refused (naming the file and the field) unless every field is of
+    its type: a plain scores file name, a sha256, a known kind, a number matching the name."""
+    from harness.kinds import KIND_NAMES
+
+    data = readback.read_json_object(path, GoldenIntegrityError, "passport", _ADVICE)
+    readback.unknown_fields(data, _FIELDS, path, GoldenIntegrityError, _ADVICE)
+
+    def get(name: str, *types: type, default: Any = ...) -> Any:
+        return readback.field(data, name, types, path, GoldenIntegrityError, _ADVICE,
+                              default=default)
+
+    number = get("number", int)
+    if not path.stem.isdigit() or number != int(path.stem):
+        raise GoldenIntegrityError(f"{path}: field 'number' is {number}, not the {path.stem} "
+                                   f"of its file name; {_ADVICE}", path=path)
+    scores_file = get("scores_file", str, type(None), default=None)
+    scores_sha256 = get("scores_sha256", str, type(None), default=None)
+    if scores_file is not None and (scores_file != Path(scores_file).name
+                                    or scores_file.startswith(".")):
+        raise GoldenIntegrityError(f"{path}: field 'scores_file' "
+                                   f"{readback.short(scores_file, 60)!r} is not a file name "
+                                   f"beside the passport; {_ADVICE}", path=path)
+    if scores_file is not None and not _SHA256.fullmatch(str(scores_sha256)):
+        raise GoldenIntegrityError(f"{path}: field 'scores_sha256' is not a sha256 (64 hex "
+                                   f"digits); {_ADVICE}", path=path)
+    kind = get("kind", str, default="binary")
+    if kind not in KIND_NAMES:
+        raise GoldenIntegrityError(f"{path}: field 'kind' {readback.short(kind, 60)!r} is not "
+                                   f"a model kind ({', '.join(KIND_NAMES)}); {_ADVICE}",
+                                   path=path)
+    threshold = get("threshold", float)
+    if not math.isfinite(threshold):
+        raise GoldenIntegrityError(f"{path}: field 'threshold' is not finite; {_ADVICE}",
+                                   path=path)
+    return Passport(
+        number=number, dataset=get("dataset", str),
+        golden_manifest_sha256=get("golden_manifest_sha256", str), model=get("model", dict),
+        blessed_by=get("blessed_by", str), reason=get("reason", str),
+        created_at=get("created_at", str), threshold=float(threshold),
+        metrics=get("metrics", dict), scores_file=scores_file, scores_sha256=scores_sha256,
+        scores=get("scores", list, type(None), default=None), kind=kind,
+        classes=get("classes", list, default=[]), path=path,
+    )
 
 
 def current(config: HarnessConfig, spec: DatasetSpec) -> Passport | None:
-    """The newest passport measured on the golden dataset exactly as it is now."""
+    """The newest passport measured on the golden dataset exactly as it is now, its JSON
+    checked against the digest history recorded for it (when history holds that number)."""
     digest = golden.manifest_digest(config.resolve(spec.path).parent)
     matching = [p for p in history(config, spec.name) if p.golden_manifest_sha256 == digest]
-    return matching[-1] if matching else None
+    if not matching:
+        return None
+    newest = matching[-1]
+    assert newest.path is not None
+    recorded = _recorded_digests(config, spec.name, newest.number)
+    actual = sha256_file(newest.path)
+    if recorded and actual not in recorded:
+        raise GoldenIntegrityError(
+            f"{newest.path}: passport changed since it was blessed: sha256 {actual} is not the "
+            f"{' or '.join(sorted(recorded))} history recorded for {newest.label} of "
+            f"'{spec.name}'; {_ADVICE} or bless again", path=newest.path)
+    return newest
+
+
+def baseline(config: HarnessConfig, spec: DatasetSpec) -> tuple[Passport, np.ndarray] | None:
+    """The current passport of a golden dataset and its scores, checked as ``current`` and
+    ``Passport.baseline_scores`` check them, one score per row of the golden file."""
+    blessed = current(config, spec)
+    if blessed is None:
+        return None
+    if blessed.kind != config.model.model_kind.name:
+        raise GoldenIntegrityError(
+            f"{blessed.path}: field 'kind' is {blessed.kind}, but model.kind in {config.source} "
+            f"is {config.model.model_kind.name}; bless a new passport", path=blessed.path)
+    return blessed, blessed.baseline_scores(golden.rows_of(config.resolve(spec.path)))
+
+
+def _recorded_digests(config: HarnessConfig, dataset: str, number: int) -> set[str]:
+    """The JSON digests history recorded for a passport number: none when the store does
+    not exist (a fresh workspace reads passports from version control)."""
+    from harness.history import HistoryStore, history_exists
+
+    url = config.history_url()
+    if not history_exists(url):
+        return set()
+    store = HistoryStore(url)
+    try:
+        return {r.file_sha256 for r in store.passports(dataset) if r.number == number}
+    finally:
+        store.close()
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -144,14 +259,15 @@ def npy_bytes(scores: np.ndarray) -> bytes:
 
 
 def verify_current(config: HarnessConfig) -> list[str]:
-    """Check the scores of each golden dataset's current passport; a line per passport
-    that holds (a changed or missing scores file raises ``GoldenIntegrityError``)."""
+    """Check each golden dataset's current passport (its JSON against history, its scores
+    against their digest, kind, shape and range); a line per passport that holds (one that
+    does not raises ``GoldenIntegrityError``)."""
     lines = []
     for spec in config.golden:
-        blessed = current(config, spec)
-        if blessed is not None:
-            rows = len(blessed.baseline_scores())
+        found = baseline(config, spec)
+        if found is not None:
+            blessed, scores = found
             held = f"scores file {blessed.scores_file}" if blessed.scores_file else "JSON scores"
-            lines.append(f"ok  {blessed.path}  {blessed.label} of '{spec.name}', {rows} rows, "
-                         f"{held}")
+            lines.append(f"ok  {blessed.path}  {blessed.label} of '{spec.name}', {len(scores)} "
+                         f"rows, {held}")
     return lines

@@ -134,13 +134,14 @@ class GateState:
         evaluation = self.evaluation(name)
         if self.profile.baseline == "passport":
             spec = next(s for s in self.config.golden if s.name == name)
-            current = passport.current(self.config, spec)
-            if current is None:
+            found = passport.baseline(self.config, spec)
+            if found is None:
                 raise BaselineError(
                     f"no passport for golden dataset '{name}' as it is now; record one with "
                     "`harness golden bless --by NAME --reason TEXT`"
                 )
-            scores, label = current.baseline_scores(), current.label
+            current, scores = found
+            label = current.label
             if evaluation.kind.has_classes and [str(c) for c in current.classes] != [
                     str(c) for c in evaluation.classes]:
                 raise BaselineError(
