@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,8 +29,11 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
     then the scores of the current passports; (lines for those that hold, messages for
     those that do not)."""
     good, bad = [], []
+    named = [(i, config.resolve(s.path)) for i, s in enumerate(config.golden)]
+    bad += [f"{path}: golden[{i}].path in {config.source} names a folder; name a CSV file "
+            "inside a golden version folder" for i, path in named if path.is_dir()]
     versions = sorted(set(golden.find_versions(golden_root(config)))
-                      | {config.resolve(s.path).parent for s in config.golden})
+                      | {path.parent for _, path in named if not path.is_dir()})
     for version in versions:
         try:
             manifest = golden.verify(version)
@@ -85,22 +89,36 @@ def bless(config: HarnessConfig, by: str, reason: str, production: bool = False)
         "sha256": ("production " + (access.url or access.entrypoint or "")) if production
         else model_identity(config),
     }
-    store = HistoryStore(config.history_url())
+    measured = passports.measure(config, open_model(config, access), identity, by, reason)
+    store = HistoryStore(config.history_url())  # reachable before anything is written
     lines = []
-    for path, blessed in passports.bless(config, open_model(config, access), identity, by, reason):
-        store.record_passport(
-            dataset=blessed.dataset, number=blessed.number,
-            golden_manifest_sha256=blessed.golden_manifest_sha256,
-            model_sha256=identity["sha256"][:64], blessed_by=by, reason=reason,
-            file_sha256=sha256_file(path), metrics=blessed.metrics,
-            created_at=blessed.created_at,
-        )
+    try:
+        written = passports.publish(measured)
+        try:
+            store.record_passports([_record(path, blessed, identity["sha256"][:64])
+                                    for path, blessed in written])
+        except BaseException:
+            for path, blessed in written:  # unrecorded passports would be believed nowhere
+                path.unlink(missing_ok=True)
+                path.with_name(str(blessed.scores_file)).unlink(missing_ok=True)
+            raise
+    finally:
+        store.close()
+    for path, blessed in written:
         overall = blessed.metrics["overall"]
         figures = ", ".join(f"{m} {v['value']:.4f}" for m, v in overall.items()
                             if m in config.gates.quality)
         lines.append(f"{path}: {blessed.label} of '{blessed.dataset}' by {by}: {figures}")
-    store.close()
     return lines
+
+
+def _record(path: Path, blessed: passport.Passport, model_sha256: str) -> dict[str, Any]:
+    """``HistoryStore.record_passport``'s arguments for a published passport."""
+    return {"dataset": blessed.dataset, "number": blessed.number,
+            "golden_manifest_sha256": blessed.golden_manifest_sha256,
+            "model_sha256": model_sha256, "blessed_by": blessed.blessed_by,
+            "reason": blessed.reason, "file_sha256": sha256_file(path),
+            "metrics": blessed.metrics, "created_at": blessed.created_at}
 
 
 def history_table(store: HistoryStore, profile: str | None, limit: int) -> str:

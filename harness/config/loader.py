@@ -100,6 +100,10 @@ def load_config(path: str | Path) -> HarnessConfig:
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read configuration: {exc.strerror}",
                           path=source) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                          f"position {exc.start}); save the configuration as UTF-8",
+                          path=source) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:

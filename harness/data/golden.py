@@ -111,7 +111,8 @@ def read_manifest(folder: Path) -> Manifest:
                             GoldenIntegrityError, _ADVICE)
 
     def get(record: dict[str, Any], name: str, kind: type, where: str = "") -> Any:
-        value = readback.field(record, name, (kind,), path, GoldenIntegrityError, _ADVICE)
+        value = readback.field(record, name, (kind,), path, GoldenIntegrityError, _ADVICE,
+                               within=where)
         if kind is int and value < 0:
             raise GoldenIntegrityError(f"{path}: field '{where}{name}' is negative; {_ADVICE}",
                                        path=path)

@@ -20,6 +20,8 @@ import json
 import math
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -229,19 +231,33 @@ def _recorded_digests(config: HarnessConfig, dataset: str, number: int) -> set[s
         store.close()
 
 
-def write_once(path: Path, data: bytes) -> None:
-    """Write a whole file under a name no one has taken: the bytes go to a temporary file,
-    and a hard link publishes it, failing if another blessing took the number first."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
+def write_all(target: Path, files: list[tuple[Path, bytes]]) -> list[Path]:
+    """Write files under names no one has taken, all or none: their bytes go to a temporary
+    folder in ``target`` (0644 files, as for golden data), then a hard link publishes each
+    in order, failing if another blessing took the number first; on any failure the ones
+    already published are removed. Returns the published paths."""
+    staging = Path(tempfile.mkdtemp(prefix=".bless-", dir=target))
+    published: list[Path] = []
     try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise GoldenIntegrityError(
-            f"{path}: another passport took this number at the same time; bless again"
-        ) from None
+        for path, data in files:
+            staged = staging / path.name
+            staged.write_bytes(data)
+            staged.chmod(0o644)
+        for path, _ in files:
+            try:
+                os.link(staging / path.name, path)
+            except FileExistsError:
+                raise GoldenIntegrityError(
+                    f"{path}: another passport took this number at the same time; bless again",
+                    path=path) from None
+            published.append(path)
+    except BaseException:
+        for path in reversed(published):
+            path.unlink(missing_ok=True)
+        raise
     finally:
-        temporary.unlink()
+        shutil.rmtree(staging, ignore_errors=True)
+    return published
 
 
 def next_number(target: Path) -> int:

@@ -51,17 +51,18 @@ def read_json_object(path: Path, error: type[HarnessError], what: str, advice: s
 
 
 def field(data: dict[str, Any], name: str, types: tuple[type, ...], where: Path,
-          error: type[HarnessError], advice: str, *, default: Any = ...) -> Any:
+          error: type[HarnessError], advice: str, *, default: Any = ...,
+          within: str = "") -> Any:
     """``data[name]`` if it is one of ``types`` (``default`` when absent and given), else
-    ``error`` naming the file and the field."""
+    ``error`` naming the file and the field (``within`` the object that holds it)."""
     if name not in data:
         if default is not ...:
             return default
-        raise error(f"{where}: field '{name}' is missing; {advice}", path=where)
+        raise error(f"{where}: field '{within}{name}' is missing; {advice}", path=where)
     value = data[name]
     if not _is(value, types):
         expected = " or ".join(_NAMES.get(t, t.__name__) for t in types)
-        raise error(f"{where}: field '{name}' is {_name(value)} ({short(value, 60)}), not "
+        raise error(f"{where}: field '{within}{name}' is {_name(value)} ({short(value, 60)}), not "
                     f"{expected}; {advice}", path=where)
     return value
 

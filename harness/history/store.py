@@ -235,6 +235,15 @@ class HistoryStore:
             ))
             return int(result.inserted_primary_key[0])
 
+    def record_passports(self, blessed: list[dict[str, Any]]) -> None:
+        """Several passports (``record_passport``'s arguments each) in one transaction: a
+        blessing is recorded whole or not at all."""
+        with self.engine.begin() as connection:
+            for values in blessed:
+                connection.execute(insert(passports).values(
+                    **{k: v for k, v in values.items() if k != "metrics"},
+                    metrics_json=json.dumps(values["metrics"], sort_keys=True)))
+
     def passports(self, dataset: str | None = None) -> list[PassportRecord]:
         query = select(passports).order_by(passports.c.id)
         if dataset:

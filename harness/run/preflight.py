@@ -72,6 +72,9 @@ def _datasets(config: HarnessConfig) -> Iterator[tuple[str, DatasetSpec]]:
 
 def _dataset_problems(config: HarnessConfig, key: str, spec: DatasetSpec) -> list[Problem]:
     path = config.resolve(spec.path)
+    if path.is_dir():
+        return [Problem(key, f"{path} is a folder; name a CSV file (inside a golden version "
+                             "folder, for golden data)")]
     if not path.is_file():
         return [Problem(key, f"no such file: {path}")]
     if key.startswith("golden"):

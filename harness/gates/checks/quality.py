@@ -56,6 +56,8 @@ def _production_problems(config: HarnessConfig) -> list[Problem]:
 def _passport_problems(config: HarnessConfig) -> list[Problem]:
     found = []
     for i, spec in enumerate(config.golden):
+        if not config.resolve(spec.path).is_file():
+            continue  # preflight names the path itself (golden[i].path)
         try:
             # Its JSON against history, its scores against their digest, shape and range.
             missing = passport.baseline(config, spec) is None

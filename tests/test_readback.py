@@ -1,0 +1,229 @@
+"""Every file the harness reads back is checked as it is read, and its multi-file writes are
+all-or-nothing: a corrupt passport, manifest, config or golden file is one refusal (exit 2)
+naming the file and the field, and nothing is run, written or recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from harness import golden_commands
+from harness.cli import main
+from harness.config import load_config
+from harness.data import golden, passport
+from harness.history import HistoryStore
+from tests.conftest import EXAMPLE
+
+FOLDER = "golden/passports/credit-v1"
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` by its sha256: passports, history, reports, deploy state."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def run(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        *args: str) -> tuple[int, str]:
+    """The CLI in this process, from the project's folder: (exit code, stdout + stderr)."""
+    monkeypatch.chdir(project)
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def refused(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            *args: str) -> str:
+    """Run a command that must be refused: exit 2, one error, no traceback, nothing changed."""
+    before = snapshot(project)
+    code, out = run(project, monkeypatch, capsys, *args)
+    assert code == 2, out
+    assert out.count("harness: error:") == 1 and "Traceback" not in out, out
+    assert snapshot(project) == before, "a refusal changed files"
+    return out
+
+
+def _npy(values: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, values, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def blessed(project: Path) -> Path:
+    golden_commands.bless(load_config(project / "harness.yaml"), "ana", "the retrained model")
+    return project
+
+
+def _rewrite_scores(project: Path, scores: np.ndarray) -> None:
+    """Replace passport #2's scores and record their sha256 in its JSON, as a forger would."""
+    data = _npy(scores)
+    (project / FOLDER / "0002.scores.npy").write_bytes(data)
+    record = json.loads((project / FOLDER / "0002.json").read_text())
+    record["scores_sha256"] = hashlib.sha256(data).hexdigest()
+    (project / FOLDER / "0002.json").write_text(json.dumps(record))
+
+
+# Passports
+
+
+def test_a_passport_rewritten_with_a_matching_scores_sha256_is_refused(
+        blessed: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    scores = np.load(blessed / FOLDER / "0002.scores.npy")
+    _rewrite_scores(blessed, scores[::-1].copy())  # valid scores, not the blessed ones
+    for command in (["golden", "verify"], ["check", "--profile", "pr"]):
+        out = refused(blessed, monkeypatch, capsys, *command)
+        assert "0002.json: passport changed since it was blessed" in out
+        assert "history recorded for passport #2 of 'credit-v1'" in out
+    assert not (blessed / "reports").exists()
+
+
+def test_a_passport_whose_json_changed_is_refused(
+        blessed: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = blessed / FOLDER / "0002.json"
+    record = json.loads(path.read_text())
+    record["metrics"]["overall"]["log_loss"]["value"] = 5.38
+    path.write_text(json.dumps(record))
+    out = refused(blessed, monkeypatch, capsys, "check", "--profile", "pr")
+    assert "0002.json: passport changed since it was blessed" in out
+
+
+def _committed_scores(project: Path, scores: object) -> None:
+    """Passport #1 of the reference project keeps its scores in JSON (no history holds it)."""
+    path = project / FOLDER / "0001.json"
+    record = json.loads(path.read_text())
+    record["scores"] = scores
+    path.write_text(json.dumps(record))
+
+
+def _scores(project: Path) -> list[float]:
+    return json.loads((project / FOLDER / "0001.json").read_text())["scores"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda s: [float("nan"), *s[1:]], "hold values that are not finite"),
+    (lambda s: [[x, 1 - x] for x in s], "have the shape (1114, 2), expected (1114,)"),
+    (lambda s: ["a", *s[1:]], "are not numbers"),
+    (lambda s: s[:-1], "have the shape (1113,), expected (1114,)"),
+    (lambda s: [x * 5 - 2 for x in s], "are not what a binary model scores"),
+    (lambda s: [1e308 * 10, *s[1:]], "hold values that are not finite"),
+])
+def test_bad_scores_are_one_refusal_before_any_gate_runs(
+        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        change: object, message: str) -> None:
+    _committed_scores(project, change(_scores(project)))  # type: ignore[operator]
+    out = refused(project, monkeypatch, capsys, "check", "--profile", "pr")
+    assert f"{FOLDER}/0001.json: field 'scores': passport #1's scores {message}" in out
+    assert "CallInfo" not in out and not (project / "reports").exists()
+    assert not (project / ".harness").exists(), "nothing is recorded"
+
+
+def test_a_two_column_scores_file_is_refused_naming_it(
+        blessed: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    scores = np.load(blessed / FOLDER / "0002.scores.npy")
+    _rewrite_scores(blessed, np.stack([1 - scores, scores], axis=1))
+    # Keep history out of it: the shape is refused on its own.
+    store = HistoryStore(load_config(blessed / "harness.yaml").history_url())
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM passports")
+    store.close()
+    out = refused(blessed, monkeypatch, capsys, "golden", "verify")
+    assert "0002.scores.npy: passport #2's scores have the shape (1114, 2)" in out
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("scores_file", "../../../etc/passwd", "field 'scores_file' '../../../etc/passwd' is not a "
+                                           "file name beside the passport"),
+    ("number", "1", "field 'number' is a string (1), not an integer"),
+    ("number", 7, "field 'number' is 7, not the 0001 of its file name"),
+    ("kind", "ranking", "field 'kind' 'ranking' is not a model kind"),
+    ("metrics", [], "field 'metrics' is a list ([]), not an object"),
+    ("threshold", True, "field 'threshold' is a boolean (True), not a number"),
+    ("surprise", 1, "unknown field 'surprise'"),
+])
+def test_a_malformed_passport_field_is_named(
+        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        field: str, value: object, message: str) -> None:
+    path = project / FOLDER / "0001.json"
+    record = json.loads(path.read_text())
+    record[field] = value
+    path.write_text(json.dumps(record))
+    out = refused(project, monkeypatch, capsys, "golden", "verify")
+    assert f"{FOLDER}/0001.json: {message}" in out
+
+
+# Golden manifests and paths
+
+
+def _manifest_rows_as_text(text: str) -> str:
+    data = json.loads(text)
+    data["files"]["credit.csv"]["rows"] = "1114"
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (None, "golden manifest missing; record the version with `harness golden add`"),
+    (lambda t: json.dumps({**json.loads(t), "files": 5}),
+     "field 'files' is an integer (5), not an object"),
+    (_manifest_rows_as_text, "field 'files.credit.csv.rows' is a string (1114), not an integer"),
+    (lambda t: "[1, 2]", "golden manifest holds a list, not an object"),
+    (lambda t: t[:40], "golden manifest is not valid JSON"),
+    (lambda t: "\udcff", "golden manifest is not UTF-8 text"),
+])
+def test_a_broken_manifest_is_refused_by_check_and_verify(
+        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        change: object, message: str) -> None:
+    path = project / "golden/credit/v1/manifest.json"
+    if change is None:
+        path.unlink()
+    else:
+        path.write_bytes(change(path.read_text()).encode("utf-8",  # type: ignore[operator]
+                                                         "surrogateescape"))
+    for command in (["check", "--profile", "pr"], ["golden", "verify"]):
+        out = refused(project, monkeypatch, capsys, *command)
+        assert f"golden/credit/v1/manifest.json: {message}" in out
+
+
+@pytest.mark.parametrize("where", ["folder", "text"])
+def test_a_golden_path_that_is_not_a_recorded_csv_is_refused(
+        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        where: str) -> None:
+    config = yaml.safe_load((project / "harness.yaml").read_text())
+    if where == "folder":
+        config["golden"][0]["path"] = "golden/credit/v1"
+    else:
+        (project / "notes.txt").write_text("not a csv\n")
+        config["golden"][0]["path"] = "notes.txt"
+    (project / "harness.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    out = refused(project, monkeypatch, capsys, "check", "--profile", "pr")
+    if where == "folder":
+        assert "key 'golden[0].path': " in out and "golden/credit/v1 is a folder; name a CSV" in out
+        out = refused(project, monkeypatch, capsys, "golden", "verify")
+        assert "golden/credit/v1: golden[0].path in " in out and "names a folder" in out
+    else:
+        assert "key 'golden[0].path': " in out and f"{project}/manifest.json: golden manifest " \
+            "missing" in out
+        out = refused(project, monkeypatch, capsys, "golden", "verify")
+        assert f"{project}/manifest.json: golden manifest missing" in out
+
+
+# Config
+
+
+def test_a_config_that_is_not_utf8_is_refused(
+        project: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "harness.yaml"
+    path.write_bytes(path.read_bytes().replace(b"credit-scoring", b"cr\xe9dit-scoring", 1))
+    out = refused(project, monkeypatch, capsys, "check", "--profile", "pr")
+    assert "harness.yaml: not UTF-8 text (byte 0xe9 at position" in out
