@@ -227,3 +227,114 @@ def test_a_config_that_is_not_utf8_is_refused(
     path.write_bytes(path.read_bytes().replace(b"credit-scoring", b"cr\xe9dit-scoring", 1))
     out = refused(project, monkeypatch, capsys, "check", "--profile", "pr")
     assert "harness.yaml: not UTF-8 text (byte 0xe9 at position" in out
+
+
+# Blessing: all or nothing
+
+
+def _second_golden_set(project: Path, label: str) -> None:
+    """A second golden set, recorded by the library (as `golden add` no longer would), one of
+    whose labels is ``label``."""
+    lines = (project / "golden/credit/v1/credit.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("Status")
+    row = lines[1].split(",")
+    row[column] = label
+    source = project / "second.csv"
+    source.write_text("\n".join([lines[0], ",".join(row), *lines[2:200]]) + "\n")
+    golden.add_version(project / "golden", "second", "v1", [source], "test")
+    source.unlink()
+    config = yaml.safe_load((project / "harness.yaml").read_text())
+    config["golden"].append({"name": "second-v1", "path": "golden/second/v1/second.csv"})
+    (project / "harness.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def test_bless_validates_every_golden_set_before_writing_any_passport(
+        project: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _second_golden_set(project, "maybe")
+    out = refused(project, monkeypatch, capsys, "golden", "bless", "--by", "ana", "--reason", "r")
+    assert "maybe" in out
+    assert sorted(p.name for p in (project / FOLDER).iterdir()) == ["0001.json"]
+    assert not (project / "golden/passports/second-v1").exists()
+    assert not (project / ".harness").exists(), "history unchanged"
+
+
+def test_a_write_that_fails_half_way_leaves_no_passport(project: Path) -> None:
+    from harness.gates import passports
+    from harness.model.adapters import open_model
+
+    _second_golden_set(project, "good")
+    config = load_config(project / "harness.yaml")
+    measured = passports.measure(config, open_model(config, config.model), {"name": "m"},
+                                 "ana", "r")
+    (project / "golden/passports/second-v1").write_text("a file where a folder must be")
+    with pytest.raises(OSError):
+        passports.publish(measured)
+    assert sorted(p.name for p in (project / FOLDER).iterdir()) == ["0001.json"]
+    [first] = passport.history(config, "credit-v1")
+    assert passport.current(config, config.golden[0]) == first
+
+
+# Evidence timestamps
+
+
+@pytest.fixture
+def evidenced(project: Path, model_artifact: Path) -> tuple[Path, str]:
+    """A candidate with passing evidence recorded for it, as a release run leaves it."""
+    from harness.candidate.identity import build_candidate
+    from harness.run.evidence import write_bundle
+
+    config = load_config(project / "harness.yaml")
+    reports = project / "reports/release"
+    (reports / "junit").mkdir(parents=True)
+    (reports / "junit/checks.xml").write_text("<testsuite/>")
+    store = HistoryStore(config.history_url())
+    candidate = build_candidate(model_artifact)
+    write_bundle(reports, candidate, "staging", "release", True, 1, {}, store, config.root)
+    store.close()
+    return project, candidate.id
+
+
+def _restamp(project: Path, created_at: str) -> None:
+    """Change the bundle's time and record its new sha256, as a consistent forger would."""
+    path = project / "reports/release/evidence.json"
+    data = json.loads(path.read_text())
+    data["created_at"] = created_at
+    path.write_text(json.dumps(data))
+    store = HistoryStore(load_config(project / "harness.yaml").history_url())
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE evidence SET bundle_sha256 = ?",
+                                   (hashlib.sha256(path.read_bytes()).hexdigest(),))
+    store.close()
+
+
+@pytest.mark.parametrize(("created_at", "message"), [
+    ("yesterday", "field 'created_at' 'yesterday' is not an ISO 8601 time"),
+    ("2026-11-25T13:28:43", "field 'created_at' '2026-11-25T13:28:43' has no timezone"),
+    ("2099-01-01T00:00:00+00:00", "field 'created_at' 2099-01-01T00:00:00+00:00 is "),
+])
+def test_an_evidence_time_that_is_unreadable_naive_or_future_is_refused_and_audited(
+        evidenced: tuple[Path, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], created_at: str, message: str) -> None:
+    from harness.history.release import audit_trail
+    from harness.run.verdict import decide
+
+    project, candidate = evidenced
+    _restamp(project, created_at)
+    before = snapshot(project)
+    code, out = run(project, monkeypatch, capsys, "promote", "--candidate", candidate,
+                    "--approver", "ana")
+    assert code == 2 and out.count("harness: error:") == 1 and "Traceback" not in out, out
+    assert f"evidence.json: {message}" in out
+    if created_at.startswith("2099"):
+        assert "minutes in the future, more than the 5 a clock may be ahead" in out
+    after = snapshot(project)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert changed == {".harness/history.db", "reports/promotion/junit/promotion-refused.xml"}
+    store = HistoryStore(load_config(project / "harness.yaml").history_url())
+    [entry] = audit_trail(store)
+    store.close()
+    assert entry.outcome == "refused" and message in entry.detail
+    verdict = decide([project / "reports/promotion/junit/promotion-refused.xml"])
+    assert len(verdict.failures) == 1 and message in verdict.failures[0].message

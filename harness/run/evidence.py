@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
+from harness.data.readback import field, short, unknown_fields
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.digests import sha256_file
@@ -50,21 +51,56 @@ class Evidence:
 
     @classmethod
     def from_json(cls, text: str, where: Path) -> Evidence:
-        """Read a bundle back; ``EvidenceError`` says what makes it unreadable."""
+        """Read a bundle back, each field checked for its type and ``created_at`` for a
+        timezone-aware time; ``EvidenceError`` says what makes it unreadable."""
+        advice = "rerun the release checks"
         try:
             data = json.loads(text)
             if not isinstance(data, dict):
                 raise TypeError(f"it holds {type(data).__name__}, not an object")
-            candidate = data.get("candidate")
-            evidence = cls(**data)
         except (ValueError, TypeError) as exc:
-            raise EvidenceError(f"evidence bundle {where} is unreadable ({exc}); rerun the "
-                                "release checks") from None
+            raise EvidenceError(f"evidence bundle {where} is unreadable ({short(exc)}); "
+                                f"{advice}", path=where) from None
+        unknown_fields(data, {f.name for f in fields(cls)}, where, EvidenceError, advice)
+
+        def get(name: str, *types: type) -> Any:
+            return field(data, name, types, where, EvidenceError, advice)
+
+        values = {"environment": get("environment", str), "profile": get("profile", str),
+                  "verdict": get("verdict", str), "run_id": get("run_id", int),
+                  "created_at": get("created_at", str), "reports": get("reports", dict),
+                  "digests": get("digests", dict)}
+        if not all(isinstance(k, str) and isinstance(v, str)
+                   for k, v in values["reports"].items()):
+            raise EvidenceError(f"evidence bundle {where}: field 'reports' must map report "
+                                f"paths to sha256 strings; {advice}", path=where)
+        created_at(values["created_at"], where)
         try:
-            return replace(evidence, candidate=Candidate.parse(candidate))
+            candidate = Candidate.parse(data.get("candidate"))
         except (ValueError, TypeError) as exc:
-            raise EvidenceError(f"evidence bundle {where} names no valid candidate ({exc}); "
-                                "rerun the release checks") from None
+            raise EvidenceError(f"evidence bundle {where} names no valid candidate "
+                                f"({short(exc)}); {advice}", path=where) from None
+        return cls(candidate=candidate, **values)
+
+
+# How far ahead of this machine's clock a bundle's time may be (another agent's clock).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def created_at(text: str, where: Path) -> dt.datetime:
+    """A bundle's ``created_at`` as a time: ISO 8601 with its timezone, else
+    ``EvidenceError`` naming the bundle and the field."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise EvidenceError(f"evidence bundle {where}: field 'created_at' "
+                            f"{short(text, 60)!r} is not an ISO 8601 time; rerun the release "
+                            "checks", path=where) from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise EvidenceError(f"evidence bundle {where}: field 'created_at' {text!r} has no "
+                            "timezone, so its age cannot be told; rerun the release checks",
+                            path=where)
+    return when
 
 
 def deployed(config: HarnessConfig, environment: str) -> Deployment | None:
@@ -154,7 +190,15 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
         if not report.is_file() or sha256_file(report) != digest:
             raise EvidenceError(f"report {report} changed or went missing since the evidence "
                                 "was recorded; rerun the release checks", candidate=candidate_id)
-    age = (now or dt.datetime.now(dt.UTC)) - dt.datetime.fromisoformat(evidence.created_at)
+    age = (now or dt.datetime.now(dt.UTC)) - created_at(evidence.created_at, path)
+    if age < -CLOCK_SKEW:
+        raise EvidenceError(
+            f"evidence bundle {path}: field 'created_at' {evidence.created_at} is "
+            f"{-age.total_seconds() / 60:.0f} minutes in the future, more than the "
+            f"{CLOCK_SKEW.total_seconds() / 60:.0f} a clock may be ahead; check the clocks of "
+            "the agents and rerun the release checks",
+            candidate=candidate_id, path=path,
+        )
     if age > dt.timedelta(hours=max_age_hours):
         raise EvidenceError(
             f"evidence for candidate {candidate_id} is {age.total_seconds() / 3600:.1f} hours "
