@@ -11,6 +11,7 @@ import pandas as pd
 
 from harness.config import HarnessConfig
 from harness.data import golden, passport
+from harness.data.readback import short
 from harness.digests import sha256_file
 from harness.errors import GoldenIntegrityError
 from harness.gates import passports
@@ -51,7 +52,12 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
 
 
 def _schema_check(config: HarnessConfig) -> Callable[[Path, pd.DataFrame], None]:
-    """Refuse a golden file that lacks a column the schema names."""
+    """Refuse a golden file ``check`` would refuse or fail on its data alone: a column the
+    schema names missing, a numeric column holding text, a label the config does not know."""
+    from harness.gates.checks.schema import check_rule
+    from harness.gates.outcome import Outcome
+    from harness.kinds.labels import label_problem, unknown_classes
+
     def check(path: Path, frame: pd.DataFrame) -> None:
         missing = [c for c in config.data_schema.columns if c not in frame.columns]
         if missing:
@@ -59,6 +65,26 @@ def _schema_check(config: HarnessConfig) -> Callable[[Path, pd.DataFrame], None]
                 f"{path}: lacks the column(s) {', '.join(missing)} that schema.columns in "
                 f"{config.source} names; golden data must hold every column the model is "
                 "judged on, the label included")
+        label = config.model.label_column
+        rules = [(column, "dtype", rule) for column, rule in config.data_schema.columns.items()
+                 if rule.dtype in ("integer", "float", "number")]
+        if label in config.data_schema.columns and config.data_schema.columns[label].allowed:
+            rules.append((label, "allowed", config.data_schema.columns[label]))
+        for column, criterion, rule in rules:
+            result = check_rule(frame, column, criterion, rule, path.name)
+            if result.outcome is Outcome.FAILED:
+                raise GoldenIntegrityError(
+                    f"{path}: {short(result.message, 400)}, as schema.columns.{column} in "
+                    f"{config.source} says; fix the data before recording it", path=path)
+        kind = config.model.model_kind
+        problem = label_problem(frame[label], config) if kind.needs_positive_label else None
+        if kind.has_classes and config.model.classes:
+            unknown = unknown_classes(frame[label], list(config.model.classes))
+            if unknown:
+                problem = (f"label column '{label}' holds {short(', '.join(unknown[:5]), 200)}, "
+                           f"none of model.classes")
+        if problem is not None:
+            raise GoldenIntegrityError(f"{path}: {short(problem, 400)}", path=path)
     return check
 
 

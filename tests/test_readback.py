@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,6 @@ from harness.cli import main
 from harness.config import load_config
 from harness.data import golden, passport
 from harness.history import HistoryStore
-from tests.conftest import EXAMPLE
 
 FOLDER = "golden/passports/credit-v1"
 
@@ -142,8 +140,8 @@ def test_a_two_column_scores_file_is_refused_naming_it(
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("scores_file", "../../../etc/passwd", "field 'scores_file' '../../../etc/passwd' is not a "
-                                           "file name beside the passport"),
+    ("scores_file", "../../../etc/passwd", ("field 'scores_file' '../../../etc/passwd' is not a "
+                                           "file name beside the passport")),
     ("number", "1", "field 'number' is a string (1), not an integer"),
     ("number", 7, "field 'number' is 7, not the 0001 of its file name"),
     ("kind", "ranking", "field 'kind' 'ranking' is not a model kind"),
@@ -338,3 +336,46 @@ def test_an_evidence_time_that_is_unreadable_naive_or_future_is_refused_and_audi
     assert entry.outcome == "refused" and message in entry.detail
     verdict = decide([project / "reports/promotion/junit/promotion-refused.xml"])
     assert len(verdict.failures) == 1 and message in verdict.failures[0].message
+
+
+# golden add
+
+
+def _golden_file(project: Path, column: str, value: str) -> Path:
+    lines = (project / "golden/credit/v1/credit.csv").read_text().splitlines()
+    index = lines[0].split(",").index(column)
+    row = lines[5].split(",")
+    row[index] = value
+    path = project / "new.csv"
+    path.write_text("\n".join([*lines[:5], ",".join(row), *lines[6:100]]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("Status", "maybe", ("column 'Status' in 'new.csv' has 1 values outside the allowed set, "
+                        "e.g. maybe (line 6)")),
+    ("Age", "forty", ("expected integer (non-numeric values such as 'forty' at line 6), as "
+                     "schema.columns.Age in ")),
+    ("Age", "x" * 100_000, "characters), as schema.columns.Age in "),
+])
+def test_golden_add_refuses_what_check_would_refuse(
+        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        column: str, value: str, message: str) -> None:
+    source = _golden_file(project, column, value)
+    out = refused(project, monkeypatch, capsys, "golden", "add", "--dataset", "credit",
+                  "--version", "v2", str(source))
+    assert "new.csv: column " in out and message in out
+    assert len(out) < 1500, "an input value is echoed in full"
+    assert not (project / "golden/credit/v2").exists()
+
+
+def test_golden_add_refuses_a_binary_label_that_is_neither_class(
+        project: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config = yaml.safe_load((project / "harness.yaml").read_text())
+    del config["schema"]["columns"]["Status"]["allowed"]
+    (project / "harness.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    source = _golden_file(project, "Status", "maybe")
+    out = refused(project, monkeypatch, capsys, "golden", "add", "--dataset", "credit",
+                  "--version", "v2", str(source))
+    assert "label column 'Status' holds" in out and "'maybe'" in out
