@@ -128,5 +128,10 @@ class HistoryError(HarnessError):
     """The history store cannot be reached or is not a harness history."""
 
 
+class HistorySchemaError(HistoryError):
+    """The history store has a schema revision a newer harness wrote: this one must neither
+    read nor write it."""
+
+
 class ReportError(HarnessError):
     """A report cannot be written: there is nothing to report on."""

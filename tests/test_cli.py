@@ -27,6 +27,10 @@ def test_check_passes_and_writes_junit(project: Path) -> None:
     verdict = decide([junit])
     assert verdict.passed and {c.suite for c in verdict.cases} == {"schema", "quality"}
     assert not list((project / "reports").glob(".pr-*")), "no staging folder is left behind"
+    # Readable by a Jenkins user other than the agent's, as golden data is.
+    assert (project / "reports/pr").stat().st_mode & 0o777 == 0o755
+    assert {p.stat().st_mode & 0o777 for p in (project / "reports/pr").rglob("*")} <= {0o755,
+                                                                                     0o644}
 
 
 def test_paths_on_the_command_line_are_relative_to_the_current_folder(

@@ -379,3 +379,18 @@ def test_golden_add_refuses_a_binary_label_that_is_neither_class(
     out = refused(project, monkeypatch, capsys, "golden", "add", "--dataset", "credit",
                   "--version", "v2", str(source))
     assert "label column 'Status' holds" in out and "'maybe'" in out
+
+
+# History from a newer harness
+
+
+def test_status_refuses_a_history_store_of_a_newer_schema(
+        project: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    store = HistoryStore(load_config(project / "harness.yaml").history_url())
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    store.close()
+    out = refused(project, monkeypatch, capsys, "status")
+    assert "has schema revision '0099', which this harness does not know" in out
+    assert "cannot tell whether" not in out

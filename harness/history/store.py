@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
-from harness.errors import HistoryError
+from harness.errors import HistoryError, HistorySchemaError
 from harness.history.records import MetricRecord, PassportRecord, RunMetric, RunRecord, StoredRun
 from harness.history.schema import passports, run_metrics, runs
 
@@ -122,7 +122,7 @@ class HistoryStore:
             if current is not None and current not in known:
                 # A newer harness migrated this store (agents sharing one PostgreSQL store
                 # upgrade at different times); this one must not read or write it.
-                raise HistoryError(
+                raise HistorySchemaError(
                     f"history store {self._safe_url()} has schema revision '{current}', which "
                     f"this harness does not know (it knows up to "
                     f"'{self.newest_schema_version()}'): a newer harness wrote it. Upgrade the "

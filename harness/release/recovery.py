@@ -11,7 +11,7 @@ from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import DeployTarget
-from harness.errors import HarnessError
+from harness.errors import HarnessError, HistorySchemaError
 from harness.history import HistoryStore, history_exists
 from harness.history.release import Lock, LockHolder, append_audit
 
@@ -101,12 +101,15 @@ def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
 
 def interrupted_promotion(config: HarnessConfig) -> str | None:
     """``interrupted`` for ``harness status``: creates no history store where there is none,
-    and says so, rather than failing, when the store cannot be read."""
+    and says so, rather than failing, when the store cannot be reached; a store a newer
+    harness wrote is refused (``HistorySchemaError``), as every command refuses it."""
     url = config.history_url()
     if not history_exists(url):
         return None
     try:
         store = HistoryStore(url)
+    except HistorySchemaError:
+        raise
     except HarnessError as exc:
         return f"cannot tell whether a promotion was interrupted: {exc}"
     try:

@@ -88,6 +88,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     final = reports_root / profile
     staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
     try:
+        # mkdtemp makes a private folder; a team's Jenkins may read reports as another user.
+        staging.chmod(0o755)
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
         command = pytest_command(replace(context, reports=staging), junit)
