@@ -11,9 +11,8 @@ import pandas as pd
 
 from harness.config import HarnessConfig
 from harness.data import golden, passport
-from harness.data.readback import short
 from harness.digests import sha256_file
-from harness.errors import GoldenIntegrityError
+from harness.errors import GoldenIntegrityError, short
 from harness.gates import passports
 from harness.history import HistoryStore
 from harness.model.adapters import open_model

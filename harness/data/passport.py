@@ -31,7 +31,7 @@ import numpy as np
 from harness.config import DatasetSpec, HarnessConfig
 from harness.data import golden, readback
 from harness.digests import sha256_file
-from harness.errors import GoldenIntegrityError, HarnessError
+from harness.errors import GoldenIntegrityError, HarnessError, short
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Passport:
         try:
             scores = np.load(io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
-            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({readback.short(exc)})",
+            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({short(exc)})",
                                        path=where) from None
         return self._checked(scores, rows, f"{where}")
 
@@ -159,14 +159,14 @@ def read(path: Path) -> Passport:
     if scores_file is not None and (scores_file != Path(scores_file).name
                                     or scores_file.startswith(".")):
         raise GoldenIntegrityError(f"{path}: field 'scores_file' "
-                                   f"{readback.short(scores_file, 60)!r} is not a file name "
+                                   f"{short(scores_file, 60)!r} is not a file name "
                                    f"beside the passport; {_ADVICE}", path=path)
     if scores_file is not None and not _SHA256.fullmatch(str(scores_sha256)):
         raise GoldenIntegrityError(f"{path}: field 'scores_sha256' is not a sha256 (64 hex "
                                    f"digits); {_ADVICE}", path=path)
     kind = get("kind", str, default="binary")
     if kind not in KIND_NAMES:
-        raise GoldenIntegrityError(f"{path}: field 'kind' {readback.short(kind, 60)!r} is not "
+        raise GoldenIntegrityError(f"{path}: field 'kind' {short(kind, 60)!r} is not "
                                    f"a model kind ({', '.join(KIND_NAMES)}); {_ADVICE}",
                                    path=path)
     threshold = get("threshold", float)

@@ -10,23 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-
-# An input value echoed in a message is cut to this many characters.
-ECHO_LIMIT = 200
+from harness.errors import HarnessError, short
 
 # JSON's types as Python reads them; a bool is not a number here.
 _NAMES = {str: "a string", int: "an integer", float: "a number", dict: "an object",
           list: "a list", type(None): "null"}
 
 
-def short(value: object, limit: int = ECHO_LIMIT) -> str:
-    """``value`` as text, cut to ``limit`` characters."""
-    text = str(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def read_json_object(path: Path, error: type[HarnessError], what: str, advice: str) -> dict[str, Any]:
+def read_json_object(path: Path, error: type[HarnessError], what: str,
+                     advice: str) -> dict[str, Any]:
     """The JSON object in ``path``; ``error`` naming the file when it is missing, not UTF-8,
     not JSON or not an object."""
     try:

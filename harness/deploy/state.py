@@ -14,10 +14,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.candidate.identity import Candidate
-from harness.errors import DeployError
+from harness.errors import DeployError, short
 
 STATE_FILE = "state.json"
 
@@ -40,14 +40,15 @@ class EnvState(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: str
-    port: int
+    port: int = Field(ge=1, le=65535)
     current: int | None = None
-    pid: int | None = None
+    # A process id as Linux gives them (at most 2**22); never 1, init.
+    pid: int | None = Field(default=None, gt=1, le=4_194_304)
     revisions: list[Revision] = []
     # A revision being started: recorded before waiting for it, so that if the command is
     # killed meanwhile, the next one can find and stop the process it left behind.
     starting: Revision | None = None
-    starting_pid: int | None = None
+    starting_pid: int | None = Field(default=None, gt=1, le=4_194_304)
 
     def revision(self, number: int | None) -> Revision | None:
         return next((r for r in self.revisions if r.revision == number), None)
@@ -67,11 +68,20 @@ def load_state(folder: Path) -> EnvState | None:
         return EnvState.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValidationError) as exc:
+    except (OSError, UnicodeDecodeError, ValidationError) as exc:
         raise DeployError(
-            f"{path}: cannot read deploy state ({exc.__class__.__name__}); "
+            f"{path}: cannot read deploy state ({_first_problem(exc)}); "
             "stop the environment's process and remove the file to start afresh"
         ) from None
+
+
+def _first_problem(exc: Exception) -> str:
+    """The first field pydantic names, else the exception's kind (no input echoed in full)."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        return f"field '{short(where, 100)}': {short(first['msg'])}"
+    return exc.__class__.__name__
 
 
 def save_state(folder: Path, state: EnvState) -> None:

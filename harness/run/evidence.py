@@ -18,11 +18,11 @@ from typing import Any
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
-from harness.data.readback import field, short, unknown_fields
+from harness.data.readback import field, unknown_fields
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.digests import sha256_file
-from harness.errors import EvidenceError
+from harness.errors import EvidenceError, short
 from harness.history import HistoryStore
 from harness.history.release import latest_evidence, record_evidence
 
@@ -164,7 +164,12 @@ def verified_evidence(store: HistoryStore, candidate_id: str, max_age_hours: flo
     if not path.is_file():
         raise EvidenceError(f"evidence bundle {path} for candidate {candidate_id} is missing; "
                             "rerun the release checks", candidate=candidate_id)
-    evidence = Evidence.from_json(path.read_text(), path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise EvidenceError(f"evidence bundle {path} is not UTF-8 text; rerun the release "
+                            "checks", candidate=candidate_id, path=path) from None
+    evidence = Evidence.from_json(text, path)
     if evidence.candidate_id != candidate_id:
         raise EvidenceError(
             f"evidence bundle {path} now holds the evidence of candidate "
