@@ -394,3 +394,16 @@ def test_status_refuses_a_history_store_of_a_newer_schema(
     out = refused(project, monkeypatch, capsys, "status")
     assert "has schema revision '0099', which this harness does not know" in out
     assert "cannot tell whether" not in out
+
+
+def test_a_blessing_history_cannot_record_leaves_no_passport(project: Path) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    config = load_config(project / "harness.yaml")
+    store = HistoryStore(config.history_url())
+    with store.engine.begin() as connection:  # a store that fails the blessing's write
+        connection.exec_driver_sql("ALTER TABLE passports RENAME TO passports_elsewhere")
+    store.close()
+    with pytest.raises(SQLAlchemyError):
+        golden_commands.bless(config, "ana", "r")
+    assert sorted(p.name for p in (project / FOLDER).iterdir()) == ["0001.json"]
