@@ -14,6 +14,7 @@ from harness.data import golden, passport
 from harness.digests import sha256_file
 from harness.errors import GoldenIntegrityError, short
 from harness.gates import passports
+from harness.gates.recorded import passport_digests
 from harness.history import HistoryStore
 from harness.model.adapters import open_model
 from harness.run.recording import model_identity
@@ -44,7 +45,7 @@ def verify_all(config: HarnessConfig) -> tuple[list[str], list[str]]:
                     f"manifest sha256 {golden.manifest_digest(version)[:12]}")
     if not bad:
         try:
-            good += passport.verify_current(config)
+            good += passport.verify_current(config, passport_digests(config))
         except GoldenIntegrityError as exc:
             bad.append(str(exc))
     return good, bad

@@ -16,6 +16,7 @@ from harness.config import load_config
 from harness.data import passport
 from harness.data.datasets import read_dataset
 from harness.errors import GoldenIntegrityError
+from harness.gates.recorded import passport_digests
 from harness.model.adapters import features, open_model
 from tests.conftest import EXAMPLE
 
@@ -32,7 +33,7 @@ def test_the_committed_passport_keeps_its_scores_in_json_and_is_read() -> None:
     [first] = passport.history(config, "credit-v1")
     assert first.scores_file is None and first.scores is not None
     assert len(first.baseline_scores()) == 1114
-    assert "1114 rows, JSON scores" in passport.verify_current(config)[0]
+    assert "1114 rows, JSON scores" in passport.verify_current(config, passport_digests(config))[0]
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_a_missing_scores_file_is_named(blessed: Path) -> None:
     (blessed / FOLDER / "0002.scores.npy").unlink()
     config = load_config(blessed / "harness.yaml")
     with pytest.raises(GoldenIntegrityError, match="0002.scores.npy: cannot read the scores"):
-        passport.verify_current(config)
+        passport.verify_current(config, passport_digests(config))
 
 
 def test_a_half_finished_blessing_does_not_block_the_next(blessed: Path) -> None:

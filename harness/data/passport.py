@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ class Passport:
 
 
 _FIELDS = {f.name for f in fields(Passport)} - {"path"}
+# For a dataset and a passport number, the sha256 of the JSON history recorded when it was
+# blessed (``harness.gates.recorded``: the data layer reads no history).
+Recorded = Callable[[str, int], set[str]]
 
 
 def folder(config: HarnessConfig, dataset: str) -> Path:
@@ -184,29 +188,32 @@ def read(path: Path) -> Passport:
     )
 
 
-def current(config: HarnessConfig, spec: DatasetSpec) -> Passport | None:
-    """The newest passport measured on the golden dataset exactly as it is now, its JSON
-    checked against the digest history recorded for it (when history holds that number)."""
+def current(config: HarnessConfig, spec: DatasetSpec,
+            recorded: Recorded | None = None) -> Passport | None:
+    """The newest passport measured on the golden dataset exactly as it is now; with
+    ``recorded``, its JSON checked against the digests history recorded for its number
+    (when history holds any)."""
     digest = golden.manifest_digest(config.resolve(spec.path).parent)
     matching = [p for p in history(config, spec.name) if p.golden_manifest_sha256 == digest]
     if not matching:
         return None
     newest = matching[-1]
     assert newest.path is not None
-    recorded = _recorded_digests(config, spec.name, newest.number)
+    digests = recorded(spec.name, newest.number) if recorded is not None else set()
     actual = sha256_file(newest.path)
-    if recorded and actual not in recorded:
+    if digests and actual not in digests:
         raise GoldenIntegrityError(
             f"{newest.path}: passport changed since it was blessed: sha256 {actual} is not the "
-            f"{' or '.join(sorted(recorded))} history recorded for {newest.label} of "
+            f"{' or '.join(sorted(digests))} history recorded for {newest.label} of "
             f"'{spec.name}'; {_ADVICE} or bless again", path=newest.path)
     return newest
 
 
-def baseline(config: HarnessConfig, spec: DatasetSpec) -> tuple[Passport, np.ndarray] | None:
-    """The current passport of a golden dataset and its scores, checked as ``current`` and
-    ``Passport.baseline_scores`` check them, one score per row of the golden file."""
-    blessed = current(config, spec)
+def baseline(config: HarnessConfig, spec: DatasetSpec,
+             recorded: Recorded) -> tuple[Passport, np.ndarray] | None:
+    """The current passport of a golden dataset and its scores, checked as ``current`` (against
+    history) and ``Passport.baseline_scores`` check them, one score per golden row."""
+    blessed = current(config, spec, recorded)
     if blessed is None:
         return None
     if blessed.kind != config.model.model_kind.name:
@@ -214,21 +221,6 @@ def baseline(config: HarnessConfig, spec: DatasetSpec) -> tuple[Passport, np.nda
             f"{blessed.path}: field 'kind' is {blessed.kind}, but model.kind in {config.source} "
             f"is {config.model.model_kind.name}; bless a new passport", path=blessed.path)
     return blessed, blessed.baseline_scores(golden.rows_of(config.resolve(spec.path)))
-
-
-def _recorded_digests(config: HarnessConfig, dataset: str, number: int) -> set[str]:
-    """The JSON digests history recorded for a passport number: none when the store does
-    not exist (a fresh workspace reads passports from version control)."""
-    from harness.history import HistoryStore, history_exists
-
-    url = config.history_url()
-    if not history_exists(url):
-        return set()
-    store = HistoryStore(url)
-    try:
-        return {r.file_sha256 for r in store.passports(dataset) if r.number == number}
-    finally:
-        store.close()
 
 
 def write_all(target: Path, files: list[tuple[Path, bytes]]) -> list[Path]:
@@ -274,13 +266,13 @@ def npy_bytes(scores: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def verify_current(config: HarnessConfig) -> list[str]:
+def verify_current(config: HarnessConfig, recorded: Recorded) -> list[str]:
     """Check each golden dataset's current passport (its JSON against history, its scores
     against their digest, kind, shape and range); a line per passport that holds (one that
     does not raises ``GoldenIntegrityError``)."""
     lines = []
     for spec in config.golden:
-        found = baseline(config, spec)
+        found = baseline(config, spec, recorded)
         if found is not None:
             blessed, scores = found
             held = f"scores file {blessed.scores_file}" if blessed.scores_file else "JSON scores"

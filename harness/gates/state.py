@@ -15,6 +15,7 @@ from harness.errors import BaselineError
 from harness.gates.benchmark_suite import BenchmarkRun, run_benchmarks
 from harness.gates.context import RunContext
 from harness.gates.evaluation import Evaluation, evaluate
+from harness.gates.recorded import passport_digests
 from harness.history import HistoryStore
 from harness.load.results import LoadResults
 from harness.load.runner import run_load
@@ -134,7 +135,7 @@ class GateState:
         evaluation = self.evaluation(name)
         if self.profile.baseline == "passport":
             spec = next(s for s in self.config.golden if s.name == name)
-            found = passport.baseline(self.config, spec)
+            found = passport.baseline(self.config, spec, passport_digests(self.config))
             if found is None:
                 raise BaselineError(
                     f"no passport for golden dataset '{name}' as it is now; record one with "

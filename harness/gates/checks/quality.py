@@ -20,6 +20,7 @@ from harness.gates.context import RunContext
 from harness.gates.inputs import Problem, access_problems, url_problems
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
+from harness.gates.recorded import passport_digests
 from harness.gates.result import GateResult, GateSpec, fmt
 from harness.kinds import PER_CLASS, expand, higher_is_better
 from harness.kinds.labels import sorted_classes
@@ -60,7 +61,7 @@ def _passport_problems(config: HarnessConfig) -> list[Problem]:
             continue  # preflight names the path itself (golden[i].path)
         try:
             # Its JSON against history, its scores against their digest, shape and range.
-            missing = passport.baseline(config, spec) is None
+            missing = passport.baseline(config, spec, passport_digests(config)) is None
         except HarnessError as exc:
             found.append(Problem(f"golden[{i}]", str(exc)))
             continue
