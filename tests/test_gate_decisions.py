@@ -238,3 +238,35 @@ def test_slices_with_zero_or_one_positive_are_skipped_on_a_real_golden_set(proje
     fixed = results["job=fixed::roc_auc"]
     assert fixed.outcome is Outcome.PASSED, fixed.message
     assert fixed.properties.positives == 135 and fixed.properties.negatives == 555
+
+
+def test_golden_plan_says_how_many_rows_a_margin_needs(project, tmp_path) -> None:
+    import re
+
+    from credit_model.train import train
+
+    from tests.conftest import EXAMPLE
+    from tests.test_cli import harness
+    from tests.test_preflight import edit_config
+
+    artifact = train(EXAMPLE / "fixtures/credit/train.csv", tmp_path / "seed-1", seed=1)
+    edit_config(project, model={"artifact": str(artifact)})
+    done = harness(project, "golden", "plan", "--margin", "0.002", "--metric", "roc_auc")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == ("credit-v1 (1114 rows, 314 positive, 800 negative), candidate vs "
+                        "passport #1:")
+    found = re.fullmatch(r"  roc_auc: paired SE ([\d.]+), detects a drop of ([\d.]+) \(at 95%, "
+                         r"power 80%\); to decide a drop of 0\.0020 it needs about (\d+) rows "
+                         r"\((\d+) positives\): (.*)", lines[1])
+    assert found, lines[1]
+    se, mde, rows, positives = (float(found[1]), float(found[2]), int(found[3]),
+                                int(found[4]))
+    assert mde == pytest.approx(se * (1.959964 + 0.841621), abs=2e-4)
+    assert rows == pytest.approx(1114 * (mde / 0.002) ** 2, rel=0.05)
+    assert positives == pytest.approx(314 * (mde / 0.002) ** 2, rel=0.05)
+    assert found[5] == ("enough" if rows <= 1114 else f"{rows - 1114} more than it has")
+
+    refused = harness(project, "golden", "plan", "--metric", "nope")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "no comparative gate to plan for: nope" in refused.stderr
