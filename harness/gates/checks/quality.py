@@ -218,7 +218,7 @@ def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, r
         why = ("resamples were degenerate" if math.isnan(worst)
                else f"may be worse by {fmt(worse_by)}")
         text = (f"inconclusive: {message} straddles the allowed drop {fmt(gate.max_drop)} "
-                f"({why}): the golden set ({found}) can detect a drop of {fmt(detectable)} "
+                f"({why}): these {found.rows} rows can detect a drop of {fmt(detectable)} "
                 f"(at {confidence:.0%}, power {decision.POWER:.0%}); {need} would decide "
                 f"{fmt(gate.max_drop)}")
         if gate.on_inconclusive == "warn":
