@@ -84,10 +84,15 @@ class BootstrapSpec(StrictModel):
 class IntervalSpec(StrictModel):
     """Which method gives an interval. ``auto``: analytic (DeLong, the central limit
     theorem, the delta method) on at least ``analytic_min_rows`` rows, the bootstrap on
-    fewer, where the normal approximation is poorest and resampling is cheap."""
+    fewer, where resampling is cheap; but analytic again on a binary model's rows with
+    fewer than ``bootstrap_min_positives`` of either class."""
 
     method: Literal["auto", "bootstrap", "analytic"] = "auto"
     analytic_min_rows: int = Field(default=5000, ge=1)
+    # Under auto, a binary model's rows with fewer positives (or negatives) than this get
+    # the analytic interval: there the percentile bootstrap covers short (0.58-0.94 at 10
+    # to 25 positives, benchmarks/coverage.py) and DeLong, the CLT and Agresti-Min do not.
+    bootstrap_min_positives: int = Field(default=50, ge=0)
 
 
 class DriftSpec(StrictModel):

@@ -19,14 +19,24 @@ from harness.stats import analytic, bootstrap
 from harness.stats.estimates import Estimate, Interval, Method, PairedEstimate
 
 
-def method_for(rows: int, spec: IntervalSpec) -> Method:
+def method_for(rows: int, spec: IntervalSpec, fewest: int | None = None) -> Method:
+    """The method ``spec`` picks for ``rows`` rows whose rarer class has ``fewest`` rows
+    (None: a kind without classes)."""
     if spec.method == "auto":
+        if fewest is not None and fewest < spec.bootstrap_min_positives:
+            return "analytic"
         return "analytic" if rows >= spec.analytic_min_rows else "bootstrap"
     return spec.method
 
 
-def _analytic(kind: Kind, rows: int, spec: IntervalSpec) -> bool:
-    return kind.analytic_intervals and method_for(rows, spec) == "analytic"
+def _analytic(kind: Kind, y: np.ndarray, spec: IntervalSpec) -> bool:
+    if not kind.analytic_intervals:
+        return False
+    fewest = None
+    if kind.needs_positive_label:
+        positives = int(np.count_nonzero(y == 1))
+        fewest = min(positives, len(y) - positives)
+    return method_for(len(y), spec, fewest) == "analytic"
 
 
 def clipped(estimate: Estimate, low: float, high: float) -> Estimate:
@@ -56,7 +66,7 @@ def estimate(kind: Kind, name: str, y: np.ndarray, scores: np.ndarray, threshold
              spec: IntervalSpec, settings: BootstrapSpec,
              classes: Sequence[Any] = ()) -> Estimate:
     """A metric's value on the rows given and its interval."""
-    if _analytic(kind, len(y), spec):
+    if _analytic(kind, y, spec):
         found = analytic.estimate(name, y, scores, threshold, settings.confidence)
     else:
         found = bootstrap.estimate(kind.row_metric(name, y, scores, classes, threshold),
@@ -68,7 +78,7 @@ def paired(kind: Kind, name: str, y: np.ndarray, candidate: np.ndarray, baseline
            threshold: float, spec: IntervalSpec, settings: BootstrapSpec,
            classes: Sequence[Any] = ()) -> PairedEstimate:
     """Candidate against baseline on the same rows, with the interval of the difference."""
-    if _analytic(kind, len(y), spec):
+    if _analytic(kind, y, spec):
         found = analytic.paired(name, y, candidate, baseline, threshold, settings.confidence)
     else:
         found = bootstrap.paired(kind.row_metric(name, y, candidate, classes, threshold),
