@@ -107,7 +107,7 @@ def main() -> int:
           f"{PREVALENCE:.0%} positives")
     print("true differences (A - B): " + ", ".join(f"{m} {v:+.4f}" for m, v in true.items()))
     print(f"nominal {CONFIDENCE:.0%}; coverage ± Monte-Carlo SE (replicates)\n")
-    header = f"{'metric':<10}{'positives':>10}  {'normal':>20}{'analytic':>20}{'bootstrap':>20}"
+    header = f"{'metric':<10}{'positives':>10}  {'normal':>22}{'analytic':>22}{'bootstrap':>22}"
     print(header)
     started = time.perf_counter()
     for positives in args.positives:
@@ -134,7 +134,7 @@ def main() -> int:
                 got = np.array(hits[(name, method)], dtype=float)
                 c = got.mean()
                 cells.append(f"{c:.3f} ± {math.sqrt(c * (1 - c) / len(got)):.3f} ({len(got)})")
-            print(f"{name:<10}{positives:>10}  " + "".join(f"{cell:>20}" for cell in cells))
+            print(f"{name:<10}{positives:>10}  " + "".join(f"{cell:>22}" for cell in cells))
         sys.stdout.flush()
     print(f"\n{time.perf_counter() - started:.0f} s")
     return 0

@@ -270,3 +270,46 @@ def test_golden_plan_says_how_many_rows_a_margin_needs(project, tmp_path) -> Non
     refused = harness(project, "golden", "plan", "--metric", "nope")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "no comparative gate to plan for: nope" in refused.stderr
+
+
+@pytest.mark.parametrize("on_inconclusive", ["fail", "warn"])
+def test_a_small_golden_set_makes_harness_check_say_inconclusive(project, tmp_path,
+                                                                 on_inconclusive) -> None:
+    """End to end: a 40-row golden set (12 positives), the passport blessed on it, and a
+    candidate with other hyperparameters; `harness check` writes the inconclusive ROC AUC
+    comparison into JUnit as the docs say."""
+    import pandas as pd
+    import yaml
+    from credit_model.train import train
+
+    from harness.run.verdict import decide
+    from tests.conftest import EXAMPLE
+    from tests.test_cli import harness
+    from tests.test_preflight import GOLDEN, edit_config, rewrite_golden
+
+    frame = pd.read_csv(project / GOLDEN / "credit.csv").dropna()
+    rewrite_golden(project, pd.concat([frame[frame["Status"] == "bad"].head(12),
+                                       frame[frame["Status"] == "good"].head(28)]))
+    shutil.rmtree(project / "golden/passports")
+    blessed = harness(project, "golden", "bless", "--by", "test", "--reason", "small set")
+    assert blessed.returncode == 0, blessed.stderr
+    artifact = train(EXAMPLE / "fixtures/credit/train.csv", tmp_path / "variant", seed=7,
+                     params={"max_depth": 2, "n_estimators": 400})
+    gates = yaml.safe_load((project / "harness.yaml").read_text())["gates"]
+    gates["quality"] = {"roc_auc": {"min": 0.5, "max_drop": 0.02,
+                                    "on_inconclusive": on_inconclusive}}
+    edit_config(project, model={"artifact": str(artifact)}, gates=gates, slices=[],
+                profiles={"pr": {"checks": ["quality"]}})
+    done = harness(project, "check", "--profile", "pr")
+    verdict = decide([project / "reports/pr/junit/checks.xml"])
+    case = next(c for c in verdict.cases if c.name == "roc_auc.vs_passport")
+    props = case.properties
+    assert props.decision == "inconclusive", case.message
+    assert props.rows == 40 and props.positives == 12 and props.rows_needed > 40
+    assert props.ci_method == "analytic", "under auto, 12 positives get the analytic interval"
+    if on_inconclusive == "fail":
+        assert done.returncode == 1 and case.status == "failed"
+        assert case.message.startswith("inconclusive: roc_auc = ")
+    else:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert case.status == "passed" and props.warning.startswith("inconclusive: ")
