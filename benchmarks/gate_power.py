@@ -177,11 +177,11 @@ def main() -> int:
           f"{passport_auc:.4f}); degraded: "
           f"{args.fraction:.0%} of rows shuffled")
     print(f"  {'model':<14}{'roc_auc':>8}{'drop':>8}  " +
-          "".join(f"{m + ' verdict':<30}" for m in methods))
+          "".join(f"{m + ' verdict':<50}" for m in methods))
     for kind, seed, outcomes in rows:
         first = outcomes[methods[0]]
         cells = "".join(
-            f"{('PASS' if o.passed else 'FAIL') + ' ' + ','.join(o.versus_failed):<18}"
+            f"{('PASS' if o.passed else 'FAIL') + ' ' + ','.join(o.versus_failed):<29}"
             f"{o.auc_decision:<13}"
             f"{o.seconds:>5.1f}s " for o in (outcomes[m] for m in methods))
         print(f"  {kind[:4] + ' ' + str(seed):<14}{first.roc_auc:>8.4f}"
