@@ -96,6 +96,13 @@ def _cmd_golden_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_golden_plan(args: argparse.Namespace) -> int:
+    from harness import golden_commands
+
+    print("\n".join(golden_commands.plan(_config(args), args.margin, args.metric)))
+    return 0
+
+
 def _cmd_golden_bless(args: argparse.Namespace) -> int:
     from harness import golden_commands
 
@@ -515,6 +522,14 @@ def build_parser() -> argparse.ArgumentParser:
     bless.add_argument("--production", action="store_true",
                        help="measure the production model instead of the candidate")
     bless.set_defaults(func=_cmd_golden_bless)
+    plan = golden_commands_.add_parser(
+        "plan", help="how many golden rows (and positives) a comparative gate needs to "
+        "decide a drop: the candidate against each golden set's passport")
+    plan.add_argument("--margin", type=float,
+                      help="the drop to decide (default: each gate's max_drop)")
+    plan.add_argument("--metric", action="append",
+                      help="a gated metric (repeatable; default: those with a max_drop)")
+    plan.set_defaults(func=_cmd_golden_plan)
 
     history = commands.add_parser("history", help="list and compare recorded runs")
     history.add_argument("--profile", help="only runs of this profile")

@@ -189,3 +189,59 @@ def passports_table(store: HistoryStore) -> str:
         f"{r.metrics.get('overall', {}).get('roc_auc', {}).get('value', float('nan')):.4f})"
         for r in rows
     )
+
+
+def plan(config: HarnessConfig, margin: float | None = None,
+         metrics: list[str] | None = None) -> list[str]:
+    """How many golden rows (and positives) each comparative gate needs to decide a drop of
+    ``margin`` (each gate's ``max_drop`` when None): the candidate against each golden set's
+    passport, from the paired standard error, scaled as 1/sqrt(rows) (harness/gates/decision.py)."""
+    from harness.config import ProfileSpec
+    from harness.errors import ConfigError
+    from harness.gates import decision
+    from harness.gates.context import RunContext
+    from harness.gates.state import GateState
+
+    gated = {m: g for m, g in config.gates.quality.items() if g.max_drop is not None}
+    names = metrics or list(gated)
+    unknown = [m for m in names if m not in config.gates.quality]
+    if unknown or not names:
+        raise ConfigError(
+            f"no comparative gate to plan for{': ' + ', '.join(unknown) if unknown else ''}; "
+            f"give --metric from gates.quality ({', '.join(config.gates.quality) or 'none'}) "
+            "or a max_drop to one of them", path=config.source)
+    if margin is None and any(gated.get(m) is None for m in names):
+        raise ConfigError("give --margin: a metric named has no max_drop", path=config.source)
+    if margin is not None and margin <= 0:
+        raise ConfigError(f"--margin must be above 0, not {margin}", path=config.source)
+    state = GateState(RunContext(config, "plan", ProfileSpec(checks=["quality"],
+                                                             baseline="passport")))
+    confidence = config.gates.bootstrap.confidence
+    lines = []
+    for spec in config.golden:
+        evaluation = state.compared(spec.name)
+        found = evaluation.counts()
+        lines.append(f"{spec.name} ({found}), candidate vs {evaluation.baseline_name}:")
+        for name in names:
+            wanted = margin if margin is not None else gated[name].max_drop
+            assert wanted is not None
+            diff = evaluation.paired(name).difference
+            se = decision.standard_error(diff.interval.low, diff.interval.high, confidence)
+            detectable = decision.mde(se, confidence)
+            needed = decision.needed(found.rows, found.positives, detectable, wanted)
+            head = (f"  {name}: paired SE {se:.4f}, detects a drop of {detectable:.4f} "
+                    f"(at {confidence:.0%}, power {decision.POWER:.0%})")
+            if needed is None:
+                lines.append(f"{head}; the two models agree on every row, so there is no "
+                             "paired variance to plan from")
+                continue
+            rows, positives = needed.rows, needed.positives
+            if positives is not None:  # and never fewer than the evidence minimums
+                positives = max(positives, config.gates.min_positives)
+            count = f"{rows} rows" + (f" ({positives} positives)" if positives is not None
+                                      else "")
+            verdict = ("enough" if rows <= found.rows
+                       else f"{rows - found.rows} more than it has")
+            lines.append(f"{head}; to decide a drop of {wanted:.4f} it needs about {count}: "
+                         f"{verdict}")
+    return lines

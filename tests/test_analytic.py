@@ -68,7 +68,27 @@ def test_identical_models_differ_by_exactly_nothing() -> None:
     y, cand, _ = _models(2000, 3)
     for name in NAMES:
         difference = analytic.paired(name, y, cand, cand.copy(), 0.5, 0.95).difference
+        if name == "recall":  # Agresti-Min: one half per cell keeps a little width
+            low, high = difference.interval.low, difference.interval.high
+            assert difference.value == 0 and low == pytest.approx(-high) and 0 < high < 0.01
+            continue
         assert (difference.value, difference.interval.low, difference.interval.high) == (0, 0, 0)
+
+
+def test_the_recall_difference_is_agresti_min_for_matched_proportions() -> None:
+    # 20 positives: the candidate alone finds 3, the baseline alone 1, both 10, neither 6.
+    y = np.r_[np.ones(20), np.zeros(5)]
+    cand = np.r_[np.ones(3), np.zeros(1), np.ones(10), np.zeros(6), np.zeros(5)]
+    base = np.r_[np.zeros(3), np.ones(1), np.ones(10), np.zeros(6), np.zeros(5)]
+    difference = analytic.paired("recall", y, cand, base, 0.5, 0.95).difference
+    assert difference.value == pytest.approx(13 / 20 - 11 / 20)
+    # (3.5 - 1.5) / 22 = 0.0909, variance ((5 / 22) - 0.0909^2) / 22
+    centre, se = 2 / 22, np.sqrt((5 / 22 - (2 / 22) ** 2) / 22)
+    assert difference.interval.low == pytest.approx(centre - 1.959964 * se, abs=1e-6)
+    assert difference.interval.high == pytest.approx(centre + 1.959964 * se, abs=1e-6)
+    # Two models that never disagree on a positive still get an interval of some width.
+    same = analytic.paired("recall", y, cand, cand, 0.5, 0.95).difference
+    assert same.interval.high - same.interval.low > 0.05
 
 
 def test_one_class_only_is_undefined_not_an_error() -> None:
@@ -88,3 +108,16 @@ def test_auto_uses_the_bootstrap_on_few_rows_and_says_which() -> None:
     assert intervals.paired(BINARY, "roc_auc", y, cand, base, 0.5, forced,
                             settings).method == "bootstrap"
 
+
+
+def test_auto_uses_the_analytic_interval_on_few_positives() -> None:
+    # 40 positives in 1,200 rows: under auto the percentile bootstrap would cover short.
+    y, cand, base = _models(1200, 5)
+    y = np.zeros_like(y)
+    y[:40] = 1
+    settings = BootstrapSpec(resamples=200)
+    auto = IntervalSpec()
+    assert intervals.paired(BINARY, "roc_auc", y, cand, base, 0.5, auto,
+                            settings).method == "analytic"
+    assert intervals.paired(BINARY, "roc_auc", y, cand, base, 0.5,
+                            IntervalSpec(bootstrap_min_positives=40), settings).method == "bootstrap"

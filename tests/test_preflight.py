@@ -213,11 +213,12 @@ def test_every_problem_is_listed_once_by_its_key(project: Path) -> None:
     (project / "fixtures/credit/train.csv").write_text("")
     edit_config(project, model={"entrypoint": "nowhere:load", "artifact": "artifacts/none"})
     message = refused(project)
-    assert "Fix these 5 problems first" in message
+    assert "Fix these 6 problems first" in message
     keys = [line.split("'")[1] for line in message.splitlines()[1:]]
-    # New golden data has no passport yet: that is said too, not found later.
+    # The slice on Age has no column now; new golden data has no passport yet: both are
+    # said too, not found later.
     assert keys == ["golden[0].path", "training.path", "model.entrypoint", "model.artifact",
-                    "golden[0]"]
+                    "slices[2].column", "golden[0]"]
 
 
 def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) -> None:
@@ -231,3 +232,27 @@ def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) 
     assert any(p.key == "environments.staging.url" and p.message.startswith(
         "load target http://192.0.2.1:8080 is not a loopback address") for p in found), found
     assert all(p.key == "environments.staging.url" for p in found), found
+
+
+def test_a_slice_column_missing_from_the_golden_set_is_refused(project: Path) -> None:
+    edit_config(project, slices=[{"name": "region", "column": "Region"}])
+    message = refused(project)
+    assert ("key 'slices[0].column': slice 'region': column 'Region' is not in golden set "
+            "'credit-v1'") in message
+
+
+def test_a_golden_set_with_too_few_positives_is_refused(project: Path) -> None:
+    frame = _golden(project)
+    rewrite_golden(project, pd.concat([frame[frame["Status"] == "good"].head(100),
+                                       frame[frame["Status"] == "bad"].head(1)]))
+    message = refused(project)
+    assert ("key 'golden[0].path': golden set 'credit-v1' has too little evidence for its "
+            "quality gates: 1 positive(s), fewer than gates.min_positives (10)") in message
+
+
+def test_two_golden_rows_are_refused_not_passed(project: Path) -> None:
+    frame = _golden(project)
+    rewrite_golden(project, pd.concat([frame[frame["Status"] == "good"].head(1),
+                                       frame[frame["Status"] == "bad"].head(1)]))
+    message = refused(project)
+    assert "1 positive(s), fewer than gates.min_positives (10) and 1 negative(s)" in message

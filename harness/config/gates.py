@@ -29,11 +29,14 @@ class MetricGate(StrictModel):
     non-inferiority margin: how much worse than the baseline the candidate may be at the
     far end of the paired bootstrap interval. ``slice_min``/``slice_max`` bound each
     slice, and ``max_slice_gap`` how far a slice may fall behind the overall figure.
+    ``on_inconclusive``: what an interval that straddles ``max_drop`` does (the golden set
+    cannot tell): ``fail`` blocks like a failure, ``warn`` passes with a warning.
     """
 
     min: float | None = None
     max: float | None = None
     max_drop: float | None = Field(default=None, ge=0)
+    on_inconclusive: Literal["fail", "warn"] = "fail"
     slice_min: float | None = None
     slice_max: float | None = None
     max_slice_gap: float | None = Field(default=None, ge=0)
@@ -81,10 +84,16 @@ class BootstrapSpec(StrictModel):
 class IntervalSpec(StrictModel):
     """Which method gives an interval. ``auto``: analytic (DeLong, the central limit
     theorem, the delta method) on at least ``analytic_min_rows`` rows, the bootstrap on
-    fewer, where the normal approximation is poorest and resampling is cheap."""
+    fewer, where resampling is cheap; but analytic again on a binary model's rows with
+    fewer than ``bootstrap_min_positives`` of either class."""
 
     method: Literal["auto", "bootstrap", "analytic"] = "auto"
     analytic_min_rows: int = Field(default=5000, ge=1)
+    # Under auto, a binary model's rows with fewer positives (or negatives) than this get
+    # the analytic interval: there the percentile bootstrap covers short (0.61-0.94 at 10
+    # to 25 positives, 0.93-0.96 at 100, benchmarks/coverage.py); DeLong, the CLT and
+    # Agresti-Min cover 0.94-0.98 from 25 positives on.
+    bootstrap_min_positives: int = Field(default=200, ge=0)
 
 
 class DriftSpec(StrictModel):
@@ -110,6 +119,10 @@ class GatesSpec(StrictModel):
     bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
     intervals: IntervalSpec = Field(default_factory=IntervalSpec)
     min_slice_rows: int = Field(default=30, ge=1)
+    # The evidence a metric needs, per golden set and per slice (a binary model's classes;
+    # other kinds need min_positives + min_negatives rows): fewer, and it is skipped.
+    min_positives: int = Field(default=10, ge=1)
+    min_negatives: int = Field(default=10, ge=1)
     drift: DriftSpec = Field(default_factory=DriftSpec)
     benchmark: BenchmarkGate | None = None
 

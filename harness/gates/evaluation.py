@@ -17,6 +17,7 @@ from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.data.slices import segments
 from harness.errors import DatasetError
 from harness.gates import intervals
+from harness.gates.evidence import Counts, counts
 from harness.kinds import BINARY, Kind
 from harness.model.adapters import Model, features
 from harness.stats.estimates import Estimate, PairedEstimate
@@ -45,6 +46,10 @@ class Evaluation:
 
     def rows(self, segment: str = OVERALL) -> int:
         return len(self.y) if segment == OVERALL else int(self.segments[segment].sum())
+
+    def counts(self, segment: str = OVERALL) -> Counts:
+        """The rows of a segment, and its positives and negatives (binary)."""
+        return counts(self.kind, self.y[self._mask(segment)])
 
     def _mask(self, segment: str) -> slice | np.ndarray:
         return slice(None) if segment == OVERALL else self.segments[segment]

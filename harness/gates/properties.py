@@ -74,6 +74,18 @@ class GateProperties:
     gap: Figure | None = None
     max_gap: Figure | None = None
     min_rows: int | None = None
+    # evidence (harness/gates/evidence.py) and the comparative gates' three outcomes
+    positives: int | None = None
+    negatives: int | None = None
+    min_positives: int | None = None
+    min_negatives: int | None = None
+    degenerate_resamples: int | None = None
+    decision: str | None = None  # pass, fail or inconclusive
+    mde: Figure | None = None  # the smallest drop detectable, power 0.8
+    rows_needed: int | None = None  # to decide max_drop
+    positives_needed: int | None = None
+    on_inconclusive: str | None = None
+    warning: str | None = None
     # drift
     window: int | None = None
     series: str | None = None

@@ -5,6 +5,12 @@ metric (a ``RowMetric``, which each kind gives for its metrics: ``Kind.row_metri
 computed for the whole block with array operations. Candidate and baseline are scored on
 identical resamples: the interval of their difference is paired, which is what makes a
 small regression on a thousand golden rows visible through the noise.
+
+A metric may give ``strata`` (a binary classifier's labels): rows are then drawn within each
+stratum, so every resample keeps the golden set's count of positives and of negatives, as
+pROC's stratified bootstrap does. Without it, a resample of a set with few positives may
+hold none, and ROC AUC is undefined there. Such degenerate resamples are counted, never
+dropped silently: past ``MAX_DEGENERATE`` of them the interval is undefined.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ _BLOCK_ELEMENTS = 4_000_000
 # A (block, rows) array of drawn row numbers -> the metric of each resample, shape (block,).
 Resampled = Callable[[np.ndarray], np.ndarray]
 
+# The share of resamples on which a metric may be undefined before its interval is refused:
+# dropping them conditions the interval on resamples unlike the data, which biases it.
+MAX_DEGENERATE = 0.01
+
 
 @dataclass(frozen=True)
 class RowMetric:
@@ -31,6 +41,8 @@ class RowMetric:
     value: float
     resampled: Resampled
     rows: int
+    # Each row's stratum (a binary label): resamples are drawn within strata. None: from all.
+    strata: np.ndarray | None = None
 
     @classmethod
     def from_resampled(cls, resampled: Resampled, rows: int) -> RowMetric:
@@ -40,25 +52,37 @@ class RowMetric:
         return cls(float(resampled(every_row)[0]), resampled, rows)
 
 
-def resample_rows(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """Blocks of bootstrap resamples, shape (block, n): the row numbers each one drew."""
+def resample_rows(n: int, resamples: int, seed: int,
+                  strata: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Blocks of bootstrap resamples, shape (block, n): the row numbers each one drew
+    (within each stratum, when ``strata`` is given)."""
     rng = np.random.default_rng(seed)
     block = max(1, min(resamples, _BLOCK_ELEMENTS // max(n, 1)))
+    groups = ([np.flatnonzero(strata == value).astype(np.intp) for value in np.unique(strata)]
+              if strata is not None else None)
     done = 0
     while done < resamples:
         size = min(block, resamples - done)
         # intp row numbers: np.take then indexes without converting them first.
-        yield rng.integers(0, n, size=(size, n), dtype=np.intp)
+        if groups is None:
+            yield rng.integers(0, n, size=(size, n), dtype=np.intp)
+        else:
+            yield np.concatenate([members[rng.integers(0, len(members), size=(size, len(members)),
+                                                       dtype=np.intp)]
+                                  for members in groups], axis=1)
         done += size
 
 
-def _interval(samples: np.ndarray, confidence: float) -> Interval:
+def _estimate(value: float, samples: np.ndarray, confidence: float) -> Estimate:
+    """The percentile interval of ``samples``; undefined when more than MAX_DEGENERATE of
+    them are (the count is kept either way)."""
     alpha = (1 - confidence) / 2
     finite = samples[np.isfinite(samples)]
-    if finite.size == 0:
-        return Interval(float("nan"), float("nan"))
+    degenerate = int(samples.size - finite.size)
+    if finite.size == 0 or degenerate > MAX_DEGENERATE * samples.size:
+        return Estimate(value, Interval(float("nan"), float("nan")), degenerate=degenerate)
     low, high = np.quantile(finite, [alpha, 1 - alpha])
-    return Interval(float(low), float(high))
+    return Estimate(value, Interval(float(low), float(high)), degenerate=degenerate)
 
 
 def samples(metrics: Sequence[RowMetric], resamples: int, seed: int) -> np.ndarray:
@@ -66,15 +90,16 @@ def samples(metrics: Sequence[RowMetric], resamples: int, seed: int) -> np.ndarr
     rows = {m.rows for m in metrics}
     if len(rows) != 1:
         raise ValueError(f"paired metrics need the same rows; these have {sorted(rows)}")
+    strata = metrics[0].strata  # paired metrics share their labels
     blocks = [np.stack([m.resampled(drawn) for m in metrics])
-              for drawn in resample_rows(rows.pop(), resamples, seed)]
+              for drawn in resample_rows(rows.pop(), resamples, seed, strata)]
     return np.concatenate(blocks, axis=1)
 
 
 def estimate(metric: RowMetric, resamples: int, confidence: float, seed: int) -> Estimate:
     """The metric's value on all rows and its bootstrap interval."""
     drawn = samples([metric], resamples, seed)[0]
-    return Estimate(metric.value, _interval(drawn, confidence))
+    return _estimate(metric.value, drawn, confidence)
 
 
 def paired(candidate: RowMetric, baseline: RowMetric, resamples: int, confidence: float,
@@ -82,7 +107,7 @@ def paired(candidate: RowMetric, baseline: RowMetric, resamples: int, confidence
     """Candidate and baseline scored on identical resamples of the same rows."""
     cand, base = samples([candidate, baseline], resamples, seed)
     return PairedEstimate(
-        Estimate(candidate.value, _interval(cand, confidence)),
-        Estimate(baseline.value, _interval(base, confidence)),
-        Estimate(candidate.value - baseline.value, _interval(cand - base, confidence)),
+        _estimate(candidate.value, cand, confidence),
+        _estimate(baseline.value, base, confidence),
+        _estimate(candidate.value - baseline.value, cand - base, confidence),
     )

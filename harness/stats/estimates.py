@@ -24,6 +24,9 @@ class Estimate:
     value: float
     interval: Interval
     method: Method = "bootstrap"
+    # Bootstrap resamples on which the metric was undefined (e.g. one class only); past a
+    # small share the interval is refused (undefined), see harness.stats.bootstrap.
+    degenerate: int = 0
 
 
 @dataclass(frozen=True)

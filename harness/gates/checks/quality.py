@@ -16,7 +16,10 @@ from harness.config import HarnessConfig, MetricGate
 from harness.data import passport
 from harness.data.slices import segments
 from harness.errors import HarnessError
+from harness.gates import decision
 from harness.gates.context import RunContext
+from harness.gates.decision import Decision
+from harness.gates.evidence import Counts, shortfall
 from harness.gates.inputs import Problem, access_problems, url_problems
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
@@ -35,13 +38,51 @@ CALLS_MODEL = True
 
 
 def problems(context: RunContext) -> list[Problem]:
-    """The baseline the profile compares with: production's model, or each golden set's
-    passport (its scores checked against their digest)."""
+    """Each golden set's slice columns and evidence (harness/gates/evidence.py), then the
+    baseline the profile compares with: production's model, or each golden set's passport
+    (its scores checked against their digest)."""
+    found = _golden_problems(context.config)
     if context.profile.baseline == "production":
-        return _production_problems(context.config)
+        return found + _production_problems(context.config)
     if context.profile.baseline == "passport":
-        return _passport_problems(context.config)
-    return []
+        return found + _passport_problems(context.config)
+    return found
+
+
+def _golden_problems(config: HarnessConfig) -> list[Problem]:
+    """A slice column a golden set lacks, and a golden set with too few positives or
+    negatives to gate on. A file that cannot be read is the shared dataset checks' to
+    report."""
+    import pandas as pd
+
+    from harness.gates.evaluation import labels
+    from harness.gates.evidence import counts
+
+    found = []
+    for i, spec in enumerate(config.golden):
+        path = config.resolve(spec.path)
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        for j, each in enumerate(config.slices):
+            if each.column not in frame.columns:
+                found.append(Problem(f"slices[{j}].column", (
+                    f"slice '{each.name}': column '{each.column}' is not in golden set "
+                    f"'{spec.name}' ({path}); correct the column or remove the slice")))
+        if not config.gates.quality or frame.empty:
+            continue
+        try:
+            y = labels(frame, config, spec.name)
+        except HarnessError:
+            continue
+        reason = shortfall(counts(config.model.model_kind, y), config.gates.min_positives,
+                           config.gates.min_negatives)
+        if reason:
+            found.append(Problem(f"golden[{i}].path", (
+                f"golden set '{spec.name}' has too little evidence for its quality gates: "
+                f"{reason}; add rows to it (`harness golden plan` says how many)")))
+    return found
 
 
 def _production_problems(config: HarnessConfig) -> list[Problem]:
@@ -120,15 +161,30 @@ def check_floor(name: str, gate: MetricGate, estimate: Estimate, rows: int, data
     return GateResult(Outcome.PASSED, f"{measured}, within {' and '.join(texts)}", props)
 
 
+def _evidence_props(found: Counts | None) -> dict[str, int | None]:
+    if found is None:
+        return {}
+    return {"rows": found.rows, "positives": found.positives, "negatives": found.negatives}
+
+
 def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, rows: int,
-                          dataset: str, baseline: str) -> GateResult:
-    """The candidate may be worse than the baseline by at most ``max_drop``, judged at the
-    unfavourable end of the paired interval of the difference."""
+                          dataset: str, baseline: str, confidence: float = 0.95,
+                          found: Counts | None = None) -> GateResult:
+    """The candidate may be worse than the baseline by at most ``max_drop``: three outcomes
+    from the paired interval of the difference (harness/gates/decision.py). An inconclusive
+    one fails (``on_inconclusive: fail``, the message starting "inconclusive") or passes
+    with a warning property (``warn``); either way it says what the golden set can decide."""
     assert gate.max_drop is not None
     diff = paired.difference
     higher_better = higher_is_better(name)
     worst = diff.interval.low if higher_better else diff.interval.high
     worse_by = -worst if higher_better else worst
+    found = found or Counts(rows)
+    verdict = decision.decide(diff.value, diff.interval.low, diff.interval.high, gate.max_drop,
+                              higher_better)
+    se = decision.standard_error(diff.interval.low, diff.interval.high, confidence)
+    detectable = decision.mde(se, confidence)
+    plan = decision.needed(found.rows, found.positives, detectable, gate.max_drop)
     props = replace(
         _props(name, dataset, paired.candidate, rows),
         baseline=baseline,
@@ -137,19 +193,55 @@ def check_non_inferiority(name: str, gate: MetricGate, paired: PairedEstimate, r
         difference_ci_low=Figure.of(diff.interval.low),
         difference_ci_high=Figure.of(diff.interval.high),
         max_drop=Figure.of(gate.max_drop),
+        decision=str(verdict),
+        mde=Figure.of(detectable),
+        rows_needed=plan.rows if plan else None,
+        positives_needed=plan.positives if plan else None,
+        on_inconclusive=gate.on_inconclusive,
+        **_evidence_props(found),
+        degenerate_resamples=diff.degenerate or None,
     )
     message = (
         f"{name} = {fmt(paired.candidate.value)} vs {baseline} {fmt(paired.baseline.value)} "
-        f"on '{dataset}' ({rows} rows): difference {diff.value:+.4f}, "
+        f"on '{dataset}' ({found}): difference {diff.value:+.4f}, "
         f"paired interval {diff.interval}"
     )
-    if math.isnan(worst):
+    if math.isnan(diff.value):
         return GateResult(Outcome.FAILED, f"{message}: undefined", props)
-    if worse_by > gate.max_drop:
-        return GateResult(Outcome.FAILED, f"{message}, may be worse by {fmt(worse_by)}, more "
-                                          f"than the allowed {fmt(gate.max_drop)}", props)
-    return GateResult(Outcome.PASSED, f"{message}, within the allowed drop {fmt(gate.max_drop)}",
-                      props)
+    if verdict is Decision.FAIL:
+        drop = -diff.value if higher_better else diff.value
+        return GateResult(Outcome.FAILED, f"{message}: worse by {fmt(drop)}, more than the "
+                                          f"allowed {fmt(gate.max_drop)}", props)
+    if verdict is Decision.INCONCLUSIVE:
+        need = (f"about {plan.rows} rows" + (f" ({plan.positives} positives)"
+                                             if plan.positives is not None else "")
+                if plan else "more rows")
+        why = ("resamples were degenerate" if math.isnan(worst)
+               else f"may be worse by {fmt(worse_by)}")
+        text = (f"inconclusive: {message} straddles the allowed drop {fmt(gate.max_drop)} "
+                f"({why}): these {found.rows} rows can detect a drop of {fmt(detectable)} "
+                f"(at {confidence:.0%}, power {decision.POWER:.0%}); {need} would decide "
+                f"{fmt(gate.max_drop)}")
+        if gate.on_inconclusive == "warn":
+            return GateResult(Outcome.PASSED, text, replace(props, warning=text))
+        return GateResult(Outcome.FAILED, text, props)
+    return GateResult(Outcome.PASSED, f"{message}, within the allowed drop {fmt(gate.max_drop)} "
+                                      f"(detectable drop {fmt(detectable)})", props)
+
+
+def too_little(name: str, found: Counts, reason: str, minimums: tuple[int, int], dataset: str,
+               segment: str, estimate: Estimate | None) -> GateResult:
+    """Too little evidence (positives or negatives) to gate on: skipped with its counts,
+    and the figure when it has one; never passed."""
+    props = GateProperties(metric=name, dataset=dataset, **_evidence_props(found),
+                           min_positives=minimums[0], min_negatives=minimums[1])
+    figure = ""
+    if estimate is not None and not math.isnan(estimate.value):
+        props = replace(props, value=Figure.of(estimate.value))
+        figure = f"{name} = {fmt(estimate.value)}; "
+    where = f"slice {segment} of '{dataset}'" if segment else f"'{dataset}'"
+    return GateResult(Outcome.SKIPPED, f"{where} ({found}) has too little evidence: {reason}; "
+                                       f"{figure}reported, not gated", props)
 
 
 def check_slice_gap(name: str, gate: MetricGate, segment_estimate: Estimate,
@@ -195,26 +287,42 @@ def gates(state: GateState) -> Iterator[GateSpec]:
     baseline (where the gate has a ``max_drop``), and each slice's floor and gap."""
     config = state.config
     compare = state.profile.baseline != "none"
+    minimums = (config.gates.min_positives, config.gates.min_negatives)
     for spec in config.golden:
         name = spec.name
         for metric, gate in metric_gates(state, name):
             def floor(metric=metric, gate=gate, name=name) -> GateResult:
                 evaluation = state.evaluation(name)
-                return check_floor(metric, gate, evaluation.estimate(metric),
-                                   evaluation.rows(), name)
+                found = evaluation.counts()
+                reason = shortfall(found, *minimums)
+                if reason:
+                    return too_little(metric, found, reason, minimums, name, "",
+                                      evaluation.estimate(metric))
+                return replace_counts(check_floor(metric, gate, evaluation.estimate(metric),
+                                                  evaluation.rows(), name), found)
 
             yield GateSpec("quality", name, metric, lambda name=name: state.evaluation(name),
                            floor)
             if compare and gate.max_drop is not None:
                 def versus(metric=metric, gate=gate, name=name) -> GateResult:
                     evaluation = state.compared(name)
+                    found = evaluation.counts()
+                    reason = shortfall(found, *minimums)
+                    if reason:
+                        return too_little(metric, found, reason, minimums, name, "", None)
                     return check_non_inferiority(metric, gate, evaluation.paired(metric),
                                                  evaluation.rows(), name,
-                                                 evaluation.baseline_name)
+                                                 evaluation.baseline_name,
+                                                 config.gates.bootstrap.confidence, found)
 
                 yield GateSpec("quality", name, f"{metric}.vs_{state.profile.baseline}",
                                lambda name=name: state.compared(name), versus)
         yield from _slice_gates(state, name)
+
+
+def replace_counts(result: GateResult, found: Counts) -> GateResult:
+    """A judged result with the evidence it rests on among its properties."""
+    return replace(result, properties=replace(result.properties, **_evidence_props(found)))
 
 
 def metric_gates(state: GateState, name: str) -> list[tuple[str, MetricGate]]:
@@ -246,6 +354,7 @@ def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
     except HarnessError:
         return  # the dataset's own gates report why it cannot be read
     minimum = config.gates.min_slice_rows
+    minimums = (config.gates.min_positives, config.gates.min_negatives)
     for segment, mask in masks.items():
         rows = int(mask.sum())
         for metric, gate in sliced.items():
@@ -259,11 +368,18 @@ def _slice_gates(state: GateState, name: str) -> Iterator[GateSpec]:
                     estimate = evaluation.estimate(metric, segment) if rows else None
                     if rows < minimum:
                         return too_small(metric, rows, minimum, name, segment, estimate)
+                    found = evaluation.counts(segment)
+                    reason = shortfall(found, *minimums)
+                    if reason:
+                        return too_little(metric, found, reason, minimums, name, segment,
+                                          estimate)
                     assert estimate is not None
                     if criterion.endswith(".gap"):
-                        return check_slice_gap(metric, gate, estimate,
-                                               evaluation.estimate(metric), rows, name, segment)
-                    return check_floor(metric, gate, estimate, rows, name, segment)
+                        return replace_counts(check_slice_gap(
+                            metric, gate, estimate, evaluation.estimate(metric), rows, name,
+                            segment), found)
+                    return replace_counts(check_floor(metric, gate, estimate, rows, name,
+                                                      segment), found)
 
                 yield GateSpec("quality", name, criterion, lambda: state.evaluation(name), judge,
                                segment=_segment_key(segment))

@@ -95,6 +95,13 @@ def resampled_metric(name: str, y: np.ndarray, scores: np.ndarray,
 
 
 def row_metric(name: str, y: np.ndarray, scores: np.ndarray, threshold: float) -> RowMetric:
-    """The metric on all rows (scikit-learn's figure) and on each resample."""
+    """The metric on all rows (scikit-learn's figure) and on each resample. ROC AUC and
+    recall are resampled within each class (pROC's default for the AUC): both are defined
+    given the positives (and negatives), as DeLong's variance is, and a resample without
+    a positive would leave them undefined. The others' variance includes the class mix."""
+    strata = y if name in _STRATIFIED else None
     return RowMetric(compute(name, y, scores, threshold),
-                     resampled_metric(name, y, scores, threshold), len(y))
+                     resampled_metric(name, y, scores, threshold), len(y), strata=strata)
+
+
+_STRATIFIED = frozenset({"roc_auc", "recall"})
