@@ -16,6 +16,7 @@ EXIT_GATES_FAILED = 1
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
+    from harness.deploy.protection import BreakGlass
 
 # Each command imports what it uses when it runs: `harness --help` loads none of it.
 
@@ -139,16 +140,35 @@ def _publishing() -> ModuleType:
     return publish
 
 
+def _break_glass(args: argparse.Namespace) -> BreakGlass | None:
+    """The break-glass the options ask for (``BreakGlass`` or None), or a refusal."""
+    from harness.deploy.protection import BreakGlass
+    from harness.errors import ProtectedEnvironment
+
+    if not args.break_glass:
+        if args.reason is not None or args.by is not None:
+            raise ProtectedEnvironment("--reason and --by go with --break-glass",
+                                       key="--break-glass")
+        return None
+    if not args.reason or not args.by:
+        raise ProtectedEnvironment("--break-glass needs --reason TEXT (why) and --by NAME "
+                                   "(the release manager breaking it)", key="--break-glass")
+    return BreakGlass(args.by, args.reason)
+
+
 def _cmd_deploy(args: argparse.Namespace) -> int:
     from harness.deploy import operations
+    from harness.deploy.protection import guard
     from harness.deploy.target import describe
 
     config = _config(args)
+    glass = _break_glass(args)
+    guard(config, args.env, "deploy", glass)  # refused before anything is pulled
     if args.candidate:
         candidate = _publishing().candidate_from_reference(config, args.candidate, args.image)
     else:
         candidate = operations.candidate_for(config, args.artifact, args.image)
-    print(describe(args.env, operations.deploy(config, args.env, candidate)))
+    print(describe(args.env, operations.deploy(config, args.env, candidate, glass)))
     return 0
 
 
@@ -225,6 +245,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from harness.deploy import operations
+    from harness.deploy.protection import last_break_glass
     from harness.deploy.target import describe
     from harness.release.recovery import interrupted_promotion
 
@@ -232,6 +253,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     deployments = operations.status(config, [args.env] if args.env else None)
     for env, deployment in deployments.items():
         print(describe(env, deployment))
+        glass = last_break_glass(config, env) if config.protected(env) else None
+        if glass:
+            print(f"  {glass}")
     found = interrupted_promotion(config)
     if found:
         print(found)
@@ -244,7 +268,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     from harness.deploy.target import describe
 
     config = _config(args)
-    print(describe(args.env, operations.rollback(config, args.env)))
+    print(describe(args.env, operations.rollback(config, args.env, _break_glass(args))))
     return 0
 
 
@@ -252,7 +276,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     from harness.deploy import operations
 
     config = _config(args)
-    operations.stop(config, args.env)
+    operations.stop(config, args.env, _break_glass(args))
     print(f"{args.env}: stopped")
     return 0
 
@@ -362,6 +386,7 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     source.add_argument("--candidate", help="a published candidate, REGISTRY/REPO@sha256:... "
                         "(as harness publish printed it): pulled by digest, every layer checked")
     deploy.add_argument("--image", help="container image, name@sha256:<digest> (kubernetes)")
+    _add_break_glass(deploy)
     deploy.set_defaults(func=_cmd_deploy)
 
     publish_ = commands.add_parser(
@@ -397,11 +422,21 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
 
     rollback = commands.add_parser("rollback", help="run an environment's previous revision")
     rollback.add_argument("--env", required=True)
+    _add_break_glass(rollback)
     rollback.set_defaults(func=_cmd_rollback)
 
     stop = commands.add_parser("stop", help="stop serving in an environment")
     stop.add_argument("--env", required=True)
+    _add_break_glass(stop)
     stop.set_defaults(func=_cmd_stop)
+
+
+def _add_break_glass(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--break-glass", action="store_true",
+                        help="a protected environment (production) outside `harness promote`: "
+                        "for a release manager, audited")
+    parser.add_argument("--reason", help="with --break-glass: why")
+    parser.add_argument("--by", help="with --break-glass: the release manager breaking it")
 
 
 class _Version(argparse.Action):

@@ -16,6 +16,7 @@ import pytest
 from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
+from harness.deploy.registry import get_target
 from harness.release.pipeline import run_release
 from tests.conftest import EXAMPLE, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture
@@ -46,7 +47,7 @@ def release(tmp_path: Path, model_artifact: Path, registry: RunningRegistry
     config = load_config(folder / "harness.yaml")
     yield config
     for env in ("staging", "production"):
-        operations.stop(config, env)
+        get_target(config).stop(env)  # teardown: past the protection
 
 
 def test_publish_stage_check_and_promote_by_digest_without_training(

@@ -81,6 +81,9 @@ class EnvironmentSpec(StrictModel):
     namespace: Name | None = None
     kustomize: Path | None = None
     url: HttpUrl | None = None
+    # Only `harness promote` (and its rollback and recovery) or a release manager's
+    # break-glass may change it. Unset: production is protected, other environments not.
+    protected: bool | None = None
 
     def address(self) -> str:
         """Where the environment's service answers: ``url``, else its loopback port."""
