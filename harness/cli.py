@@ -200,7 +200,78 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     config = _config(args)
+    if args.env is not None and config.protected(args.env):
+        from harness.attest.release import pull_verified
+
+        print(pull_verified(config, args.reference, Path(args.out), args.env))
+        return 0
     print(_publishing().pull(config, args.reference, Path(args.out)))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from harness.attest import keys
+    from harness.attest.release import collected, describe, trust
+    from harness.attest.verify import decide
+
+    config = _config(args)
+    digest, reference = _attested_digest(config, args.ref)
+    decision = decide(collected(config, digest, reference), trust(config), digest)
+    print("\n".join(describe(decision, digest, keys.local_mode(config))))
+    return 0 if decision.allowed else 2
+
+
+def _attested_digest(config: HarnessConfig, ref: str | None) -> tuple[str, str | None]:
+    """The artifact digest (and pinned reference) ``harness verify`` looks at: a published
+    reference, an artifact sha256, a candidate id with evidence, or model.artifact."""
+    import re
+
+    from harness.errors import AttestationError
+
+    if ref is None:
+        from harness.deploy import operations
+
+        return operations.candidate_for(config).artifact_sha256, None
+    if "@" in ref:
+        publish = _publishing()
+        reference = publish.parse_pinned(ref)
+        return publish.session(config, reference).manifest().artifact_sha256, reference.pinned
+    if re.fullmatch(r"(sha256:)?[0-9a-f]{64}", ref):
+        return ref.removeprefix("sha256:"), None
+    from harness.history import HistoryStore
+    from harness.history.release import latest_evidence
+    from harness.run.evidence import Evidence
+
+    store = HistoryStore(config.history_url())
+    try:
+        record = latest_evidence(store, ref)
+    finally:
+        store.close()
+    if record is None:
+        raise AttestationError(f"no candidate {ref} with evidence in the history; give a "
+                               "published reference REGISTRY/REPO@sha256:..., an artifact "
+                               "sha256, or a candidate id the release checks ran on",
+                               candidate=ref)
+    path = config.root / record.path
+    try:
+        candidate = Evidence.from_json(path.read_text(), path).candidate
+    except OSError as exc:
+        raise AttestationError(f"evidence {path} of candidate {ref} cannot be read "
+                               f"({exc.strerror})", candidate=ref) from None
+    return candidate.artifact_sha256, candidate.reference
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from harness.attest.keys import fingerprint, generate
+    from harness.errors import AttestationError
+
+    out = Path(args.out)
+    if out.exists():
+        raise AttestationError(f"{out} exists; keygen never overwrites a key")
+    key = generate(out)
+    print(f"private key: {out} (keep it out of the repository: a CI credential)")
+    print(f"public key:  {out}.pub ({fingerprint(key.public_key())}); name it under "
+          "release.attestations.keys")
     return 0
 
 
@@ -403,7 +474,21 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "pull", help="pull a published candidate by digest into a folder, every layer checked")
     pull.add_argument("--reference", required=True, help="REGISTRY/REPO@sha256:...")
     pull.add_argument("--out", required=True, help="folder to create with the artifact")
+    pull.add_argument("--env", help="the environment it is pulled for: a protected one "
+                      "(production) verifies the model's signed attestations first")
     pull.set_defaults(func=_cmd_pull)
+
+    verify = commands.add_parser(
+        "verify", help="print a candidate's signed attestations; exit 2 when they would not "
+        "let it into production")
+    verify.add_argument("ref", nargs="?", help="REGISTRY/REPO@sha256:..., an artifact sha256 "
+                        "or a candidate id (default: model.artifact)")
+    verify.set_defaults(func=_cmd_verify)
+
+    keygen = commands.add_parser(
+        "keygen", help="make an Ed25519 signing key (FILE) and its public key (FILE.pub)")
+    keygen.add_argument("--out", required=True, help="where to write the private key")
+    keygen.set_defaults(func=_cmd_keygen)
 
     serve = commands.add_parser(
         "serve", help="serve the config's model over the harness's HTTP contract")

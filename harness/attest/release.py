@@ -26,6 +26,31 @@ def _subject_name(config: HarnessConfig, candidate: Candidate) -> str:
     return candidate.reference or f"{config.project}/{candidate.artifact.name}"
 
 
+def keep(config: HarnessConfig, candidate: Candidate, kind: str, envelope: bytes) -> Path:
+    """Keep an envelope beside the state, and, for a published candidate, attach it to the
+    model in the registry (where the Kubernetes init container finds it)."""
+    path = store.save(config, candidate.artifact_sha256, kind, envelope)
+    if candidate.reference is not None:
+        from harness.attest import referrers
+        from harness.candidate.publish import parse_pinned, session
+
+        referrers.attach(session(config, parse_pinned(candidate.reference)), envelope, kind)
+    return path
+
+
+def collected(config: HarnessConfig, artifact_sha256: str,
+              reference: str | None = None) -> list[tuple[str, bytes]]:
+    """Every envelope for the artifact: kept here, and attached to ``reference`` (a pinned
+    model reference) in its registry."""
+    found = store.load(config, artifact_sha256)
+    if reference is not None:
+        from harness.attest import referrers
+        from harness.candidate.publish import parse_pinned, session
+
+        found.extend(referrers.envelopes(session(config, parse_pinned(reference))))
+    return found
+
+
 def sign_test_result(config: HarnessConfig, signer: keys.Signer, candidate: Candidate,
                      cases: list[tuple[str, str]], bundle: Path, reports: dict[str, str],
                      harness: dict[str, object]) -> Path:
@@ -43,7 +68,7 @@ def sign_test_result(config: HarnessConfig, signer: keys.Signer, candidate: Cand
         _subject_name(config, candidate), candidate.artifact_sha256, passed, failed,
         configuration, {"candidate": candidate.id, "project": config.project, **harness})
     envelope = dsse.sign(payload, signer.key, signer.keyid)
-    return store.save(config, candidate.artifact_sha256, "test-result", envelope)
+    return keep(config, candidate, "test-result", envelope)
 
 
 def approve(config: HarnessConfig, signer: keys.Signer, candidate: Candidate, approver: str,
@@ -52,7 +77,7 @@ def approve(config: HarnessConfig, signer: keys.Signer, candidate: Candidate, ap
     ``AttestationError`` (naming the check) when there is none. Not kept yet: the caller
     keeps it once the whole decision allows the deploy."""
     digest = candidate.artifact_sha256
-    envelopes = store.load(config, digest)
+    envelopes = collected(config, digest, candidate.reference)
     rules = trust(config)
     unapproved = decide(envelopes, rules, digest)
     if unapproved.refusal is not None and not unapproved.refusal.startswith("approval check"):
@@ -76,7 +101,8 @@ def gate(config: HarnessConfig, candidate: Candidate,
     """The decision on the candidate's kept attestations (and ``extra`` ones); raises
     ``AttestationError`` naming the failed check when it may not be deployed."""
     digest = candidate.artifact_sha256
-    decision = decide([*store.load(config, digest), *(extra or [])], trust(config), digest)
+    decision = decide([*collected(config, digest, candidate.reference), *(extra or [])],
+                      trust(config), digest)
     if decision.refusal is not None:
         raise AttestationError(_refused(candidate, decision), candidate=candidate.id)
     return decision
@@ -85,3 +111,50 @@ def gate(config: HarnessConfig, candidate: Candidate,
 def _refused(candidate: Candidate, decision: Decision) -> str:
     return (f"candidate {candidate.id} may not enter a protected environment: "
             f"{decision.refusal}")
+
+
+def pull_verified(config: HarnessConfig, text: str, destination: Path, env: str) -> Path:
+    """``harness pull`` for a protected environment (the Kubernetes init container): the
+    attestations of the model a pinned reference names are verified first; on a refusal
+    nothing is written at ``destination``. The pulled bytes must be the attested digest."""
+    from harness.candidate.oci import pull_folder
+    from harness.candidate.publish import parse_pinned, session
+
+    reference = parse_pinned(text)
+    registry = session(config, reference)
+    digest = registry.manifest().artifact_sha256
+    decision = decide(collected(config, digest, reference.pinned), trust(config), digest)
+    if decision.refusal is not None:
+        raise AttestationError(f"{reference.pinned} may not enter {env}: {decision.refusal}; "
+                               f"nothing was written at {destination}")
+    pull_folder(registry, destination, digest)
+    return destination
+
+
+def describe(decision: Decision, digest: str, local: bool) -> list[str]:
+    """What ``harness verify`` prints: one line per attestation, then the decision."""
+    lines = [f"attestations of artifact sha256 {digest}:"]
+    for attestation in decision.attestations:
+        statement_ = attestation.statement
+        what = ""
+        if statement_ is not None and statement_.predicate_type == statement.TEST_RESULT:
+            predicate = statement_.predicate
+            extra = predicate.get("harness") or {}
+            what = (f"{predicate.get('result')}, {len(predicate.get('passedTests') or [])} "
+                    f"passed, {len(predicate.get('failedTests') or [])} failed, profile "
+                    f"{extra.get('profile')} in {extra.get('environment')}, candidate "
+                    f"{extra.get('candidate')}")
+        elif statement_ is not None and statement_.predicate_type == statement.APPROVAL:
+            predicate = statement_.predicate
+            what = (f"approved by {predicate.get('approver')} for "
+                    f"{predicate.get('environment')}, candidate {predicate.get('candidate')}")
+        signer = attestation.keyid + (" (the local-only key)" if local else "")
+        at = statement_.at if statement_ is not None else "?"
+        lines.append(f"  {attestation.kind:<12} signed by {signer}  {at}  {what}  "
+                     f"[{attestation.name}]")
+        if attestation.problem:
+            lines.append(f"    {attestation.problem}")
+    lines.append(f"REFUSED: {decision.refusal}" if decision.refusal else
+                 "allowed: a trusted key signed a passed, fresh test result of these bytes, "
+                 "approved by a release manager")
+    return lines

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from harness.attest import keys as attest_keys
 from harness.attest import release as attestations
-from harness.attest import store as attestation_store
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.data.datasets import read_dataset
@@ -165,7 +164,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     result.attempted = True
     try:
         if approval is not None:  # kept (and published) before the deploy that checks it
-            attestation_store.save(config, candidate.artifact_sha256, "approval", approval)
+            attestations.keep(config, candidate, "approval", approval)
         deployment = target.deploy(env, candidate)
         lock.write_journal(replace(journal, phase="verifying").to_dict())
         checks = _post_checks(config, deployment, candidate, reports_root)
