@@ -88,7 +88,7 @@ def test_a_stranger_using_a_trusted_keyid_is_refused() -> None:
 def test_an_attestation_for_another_digest_is_refused() -> None:
     result = _result(digest=OTHER)
     refusal = _decide(result, _approval(result, digest=OTHER))
-    assert refusal.startswith("subject check failed: the test-result attestation e0.dsse.json "
+    assert refusal.startswith("subject check failed: the approval attestation e1.dsse.json "
                               "is about artifact sha256 cdcdcdcdcdcd..., not the deployed "
                               "abababababab...")
 
@@ -136,9 +136,13 @@ def test_one_byte_changed_in_an_envelope_is_refused(which: int) -> None:
     payload[payload.index(b"ana" if which else b"PASSED")] ^= 0x01  # "`na" / "QASSED"
     data["payload"] = base64.b64encode(bytes(payload)).decode()
     envelopes[which] = json.dumps(data).encode()
-    assert _decide(*envelopes) == (
+    refusal = _decide(*envelopes)
+    assert refusal.endswith(
         f"signature check failed: e{which}.dsse.json: its signature by key 'ci' does not "
         "verify: the envelope was changed after it was signed")
+    # A changed test result fails its signature check; a changed approval is no approval.
+    assert refusal.startswith("signature check failed" if which == 0 else
+                              "approval check failed: the test result has no approval")
 
 
 def test_a_byte_changed_in_the_envelope_text_is_refused() -> None:

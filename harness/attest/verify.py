@@ -1,7 +1,8 @@
 """Whether a candidate's attestations let it into a protected environment: a pure function
 of the envelopes, the trust the config gives, the digest being deployed and the time.
 
-The checks, in order; the first that no attestation passes is the refusal:
+The checks, in order; the first that no attestation passes is the refusal (for an envelope
+failing on its own, the newest such envelope's):
 signature (a trusted key signed it, unchanged), subject (it is about these bytes), tests
 (the release profile passed, no failed testcase, every required one passed), freshness
 (no older than ``max_age``), approval (a release manager approved that test result).
@@ -131,7 +132,8 @@ def decide(envelopes: list[tuple[str, bytes]], trust: Trust, digest: str,
     sound = [a for a in read_ if a.problem is None]
     results = [a for a in sound if a.statement and a.statement.predicate_type == TEST_RESULT]
     approvals = [a for a in sound if a.statement and a.statement.predicate_type == APPROVAL]
-    first = next((a.problem for a in read_ if a.problem), None)
+    # Of the envelopes that fail on their own, the newest says what went wrong last.
+    first = next((a.problem for a in reversed(read_) if a.problem), None)
     if not results:
         return Decision(read_, first or "attestation check failed: no test-result attestation "
                         f"for artifact sha256 {digest[:12]}...: run the release checks")
@@ -160,6 +162,9 @@ def decide(envelopes: list[tuple[str, bytes]], trust: Trust, digest: str,
             approval_problems.append(problem)
         else:
             return Decision(read_, None)
-    return Decision(read_, approval_problems[0] if approval_problems else first or
-                    "approval check failed: the test result has no approval attestation: "
-                    "promote it with `harness promote` (a release manager's approval)")
+    if approval_problems:
+        return Decision(read_, approval_problems[0])
+    rejected = f"; of the attestations rejected, the newest: {first}" if first else ""
+    return Decision(read_, "approval check failed: the test result has no approval "
+                    "attestation: promote it with `harness promote` (a release manager's "
+                    f"approval){rejected}")
