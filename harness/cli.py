@@ -261,6 +261,26 @@ def _attested_digest(config: HarnessConfig, ref: str | None) -> tuple[str, str |
     return candidate.artifact_sha256, candidate.reference
 
 
+def _cmd_rbac(args: argparse.Namespace) -> int:
+    import yaml
+
+    from harness.deploy.rbac import promotion_rbac
+    from harness.errors import ConfigError
+
+    config = _config(args)
+    spec = config.environment(args.env)
+    if spec.namespace is None or not config.protected(args.env):
+        raise ConfigError(f"{config.source}: environment {args.env} needs a 'namespace' and "
+                          "must be protected to render its RBAC", key=f"environments.{args.env}")
+    objects = promotion_rbac(spec.namespace, args.service_account, args.account_namespace)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"rbac-{args.env}.yaml"
+    path.write_text(yaml.safe_dump_all(objects, sort_keys=False), encoding="utf-8")
+    print(path)
+    return 0
+
+
 def _cmd_keygen(args: argparse.Namespace) -> int:
     from harness.attest.keys import fingerprint, generate
     from harness.errors import AttestationError
@@ -489,6 +509,17 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "keygen", help="make an Ed25519 signing key (FILE) and its public key (FILE.pub)")
     keygen.add_argument("--out", required=True, help="where to write the private key")
     keygen.set_defaults(func=_cmd_keygen)
+
+    rbac = commands.add_parser(
+        "rbac", help="write the RBAC that lets only the promote job's service account write "
+        "a protected environment's namespace (kubernetes; a cluster admin applies it)")
+    rbac.add_argument("--env", default="production", help="the protected environment")
+    rbac.add_argument("--service-account", default="harness-promote",
+                      help="the promote job's service account (default harness-promote)")
+    rbac.add_argument("--account-namespace", required=True,
+                      help="the namespace the promote job runs in (e.g. jenkins)")
+    rbac.add_argument("--out", required=True, help="folder to write rbac-<env>.yaml in")
+    rbac.set_defaults(func=_cmd_rbac)
 
     serve = commands.add_parser(
         "serve", help="serve the config's model over the harness's HTTP contract")

@@ -225,3 +225,26 @@ def test_an_approval_needs_a_signed_test_result_of_the_candidate(config: Harness
     candidate = operations.candidate_for(config)
     with pytest.raises(AttestationError, match="no attestation for artifact sha256"):
         approve(config, keys.signer(config), candidate, "ana", "production")
+
+
+def test_rbac_binds_only_the_promote_account_in_productions_namespace(tmp_path: Path) -> None:
+    import yaml
+
+    from harness.cli import main
+    from tests.test_manifests import validate
+
+    config = str(EXAMPLE / "harness.yaml")
+    assert main(["--config", config, "rbac", "--account-namespace", "jenkins",
+                 "--out", str(tmp_path)]) == 0
+    objects = list(yaml.safe_load_all((tmp_path / "rbac-production.yaml").read_text()))
+    validate(objects)
+    kinds = {o["kind"]: o for o in objects}
+    assert sorted(kinds) == ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                             "ServiceAccount"]
+    namespace = "credit-production"
+    assert kinds["Role"]["metadata"]["namespace"] == namespace
+    assert kinds["RoleBinding"]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "harness-promote", "namespace": "jenkins"}]
+    assert kinds["ClusterRole"]["rules"][0]["resourceNames"] == [namespace]
+    assert main(["--config", config, "rbac", "--env", "staging", "--account-namespace", "j",
+                 "--out", str(tmp_path)]) == 2
