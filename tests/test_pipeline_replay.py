@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from harness.run.verdict import decide
+from tests.conftest import TEARDOWN_GLASS
 from tests.jenkins_replay import (
     ROOT,
     Agent,
@@ -35,7 +36,6 @@ from tests.jenkins_replay import (
 )
 from tests.oci_registry import RunningRegistry, running_registry
 from tests.pipelines import render_jobs
-from tests.conftest import TEARDOWN_GLASS
 from tests.service_process import free_port
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.

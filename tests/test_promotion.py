@@ -326,3 +326,25 @@ def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch
     assert found is not None and found.startswith(
         "cannot tell whether a promotion was interrupted: history store "
         "postgresql+psycopg://nobody@127.0.0.1:1/none cannot be opened")
+
+
+def test_a_promotion_without_the_signed_test_result_is_refused_before_the_deploy(
+        release: HarnessConfig) -> None:
+    from harness.attest import store
+    from harness.errors import AttestationError
+
+    candidate = _stage(release)
+    kept = store.folder(release, candidate.artifact_sha256)
+    [signed] = list(kept.glob("test-result-*.dsse.json"))
+    data = json.loads(signed.read_text())
+    data["payload"] = data["payload"][:-8] + ("A" * 8 if data["payload"][-8:] != "A" * 8
+                                              else "B" * 8)
+    signed.write_text(json.dumps(data))  # one changed payload: its signature fails
+    with pytest.raises(AttestationError, match="may not enter a protected environment: "
+                                               "signature check failed"):
+        promote(release, candidate.id, "ana", release.root / "reports")
+    shutil.rmtree(kept)
+    with pytest.raises(AttestationError, match="attestation check failed: no attestation"):
+        promote(release, candidate.id, "ana", release.root / "reports")
+    assert operations.status(release, ["production"])["production"] is None
+    assert [outcome for _, _, outcome in _audit(release)] == ["refused", "refused"]

@@ -74,6 +74,17 @@ def test_publish_stage_check_and_promote_by_digest_without_training(
     assert production is not None and production.candidate.reference == reference
     assert production.candidate.id == evidence["candidate"]["id"]
 
+    # Walking around the promotion is refused, and production stays as it is.
+    around = harness(release, "deploy", "--env", "production", "--candidate", reference)
+    assert around.returncode == 2 and "environment production is protected" in around.stderr
+    assert operations.status(release, ["production"])["production"] == production
+    # The signed test result and approval are in the registry, attached to the model.
+    shutil.rmtree(release.state_dir() / "attestations" / f"sha256-{production.artifact_sha256}")
+    verified = harness(release, "verify", reference)
+    assert verified.returncode == 0, verified.stdout
+    assert "test-result  signed by local (the local-only key)" in verified.stdout
+    assert "PASSED" in verified.stdout and "approved by ana for production" in verified.stdout
+
 
 def test_promoting_a_reference_that_staging_never_ran_is_refused(
         release: HarnessConfig, tmp_path: Path) -> None:
