@@ -203,7 +203,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     if args.env is not None and config.protected(args.env):
         from harness.attest.release import pull_verified
 
-        print(pull_verified(config, args.reference, Path(args.out), args.env))
+        print(pull_verified(config, args.reference, Path(args.out), args.env, args.as_of))
         return 0
     print(_publishing().pull(config, args.reference, Path(args.out)))
     return 0
@@ -496,6 +496,8 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     pull.add_argument("--out", required=True, help="folder to create with the artifact")
     pull.add_argument("--env", help="the environment it is pulled for: a protected one "
                       "(production) verifies the model's signed attestations first")
+    pull.add_argument("--as-of", metavar="TIME", help="with --env: judge the attestations' "
+                      "freshness at TIME (ISO 8601), the deploy's time, not now")
     pull.set_defaults(func=_cmd_pull)
 
     verify = commands.add_parser(

@@ -215,7 +215,7 @@ def test_production_manifests_pull_with_verification(config: HarnessConfig,
     pod = find(stamped, "Deployment", "credit-scoring")["spec"]["template"]["spec"]
     [puller] = pod["initContainers"]
     assert puller["command"] == ["harness", "pull", "--reference", reference, "--out",
-                                 ARTIFACT, "--env", "production"]
+                                 ARTIFACT, "--env", "production", "--as-of", "now"]
 
 
 def test_an_approval_needs_a_signed_test_result_of_the_candidate(config: HarnessConfig,
@@ -248,3 +248,39 @@ def test_rbac_binds_only_the_promote_account_in_productions_namespace(tmp_path: 
     assert kinds["ClusterRole"]["rules"][0]["resourceNames"] == [namespace]
     assert main(["--config", config, "rbac", "--env", "staging", "--account-namespace", "j",
                  "--out", str(tmp_path)]) == 2
+
+
+def _aged(envelope: bytes, key: Ed25519PrivateKey, when: str) -> bytes:
+    """The envelope's statement dated ``when``, signed again."""
+    data = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
+    if "approvedAt" in data["predicate"]:
+        data["predicate"]["approvedAt"] = when
+    else:
+        data["predicate"]["harness"]["createdAt"] = when
+    return dsse.sign(json.dumps(data).encode(), key, "ci")
+
+
+def test_freshness_is_judged_as_of_the_deploy_so_a_restarted_pod_still_starts(
+        config: HarnessConfig, model_artifact: Path, ci_key: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    reference = publish(config)
+    digest = artifact_digest(model_artifact)
+    key = _key(ci_key)
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
+    result = _aged(_result(digest, key), key, then.isoformat())
+    approval = _aged(_approval(result, digest, key), key, (then + dt.timedelta(minutes=5))
+                     .isoformat())
+    registry_session = session(config, parse_pinned(reference))
+    referrers.attach(registry_session, result, "test-result")
+    referrers.attach(registry_session, approval, "approval")
+
+    code, err = _pull(config, reference, tmp_path / "now")
+    assert code == 2 and "freshness check failed" in err and "30.0 hours old" in err
+    deployed_at = (then + dt.timedelta(minutes=10)).isoformat()
+    restarted = harness(config, "pull", "--reference", reference, "--out",
+                        str(tmp_path / "later"), "--env", "production", "--as-of", deployed_at)
+    assert restarted.returncode == 0, restarted.stderr
+    bad = harness(config, "pull", "--reference", reference, "--out", str(tmp_path / "x"),
+                  "--env", "production", "--as-of", "yesterday")
+    assert bad.returncode == 2 and "--as-of 'yesterday' is not an ISO 8601 time" in bad.stderr

@@ -113,17 +113,30 @@ def _refused(candidate: Candidate, decision: Decision) -> str:
             f"{decision.refusal}")
 
 
-def pull_verified(config: HarnessConfig, text: str, destination: Path, env: str) -> Path:
+def pull_verified(config: HarnessConfig, text: str, destination: Path, env: str,
+                  as_of: str | None = None) -> Path:
     """``harness pull`` for a protected environment (the Kubernetes init container): the
     attestations of the model a pinned reference names are verified first; on a refusal
-    nothing is written at ``destination``. The pulled bytes must be the attested digest."""
+    nothing is written at ``destination``. The pulled bytes must be the attested digest.
+    ``as_of`` (ISO 8601) is the time freshness is judged at: the deploy's, in the pod
+    template, never later than now."""
     from harness.candidate.oci import pull_folder
     from harness.candidate.publish import parse_pinned, session
 
     reference = parse_pinned(text)
     registry = session(config, reference)
     digest = registry.manifest().artifact_sha256
-    decision = decide(collected(config, digest, reference.pinned), trust(config), digest)
+    now = dt.datetime.now(dt.UTC)
+    moment = now
+    if as_of is not None:
+        try:
+            moment = dt.datetime.fromisoformat(as_of)
+        except ValueError:
+            raise AttestationError(f"--as-of {as_of!r} is not an ISO 8601 time",
+                                   key="--as-of") from None
+        moment = min(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), now)
+    decision = decide(collected(config, digest, reference.pinned), trust(config), digest,
+                      moment)
     if decision.refusal is not None:
         raise AttestationError(f"{reference.pinned} may not enter {env}: {decision.refusal}; "
                                f"nothing was written at {destination}")

@@ -78,7 +78,7 @@ def stamp_candidate(
     named["image"] = candidate.image
     if candidate.reference is not None:
         add_model_pull(target["spec"]["template"]["spec"], named, candidate.reference,
-                       deployment, registry, protected_env)
+                       deployment, registry, protected_env, deployed_at)
     identity = {
         CANDIDATE_ANNOTATION: json.dumps(candidate.to_dict(), sort_keys=True),
         CANDIDATE_ID_ANNOTATION: candidate.id,
