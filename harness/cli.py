@@ -213,71 +213,20 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from harness.attest import keys
     from harness.attest.release import collected, describe, trust
     from harness.attest.verify import decide
+    from harness.release.attested import attested_digest
 
     config = _config(args)
-    digest, reference = _attested_digest(config, args.ref)
+    digest, reference = attested_digest(config, args.ref)
     decision = decide(collected(config, digest, reference), trust(config), digest)
     print("\n".join(describe(decision, digest, keys.local_mode(config))))
     return 0 if decision.allowed else 2
 
 
-def _attested_digest(config: HarnessConfig, ref: str | None) -> tuple[str, str | None]:
-    """The artifact digest (and pinned reference) ``harness verify`` looks at: a published
-    reference, an artifact sha256, a candidate id with evidence, or model.artifact."""
-    import re
-
-    from harness.errors import AttestationError
-
-    if ref is None:
-        from harness.deploy import operations
-
-        return operations.candidate_for(config).artifact_sha256, None
-    if "@" in ref:
-        publish = _publishing()
-        reference = publish.parse_pinned(ref)
-        return publish.session(config, reference).manifest().artifact_sha256, reference.pinned
-    if re.fullmatch(r"(sha256:)?[0-9a-f]{64}", ref):
-        return ref.removeprefix("sha256:"), None
-    from harness.history import HistoryStore
-    from harness.history.release import latest_evidence
-    from harness.run.evidence import Evidence
-
-    store = HistoryStore(config.history_url())
-    try:
-        record = latest_evidence(store, ref)
-    finally:
-        store.close()
-    if record is None:
-        raise AttestationError(f"no candidate {ref} with evidence in the history; give a "
-                               "published reference REGISTRY/REPO@sha256:..., an artifact "
-                               "sha256, or a candidate id the release checks ran on",
-                               candidate=ref)
-    path = config.root / record.path
-    try:
-        candidate = Evidence.from_json(path.read_text(), path).candidate
-    except OSError as exc:
-        raise AttestationError(f"evidence {path} of candidate {ref} cannot be read "
-                               f"({exc.strerror})", candidate=ref) from None
-    return candidate.artifact_sha256, candidate.reference
-
-
 def _cmd_rbac(args: argparse.Namespace) -> int:
-    import yaml
+    from harness.deploy.rbac import write_rbac
 
-    from harness.deploy.rbac import promotion_rbac
-    from harness.errors import ConfigError
-
-    config = _config(args)
-    spec = config.environment(args.env)
-    if spec.namespace is None or not config.protected(args.env):
-        raise ConfigError(f"{config.source}: environment {args.env} needs a 'namespace' and "
-                          "must be protected to render its RBAC", key=f"environments.{args.env}")
-    objects = promotion_rbac(spec.namespace, args.service_account, args.account_namespace)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"rbac-{args.env}.yaml"
-    path.write_text(yaml.safe_dump_all(objects, sort_keys=False), encoding="utf-8")
-    print(path)
+    print(write_rbac(_config(args), args.env, args.service_account, args.account_namespace,
+                     Path(args.out)))
     return 0
 
 

@@ -5,7 +5,11 @@ staging only), so only `harness promote`, run as that account, changes productio
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from harness.config import HarnessConfig
+from harness.errors import ConfigError
 
 Obj = dict[str, Any]
 
@@ -51,3 +55,19 @@ def promotion_rbac(namespace: str, service_account: str, account_namespace: str,
                      "name": cluster_name},
          "subjects": subject},
     ]
+
+
+def write_rbac(config: HarnessConfig, env: str, service_account: str, account_namespace: str,
+               out: Path) -> Path:
+    """Write ``promotion_rbac`` for protected ``env``'s namespace to ``out/rbac-<env>.yaml``."""
+    import yaml
+
+    spec = config.environment(env)
+    if spec.namespace is None or not config.protected(env):
+        raise ConfigError(f"{config.source}: environment {env} needs a 'namespace' and must "
+                          "be protected to render its RBAC", key=f"environments.{env}")
+    objects = promotion_rbac(spec.namespace, service_account, account_namespace)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"rbac-{env}.yaml"
+    path.write_text(yaml.safe_dump_all(objects, sort_keys=False), encoding="utf-8")
+    return path
