@@ -120,3 +120,19 @@ def test_a_break_glass_runs_and_leaves_who_why_before_and_after_in_audit_and_sta
                                    f"candidate {candidate} (revision 1")
     assert trail[-1][3].endswith("not serving)")
     assert "BREAK-GLASS by ana" in _harness(config, "status").stdout
+
+
+@pytest.mark.parametrize(("attestations", "message"), [
+    ({"keys": {"ci": "ci.pub"}, "signing_key_env": "K", "signing_key_file": "k.pem"},
+     "give 'signing_key_env' or 'signing_key_file', not both"),
+    ({"signing_key_file": "k.pem"}, "a signing key needs the public 'keys'"),
+])
+def test_an_attestation_section_that_cannot_work_is_refused(
+        tmp_path: Path, attestations: dict[str, object], message: str) -> None:
+    from harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        for name in ("golden", "fixtures", "credit_model"):
+            (tmp_path / name).symlink_to(EXAMPLE / name)
+        load_config(write_config(tmp_path, release={"managers": ["ana"],
+                                                    "attestations": attestations}))
