@@ -16,6 +16,7 @@ EXIT_GATES_FAILED = 1
 
 if TYPE_CHECKING:
     from harness.config import HarnessConfig
+    from harness.deploy.protection import BreakGlass
 
 # Each command imports what it uses when it runs: `harness --help` loads none of it.
 
@@ -146,16 +147,35 @@ def _publishing() -> ModuleType:
     return publish
 
 
+def _break_glass(args: argparse.Namespace) -> BreakGlass | None:
+    """The break-glass the options ask for (``BreakGlass`` or None), or a refusal."""
+    from harness.deploy.protection import BreakGlass
+    from harness.errors import ProtectedEnvironment
+
+    if not args.break_glass:
+        if args.reason is not None or args.by is not None:
+            raise ProtectedEnvironment("--reason and --by go with --break-glass",
+                                       key="--break-glass")
+        return None
+    if not args.reason or not args.by:
+        raise ProtectedEnvironment("--break-glass needs --reason TEXT (why) and --by NAME "
+                                   "(the release manager breaking it)", key="--break-glass")
+    return BreakGlass(args.by, args.reason)
+
+
 def _cmd_deploy(args: argparse.Namespace) -> int:
     from harness.deploy import operations
+    from harness.deploy.protection import guard
     from harness.deploy.target import describe
 
     config = _config(args)
+    glass = _break_glass(args)
+    guard(config, args.env, "deploy", glass)  # refused before anything is pulled
     if args.candidate:
         candidate = _publishing().candidate_from_reference(config, args.candidate, args.image)
     else:
         candidate = operations.candidate_for(config, args.artifact, args.image)
-    print(describe(args.env, operations.deploy(config, args.env, candidate)))
+    print(describe(args.env, operations.deploy(config, args.env, candidate, glass)))
     return 0
 
 
@@ -187,7 +207,47 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     config = _config(args)
+    if args.env is not None and config.protected(args.env):
+        from harness.attest.release import pull_verified
+
+        print(pull_verified(config, args.reference, Path(args.out), args.env, args.as_of))
+        return 0
     print(_publishing().pull(config, args.reference, Path(args.out)))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from harness.attest import keys
+    from harness.attest.release import collected, describe, trust
+    from harness.attest.verify import decide
+    from harness.release.attested import attested_digest
+
+    config = _config(args)
+    digest, reference = attested_digest(config, args.ref)
+    decision = decide(collected(config, digest, reference), trust(config), digest)
+    print("\n".join(describe(decision, digest, keys.local_mode(config))))
+    return 0 if decision.allowed else 2
+
+
+def _cmd_rbac(args: argparse.Namespace) -> int:
+    from harness.deploy.rbac import write_rbac
+
+    print(write_rbac(_config(args), args.env, args.service_account, args.account_namespace,
+                     Path(args.out)))
+    return 0
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from harness.attest.keys import fingerprint, generate
+    from harness.errors import AttestationError
+
+    out = Path(args.out)
+    if out.exists():
+        raise AttestationError(f"{out} exists; keygen never overwrites a key")
+    key = generate(out)
+    print(f"private key: {out} (keep it out of the repository: a CI credential)")
+    print(f"public key:  {out}.pub ({fingerprint(key.public_key())}); name it under "
+          "release.attestations.keys")
     return 0
 
 
@@ -232,6 +292,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from harness.deploy import operations
+    from harness.deploy.protection import last_break_glass
     from harness.deploy.target import describe
     from harness.release.recovery import interrupted_promotion
 
@@ -239,6 +300,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     deployments = operations.status(config, [args.env] if args.env else None)
     for env, deployment in deployments.items():
         print(describe(env, deployment))
+        glass = last_break_glass(config, env) if config.protected(env) else None
+        if glass:
+            print(f"  {glass}")
     found = interrupted_promotion(config)
     if found:
         print(found)
@@ -251,7 +315,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     from harness.deploy.target import describe
 
     config = _config(args)
-    print(describe(args.env, operations.rollback(config, args.env)))
+    print(describe(args.env, operations.rollback(config, args.env, _break_glass(args))))
     return 0
 
 
@@ -259,7 +323,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     from harness.deploy import operations
 
     config = _config(args)
-    operations.stop(config, args.env)
+    operations.stop(config, args.env, _break_glass(args))
     print(f"{args.env}: stopped")
     return 0
 
@@ -369,6 +433,7 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     source.add_argument("--candidate", help="a published candidate, REGISTRY/REPO@sha256:... "
                         "(as harness publish printed it): pulled by digest, every layer checked")
     deploy.add_argument("--image", help="container image, name@sha256:<digest> (kubernetes)")
+    _add_break_glass(deploy)
     deploy.set_defaults(func=_cmd_deploy)
 
     publish_ = commands.add_parser(
@@ -385,7 +450,34 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "pull", help="pull a published candidate by digest into a folder, every layer checked")
     pull.add_argument("--reference", required=True, help="REGISTRY/REPO@sha256:...")
     pull.add_argument("--out", required=True, help="folder to create with the artifact")
+    pull.add_argument("--env", help="the environment it is pulled for: a protected one "
+                      "(production) verifies the model's signed attestations first")
+    pull.add_argument("--as-of", metavar="TIME", help="with --env: judge the attestations' "
+                      "freshness at TIME (ISO 8601), the deploy's time, not now")
     pull.set_defaults(func=_cmd_pull)
+
+    verify = commands.add_parser(
+        "verify", help="print a candidate's signed attestations; exit 2 when they would not "
+        "let it into production")
+    verify.add_argument("ref", nargs="?", help="REGISTRY/REPO@sha256:..., an artifact sha256 "
+                        "or a candidate id (default: model.artifact)")
+    verify.set_defaults(func=_cmd_verify)
+
+    keygen = commands.add_parser(
+        "keygen", help="make an Ed25519 signing key (FILE) and its public key (FILE.pub)")
+    keygen.add_argument("--out", required=True, help="where to write the private key")
+    keygen.set_defaults(func=_cmd_keygen)
+
+    rbac = commands.add_parser(
+        "rbac", help="write the RBAC that lets only the promote job's service account write "
+        "a protected environment's namespace (kubernetes; a cluster admin applies it)")
+    rbac.add_argument("--env", default="production", help="the protected environment")
+    rbac.add_argument("--service-account", default="harness-promote",
+                      help="the promote job's service account (default harness-promote)")
+    rbac.add_argument("--account-namespace", required=True,
+                      help="the namespace the promote job runs in (e.g. jenkins)")
+    rbac.add_argument("--out", required=True, help="folder to write rbac-<env>.yaml in")
+    rbac.set_defaults(func=_cmd_rbac)
 
     serve = commands.add_parser(
         "serve", help="serve the config's model over the harness's HTTP contract")
@@ -404,11 +496,21 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
 
     rollback = commands.add_parser("rollback", help="run an environment's previous revision")
     rollback.add_argument("--env", required=True)
+    _add_break_glass(rollback)
     rollback.set_defaults(func=_cmd_rollback)
 
     stop = commands.add_parser("stop", help="stop serving in an environment")
     stop.add_argument("--env", required=True)
+    _add_break_glass(stop)
     stop.set_defaults(func=_cmd_stop)
+
+
+def _add_break_glass(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--break-glass", action="store_true",
+                        help="a protected environment (production) outside `harness promote`: "
+                        "for a release manager, audited")
+    parser.add_argument("--reason", help="with --break-glass: why")
+    parser.add_argument("--by", help="with --break-glass: the release manager breaking it")
 
 
 class _Version(argparse.Action):

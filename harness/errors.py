@@ -104,6 +104,16 @@ class PromotionRefused(HarnessError):
     """A promotion was refused; the message gives the reason."""
 
 
+class ProtectedEnvironment(HarnessError):
+    """A deploy, rollback or stop on a protected environment outside ``harness promote``
+    (or a break-glass that is not a release manager's)."""
+
+
+class AttestationError(HarnessError):
+    """A candidate's signed attestations are missing, do not verify, or would not let it
+    into a protected environment; the message names the check that failed."""
+
+
 class LoadTestError(HarnessError):
     """A load test could not run: Locust failed to start, wrote no results, or overran."""
 

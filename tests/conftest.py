@@ -15,7 +15,11 @@ import yaml
 from harness.gates import deepchecks_env
 from tests.service_process import free_port, running_service
 
-__all__ = ["EXAMPLE", "ROOT", "free_port", "write_config"]
+__all__ = ["EXAMPLE", "ROOT", "TEARDOWN_GLASS", "free_port", "write_config"]
+
+# How a test's teardown stops a protected environment through the CLI: a release manager's
+# (ana's, in the reference configs) audited break-glass.
+TEARDOWN_GLASS = ("--break-glass", "--reason", "test teardown", "--by", "ana")
 
 ROOT = Path(__file__).resolve().parents[1]
 # The reference project, laid out as a team's repository; its model code is importable here

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from harness.candidate.artifact import artifact_digest
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, TEARDOWN_GLASS, free_port
 
 CANCER = ROOT / "examples" / "cancer"
 
@@ -73,8 +73,8 @@ def test_init_bless_check_and_release_with_no_hand_edits(team: Path) -> None:
         version = httpx.get(f"http://127.0.0.1:{production}/version", timeout=5).json()
         assert version["artifact_sha256"] == artifact_digest(team / "artifacts/model")
     finally:
-        for env in ("staging", "production"):
-            _harness(team, "stop", "--env", env)
+        _harness(team, "stop", "--env", "staging")
+        _harness(team, "stop", "--env", "production", *TEARDOWN_GLASS)
 
 
 def test_init_never_overwrites_a_file(team: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from harness.run.verdict import decide
+from tests.conftest import TEARDOWN_GLASS
 from tests.jenkins_replay import (
     ROOT,
     Agent,
@@ -152,9 +153,9 @@ def team(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamR
     commit_all(repo, "train on the labels as the new source spells them")
     git(repo, "checkout", "--quiet", "main")
     yield TeamRepository(repo, staging, production)
-    for env in ("staging", "production"):
+    for env, glass in (("staging", ()), ("production", TEARDOWN_GLASS)):
         site.harness("--config", str(site.agent.workspace("cancer-model/promote") /
-                                     "harness.yaml"), "stop", "--env", env)
+                                     "harness.yaml"), "stop", "--env", env, *glass)
 
 
 def _assert_ran(replay: Replay, stages: list[str]) -> None:

@@ -19,6 +19,7 @@ import pytest
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
+from harness.deploy.registry import get_target
 from harness.errors import EvidenceError, PromotionRefused
 from harness.history import HistoryStore
 from harness.history.release import Lock, audit_trail
@@ -48,7 +49,7 @@ def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
     config = load_config(tmp_path / "harness.yaml")
     yield config
     for env in ("staging", "production"):
-        operations.stop(config, env)
+        get_target(config).stop(env)  # teardown: past the protection
 
 
 @pytest.fixture(scope="module")
@@ -325,3 +326,25 @@ def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch
     assert found is not None and found.startswith(
         "cannot tell whether a promotion was interrupted: history store "
         "postgresql+psycopg://nobody@127.0.0.1:1/none cannot be opened")
+
+
+def test_a_promotion_without_the_signed_test_result_is_refused_before_the_deploy(
+        release: HarnessConfig) -> None:
+    from harness.attest import store
+    from harness.errors import AttestationError
+
+    candidate = _stage(release)
+    kept = store.folder(release, candidate.artifact_sha256)
+    [signed] = list(kept.glob("test-result-*.dsse.json"))
+    data = json.loads(signed.read_text())
+    data["payload"] = data["payload"][:-8] + ("A" * 8 if data["payload"][-8:] != "A" * 8
+                                              else "B" * 8)
+    signed.write_text(json.dumps(data))  # one changed payload: its signature fails
+    with pytest.raises(AttestationError, match="may not enter a protected environment: "
+                                               "signature check failed"):
+        promote(release, candidate.id, "ana", release.root / "reports")
+    shutil.rmtree(kept)
+    with pytest.raises(AttestationError, match="attestation check failed: no attestation"):
+        promote(release, candidate.id, "ana", release.root / "reports")
+    assert operations.status(release, ["production"])["production"] is None
+    assert [outcome for _, _, outcome in _audit(release)] == ["refused", "refused"]

@@ -15,6 +15,7 @@ from junitparser import JUnitXml
 from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
+from harness.deploy.registry import get_target
 from harness.release.promotion import promote
 from harness.run.engine import run_check
 from tests.conftest import EXAMPLE, free_port, write_config
@@ -45,7 +46,7 @@ def stopper() -> Iterator[list[HarnessConfig]]:
     yield configs
     for config in configs:
         for env in ("staging", "production"):
-            operations.stop(config, env)
+            get_target(config).stop(env)  # teardown: past the protection
 
 
 def _cases(junit: Path) -> dict[str, bool]:
@@ -83,8 +84,8 @@ def test_production_that_misses_its_load_slo_is_rolled_back(
     config = release_config(tmp_path, model_artifact, [
         {"endpoint": "overall", "metric": "rps", "min": 1_000_000}])
     stopper.append(config)
-    before = operations.deploy(config, "production",
-                               operations.candidate_for(config, model_artifact))
+    before = get_target(config).deploy("production",  # what ran before, set up directly
+                                       operations.candidate_for(config, model_artifact))
     other = train(EXAMPLE / "fixtures/credit/train.csv", tmp_path / "other" / "credit", seed=1,
                   sample=300)
     result = promote(config, _stage(config, other), "ana", tmp_path / "reports")

@@ -23,7 +23,7 @@ from harness.config import HarnessConfig, load_config
 from harness.deploy import get_target
 from harness.deploy.state import env_dir, load_state
 from harness.processes import port_is_free
-from tests.conftest import EXAMPLE, free_port, write_config
+from tests.conftest import EXAMPLE, TEARDOWN_GLASS, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture, running_registry
 
 PASSWORD_ENV = "TEST_REGISTRY_PASSWORD"
@@ -199,7 +199,8 @@ def test_every_deploy_pulls_again_so_corruption_after_a_good_deploy_is_caught(
     blob.write_bytes(bytes(b ^ 0x01 for b in blob.read_bytes()))
 
     # The candidate is in the local cache already; production's deploy pulls from the registry.
-    result = harness(config, "deploy", "--env", "production", "--candidate", reference)
+    result = harness(config, "deploy", "--env", "production", "--candidate", reference,
+                     *TEARDOWN_GLASS)  # past the protection, to reach the pull
     assert result.returncode == 2
     assert f"blob {layer['digest'][:19]}..." in result.stderr
     assert_nothing_started(config, "production")

@@ -16,6 +16,7 @@ import pytest
 from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
+from harness.deploy.registry import get_target
 from harness.release.pipeline import run_release
 from tests.conftest import EXAMPLE, free_port, write_config
 from tests.oci_registry import RunningRegistry, registry_fixture
@@ -46,7 +47,7 @@ def release(tmp_path: Path, model_artifact: Path, registry: RunningRegistry
     config = load_config(folder / "harness.yaml")
     yield config
     for env in ("staging", "production"):
-        operations.stop(config, env)
+        get_target(config).stop(env)  # teardown: past the protection
 
 
 def test_publish_stage_check_and_promote_by_digest_without_training(
@@ -72,6 +73,17 @@ def test_publish_stage_check_and_promote_by_digest_without_training(
     production = operations.status(release, ["production"])["production"]
     assert production is not None and production.candidate.reference == reference
     assert production.candidate.id == evidence["candidate"]["id"]
+
+    # Walking around the promotion is refused, and production stays as it is.
+    around = harness(release, "deploy", "--env", "production", "--candidate", reference)
+    assert around.returncode == 2 and "environment production is protected" in around.stderr
+    assert operations.status(release, ["production"])["production"] == production
+    # The signed test result and approval are in the registry, attached to the model.
+    shutil.rmtree(release.state_dir() / "attestations" / f"sha256-{production.artifact_sha256}")
+    verified = harness(release, "verify", reference)
+    assert verified.returncode == 0, verified.stdout
+    assert "test-result  signed by local (the local-only key)" in verified.stdout
+    assert "PASSED" in verified.stdout and "approved by ana for production" in verified.stdout
 
 
 def test_promoting_a_reference_that_staging_never_ran_is_refused(

@@ -257,7 +257,34 @@ class Session:
                     f"{digest[:19]}...; its storage is corrupted or was tampered with, so "
                     "nothing was deployed. Publish the candidate again")
 
+    def get(self, path: str, accept: str, doing: str, missing_ok: bool = False
+            ) -> requests.Response | None:
+        """GET ``/v2/<repository>/<path>``; None for a 404 when ``missing_ok``."""
+        with self._talking(doing):
+            response = self._client.do_request(f"{self._base}/{path}", "GET",
+                                               headers={"Accept": accept})
+        if missing_ok and response.status_code == 404:
+            return None
+        return self._check(response, doing)
+
     # -- writing -------------------------------------------------------------------------
+
+    def upload_bytes(self, data: bytes, media_type: str) -> dict[str, Any]:
+        """Upload one blob; its descriptor."""
+        descriptor = {"mediaType": media_type, "size": len(data), "digest": sha256_bytes(data)}
+        with tempfile.NamedTemporaryFile() as handle, self._talking("uploading a blob to"):
+            handle.write(data)
+            handle.flush()
+            self._check(self._client.upload_blob(handle.name, self._container, descriptor),
+                        "uploading a blob to")
+        return descriptor
+
+    def put_manifest(self, name: str, body: bytes, media_type: str) -> None:
+        """Store a manifest (or index) under a digest or a tag."""
+        with self._talking("pushing a manifest to"):
+            response = self._client.do_request(f"{self._base}/manifests/{name}", "PUT",
+                                               data=body, headers={"Content-Type": media_type})
+        self._check(response, "pushing a manifest to")
 
     def push(self, folder: Path, annotations: dict[str, str], tag: str | None) -> str:
         """Upload every file of ``folder`` and the manifest naming them; the manifest's

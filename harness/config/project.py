@@ -206,6 +206,12 @@ class HarnessConfig(StrictModel):
         """Where an environment's service answers."""
         return self.environment(name).address()
 
+    def protected(self, name: str) -> bool:
+        """Whether only a promotion (or a break-glass) may change environment ``name``:
+        its ``protected`` key, by default true for the release's production only."""
+        spec = self.environment(name)
+        return spec.protected if spec.protected is not None else name == self.release.production
+
     def environment(self, name: str) -> EnvironmentSpec:
         try:
             return self.environments[name]

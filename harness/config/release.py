@@ -16,6 +16,31 @@ from harness.config.base import HttpUrl, Name, StrictModel
 from harness.config.load import PromotionLoadSpec
 
 
+class AttestationSpec(StrictModel):
+    """Who vouches for a release: the public keys attestations are verified against (keyid ->
+    a PEM file, relative to the config, or the PEM text itself), where the signing key is
+    (an environment variable holding the PEM, or a file; never this repository), which
+    testcases must have passed, and how old a test result may be.
+
+    Without ``keys``, the harness signs with a key it generates under the state folder and
+    trusts only that one: local-only, for one machine (see docs/release.md)."""
+
+    keys: dict[Name, str] = Field(default_factory=dict)
+    signing_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    signing_key_file: Path | None = None
+    required_tests: list[str] = Field(default_factory=list)
+    max_age_hours: float | None = Field(default=None, gt=0)  # default: evidence_max_age_hours
+
+    @model_validator(mode="after")
+    def _one_signing_key(self) -> AttestationSpec:
+        if self.signing_key_env is not None and self.signing_key_file is not None:
+            raise ValueError("give 'signing_key_env' or 'signing_key_file', not both")
+        if not self.keys and (self.signing_key_env or self.signing_key_file):
+            raise ValueError("a signing key needs the public 'keys' it is verified against "
+                             "(keyid: PEM file or text)")
+        return self
+
+
 class ReleaseSpec(StrictModel):
     """Who may approve a promotion, how fresh its evidence must be, and which environments
     a release goes through."""
@@ -27,6 +52,7 @@ class ReleaseSpec(StrictModel):
     pr_profile: Name = "pr"            # run before deploying to staging
     staging_profile: Name = "release"  # run against staging; its evidence gates promotion
     load: PromotionLoadSpec | None = None  # a short load check on production after the switch
+    attestations: AttestationSpec = Field(default_factory=AttestationSpec)
 
 
 class HistorySpec(StrictModel):
@@ -81,6 +107,9 @@ class EnvironmentSpec(StrictModel):
     namespace: Name | None = None
     kustomize: Path | None = None
     url: HttpUrl | None = None
+    # Only `harness promote` (and its rollback and recovery) or a release manager's
+    # break-glass may change it. Unset: production is protected, other environments not.
+    protected: bool | None = None
 
     def address(self) -> str:
         """Where the environment's service answers: ``url``, else its loopback port."""

@@ -102,7 +102,7 @@ class KubernetesTarget:
         objects = kustomize_build(spec.kustomize)
         objects = stamp_candidate(
             objects, candidate, self._deployment_name, self._spec.container, _now(),
-            self._config.registry,
+            self._config.registry, env if self._config.protected(env) else None,
         )
         # Refuse before applying anything, so a bad overlay never half-applies.
         for obj in objects:

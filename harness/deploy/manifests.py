@@ -52,7 +52,7 @@ def find(objects: list[Obj], object_kind: str, name: str) -> Obj | None:
 
 def stamp_candidate(
     objects: list[Obj], candidate: Candidate, deployment: str, container: str, deployed_at: str,
-    registry: RegistrySpec | None = None,
+    registry: RegistrySpec | None = None, protected_env: str | None = None,
 ) -> list[Obj]:
     """Copies of ``objects`` whose Deployment runs the candidate's image and names the candidate.
 
@@ -78,7 +78,7 @@ def stamp_candidate(
     named["image"] = candidate.image
     if candidate.reference is not None:
         add_model_pull(target["spec"]["template"]["spec"], named, candidate.reference,
-                       deployment, registry)
+                       deployment, registry, protected_env, deployed_at)
     identity = {
         CANDIDATE_ANNOTATION: json.dumps(candidate.to_dict(), sort_keys=True),
         CANDIDATE_ID_ANNOTATION: candidate.id,

@@ -31,9 +31,14 @@ def registry_secret(deployment: str) -> str:
 
 
 def add_model_pull(pod_spec: Obj, container: Obj, reference: str, deployment: str,
-                   registry: RegistrySpec | None) -> None:
+                   registry: RegistrySpec | None, protected_env: str | None = None,
+                   as_of: str | None = None) -> None:
     """Make ``pod_spec`` pull ``reference`` into the shared volume before ``container``
-    starts, and tell the container which reference it serves. Changes ``pod_spec``."""
+    starts, and tell the container which reference it serves. Changes ``pod_spec``.
+    For a protected environment the pull verifies the model's signed attestations first
+    (``harness pull --env``), so a pod never serves an unattested model; their freshness
+    is judged ``as_of`` the deploy (in the template), so a pod restarted or scaled up a
+    week later still starts."""
     volumes = [v for v in pod_spec.get("volumes", []) if v.get("name") != VOLUME]
     pod_spec["volumes"] = [*volumes, {"name": VOLUME, "emptyDir": {}}]
     env = []
@@ -43,7 +48,9 @@ def add_model_pull(pod_spec: Obj, container: Obj, reference: str, deployment: st
     puller: Obj = {
         "name": INIT_CONTAINER,
         "image": container["image"],
-        "command": ["harness", "pull", "--reference", reference, "--out", ARTIFACT],
+        "command": ["harness", "pull", "--reference", reference, "--out", ARTIFACT,
+                    *(["--env", protected_env] if protected_env else []),
+                    *(["--as-of", as_of] if protected_env and as_of else [])],
         "volumeMounts": [{"name": VOLUME, "mountPath": MOUNT}],
         **({"env": env} if env else {}),
         **{key: copy.deepcopy(container[key]) for key in ("resources", "securityContext",

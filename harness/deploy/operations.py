@@ -7,6 +7,7 @@ from pathlib import Path
 from harness.candidate.identity import Candidate, build_candidate
 from harness.config import HarnessConfig
 from harness.data.digests import identity_digests
+from harness.deploy.protection import BreakGlass, guarded
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.errors import ConfigError
@@ -27,10 +28,14 @@ def candidate_for(
                            extra=identity_digests(config))
 
 
-def deploy(config: HarnessConfig, env: str, candidate: Candidate) -> Deployment:
-    """Deploy ``candidate`` to ``env`` with the configured target; ready or ``DeployError``."""
+def deploy(config: HarnessConfig, env: str, candidate: Candidate,
+           break_glass: BreakGlass | None = None) -> Deployment:
+    """Deploy ``candidate`` to ``env`` with the configured target; ready or ``DeployError``.
+    A protected environment is refused (``ProtectedEnvironment``) without ``break_glass``."""
     config.environment(env)
-    return get_target(config).deploy(env, candidate)
+    target = get_target(config)
+    return guarded(config, env, "deploy", break_glass, target,
+                   lambda: target.deploy(env, candidate))
 
 
 def status(config: HarnessConfig, envs: list[str] | None = None) -> dict[str, Deployment | None]:
@@ -42,13 +47,16 @@ def status(config: HarnessConfig, envs: list[str] | None = None) -> dict[str, De
     return {env: target.status(env) for env in names}
 
 
-def rollback(config: HarnessConfig, env: str) -> Deployment:
-    """Run the previous revision of ``env`` again."""
+def rollback(config: HarnessConfig, env: str,
+             break_glass: BreakGlass | None = None) -> Deployment:
+    """Run the previous revision of ``env`` again (protected: as ``deploy``)."""
     config.environment(env)
-    return get_target(config).rollback(env)
+    target = get_target(config)
+    return guarded(config, env, "rollback", break_glass, target, lambda: target.rollback(env))
 
 
-def stop(config: HarnessConfig, env: str) -> None:
-    """Stop serving in ``env``."""
+def stop(config: HarnessConfig, env: str, break_glass: BreakGlass | None = None) -> None:
+    """Stop serving in ``env`` (protected: as ``deploy``)."""
     config.environment(env)
-    get_target(config).stop(env)
+    target = get_target(config)
+    guarded(config, env, "stop", break_glass, target, lambda: target.stop(env))

@@ -75,6 +75,16 @@ def append_audit(store: HistoryStore, actor: str, action: str, candidate_id: str
         return int(result.inserted_primary_key[0])
 
 
+def latest_audit(store: HistoryStore, action: str, detail_prefix: str = "") -> AuditEntry | None:
+    """The newest entry of ``action`` whose detail starts with ``detail_prefix``."""
+    query = (select(audit).where(audit.c.action == action)
+             .where(audit.c.detail.startswith(detail_prefix, autoescape=True))
+             .order_by(audit.c.id.desc()).limit(1))
+    with store.engine.connect() as connection:
+        row = connection.execute(query).first()
+    return AuditEntry(**row._mapping) if row else None
+
+
 def audit_trail(store: HistoryStore, limit: int = 50) -> list[AuditEntry]:
     """The newest entries last."""
     query = select(audit).order_by(audit.c.id.desc()).limit(limit)

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from harness.attest import keys as attest_keys
+from harness.attest import release as attestations
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.data.datasets import read_dataset
 from harness.data.digests import identity_digests
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment, served_artifact_problem
-from harness.errors import EvidenceError, HarnessError, PromotionRefused
+from harness.errors import AttestationError, EvidenceError, HarnessError, PromotionRefused
 from harness.gates.checks.quality import check_floor
 from harness.gates.evaluation import evaluate
 from harness.gates.outcome import Outcome
@@ -104,7 +106,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
         result = _promote(config, store, candidate_id, approver, result, reports_root)
     except HarnessError as exc:
         result.message = str(exc)
-        refused = isinstance(exc, (PromotionRefused, EvidenceError))
+        refused = isinstance(exc, (PromotionRefused, EvidenceError, AttestationError))
         append_audit(store, actor, "promote", candidate_id, "refused" if refused else "failed",
                      str(exc))
         result.cases.append(Case("promotion", "outcome", Outcome.FAILED, str(exc)))
@@ -148,6 +150,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     candidate = evidence.candidate
     target = get_target(config)
     env = config.release.production
+    approval = _attested(config, candidate, approver, env, result)
     lock = Lock(store, LOCK, approver)
     previous = target.status(env)
     journal = PromotionJournal(candidate.id, "deploying",
@@ -160,6 +163,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
                  f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
     result.attempted = True
     try:
+        if approval is not None:  # kept (and published) before the deploy that checks it
+            attestations.keep(config, candidate, "approval", approval)
         deployment = target.deploy(env, candidate)
         lock.write_journal(replace(journal, phase="verifying").to_dict())
         checks = _post_checks(config, deployment, candidate, reports_root)
@@ -189,6 +194,22 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         return result
     finally:
         lock.release()
+
+
+def _attested(config: HarnessConfig, candidate: Candidate, approver: str, env: str,
+              result: PromotionResult) -> bytes | None:
+    """The approval envelope for a protected ``env``, once the candidate's signed test result
+    and this approval pass every check the deploy will make; None when ``env`` is open."""
+    if not config.protected(env):
+        return None
+    signer = attest_keys.signer(config)
+    approval = attestations.approve(config, signer, candidate, approver, env)
+    decision = attestations.gate(config, candidate, [("the new approval", approval)])
+    signers = sorted({a.keyid for a in decision.attestations if a.problem is None})
+    result.cases.append(Case("promotion", "attestations", Outcome.PASSED,
+                             f"signed test result and approval by {approver} verified "
+                             f"(keys {', '.join(signers)})"))
+    return approval
 
 
 def _held(holder: LockHolder) -> str:

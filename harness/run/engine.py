@@ -24,6 +24,7 @@ from harness.run.recording import run_record
 from harness.run.verdict import Verdict, decide
 
 if TYPE_CHECKING:
+    from harness.attest.keys import Signer
     from harness.run.report import ReportFiles
 
 # pytest exit codes that mean the run itself broke, not that tests failed.
@@ -42,6 +43,7 @@ class CheckRun:
     run_id: int
     evidence: Path | None = None
     report: ReportFiles | None = None
+    attestation: Path | None = None  # the signed test result, when the release checks passed
 
 
 def pytest_command(context: RunContext, junit: Path) -> list[str]:
@@ -77,6 +79,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     # pytest runs from the config's folder: a relative folder means the caller's, not that.
     reports_root = reports_root.absolute()
     environment = context.environment
+    signer = _release_signer(config, profile, environment)  # refused before anything runs
     before = deployed(config, environment) if environment else None
     check_service_protocol(config, context.profile.checks, context.target_url)
     if "deepchecks" in context.profile.checks:
@@ -118,13 +121,30 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     from harness.run.report import write_report
 
     report = write_report(config, profile, final, history)
-    evidence = None
+    evidence = attestation = None
     if environment is not None and tested is not None:
-        evidence, _ = write_bundle(final, tested, environment, profile, verdict.passed, run_id,
-                                   identity_digests(config), history, config.root)
+        evidence, bundle = write_bundle(final, tested, environment, profile, verdict.passed,
+                                        run_id, identity_digests(config), history, config.root)
+        if signer is not None and verdict.passed:
+            from harness.attest.release import sign_test_result
+
+            attestation = sign_test_result(
+                config, signer, tested, [(c.title, str(c.status)) for c in verdict.cases],
+                evidence, bundle.reports, {"profile": profile, "environment": environment,
+                                           "runId": run_id})
     history.close()
     return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
-                    evidence, report)
+                    evidence, report, attestation)
+
+
+def _release_signer(config: HarnessConfig, profile: str,
+                    environment: str | None) -> Signer | None:
+    """The key the release checks sign their test result with; None for other runs."""
+    if environment is None or profile != config.release.staging_profile:
+        return None
+    from harness.attest.keys import signer
+
+    return signer(config)
 
 
 def _run_pytest(command: list[str], config: HarnessConfig, log: Path, stream: bool) -> int:
