@@ -13,10 +13,21 @@ from harness.run.report.content import ReportContent
 from harness.run.verdict import STATUSES
 
 MAX_FAILURES = 50
+KNOWN_OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
 def _figure(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.4f}"
+
+
+def _outcome_class(status: str) -> str:
+    """The stylesheet's class for an outcome; one it does not know is styled as 'other',
+    never as passed."""
+    return str(status) if str(status) in KNOWN_OUTCOMES else ("other" if status else "")
 
 
 def _first_line(text: str) -> str:
@@ -34,6 +45,8 @@ def _environment() -> Environment:
     )
     environment.filters["figure"] = _figure
     environment.filters["first_line"] = _first_line
+    environment.filters["signed"] = _signed
+    environment.filters["outcome_class"] = _outcome_class
     return environment
 
 
