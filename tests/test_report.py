@@ -28,7 +28,10 @@ def test_the_page_shows_verdict_suites_metrics_slices_load_and_deepchecks(nightl
     assert (page.parent / "../deepchecks/data_integrity.credit-v1.html").resolve().is_file()
     images = re.findall(r'<img src="([^"]+)"', html)
     names = {Path(i).name for i in images}
-    assert {"suites.png", "quality-credit-v1.png", "load.png", "deepchecks.png"} <= names
+    assert {"suites.png", "load.png", "deepchecks.png"} <= names
+    # One quality run is recorded: a point is not a trend, the page says so in words.
+    assert "quality-credit-v1.png" not in names
+    assert "A trend needs two runs of this profile; one run is recorded so far." in html
     assert any(n.startswith("slices-credit-v1-roc_auc") for n in names)
     for image in images:
         assert (page.parent / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
@@ -122,6 +125,8 @@ def test_banner_table_and_what_failed_agree_on_a_failing_run(tmp_path):
     assert rows["roc_auc"][-1] == "failed"
     assert rows["roc_auc"][6:10] == ["0.8336", "-0.0126", "[-0.0251, -0.0010]", "0.0200"]
     assert rows["log_loss"][-1] == "passed"
+    # Timestamps to the second: no microseconds.
+    assert re.search(r"report written \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00</p>", html)
     assert "<th colspan=\"5\">vs passport</th>" in html
     summary = files.summary.read_text()
     assert "**FAILED**" in summary and "`quality.credit-v1::roc_auc.vs_passport` (failed)" in summary

@@ -19,7 +19,7 @@ from harness.history.store import HistoryStore
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def record_evidence(store: HistoryStore, candidate_id: str, environment: str, verdict: str,

@@ -3,6 +3,7 @@ by side in one folder, with nothing the Jenkins Content-Security-Policy would bl
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,15 @@ KNOWN_OUTCOMES = ("passed", "failed", "error", "skipped")
 
 def _figure(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+def _moment(timestamp: str) -> str:
+    """An ISO timestamp to the second, in UTC as recorded (older history rows carry
+    microseconds)."""
+    try:
+        return dt.datetime.fromisoformat(timestamp).isoformat(sep=" ", timespec="seconds")
+    except ValueError:
+        return timestamp
 
 
 def _signed(value: float | None) -> str:
@@ -46,6 +56,7 @@ def _environment() -> Environment:
     environment.filters["figure"] = _figure
     environment.filters["first_line"] = _first_line
     environment.filters["signed"] = _signed
+    environment.filters["moment"] = _moment
     environment.filters["outcome_class"] = _outcome_class
     return environment
 

@@ -204,6 +204,25 @@ def load_trends(content: ReportContent, folder: Path) -> list[Plot]:
                  f"{'; '.join(parts)} (only the figures the SLOs name are recorded).")]
 
 
+def _lines(axes: Any, series: dict[tuple[str, str], list[tuple[int, float]]], endpoint: str,
+           metrics: Iterable[str], position: dict[int, int], label: str) -> None:
+    for metric in metrics:
+        points = series.get((endpoint, metric), [])
+        if points:
+            axes.plot([position[r] for r, _ in points], [v for _, v in points], marker="o",
+                      markersize=3, label=metric)
+    axes.set_ylabel(label, fontsize=8)
+    _run_axis(axes)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
+    else:
+        # Only the figures a profile's SLOs name are measured and recorded.
+        axes.text(0.5, 0.5, "not recorded for this endpoint", ha="center", va="center",
+                  transform=axes.transAxes, fontsize=9, color="#757575")
+        axes.set_xticks([])
+        axes.set_yticks([])
+
+
 def deepchecks_counts(groups: list[DeepchecksGroup], folder: Path) -> Plot | None:
     if not groups:
         return None
