@@ -12,7 +12,7 @@ from harness.config import load_config
 from harness.run.report import write_report
 from tests.conftest import EXAMPLE, write_config
 
-FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+FIXTURES = Path(__file__).parent / "fixtures" / "runs"
 
 
 def test_the_page_shows_verdict_suites_metrics_slices_load_and_deepchecks(nightly_run):
