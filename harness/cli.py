@@ -40,7 +40,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
     print(f"  reports: {', '.join(str(p) for p in run.junit) or run.reports_dir}")
     print(f"  log:     {run.log}")
-    print(f"  history: run {run.run_id}")
+    print(f"  history: run {run.run_id}, candidate {run.candidate_id}")
+    if run.candidate_id:
+        print(f"  promote: harness promote --candidate {run.candidate_id} --approver NAME "
+              "(once its release checks have passed)")
     if run.report is not None:
         print(f"  report:  {run.report.page}")
         print(f"  summary: {run.report.summary}")

@@ -42,6 +42,7 @@ class CheckRun:
     run_id: int
     evidence: Path | None = None
     report: ReportFiles | None = None
+    candidate_id: str = ""  # as history records it; `harness promote --candidate` takes it
 
 
 def pytest_command(context: RunContext, junit: Path) -> list[str]:
@@ -110,8 +111,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
                                             deployed(config, environment)))
     verdict = decide(junit_files, problems)
     tested = before.candidate if before is not None else None
-    run_id = history.record_run(
-        run_record(config, profile, verdict, time.monotonic() - started, tested))
+    record = run_record(config, profile, verdict, time.monotonic() - started, tested)
+    run_id = history.record_run(record)
     # The report is written before the evidence bundle, which digests every report file.
     from harness.run.report import write_report
 
@@ -122,7 +123,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
                                    identity_digests(config), history, config.root)
     history.close()
     return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
-                    evidence, report)
+                    evidence, report, record.candidate_id)
 
 
 def _run_pytest(command: list[str], config: HarnessConfig, log: Path, stream: bool) -> int:
