@@ -113,6 +113,7 @@ class ReportContent:
     deepchecks: list[DeepchecksGroup]
     load: list[CaseOutcome]
     baseline: str = "passport"  # the profile's: passport, production or none
+    positive_label: str = ""  # what a binary model's positive class is called
     quality_history: list[RunMetric] = field(default_factory=list)
     load_history: list[RunMetric] = field(default_factory=list)
     gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
@@ -257,6 +258,7 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
         project=config.project, profile=profile,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         verdict=verdict, run=run, baseline=_baseline(config, profile),
+        positive_label=str(config.model.positive_label or ""),
         suites=[SuiteCounts(suite, {s: counts[s] for s in STATUSES})
                 for suite, counts in sorted(verdict.counts().items())],
         metrics=metrics, slices=slices,

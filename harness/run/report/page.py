@@ -73,9 +73,14 @@ def write_page(content: ReportContent, folder: Path) -> Path:
         "load": plots.load_trends(content, folder),
         "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
     }
+    from harness.gates import scores
+    from harness.run.report.model_plots import model_sections
+
+    # The scores are beside the html folder, in the run's report folder.
+    models = model_sections(scores.load(folder.parent), folder)
     failures = content.verdict.failures
     html = _environment().get_template("index.html.j2").render(
-        c=content, plots=figures, statuses=STATUSES, failures=failures[:MAX_FAILURES],
+        c=content, plots=figures, models=models, statuses=STATUSES, failures=failures[:MAX_FAILURES],
         more_failures=max(0, len(failures) - MAX_FAILURES),
     )
     page = folder / "index.html"
