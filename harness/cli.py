@@ -164,6 +164,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     how = "built by model.build" if built.command else "model.build is not set; found"
     print(f"artifact: {built.path} ({how})")
     print(f"  sha256: {built.sha256}")
+    if built.lineage is not None:
+        print(f"  lineage: {built.lineage}")
     return 0
 
 

@@ -167,3 +167,39 @@ def test_an_outcome_the_report_does_not_know_is_not_shown_as_passed():
     assert worst(["inconclusive", "failed"]) == "failed"
     assert worst(["skipped", "passed"]) == "skipped"
     assert _outcome_class("inconclusive") == "other" and _outcome_class("failed") == "failed"
+
+
+def test_the_report_shows_the_lineage_of_the_artifact_it_tested(tmp_path):
+    import json
+
+    from harness.history import HistoryStore, RunRecord
+
+    reports = tmp_path / "reports" / "pr"
+    shutil.copytree(FIXTURES / "pr-failing", reports)
+    config = _config(tmp_path)
+    store = HistoryStore(config.history_url())
+    store.record_run(RunRecord(
+        project="credit-scoring", profile="pr", candidate_id="cand12345678",
+        model_sha256="ab" * 32, config_sha256="c" * 64, golden_sha256={}, verdict="failed",
+        duration_s=3.0, tests=7, failures=2, errors=0, skipped=0))
+    (tmp_path / "artifacts").mkdir()
+    lineage = {"artifact_sha256": "ab" * 32, "code_revision": "f00dfeed" * 5,
+               "command": ["{python}", "-m", "credit_model.train"],
+               "training_data": "fixtures/credit/train.csv", "training_sha256": "cd" * 32,
+               "started_at": "2026-12-01T10:00:00+00:00",
+               "finished_at": "2026-12-01T10:00:07+00:00"}
+    (tmp_path / "artifacts/credit.lineage.json").write_text(json.dumps(lineage))
+    files = write_report(config, "pr", reports, store)
+    html = files.page.read_text()
+    assert '<section id="lineage">' in html and "f00dfeed" * 5 in html
+    assert "{python} -m credit_model.train" in html and "cd" * 32 in html
+    assert "harness promote --candidate cand12345678" in html
+    summary = files.summary.read_text()
+    assert "`harness promote --candidate cand12345678` takes it" in summary
+    assert "built 2026-12-01 10:00:07 UTC from code `f00dfeedf00d`" in summary
+    # Another artifact's lineage is not this run's.
+    lineage["artifact_sha256"] = "ef" * 32
+    (tmp_path / "artifacts/credit.lineage.json").write_text(json.dumps(lineage))
+    assert '<section id="lineage">' not in write_report(config, "pr", reports,
+                                                         store).page.read_text()
+    store.close()

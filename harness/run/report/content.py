@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.candidate.lineage import Lineage
+from harness.candidate.lineage import read as read_lineage
 from harness.config import HarnessConfig
 from harness.data import passport
 from harness.errors import HarnessError
@@ -114,6 +116,7 @@ class ReportContent:
     load: list[CaseOutcome]
     baseline: str = "passport"  # the profile's: passport, production or none
     positive_label: str = ""  # what a binary model's positive class is called
+    lineage: Lineage | None = None  # what made the artifact under test, when recorded
     quality_history: list[RunMetric] = field(default_factory=list)
     load_history: list[RunMetric] = field(default_factory=list)
     gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
@@ -236,6 +239,12 @@ def _deepchecks_groups(cases: list[CaseOutcome], reports_dir: Path) -> list[Deep
     return result
 
 
+def _lineage(config: HarnessConfig, run: StoredRun | None) -> Lineage | None:
+    if run is None or config.model.artifact is None:
+        return None
+    return read_lineage(config.resolve(config.model.artifact), run.model_sha256)
+
+
 def _baseline(config: HarnessConfig, profile: str) -> str:
     spec = config.profiles.get(profile)
     return spec.baseline if spec is not None else "passport"
@@ -259,6 +268,7 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         verdict=verdict, run=run, baseline=_baseline(config, profile),
         positive_label=str(config.model.positive_label or ""),
+        lineage=_lineage(config, run),
         suites=[SuiteCounts(suite, {s: counts[s] for s in STATUSES})
                 for suite, counts in sorted(verdict.counts().items())],
         metrics=metrics, slices=slices,

@@ -47,6 +47,12 @@ def markdown(content: ReportContent, report_link: str = "html/index.html") -> st
         lines += [f"- candidate `{content.run.candidate_id}` (artifact sha256 "
                   f"`{content.run.model_sha256[:12]}`), run {content.run.id}: "
                   f"`harness promote --candidate {content.run.candidate_id}` takes it"]
+    if content.lineage is not None:
+        made = content.lineage
+        lines += [f"- built {made.finished_at[:19].replace('T', ' ')} UTC from code "
+                  f"`{(made.code_revision or 'unknown')[:12]}`"
+                  + (f", training data `{made.training_data}` (sha256 "
+                     f"`{(made.training_sha256 or '')[:12]}`)" if made.training_data else "")]
     lines += ["", "| suite | " + " | ".join(STATUSES) + " |",
               "|---|" + "---:|" * len(STATUSES)]
     for suite in content.suites:
