@@ -106,8 +106,8 @@ def _quality_rows(html: str) -> dict[str, list[str]]:
     """The quality table's cells per metric (tags stripped)."""
     table = html.split('<section id="quality">')[1].split("</table>")[0]
     rows = {}
-    for row in re.findall(r"<tr><td>.*?</tr>", table, re.S):
-        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    for row in re.findall(r"<tr><td>.*?</tr>", table, re.DOTALL):
+        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
         rows[cells[1]] = cells
     return rows
 

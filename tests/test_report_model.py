@@ -85,9 +85,9 @@ def test_regression_shows_predicted_against_actual_and_residuals(tmp_path):
 
 
 def test_kept_scores_are_read_back_exactly(tmp_path):
+    from harness.config import BootstrapSpec
     from harness.gates.evaluation import Evaluation
     from harness.gates.scores import save
-    from harness.config import BootstrapSpec
 
     scores = _binary()
     evaluation = Evaluation("golden-v1", scores.y, scores.candidate, 0.5, BootstrapSpec(), {},

@@ -57,7 +57,7 @@ def load(reports: Path) -> list[Scores]:
                 dataset=path.stem, kind=str(data["kind"]), y=data["y"],
                 candidate=data["candidate"], threshold=float(data["threshold"]),
                 classes=[str(c) for c in data["classes"]],
-                baseline=data["baseline"] if "baseline" in data else None,
+                baseline=data.get("baseline", None),
                 baseline_name=str(data["baseline_name"]),
             ))
     return result

@@ -83,7 +83,7 @@ def _ks(y: np.ndarray, s: np.ndarray) -> tuple[float, float]:
 
 def _lift(y: np.ndarray, s: np.ndarray, share: float) -> float:
     """The positive rate in the top ``share`` of scores over the positive rate of all rows."""
-    top = max(1, int(round(share * len(s))))
+    top = max(1, round(share * len(s)))
     chosen = np.argsort(-s, kind="stable")[:top]
     base = float(np.mean(y))
     return float(np.mean(y[chosen]) / base) if base > 0 else float("nan")

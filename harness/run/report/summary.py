@@ -44,15 +44,15 @@ def markdown(content: ReportContent, report_link: str = "html/index.html") -> st
     lines = [f"### {content.title}: **{content.verdict_word}**", ""]
     lines += [f"- {reason}" for reason in content.reasons]
     if content.run is not None:
-        lines += [f"- candidate `{content.run.candidate_id}` (artifact sha256 "
-                  f"`{content.run.model_sha256[:12]}`), run {content.run.id}: "
-                  f"`harness promote --candidate {content.run.candidate_id}` takes it"]
+        lines.append(f"- candidate `{content.run.candidate_id}` (artifact sha256 "
+                     f"`{content.run.model_sha256[:12]}`), run {content.run.id}: "
+                     f"`harness promote --candidate {content.run.candidate_id}` takes it")
     if content.lineage is not None:
         made = content.lineage
-        lines += [f"- built {made.finished_at[:19].replace('T', ' ')} UTC from code "
-                  f"`{(made.code_revision or 'unknown')[:12]}`"
-                  + (f", training data `{made.training_data}` (sha256 "
-                     f"`{(made.training_sha256 or '')[:12]}`)" if made.training_data else "")]
+        training = (f", training data `{made.training_data}` (sha256 "
+                    f"`{(made.training_sha256 or '')[:12]}`)" if made.training_data else "")
+        lines.append(f"- built {made.finished_at[:19].replace('T', ' ')} UTC from code "
+                     f"`{(made.code_revision or 'unknown')[:12]}`{training}")
     lines += ["", "| suite | " + " | ".join(STATUSES) + " |",
               "|---|" + "---:|" * len(STATUSES)]
     for suite in content.suites:
