@@ -82,7 +82,7 @@ def quality_trends(content: ReportContent, folder: Path) -> list[Plot]:
         parts += ["its confidence interval (grey band)"] if "band" in drawn else []
         parts += ["the gate's bound (red dashes)"] if "bound" in drawn else []
         parts += [f"the {content.baseline}'s figure in this run (blue)"] if "baseline" in drawn else []
-        parts += ["runs that failed (red dots)"] if "failed" in drawn else []
+        parts += ["runs where its floor or ceiling failed (red dots)"] if "failed" in drawn else []
         plots.append(Plot(_save(figure, folder, f"quality-{_safe(dataset)}.png"),
                           f"quality metrics of {dataset} over past runs",
                           f"{dataset}: " + ", ".join(parts) + "."))
