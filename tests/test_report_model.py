@@ -93,10 +93,10 @@ def test_kept_scores_are_read_back_exactly(tmp_path):
     evaluation = Evaluation("golden-v1", scores.y, scores.candidate, 0.5, BootstrapSpec(), {},
                             baseline=scores.baseline, baseline_name="production",
                             classes=["bad", "good"])
-    save(evaluation, tmp_path)
+    save(evaluation, tmp_path, positive="bad")
     (back,) = load(tmp_path)
-    assert (back.dataset, back.kind, back.classes, back.baseline_name) == (
-        "golden-v1", "binary", ["bad", "good"], "production")
+    assert (back.dataset, back.kind, back.classes, back.baseline_name, back.positive) == (
+        "golden-v1", "binary", ["bad", "good"], "production", "bad")
     assert np.array_equal(back.y, scores.y) and np.array_equal(back.candidate, scores.candidate)
     assert back.baseline is not None and np.array_equal(back.baseline, scores.baseline)
     assert load(tmp_path / "elsewhere") == []

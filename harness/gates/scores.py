@@ -28,9 +28,10 @@ class Scores:
     classes: list[str]
     baseline: np.ndarray | None = None
     baseline_name: str = ""
+    positive: str = ""  # a binary model's positive class (model.positive_label)
 
 
-def save(evaluation: Evaluation, reports: Path) -> Path:
+def save(evaluation: Evaluation, reports: Path, positive: str = "") -> Path:
     """Write (or rewrite, once the baseline has scored) ``<reports>/scores/<dataset>.npz``."""
     folder = reports / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,7 +39,7 @@ def save(evaluation: Evaluation, reports: Path) -> Path:
         "y": evaluation.y, "candidate": evaluation.candidate,
         "kind": np.array(evaluation.kind.name), "threshold": np.array(evaluation.threshold),
         "classes": np.array([str(c) for c in evaluation.classes], dtype=str),
-        "baseline_name": np.array(evaluation.baseline_name),
+        "baseline_name": np.array(evaluation.baseline_name), "positive": np.array(positive),
     }
     if evaluation.baseline is not None:
         arrays["baseline"] = evaluation.baseline
@@ -59,5 +60,6 @@ def load(reports: Path) -> list[Scores]:
                 classes=[str(c) for c in data["classes"]],
                 baseline=data.get("baseline", None),
                 baseline_name=str(data["baseline_name"]),
+                positive=str(data["positive"]) if "positive" in data else "",
             ))
     return result

@@ -104,7 +104,9 @@ class GateState:
         if self.context.reports is not None:
             from harness.gates import scores
 
-            scores.save(evaluation, self.context.reports)
+            positive = self.config.model.positive_label
+            scores.save(evaluation, self.context.reports,
+                        "" if positive is None else str(positive))
         return evaluation
 
     def _read(self, name: str, path: Any, is_golden: bool) -> Dataset:

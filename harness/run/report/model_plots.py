@@ -63,6 +63,13 @@ def _series(scores: Scores) -> list[tuple[str, np.ndarray, str]]:
     return series
 
 
+def _class_names(scores: Scores) -> tuple[str, str]:
+    """(negative, positive) as the team calls them: ``bad`` and ``not bad``."""
+    if scores.positive:
+        return f"not {scores.positive}", scores.positive
+    return "negative", "positive"
+
+
 def _plot(figure: Figure, folder: Path, scores: Scores, name: str, alt: str,
           caption: str) -> Plot:
     return Plot(_save(figure, folder, f"model-{_safe(scores.dataset)}-{name}.png"), alt, caption)
@@ -184,7 +191,7 @@ def _confusion(scores: Scores, folder: Path) -> ModelFigure:
     rows = []
     for axes, (label, s, _) in zip(grid.flat, series):
         matrix = confusion_matrix(scores.y, (s >= scores.threshold).astype(int), labels=[0, 1])
-        _matrix(axes, matrix, ["negative", "positive"], f"{label} at threshold {scores.threshold:g}")
+        _matrix(axes, matrix, list(_class_names(scores)), f"{label} at threshold {scores.threshold:g}")
         tn, fp, fn, tp = (int(v) for v in matrix.ravel())
         rows.append([label, str(tp), str(fp), str(fn), str(tn),
                      _f(tp / (tp + fp) if tp + fp else float("nan")),
@@ -205,11 +212,12 @@ def _distributions(scores: Scores, folder: Path) -> ModelFigure:
     rows = []
     for axes, (label, s, _) in zip(grid.flat, series):
         positives, negatives = s[scores.y == 1], s[scores.y == 0]
-        axes.hist(negatives, bins=bins, color="#2e7d32", alpha=0.55, label="negative class")
-        axes.hist(positives, bins=bins, color="#c62828", alpha=0.55, label="positive class")
+        negative, positive = _class_names(scores)
+        axes.hist(negatives, bins=bins, color="#2e7d32", alpha=0.55, label=f"true {negative}")
+        axes.hist(positives, bins=bins, color="#c62828", alpha=0.55, label=f"true {positive}")
         axes.axvline(scores.threshold, color="#212121", linestyle="--", linewidth=1,
                      label=f"threshold {scores.threshold:g}")
-        axes.set(xlabel="score (P(positive))", ylabel="rows")
+        axes.set(xlabel=f"score (P({positive}))", ylabel="rows")
         axes.set_title(label, fontsize=10)
         axes.legend(fontsize=8)
         test = ks_2samp(positives, negatives)
