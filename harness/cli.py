@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -40,7 +41,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
     print(f"  reports: {', '.join(str(p) for p in run.junit) or run.reports_dir}")
     print(f"  log:     {run.log}")
-    print(f"  history: run {run.run_id}")
+    print(f"  history: run {run.run_id}, candidate {run.candidate_id}")
+    if run.candidate_id:
+        print(f"  promote: harness promote --candidate {run.candidate_id} --approver NAME "
+              "(once its release checks have passed)")
     if run.report is not None:
         print(f"  report:  {run.report.page}")
         print(f"  summary: {run.report.summary}")
@@ -187,6 +191,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     how = "built by model.build" if built.command else "model.build is not set; found"
     print(f"artifact: {built.path} ({how})")
     print(f"  sha256: {built.sha256}")
+    if built.lineage is not None:
+        print(f"  lineage: {built.lineage}")
     return 0
 
 
@@ -686,10 +692,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _absolute_paths(build_parser().parse_args(argv))
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed reader shows here, not in the interpreter's exit
+        return code
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # `harness history | head`: the reader has gone. Point stdout at /dev/null so the
+        # final flush at exit does not fail again, and exit as a shell reports SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + int(signal.SIGPIPE)
 
 
 if __name__ == "__main__":

@@ -85,3 +85,40 @@ def test_publish_if_configured_says_so_without_a_registry(tmp_path: Path) -> Non
     assert not (tmp_path / "ref.txt").exists()
     refused = harness(tmp_path, "publish")
     assert refused.returncode == 2 and "no 'registry' section" in refused.stderr
+
+
+def test_the_build_records_what_made_the_artifact_beside_it(tmp_path: Path) -> None:
+    """Lineage: the code revision the build passes (or git's), the command as the config
+    writes it, the training data's digest and when; bound to the artifact's sha256."""
+    import hashlib
+    import json
+    import os
+
+    from harness.candidate.artifact import artifact_digest
+    from harness.candidate.lineage import read
+
+    config = _project(tmp_path, ["python", "train.py", "artifacts/model"])
+    data = yaml.safe_load(config.read_text())
+    (tmp_path / "train.csv").write_text("age,default\n30,no\n40,yes\n")
+    data["training"] = {"name": "train", "path": "train.csv"}
+    config.write_text(yaml.safe_dump(data))
+    result = subprocess.run([sys.executable, "-m", "harness", "build"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "HARNESS_CODE_REVISION": "abc123"})
+    assert result.returncode == 0, result.stderr
+    artifact = tmp_path / "artifacts/model"
+    assert f"lineage: {tmp_path / 'artifacts/model.lineage.json'}" in result.stdout
+    recorded = json.loads((tmp_path / "artifacts/model.lineage.json").read_text())
+    assert recorded["code_revision"] == "abc123"
+    assert recorded["command"] == ["python", "train.py", "artifacts/model"]
+    assert recorded["training_data"] == "train.csv"
+    assert recorded["training_sha256"] == hashlib.sha256(
+        (tmp_path / "train.csv").read_bytes()).hexdigest()
+    assert recorded["started_at"] <= recorded["finished_at"]
+    assert "." not in recorded["finished_at"], "to the second"
+    sha256 = artifact_digest(artifact)
+    assert recorded["artifact_sha256"] == sha256
+    # The lineage is outside the artifact: its digest is the bytes the build wrote alone.
+    assert sorted(p.name for p in artifact.iterdir()) == ["model.txt"]
+    assert read(artifact, sha256) is not None
+    assert read(artifact, "0" * 64) is None, "a lineage of other bytes is not shown"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -140,3 +141,19 @@ def test_reference_project_pr_profile_end_to_end(tmp_path: Path, model_artifact:
     assert result.returncode == 0, result.stdout + result.stderr
     suites = {c.suite for c in decide([tmp_path / "reports/pr/junit/checks.xml"]).cases}
     assert suites == {"unit", "schema", "quality"}
+
+
+def test_output_to_a_closed_reader_ends_quietly(project: Path) -> None:
+    """`harness history | head -1`: the reader is gone before the harness writes (its end of
+    the pipe is closed first), so every write fails with EPIPE; no traceback, exit 141."""
+    harness(project, "check", "--profile", "pr")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "harness", "history"], cwd=project,
+                                stdout=write, stderr=subprocess.PIPE, text=True, timeout=60,
+                                check=False)
+    finally:
+        os.close(write)
+    assert result.stderr == ""
+    assert result.returncode == 141

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,20 @@ def test_the_cli_refuses_such_stores_once_before_anything_is_written(project: Pa
     assert result.stderr.count("harness: error:") == 1 and "Traceback" not in result.stderr
     assert not (project / "reports").exists(), "nothing ran"
     assert (project / ".harness/history.db").read_bytes() == database
+
+
+def test_a_candidate_is_found_by_its_artifact_digest(url: str) -> None:
+    """`harness promote --candidate <artifact sha256 prefix>`: the newest candidate whose
+    evidence was recorded for that artifact."""
+    from harness.history.release import candidate_of_artifact, record_evidence
+
+    store = HistoryStore(url)
+    first = store.record_run(replace(_run(writer="cand1"), model_sha256="ab" * 32))
+    second = store.record_run(replace(_run(writer="cand2"), model_sha256="ab" * 32))
+    record_evidence(store, "cand1", "staging", "passed", "e" * 64, "e1.json", first)
+    record_evidence(store, "cand2", "staging", "passed", "e" * 64, "e2.json", second)
+    assert candidate_of_artifact(store, "abababababab") == "cand2"
+    assert candidate_of_artifact(store, "ab" * 32) == "cand2"
+    assert candidate_of_artifact(store, "cdcdcdcdcdcd") is None
+    assert candidate_of_artifact(store, "ab%") is None, "a LIKE wildcard is taken literally"
+    store.close()

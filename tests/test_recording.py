@@ -53,3 +53,17 @@ def test_the_writer_s_dataset_and_segment_win_over_the_classname() -> None:
                        GateProperties(metric="roc_auc", dataset="a.b", segment="overall",
                                       value=Figure("0.9")))
     assert (case.dataset, case.segment) == ("a.b", "overall")
+
+
+def test_an_in_process_run_is_recorded_under_the_id_its_deploy_will_have(project) -> None:
+    """One id everywhere: history, the pull-request report, status and audit."""
+    from harness.config import load_config
+    from harness.deploy.operations import candidate_for
+    from harness.run.recording import run_record
+
+    config = load_config(project / "harness.yaml")
+    verdict = Verdict([CaseOutcome("schema.train", "Age.present", Outcome.PASSED)])
+    record = run_record(config, "pr", verdict, 1.0)
+    deployed = candidate_for(config)
+    assert record.candidate_id == deployed.id
+    assert record.model_sha256 == deployed.artifact_sha256

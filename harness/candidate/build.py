@@ -4,12 +4,14 @@ this is how a pipeline runs the team's training (or download) the same way every
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.candidate import lineage
 from harness.candidate.artifact import artifact_digest, artifact_problem
 from harness.config import HarnessConfig
 from harness.errors import BuildError, ConfigError
@@ -23,6 +25,7 @@ class BuiltArtifact:
     path: Path
     sha256: str
     command: list[str] | None
+    lineage: Path | None = None  # what made it (harness.candidate.lineage)
 
 
 def build_command(config: HarnessConfig) -> list[str] | None:
@@ -42,6 +45,7 @@ def build(config: HarnessConfig) -> BuiltArtifact:
                           "the build writes the model to")
     artifact = config.resolve(config.model.artifact)
     command = build_command(config)
+    started_at = _now()
     if command is not None:
         # As in an activated virtualenv: `python` in the command is the harness's own.
         env = config.child_env()
@@ -60,4 +64,11 @@ def build(config: HarnessConfig) -> BuiltArtifact:
         what = ("the build ran but left no artifact: " if command is not None
                 else "model.build is not set and ")
         raise BuildError(f"{config.source}: {what}{problem} (key 'model.artifact')")
-    return BuiltArtifact(artifact, artifact_digest(artifact), command)
+    sha256 = artifact_digest(artifact)
+    return BuiltArtifact(artifact, sha256, command,
+                         lineage.record(config, artifact, sha256, config.model.build,
+                                        started_at, _now()))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

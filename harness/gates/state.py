@@ -59,12 +59,12 @@ class GateState:
         }
         self._model = _Memo(lambda: open_model(config, self._model_access()))
         self._evaluations = {
-            spec.name: _Memo(lambda spec=spec: evaluate(
-                config, spec.name, self.dataset(spec.name).frame, self.model()))
+            spec.name: _Memo(lambda spec=spec: self._kept(evaluate(
+                config, spec.name, self.dataset(spec.name).frame, self.model())))
             for spec in config.golden
         }
         self._compared = {
-            spec.name: _Memo(lambda spec=spec: self._with_baseline(spec.name))
+            spec.name: _Memo(lambda spec=spec: self._kept(self._with_baseline(spec.name)))
             for spec in config.golden
         }
         self._production = _Memo(lambda: open_model(config, config.production_access()))
@@ -99,6 +99,16 @@ class GateState:
         if self.context.target_url is None or self.profile.environment is None:
             return spec
         return spec.over_http(self.context.target_url)
+
+    def _kept(self, evaluation: Evaluation) -> Evaluation:
+        """Keep the scores beside the reports for the report's pictures of the model."""
+        if self.context.reports is not None:
+            from harness.gates import scores
+
+            positive = self.config.model.positive_label
+            scores.save(evaluation, self.context.reports,
+                        "" if positive is None else str(positive))
+        return evaluation
 
     def _read(self, name: str, path: Any, is_golden: bool) -> Dataset:
         location = self.config.resolve(path)

@@ -41,7 +41,7 @@ class RunRecord:
     skipped: int
     metrics: list[MetricRecord] = field(default_factory=list)
     created_at: str = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
 
 

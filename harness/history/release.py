@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from harness.history.schema import audit, evidence, locks
+from harness.history.schema import audit, evidence, locks, runs
 from harness.history.store import HistoryStore
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def record_evidence(store: HistoryStore, candidate_id: str, environment: str, verdict: str,
@@ -63,6 +63,16 @@ def latest_evidence(store: HistoryStore, candidate_id: str) -> EvidenceRecord | 
     with store.engine.connect() as connection:
         row = connection.execute(query).first()
     return EvidenceRecord(**row._mapping) if row else None
+
+
+def candidate_of_artifact(store: HistoryStore, sha256_prefix: str) -> str | None:
+    """The newest candidate with evidence whose tested artifact's sha256 begins with
+    ``sha256_prefix`` (as history and the pull-request report print it)."""
+    query = (select(evidence.c.candidate_id).join(runs, runs.c.id == evidence.c.run_id)
+             .where(runs.c.model_sha256.startswith(sha256_prefix, autoescape=True))
+             .order_by(evidence.c.id.desc()).limit(1))
+    with store.engine.connect() as connection:
+        return connection.execute(query).scalar()
 
 
 def append_audit(store: HistoryStore, actor: str, action: str, candidate_id: str,

@@ -9,6 +9,7 @@ audit trail.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,7 +28,14 @@ from harness.gates.outcome import Outcome
 from harness.gates.properties import GateProperties
 from harness.gates.result import GateResult
 from harness.history import HistoryStore
-from harness.history.release import Lock, LockHeld, LockHolder, append_audit
+from harness.history.release import (
+    Lock,
+    LockHeld,
+    LockHolder,
+    append_audit,
+    candidate_of_artifact,
+    latest_evidence,
+)
 from harness.kinds import PER_CLASS
 from harness.model.adapters import HttpModel
 from harness.release.load_after import load_after_promotion
@@ -96,6 +104,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
             reports_root: Path) -> PromotionResult:
     """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why."""
     store = HistoryStore(config.history_url())
+    candidate_id = _candidate(store, candidate_id)
     actor = approver or "(nobody)"
     result = PromotionResult(candidate_id, False, "")
     try:
@@ -119,6 +128,15 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
                                    "harness-promotion", result.cases)
         store.close()
     return result
+
+
+def _candidate(store: HistoryStore, given: str) -> str:
+    """A candidate id as given; else, for 12 to 64 hex digits that no candidate's evidence
+    is filed under, the candidate whose artifact digest begins with them (the id of a
+    published candidate also covers its reference, which a pull-request run cannot know)."""
+    if latest_evidence(store, given) is not None or not re.fullmatch(r"[0-9a-f]{12,64}", given):
+        return given
+    return candidate_of_artifact(store, given) or given
 
 
 def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,

@@ -44,6 +44,7 @@ class CheckRun:
     evidence: Path | None = None
     report: ReportFiles | None = None
     attestation: Path | None = None  # the signed test result, when the release checks passed
+    candidate_id: str = ""  # as history records it; `harness promote --candidate` takes it
 
 
 def pytest_command(context: RunContext, junit: Path) -> list[str]:
@@ -115,8 +116,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
                                             deployed(config, environment)))
     verdict = decide(junit_files, problems)
     tested = before.candidate if before is not None else None
-    run_id = history.record_run(
-        run_record(config, profile, verdict, time.monotonic() - started, tested))
+    record = run_record(config, profile, verdict, time.monotonic() - started, tested)
+    run_id = history.record_run(record)
     # The report is written before the evidence bundle, which digests every report file.
     from harness.run.report import write_report
 
@@ -134,7 +135,7 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
                                            "runId": run_id})
     history.close()
     return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
-                    evidence, report, attestation)
+                    evidence, report, attestation, record.candidate_id)
 
 
 def _release_signer(config: HarnessConfig, profile: str,

@@ -45,6 +45,18 @@ def model_identity(config: HarnessConfig) -> str:
     return f"unknown ({spec.adapter} {spec.url or spec.entrypoint})"[:64]
 
 
+def untested_candidate_id(config: HarnessConfig, model: str) -> str:
+    """The id ``harness deploy`` gives the config's artifact (its digest, the code revision,
+    the config and golden data), so an in-process run is recorded under the id that status,
+    release and audit show; the artifact digest's prefix for a model without an artifact."""
+    from harness.deploy.operations import candidate_for
+
+    spec = config.model
+    if spec.artifact is None or not config.resolve(spec.artifact).exists():
+        return model[:12]
+    return candidate_for(config).id
+
+
 def _count(cases: list[CaseOutcome], status: Outcome) -> int:
     return sum(1 for c in cases if c.status == status)
 
@@ -57,7 +69,7 @@ def run_record(config: HarnessConfig, profile: str, verdict: Verdict, duration_s
     return RunRecord(
         project=config.project,
         profile=profile,
-        candidate_id=candidate.id if candidate else model[:12],
+        candidate_id=candidate.id if candidate else untested_candidate_id(config, model),
         model_sha256=model,
         config_sha256=sha256_file(config.source),
         golden_sha256=golden_digests(config),

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.candidate.lineage import Lineage
+from harness.candidate.lineage import read as read_lineage
 from harness.config import HarnessConfig
 from harness.data import passport
 from harness.errors import HarnessError
@@ -23,9 +25,39 @@ LOAD_THROUGHPUT = ("rps",)
 
 
 
+# How bad an outcome is, for a row that several testcases judge. An outcome this report
+# does not know (another harness's, a newer one's) ranks between a skip and a failure: never
+# shown as passed.
+_RANK = {"passed": 0, "skipped": 1, "failed": 3, "error": 4}
+_UNKNOWN_RANK = 2
+
+
+def worst(statuses: list[str]) -> str:
+    """The worst of several testcases' outcomes: what a row that shows them all says."""
+    return max(statuses, key=lambda s: _RANK.get(str(s), _UNKNOWN_RANK)) if statuses else ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A metric's non-inferiority gate against the profile's baseline (``vs_passport`` or
+    ``vs_production``): the baseline's figure, the paired difference and its interval."""
+
+    criterion: str  # vs_passport, vs_production
+    baseline: str  # as the gate names it: "passport #1", "production"
+    status: str
+    baseline_value: float | None
+    difference: float | None
+    low: float | None
+    high: float | None
+    max_drop: float | None
+    message: str = ""
+
+
 @dataclass(frozen=True)
 class MetricRow:
-    """A quality metric on a golden dataset (overall or one slice) in this run."""
+    """A quality metric on a golden dataset (overall or one slice) in this run, with every
+    gate on it: the floor, the comparison with the baseline, a slice's gap. ``status`` is
+    the worst of their outcomes, so the row never says passed while one of them failed."""
 
     dataset: str
     segment: str
@@ -36,6 +68,9 @@ class MetricRow:
     status: str
     rows: str = ""
     floor: str = ""
+    floor_status: str = ""
+    comparison: Comparison | None = None
+    gap_status: str = ""
     passport: float | None = None
     passport_low: float | None = None
     passport_high: float | None = None
@@ -79,9 +114,27 @@ class ReportContent:
     slices: list[MetricRow]
     deepchecks: list[DeepchecksGroup]
     load: list[CaseOutcome]
+    baseline: str = "passport"  # the profile's: passport, production or none
+    positive_label: str = ""  # what a binary model's positive class is called
+    lineage: Lineage | None = None  # what made the artifact under test, when recorded
     quality_history: list[RunMetric] = field(default_factory=list)
     load_history: list[RunMetric] = field(default_factory=list)
     gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    @property
+    def quality_runs(self) -> int:
+        return len({r.run_id for r in self.quality_history})
+
+    @property
+    def load_runs(self) -> int:
+        return len({r.run_id for r in self.load_history})
+
+    @staticmethod
+    def trend_note(runs: int) -> str:
+        """What the page says where a trend would be drawn with fewer than two runs."""
+        recorded = "no run" if runs == 0 else "one run"
+        return (f"A trend needs two runs of this profile; {recorded} is recorded so far. "
+                "This run's figures are in the table above.")
 
     @property
     def title(self) -> str:
@@ -115,21 +168,60 @@ def _passports(config: HarnessConfig) -> dict[str, dict[str, dict[str, dict[str,
     return figures
 
 
-def _metric_row(case: CaseOutcome, metric: str, passports: dict[str, Any]) -> MetricRow:
+def _comparison(case: CaseOutcome, criterion: str) -> Comparison:
     props = case.properties
-    dataset, segment = case.dataset, case.segment
+    return Comparison(
+        criterion=criterion, baseline=props.baseline or criterion.removeprefix("vs_"),
+        status=case.status, baseline_value=number(props.baseline_value),
+        difference=number(props.difference), low=number(props.difference_ci_low),
+        high=number(props.difference_ci_high), max_drop=number(props.max_drop),
+        message=case.message)
+
+
+def _metric_row(cases: dict[str, CaseOutcome], metric: str,
+                passports: dict[str, Any]) -> MetricRow:
+    """One row from its testcases, keyed by criterion: "" (the floor), ``vs_<baseline>``,
+    ``gap``."""
+    floor = cases.get("")
+    versus = next((k for k in cases if k.startswith("vs_")), None)
+    first = floor or (cases[versus] if versus else next(iter(cases.values())))
+    props = first.properties
+    dataset, segment = first.dataset, first.segment
     bounds = [f"≥ {props.min}" if props.min is not None else "",
               f"≤ {props.max}" if props.max is not None else ""]
     blessed = passports.get(dataset, {}).get(segment, {}).get(metric, {})
+    gap = cases.get("gap")
     return MetricRow(
         dataset=dataset, segment=segment, metric=metric, value=number(props.value),
         ci_low=number(props.ci_low), ci_high=number(props.ci_high),
-        status=case.status,
+        status=worst([c.status for c in cases.values()]),
         rows=str(props.rows) if props.rows is not None else "",
-        floor=" ".join(b for b in bounds if b),
+        floor=" ".join(b for b in bounds if b) if floor else "",
+        floor_status=floor.status if floor else "",
+        comparison=_comparison(cases[versus], versus) if versus else None,
+        gap_status=gap.status if gap else "",
         passport=blessed.get("value"), passport_low=blessed.get("low"),
-        passport_high=blessed.get("high"), message=case.message,
+        passport_high=blessed.get("high"), message=first.message,
     )
+
+
+def _metric_rows(cases: list[CaseOutcome],
+                 passports: dict[str, Any]) -> tuple[list[MetricRow], list[MetricRow]]:
+    """Quality testcases grouped per (dataset, segment, metric): overall rows, slice rows."""
+    grouped: dict[tuple[str, str, str], dict[str, CaseOutcome]] = {}
+    for case in cases:
+        metric = case.properties.metric
+        if case.suite != "quality" or metric is None:
+            continue
+        if case.name != metric and not case.name.startswith(metric + "."):
+            continue  # a team's own quality test that happens to name a metric
+        criterion = case.name[len(metric) + 1:]
+        grouped.setdefault((case.dataset, case.segment, metric), {})[criterion] = case
+    metrics, slices = [], []
+    for (_, segment, metric), members in grouped.items():
+        (metrics if segment == "overall" else slices).append(
+            _metric_row(members, metric, passports))
+    return metrics, slices
 
 
 def _deepchecks_groups(cases: list[CaseOutcome], reports_dir: Path) -> list[DeepchecksGroup]:
@@ -147,19 +239,23 @@ def _deepchecks_groups(cases: list[CaseOutcome], reports_dir: Path) -> list[Deep
     return result
 
 
+def _lineage(config: HarnessConfig, run: StoredRun | None) -> Lineage | None:
+    if run is None or config.model.artifact is None:
+        return None
+    return read_lineage(config.resolve(config.model.artifact), run.model_sha256)
+
+
+def _baseline(config: HarnessConfig, profile: str) -> str:
+    spec = config.profiles.get(profile)
+    return spec.baseline if spec is not None else "passport"
+
+
 def gather(config: HarnessConfig, profile: str, reports_dir: Path,
            history: HistoryStore | None) -> ReportContent:
     """Everything the report shows, read from a finished run's report folder and history."""
     verdict = decide(sorted((reports_dir / "junit").glob("*.xml")))
     passports = _passports(config)
-    metrics, slices = [], []
-    for case in verdict.cases:
-        metric = case.properties.metric
-        # A metric's own criterion (its name is the metric's), not .vs_<baseline> or .gap.
-        if case.suite != "quality" or metric is None or case.name != metric:
-            continue
-        (metrics if case.segment == "overall" else slices).append(
-            _metric_row(case, metric, passports))
+    metrics, slices = _metric_rows(verdict.cases, passports)
     run = quality_history = load_history = None
     if history is not None:
         runs = history.runs(profile=profile, limit=1)
@@ -170,7 +266,9 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
     return ReportContent(
         project=config.project, profile=profile,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        verdict=verdict, run=run,
+        verdict=verdict, run=run, baseline=_baseline(config, profile),
+        positive_label=str(config.model.positive_label or ""),
+        lineage=_lineage(config, run),
         suites=[SuiteCounts(suite, {s: counts[s] for s in STATUSES})
                 for suite, counts in sorted(verdict.counts().items())],
         metrics=metrics, slices=slices,

@@ -3,6 +3,7 @@ by side in one folder, with nothing the Jenkins Content-Security-Policy would bl
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -13,10 +14,30 @@ from harness.run.report.content import ReportContent
 from harness.run.verdict import STATUSES
 
 MAX_FAILURES = 50
+KNOWN_OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
 def _figure(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
+
+
+def _moment(timestamp: str) -> str:
+    """An ISO timestamp to the second, in UTC as recorded (older history rows carry
+    microseconds)."""
+    try:
+        return dt.datetime.fromisoformat(timestamp).isoformat(sep=" ", timespec="seconds")
+    except ValueError:
+        return timestamp
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.4f}"
+
+
+def _outcome_class(status: str) -> str:
+    """The stylesheet's class for an outcome; one it does not know is styled as 'other',
+    never as passed."""
+    return str(status) if str(status) in KNOWN_OUTCOMES else ("other" if status else "")
 
 
 def _first_line(text: str) -> str:
@@ -34,6 +55,9 @@ def _environment() -> Environment:
     )
     environment.filters["figure"] = _figure
     environment.filters["first_line"] = _first_line
+    environment.filters["signed"] = _signed
+    environment.filters["moment"] = _moment
+    environment.filters["outcome_class"] = _outcome_class
     return environment
 
 
@@ -49,9 +73,14 @@ def write_page(content: ReportContent, folder: Path) -> Path:
         "load": plots.load_trends(content, folder),
         "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
     }
+    from harness.gates import scores
+    from harness.run.report.model_plots import model_sections
+
+    # The scores are beside the html folder, in the run's report folder.
+    models = model_sections(scores.load(folder.parent), folder)
     failures = content.verdict.failures
     html = _environment().get_template("index.html.j2").render(
-        c=content, plots=figures, statuses=STATUSES, failures=failures[:MAX_FAILURES],
+        c=content, plots=figures, models=models, statuses=STATUSES, failures=failures[:MAX_FAILURES],
         more_failures=max(0, len(failures) - MAX_FAILURES),
     )
     page = folder / "index.html"

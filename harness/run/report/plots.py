@@ -54,27 +54,47 @@ def suite_counts(suites: list[SuiteCounts], folder: Path) -> Plot | None:
                 "Testcases per suite: passed, failed, error, skipped.")
 
 
+MIN_TREND_RUNS = 2  # one run is a point, not a trend: below this the page says so in words
+
+
 def quality_trends(content: ReportContent, folder: Path) -> list[Plot]:
-    """Per golden dataset: each metric over past runs with its interval band, its floor or
-    ceiling, and the passport's figure."""
+    """Per golden dataset, once two runs are recorded: each metric over past runs with its
+    interval band, its floor or ceiling, and the baseline's figure. The caption names only
+    what was drawn."""
     plots = []
+    runs = len(_runs(content))
+    if runs < MIN_TREND_RUNS:
+        return plots
     for dataset in dict.fromkeys(m.dataset for m in content.metrics):
         rows = [m for m in content.metrics if m.dataset == dataset]
         figure = Figure(figsize=(9, 2.4 * ((len(rows) + 1) // 2)), layout="constrained")
         grid = figure.subplots((len(rows) + 1) // 2, 2, squeeze=False)
+        drawn: set[str] = set()
         for axes, row in zip(grid.flat, rows):
             gate = f"quality.{dataset}::{row.metric}"
             history = [r for r in content.quality_history if r.gate == gate]
-            _trend(axes, row, history, content.gates.get(row.metric, (None, None)))
+            drawn |= _trend(axes, row, history, content.gates.get(row.metric, (None, None)),
+                            _baseline_figure(row, content.baseline))
         for axes in list(grid.flat)[len(rows):]:
             axes.set_visible(False)
-        runs = len(_runs(content))
-        figure.suptitle(f"{dataset}: quality over the last {runs} run{'s' if runs != 1 else ''}")
+        figure.suptitle(f"{dataset}: quality over the last {runs} runs")
+        parts = ["each metric per run (line)"]
+        parts += ["its confidence interval (grey band)"] if "band" in drawn else []
+        parts += ["the gate's bound (red dashes)"] if "bound" in drawn else []
+        parts += [f"the {content.baseline}'s figure in this run (blue)"] if "baseline" in drawn else []
+        parts += ["runs where its floor or ceiling failed (red dots)"] if "failed" in drawn else []
         plots.append(Plot(_save(figure, folder, f"quality-{_safe(dataset)}.png"),
                           f"quality metrics of {dataset} over past runs",
-                          f"{dataset}: each metric per run (line), its confidence interval "
-                          "(band), the gate's bound (red dashes) and the passport (blue)."))
+                          f"{dataset}: " + ", ".join(parts) + "."))
     return plots
+
+
+def _baseline_figure(row: MetricRow, baseline: str) -> float | None:
+    """What the candidate was compared with: the comparison's baseline figure (production's
+    or the passport's), else the passport's figure when the passport is the baseline."""
+    if row.comparison is not None and row.comparison.baseline_value is not None:
+        return row.comparison.baseline_value
+    return row.passport if baseline == "passport" else None
 
 
 def _runs(content: ReportContent) -> list[int]:
@@ -82,29 +102,32 @@ def _runs(content: ReportContent) -> list[int]:
 
 
 def _trend(axes: Any, row: MetricRow, history: list[RunMetric],
-           bounds: tuple[float | None, float | None]) -> None:
+           bounds: tuple[float | None, float | None], baseline: float | None) -> set[str]:
+    """Draw one metric's trend; what was drawn ("band", "bound", "baseline", "failed")."""
+    drawn = set()
     xs = list(range(1, len(history) + 1))
     values = [h.value for h in history]
     if history:
-        low = [h.ci_low if h.ci_low is not None else h.value for h in history]
-        high = [h.ci_high if h.ci_high is not None else h.value for h in history]
-        axes.fill_between(xs, low, high, color="#90a4ae", alpha=0.4, linewidth=0)
-        # Error bars too, so the interval shows while there are only a run or two.
-        axes.errorbar(xs, values, yerr=[[v - lo for v, lo in zip(values, low)],
-                                        [hi - v for v, hi in zip(values, high)]],
-                      marker="o", color="#263238", markersize=3, capsize=2, linewidth=1)
+        if any(h.ci_low is not None and h.ci_high is not None for h in history):
+            low = [h.ci_low if h.ci_low is not None else h.value for h in history]
+            high = [h.ci_high if h.ci_high is not None else h.value for h in history]
+            axes.fill_between(xs, low, high, color="#90a4ae", alpha=0.4, linewidth=0)
+            drawn.add("band")
+        axes.plot(xs, values, marker="o", color="#263238", markersize=3, linewidth=1)
         failed = [(x, v) for x, v, h in zip(xs, values, history) if h.status != "passed"]
         if failed:
             axes.scatter(*zip(*failed), color=COLOURS["failed"], zorder=3, s=18)
-    elif row.value is not None:
-        axes.errorbar([1], [row.value], yerr=_yerr(row), fmt="o", color="#263238")
+            drawn.add("failed")
     for bound in bounds:
         if bound is not None:
             axes.axhline(bound, color=COLOURS["failed"], linestyle="--", linewidth=1)
-    if row.passport is not None:
-        axes.axhline(row.passport, color="#1565c0", linewidth=1)
+            drawn.add("bound")
+    if baseline is not None:
+        axes.axhline(baseline, color="#1565c0", linewidth=1)
+        drawn.add("baseline")
     axes.set_title(row.metric, fontsize=10)
     _run_axis(axes)
+    return drawn
 
 
 def _run_axis(axes: Any) -> None:
@@ -115,12 +138,6 @@ def _run_axis(axes: Any) -> None:
     if high - low < 2:
         axes.set_xlim(low - 0.5, high + 0.5)
     axes.tick_params(labelsize=8)
-
-
-def _yerr(row: MetricRow) -> list[list[float]] | None:
-    if row.value is None or row.ci_low is None or row.ci_high is None:
-        return None
-    return [[row.value - row.ci_low], [row.ci_high - row.value]]
 
 
 def slice_bars(content: ReportContent, folder: Path) -> list[Plot]:
@@ -159,16 +176,17 @@ def slice_bars(content: ReportContent, folder: Path) -> list[Plot]:
 
 
 def load_trends(content: ReportContent, folder: Path) -> list[Plot]:
-    """Latency percentiles and throughput per endpoint over past runs."""
+    """Latency percentiles and throughput per endpoint over past runs, once two runs are
+    recorded; the caption names only the figures drawn."""
     series: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     for row in content.load_history:
         if row.value is not None:
             endpoint = row.gate.split("::")[0].removeprefix("load.")
             series[(endpoint, row.metric)].append((row.run_id, row.value))
     endpoints = sorted({e for e, _ in series})
-    if not endpoints:
-        return []
     runs = sorted({r.run_id for r in content.load_history})
+    if not endpoints or len(runs) < MIN_TREND_RUNS:
+        return []
     position = {run: i + 1 for i, run in enumerate(runs)}
     figure = Figure(figsize=(9, 2.6 * len(endpoints)), layout="constrained")
     grid = figure.subplots(len(endpoints), 2, squeeze=False)
@@ -177,9 +195,13 @@ def load_trends(content: ReportContent, folder: Path) -> list[Plot]:
         _lines(throughput, series, endpoint, LOAD_THROUGHPUT, position, "requests/s")
         latency.set_title(f"{endpoint}: latency percentiles", fontsize=10)
         throughput.set_title(f"{endpoint}: throughput", fontsize=10)
+    drawn = [m.removesuffix("_ms") for m in LOAD_LATENCIES if any(k[1] == m for k in series)]
+    throughput_drawn = any(k[1] in LOAD_THROUGHPUT for k in series)
+    parts = ([f"{', '.join(drawn)} latency"] if drawn else []) + (
+        ["requests per second"] if throughput_drawn else [])
     return [Plot(_save(figure, folder, "load.png"), "load-test latency and throughput over runs",
-                 "Load tests per endpoint over past runs: p50, p95 and p99 latency; "
-                 "requests per second.")]
+                 f"Load tests per endpoint over the last {len(runs)} runs: "
+                 f"{'; '.join(parts)} (only the figures the SLOs name are recorded).")]
 
 
 def _lines(axes: Any, series: dict[tuple[str, str], list[tuple[int, float]]], endpoint: str,
