@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from harness.config import HarnessConfig
 from harness.deploy.target import Deployment, DeployTarget
-from harness.errors import HarnessError, ProtectedEnvironment
+from harness.errors import HarnessError, HistorySchemaError, ProtectedEnvironment
 
 # The audit trail's action for a break-glass; its detail starts with "<env>: ".
 BREAK_GLASS = "break-glass"
@@ -105,6 +105,8 @@ def last_break_glass(config: HarnessConfig, env: str) -> str | None:
         return None
     try:
         store = HistoryStore(url)
+    except HistorySchemaError:
+        raise  # a newer harness's store is refused, as every command refuses it
     except HarnessError as exc:
         return f"{env}: cannot tell whether the glass was broken: {exc}"
     try:
