@@ -147,19 +147,31 @@ def test_failing_and_stale_evidence_are_refused(release: HarnessConfig) -> None:
         promote(hasty, candidate.id, "ana", release.root / "reports")
 
 
-def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release, monkeypatch,
+def _with_service_env(config: HarnessConfig, env: dict[str, str]) -> HarnessConfig:
+    """The same project, its config declaring ``env`` for the services it starts."""
+    data = json.loads(json.dumps(config.model_dump(by_alias=True, mode="json")))
+    data["deploy"]["local"]["env"] = env
+    (config.root / "harness.yaml").write_text(json.dumps(data))
+    return load_config(config.root / "harness.yaml")
+
+
+def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release,
                                                                    other_artifact) -> None:
     first = _stage(release)
     assert promote(release, first.id, "ana", release.root / "reports").promoted
     second = _stage(release, other_artifact)
-    # Production answers with injected errors once the second candidate runs there.
-    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "1.0")
-    result = promote(release, second.id, "ana", release.root / "reports")
+    # Production answers with injected errors once the second candidate runs there: the
+    # config declares it for the services it starts from now on. The rollback restarts the
+    # first revision as it ran, without it. (The server draws its faults from a seeded
+    # generator: its first prediction, the readiness record, passes; the quality check's
+    # batches meet a 500.)
+    faulty = _with_service_env(release, {"HARNESS_INJECT_ERROR_RATE": "0.5"})
+    result = promote(faulty, second.id, "ana", release.root / "reports")
     assert not result.promoted
     assert "failed its post-deploy checks" in result.message and "rolled back" in result.message
-    monkeypatch.delenv("HARNESS_INJECT_ERROR_RATE")
     deployment = operations.status(release, ["production"])["production"]
     assert deployment is not None and deployment.candidate.id == first.id
+    assert deployment.healthy, deployment.detail  # it scores a golden record again
     assert _audit(release)[-1] == (second.id, "promote", "rolled back")
 
 
@@ -221,12 +233,14 @@ def test_harness_run_takes_a_candidate_from_checks_to_production(release) -> Non
     assert status.communicate(timeout=60)[0].startswith("production: healthy")
 
 
-def test_a_failing_first_promotion_leaves_production_empty(release, monkeypatch) -> None:
+def test_a_failing_first_promotion_leaves_production_empty(release) -> None:
     """Nothing ran in production before: a candidate failing its post-deploy checks is
     stopped (fail closed), the exit is 1, the CLI names the failing checks and the audit
     records the cause and the stop."""
     candidate = _stage(release)
-    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "1.0")  # production's service inherits it
+    # Production's service declares a fault injected on a share of its predictions, drawn
+    # from a seeded generator: its readiness record passes, the quality check's batches fail.
+    _with_service_env(release, {"HARNESS_INJECT_ERROR_RATE": "0.5"})
     process = _harness(release, "promote", "--candidate", candidate.id, "--approver", "ana")
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 1, output

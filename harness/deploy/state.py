@@ -23,7 +23,8 @@ STATE_FILE = "state.json"
 
 
 class Revision(BaseModel):
-    """One deployed revision: its candidate and the private copy of its artifact."""
+    """One deployed revision: its candidate, the private copy of its artifact and the
+    variables the config declared for its service when it was deployed."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,6 +33,7 @@ class Revision(BaseModel):
     artifact_dir: Path
     deployed_at: str
     note: str = ""
+    env: dict[str, str] = {}
 
 
 class EnvState(BaseModel):
