@@ -86,6 +86,11 @@ class UnexpectedAnswer(TargetUnreachable):
     """The service answered in the right protocol, but not in the shape expected."""
 
 
+class WrongService(TargetUnreachable):
+    """The service answering for an environment is not the candidate this project deployed
+    there (another project's, or nothing this project deployed)."""
+
+
 class EvidenceError(HarnessError):
     """Evidence for a candidate is missing, stale, failing or tampered with."""
 

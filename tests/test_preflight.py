@@ -231,3 +231,57 @@ def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) 
     assert any(p.key == "environments.staging.url" and p.message.startswith(
         "load target http://192.0.2.1:8080 is not a loopback address") for p in found), found
     assert all(p.key == "environments.staging.url" for p in found), found
+
+
+def _served_by(url: str) -> str:
+    import httpx
+
+    return httpx.get(f"{url}/version", timeout=5).json()["artifact_sha256"]
+
+
+def test_another_projects_service_on_the_environments_port_is_refused(
+        project: Path, service_url: str) -> None:
+    """Project A's service answers on the port of this project's staging, where this
+    project deployed nothing: refused up front naming the digest that answers."""
+    port = int(service_url.rsplit(":", 1)[1])
+    edit_config(project, environments={"staging": {"port": port},
+                                       "production": {"port": free_port()}},
+                profiles={"release": {"checks": ["schema", "quality"],
+                                      "environment": "staging"}})
+    message = refused(project, "check", "--profile", "release")
+    assert (f"profile 'release' checks staging, but {service_url} answers with artifact "
+            f"sha256 {_served_by(service_url)} and this project deployed nothing there"
+            in message)
+    assert "then deploy this project's candidate (harness deploy --env staging)" in message
+
+
+def test_a_service_other_than_the_deployed_candidate_is_refused(
+        project: Path, service_url: str) -> None:
+    """This project deployed candidate X to staging; its process is gone and project A's
+    service took the port. Both digests are named; history, reports and state unchanged."""
+    from harness.candidate.identity import build_candidate
+    from harness.deploy.state import EnvState, Revision, env_dir, save_state
+
+    port = int(service_url.rsplit(":", 1)[1])
+    edit_config(project, environments={"staging": {"port": port},
+                                       "production": {"port": free_port()}},
+                deploy={"state_dir": "state"},
+                profiles={"release": {"checks": ["schema", "quality"],
+                                      "environment": "staging"}})
+    ours = project / "state/ours"
+    ours.mkdir(parents=True)
+    (ours / "model.joblib").write_bytes(b"this project's model")
+    candidate = build_candidate(ours)
+    save_state(env_dir(project / "state", "staging"), EnvState(
+        env="staging", port=port, current=1, revisions=[Revision(
+            revision=1, candidate=candidate, artifact_dir=ours, deployed_at="2026-01-01")]))
+    before = snapshot(project)
+    result = harness(project, "check", "--profile", "release")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("harness: error:") == 1 and "Traceback" not in result.stderr
+    assert (f"{service_url} answers with artifact sha256 {_served_by(service_url)}, not the "
+            f"artifact sha256 {candidate.artifact_sha256} of candidate {candidate.id} that "
+            "this project deployed there (revision 1); nothing was run or recorded"
+            in result.stderr)
+    assert snapshot(project) == before
+    assert not (project / "reports").exists() and not (project / ".harness").exists()
