@@ -285,3 +285,19 @@ def test_a_service_other_than_the_deployed_candidate_is_refused(
             in result.stderr)
     assert snapshot(project) == before
     assert not (project / "reports").exists() and not (project / ".harness").exists()
+
+
+def test_a_locustfile_that_raises_on_import_is_refused_once(project: Path,
+                                                             service_url: str) -> None:
+    """It compiles, but raises when Locust imports it: refused up front, one message naming
+    the file, the error and its line, instead of one ERROR testcase per SLO after a run."""
+    (project / "suites").mkdir()
+    (project / "suites/locustfile.py").write_text(
+        "from locust import HttpUser\n\nraise RuntimeError('the scenario has no token')\n")
+    edit_config(project, load={"locustfile": "suites/locustfile.py", "url": service_url},
+                profiles={"pr": {"checks": ["schema", "load"]}})
+    message = refused(project)
+    assert "Fix this first" in message
+    assert (f"key 'load.locustfile': {project / 'suites/locustfile.py'} raised RuntimeError: "
+            "the scenario has no token at line 3 when imported as Locust imports it; fix the "
+            "scenario") in message
