@@ -30,8 +30,8 @@ except BaseException as exc:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
     line = f" at line {frames[-1].lineno}" if frames else ""
     print(f"{type(exc).__name__}: {exc}{line}")
-    sys.exit(%d)
-""" % _RAISED
+    sys.exit(__RAISED__)
+""".replace("__RAISED__", str(_RAISED))
 
 
 def import_problem(path: Path, cwd: Path, env: Mapping[str, str],
