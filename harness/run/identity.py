@@ -36,7 +36,8 @@ def check_identity(context: RunContext, deployed: Deployment | None) -> None:
                f"{environment}, but {url} answers with {answering}")
     todo = (f"nothing was run or recorded. Stop that service or give {environment} another "
             f"port, then deploy this project's candidate (harness deploy --env {environment})")
-    if deployed is None:
+    if deployed is None or not deployed.candidate.artifact_sha256:
+        # No record, or a Kubernetes Deployment this project did not make (no candidate).
         raise WrongService(f"{refused} and this project deployed nothing there (expected no "
                            f"service: it is another project's or one started by hand); {todo}",
                            path=context.config.source)
