@@ -21,14 +21,14 @@ POLL_S = 0.1
 BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR")
 
 
-def clean_env(declared: Mapping[str, str], passed: Sequence[str] = (),
+def clean_env(declared: Mapping[str, str],
               source: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A service's environment: the base (``BASE_ENV`` and ``LC_*``) and the ``passed``
-    variables taken from ``source`` (the caller's environment by default), then ``declared``
-    over them. Nothing else of the caller's leaks in (no ``HARNESS_*``, no fault injection)."""
+    """A service's environment: the base (``BASE_ENV`` and ``LC_*``) taken from ``source``
+    (the caller's environment by default), then ``declared`` over it. Nothing else of the
+    caller's leaks in (no ``HARNESS_*``, no fault injection)."""
     source = os.environ if source is None else source
     env = {name: value for name, value in source.items()
-           if name in BASE_ENV or name.startswith("LC_") or name in passed}
+           if name in BASE_ENV or name.startswith("LC_")}
     env.update(declared)
     return env
 

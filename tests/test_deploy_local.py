@@ -342,6 +342,14 @@ def test_a_service_starts_from_a_clean_declared_environment(
         assert environ["MODEL_THREADS"] == "2" and environ["TEAM_TOKEN"] == "from-the-agent"
         assert environ["PATH"] == os.environ["PATH"]
         assert environ["PYTHONPATH"].split(os.pathsep)[0] == str(config.root)
+
+        # A rollback restarts a revision with what it was given, not the caller's now.
+        monkeypatch.setenv("TEAM_TOKEN", "rotated")
+        target.deploy("staging", build_candidate(model_artifact))
+        rolled = target.rollback("staging")
+        environ = _environ(int(rolled.detail.removeprefix("pid ")))
+        assert environ["TEAM_TOKEN"] == "from-the-agent" and "HARNESS_INJECT_ERROR_RATE" \
+            not in environ
     finally:
         target.stop("staging")
         _kill_recorded(config)

@@ -41,7 +41,9 @@ def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
         tmp_path,
         model={"artifact": str(model_artifact)},
         environments={"staging": {"port": free_port()}, "production": {"port": free_port()}},
-        deploy={"target": "local", "ready_timeout_s": 30},
+        # Promotion tests inject faults in production through the promoting process.
+        deploy={"target": "local", "ready_timeout_s": 30,
+                "local": {"pass_env": ["HARNESS_INJECT_ERROR_RATE"]}},
         profiles={"release": {"checks": ["quality"], "environment": "staging"}},
         release={"managers": ["ana"], "evidence_max_age_hours": 24},
     )
@@ -147,26 +149,18 @@ def test_failing_and_stale_evidence_are_refused(release: HarnessConfig) -> None:
         promote(hasty, candidate.id, "ana", release.root / "reports")
 
 
-def _with_service_env(config: HarnessConfig, env: dict[str, str]) -> HarnessConfig:
-    """The same project, its config declaring ``env`` for the services it starts."""
-    data = json.loads(json.dumps(config.model_dump(by_alias=True, mode="json")))
-    data["deploy"]["local"]["env"] = env
-    (config.root / "harness.yaml").write_text(json.dumps(data))
-    return load_config(config.root / "harness.yaml")
-
-
-def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release,
+def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release, monkeypatch,
                                                                    other_artifact) -> None:
     first = _stage(release)
     assert promote(release, first.id, "ana", release.root / "reports").promoted
     second = _stage(release, other_artifact)
     # Production answers with injected errors once the second candidate runs there: the
-    # config declares it for the services it starts from now on. The rollback restarts the
-    # first revision as it ran, without it. (The server draws its faults from a seeded
-    # generator: its first prediction, the readiness record, passes; the quality check's
-    # batches meet a 500.)
-    faulty = _with_service_env(release, {"HARNESS_INJECT_ERROR_RATE": "0.5"})
-    result = promote(faulty, second.id, "ana", release.root / "reports")
+    # config passes the variable on (pass_env) and this promotion's environment has it. The
+    # rollback restarts the first revision as it ran, without it. (The server draws its
+    # faults from a seeded generator: its first prediction, the readiness record, passes;
+    # the quality check's batches meet a 500.)
+    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "0.5")
+    result = promote(release, second.id, "ana", release.root / "reports")
     assert not result.promoted
     assert "failed its post-deploy checks" in result.message and "rolled back" in result.message
     deployment = operations.status(release, ["production"])["production"]
@@ -233,14 +227,15 @@ def test_harness_run_takes_a_candidate_from_checks_to_production(release) -> Non
     assert status.communicate(timeout=60)[0].startswith("production: healthy")
 
 
-def test_a_failing_first_promotion_leaves_production_empty(release) -> None:
+def test_a_failing_first_promotion_leaves_production_empty(release, monkeypatch) -> None:
     """Nothing ran in production before: a candidate failing its post-deploy checks is
     stopped (fail closed), the exit is 1, the CLI names the failing checks and the audit
     records the cause and the stop."""
     candidate = _stage(release)
-    # Production's service declares a fault injected on a share of its predictions, drawn
-    # from a seeded generator: its readiness record passes, the quality check's batches fail.
-    _with_service_env(release, {"HARNESS_INJECT_ERROR_RATE": "0.5"})
+    # The promotion's environment has a fault on a share of predictions, which the config
+    # passes on; drawn from a seeded generator: the readiness record passes, the quality
+    # check's batches fail.
+    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "0.5")
     process = _harness(release, "promote", "--candidate", candidate.id, "--approver", "ana")
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 1, output

@@ -43,9 +43,9 @@ class LocalDeploySpec(StrictModel):
     model server (``harness serve``).
 
     The service starts from a clean environment (a minimal base such as ``PATH``, ``HOME`` and
-    ``LANG``), never the caller's: ``env`` declares variables for it (recorded with each
-    revision, so a rollback restarts a revision as it ran) and ``pass_env`` names the caller's
-    variables it may read (a credential, a GPU selection)."""
+    ``LANG``), never the caller's: ``env`` declares variables for it and ``pass_env`` names
+    the caller's variables it gets (a credential, a GPU selection), both recorded with each
+    revision, so a rollback restarts a revision as it ran."""
 
     command: list[str] = Field(
         default_factory=lambda: [

@@ -70,7 +70,7 @@ class LocalTarget:
                 candidate=candidate,
                 artifact_dir=self._materialize(candidate, revision_dir / "artifact"),
                 deployed_at=_now(),
-                env=dict(self._config.deploy.local.env),
+                env=self._declared_env(),
             )
             return self._switch(state, folder, revision)
 
@@ -221,12 +221,19 @@ class LocalTarget:
             command.append(part)
         return command
 
+    def _declared_env(self) -> dict[str, str]:
+        """What the config gives a new revision's service: the caller's variables that
+        ``pass_env`` names (as they are now), then ``env``. Recorded with the revision (in
+        the state file, private to the user), so a rollback restarts it as it ran."""
+        local = self._config.deploy.local
+        passed = {name: os.environ[name] for name in local.pass_env if name in os.environ}
+        return {**passed, **local.env}
+
     def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
-        local = self._config.deploy.local
         # A clean environment: the caller's fault injection or HARNESS_* settings (a shell,
         # a Jenkins stage) never reach a service; the config declares what does.
-        env = clean_env(revision.env, local.pass_env)
+        env = clean_env(revision.env)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(self._config.root), env.get("PYTHONPATH")) if p)
         env.pop(MODEL_REFERENCE_ENV, None)

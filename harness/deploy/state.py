@@ -24,7 +24,8 @@ STATE_FILE = "state.json"
 
 class Revision(BaseModel):
     """One deployed revision: its candidate, the private copy of its artifact and the
-    variables the config declared for its service when it was deployed."""
+    variables the config gave its service when it was deployed (``deploy.local.env`` and
+    the caller's ``pass_env`` ones)."""
 
     model_config = ConfigDict(extra="forbid")
 
