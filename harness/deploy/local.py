@@ -5,8 +5,9 @@ A deploy copies the artifact into ``<state_dir>/deploy/<env>/revisions/<n>/`` (o
 published candidate, pulls it there from the registry by digest, every layer checked),
 stops the old process, starts the new one detached (it outlives the command), from a clean
 environment (``deploy.local.env`` and ``pass_env``, never the caller's variables), and waits
-for its readiness endpoint, its ``/version`` and one golden record scored through it. When it is not ready in time the
-previous revision is started again and ``DeployError`` says what happened.
+for its readiness endpoint, its ``/version`` and one golden record scored through it. When
+it is not ready in time the previous revision is started again and ``DeployError`` says
+what happened.
 """
 
 from __future__ import annotations
