@@ -371,7 +371,7 @@ def test_a_service_whose_predictions_fail_is_neither_ready_nor_healthy(
         assert port_is_free("127.0.0.1", failing.environments["staging"].port or 0)
 
         # Faults drawn from the server's seeded generator at a rate of 0.8: its first
-        # prediction (the deploy's readiness record) passes, the second (status's) fails.
+        # prediction (the deploy's readiness record) passes, the next ones (status's) fail.
         flaky = local_config(tmp_path, model_artifact,
                              local={"env": {"HARNESS_INJECT_ERROR_RATE": "0.8"}})
         deployed = get_target(flaky).deploy("staging", build_candidate(model_artifact))
@@ -379,6 +379,9 @@ def test_a_service_whose_predictions_fail_is_neither_ready_nor_healthy(
         status = get_target(flaky).status("staging")
         assert status is not None and not status.healthy
         assert "could not score one record" in status.detail and "500" in status.detail
+        shown = harness(flaky, "status", "--env", "staging")
+        assert shown.returncode == 1, shown.stdout + shown.stderr
+        assert shown.stdout.startswith("staging: UNHEALTHY") and "answered 500" in shown.stdout
     finally:
         get_target(failing).stop("staging")
         _kill_recorded(failing)
