@@ -12,16 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# An input value echoed in a message is cut to this many characters (docs/errors.md).
-ECHO_LIMIT = 200
-
-
-def short(value: object, limit: int = ECHO_LIMIT) -> str:
-    """``value`` as text for a message, cut to ``limit`` characters (and saying how long it
-    was): a 1 MiB cell or key must not make a 1 MiB message."""
-    text = str(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
 
 class HarnessError(Exception):
     """Base class: something the user can fix; the message says what and how."""
@@ -94,6 +84,11 @@ class ProtocolMismatch(TargetUnreachable):
 
 class UnexpectedAnswer(TargetUnreachable):
     """The service answered in the right protocol, but not in the shape expected."""
+
+
+class WrongService(TargetUnreachable):
+    """The service answering for an environment is not the candidate this project deployed
+    there (another project's, or nothing this project deployed)."""
 
 
 class EvidenceError(HarnessError):

@@ -12,12 +12,13 @@ import pandas as pd
 from harness.config import HarnessConfig
 from harness.data import golden, passport
 from harness.digests import sha256_file
-from harness.errors import GoldenIntegrityError, short
+from harness.errors import GoldenIntegrityError
 from harness.gates import passports
 from harness.gates.recorded import passport_digests
 from harness.history import HistoryStore
 from harness.model.adapters import open_model
 from harness.run.recording import model_identity
+from harness.text import clip
 
 
 def golden_root(config: HarnessConfig) -> Path:
@@ -74,17 +75,17 @@ def _schema_check(config: HarnessConfig) -> Callable[[Path, pd.DataFrame], None]
             result = check_rule(frame, column, criterion, rule, path.name)
             if result.outcome is Outcome.FAILED:
                 raise GoldenIntegrityError(
-                    f"{path}: {short(result.message, 400)}, as schema.columns.{column} in "
+                    f"{path}: {clip(result.message, 400)}, as schema.columns.{column} in "
                     f"{config.source} says; fix the data before recording it", path=path)
         kind = config.model.model_kind
         problem = label_problem(frame[label], config) if kind.needs_positive_label else None
         if kind.has_classes and config.model.classes:
             unknown = unknown_classes(frame[label], list(config.model.classes))
             if unknown:
-                problem = (f"label column '{label}' holds {short(', '.join(unknown[:5]), 200)}, "
+                problem = (f"label column '{label}' holds {clip(', '.join(unknown[:5]), 200)}, "
                            f"none of model.classes")
         if problem is not None:
-            raise GoldenIntegrityError(f"{path}: {short(problem, 400)}", path=path)
+            raise GoldenIntegrityError(f"{path}: {clip(problem, 400)}", path=path)
     return check
 
 

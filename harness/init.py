@@ -22,9 +22,10 @@ from sklearn.model_selection import train_test_split
 from harness.config import load_config
 from harness.data import golden
 from harness.data.schema_inference import infer_columns
-from harness.errors import ConfigError, DatasetError, short
+from harness.errors import ConfigError, DatasetError
 from harness.kinds import Kind, kind_of
 from harness.kinds.inference import infer_kind
+from harness.text import clip
 
 CONFIG_NAME = "harness.yaml"
 TRAIN_FILE = Path("data/train.csv")
@@ -60,10 +61,10 @@ def _read(request: InitRequest) -> tuple[pd.DataFrame, Kind]:
     try:
         frame = pd.read_csv(request.data)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{request.data}: cannot read it as CSV ({short(exc)})") from None
+        raise DatasetError(f"{request.data}: cannot read it as CSV ({clip(exc)})") from None
     if request.label not in frame.columns:
         raise DatasetError(f"{request.data}: no column '{request.label}' for --label "
-                           f"(columns: {short(', '.join(map(str, frame.columns)))})")
+                           f"(columns: {clip(', '.join(map(str, frame.columns)))})")
     labels = frame[request.label]
     if labels.isna().any():
         raise DatasetError(f"{request.data}: column '{request.label}' has empty labels on "
@@ -73,11 +74,11 @@ def _read(request: InitRequest) -> tuple[pd.DataFrame, Kind]:
     if kind.needs_positive_label:
         if request.positive is None:
             raise DatasetError(f"column '{request.label}' holds two values "
-                               f"({short(', '.join(classes))})"
+                               f"({clip(', '.join(classes))})"
                                ": a binary classifier; say which is positive with --positive")
         if request.positive not in classes:
-            raise DatasetError(f"--positive {short(repr(request.positive))} is not a value of "
-                               f"column '{request.label}' (values: {short(', '.join(classes))})")
+            raise DatasetError(f"--positive {clip(repr(request.positive))} is not a value of "
+                               f"column '{request.label}' (values: {clip(', '.join(classes))})")
     elif request.positive is not None:
         raise DatasetError(f"--positive is for binary classifiers; column '{request.label}' "
                            f"holds {labels.nunique()} values, so this is a {kind.name} model")

@@ -16,6 +16,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 POLL_S = 0.1
+# What any process needs to run as the user expects (find programs, a home, a locale, a
+# temporary folder); nothing that changes what a service does.
+BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR")
+
+
+def clean_env(declared: Mapping[str, str],
+              source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A service's environment: the base (``BASE_ENV`` and ``LC_*``) taken from ``source``
+    (the caller's environment by default), then ``declared`` over it. Nothing else of the
+    caller's leaks in (no ``HARNESS_*``, no fault injection)."""
+    source = os.environ if source is None else source
+    env = {name: value for name, value in source.items()
+           if name in BASE_ENV or name.startswith("LC_")}
+    env.update(declared)
+    return env
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -304,3 +304,84 @@ def test_a_service_serving_another_artifact_is_refused_at_deploy(
     assert "nothing is running now" in message
     assert port_is_free("127.0.0.1", config.environments["staging"].port or 0)
     assert LocalTarget(config).status("staging") is None
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def _predict(url: str) -> int:
+    """The status code of ``/predict`` for the first golden record."""
+    import pandas as pd
+
+    from harness.model.protocols import json_records
+
+    frame = pd.read_csv(EXAMPLE / "golden/credit/v1/credit.csv", nrows=1).drop(columns="Status")
+    return httpx.post(f"{url}/predict", json=json_records(frame)[0], timeout=10).status_code
+
+
+def test_a_service_starts_from_a_clean_declared_environment(
+    tmp_path: Path, model_artifact: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's fault injection and HARNESS_* never reach the service; what the config
+    declares (``env``) and lets through (``pass_env``) does."""
+    monkeypatch.setenv("HARNESS_INJECT_ERROR_RATE", "1")
+    monkeypatch.setenv("HARNESS_HISTORY_URL", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("TEAM_TOKEN", "from-the-agent")
+    monkeypatch.setenv("UNRELATED", "x")
+    config = local_config(tmp_path, model_artifact,
+                          local={"env": {"MODEL_THREADS": "2"}, "pass_env": ["TEAM_TOKEN"]})
+    target = get_target(config)
+    try:
+        deployed = target.deploy("staging", build_candidate(model_artifact))
+        environ = _environ(int(deployed.detail.removeprefix("pid ")))
+        assert _predict(deployed.url or "") == 200, "the caller's fault injection stayed out"
+        assert not [name for name in environ if name.startswith("HARNESS_INJECT")]
+        assert "HARNESS_HISTORY_URL" not in environ and "UNRELATED" not in environ
+        assert environ["MODEL_THREADS"] == "2" and environ["TEAM_TOKEN"] == "from-the-agent"
+        assert environ["PATH"] == os.environ["PATH"]
+        assert environ["PYTHONPATH"].split(os.pathsep)[0] == str(config.root)
+
+        # A rollback restarts a revision with what it was given, not the caller's now.
+        monkeypatch.setenv("TEAM_TOKEN", "rotated")
+        target.deploy("staging", build_candidate(model_artifact))
+        rolled = target.rollback("staging")
+        environ = _environ(int(rolled.detail.removeprefix("pid ")))
+        assert environ["TEAM_TOKEN"] == "from-the-agent" and "HARNESS_INJECT_ERROR_RATE" \
+            not in environ
+    finally:
+        target.stop("staging")
+        _kill_recorded(config)
+
+
+def test_a_service_whose_predictions_fail_is_neither_ready_nor_healthy(
+    tmp_path: Path, model_artifact: Path
+) -> None:
+    """/ready answers 200 but /predict answers 500: the deploy is refused (nothing was
+    running, nothing runs), and a service that starts failing later is reported unhealthy."""
+    failing = local_config(tmp_path, model_artifact,
+                           local={"env": {"HARNESS_INJECT_ERROR_RATE": "1"}})
+    try:
+        with pytest.raises(DeployError) as excinfo:
+            get_target(failing).deploy("staging", build_candidate(model_artifact))
+        message = str(excinfo.value)
+        assert "could not score one record of golden set 'credit-v1'" in message
+        assert "answered 500" in message and "nothing was running before" in message
+        assert port_is_free("127.0.0.1", failing.environments["staging"].port or 0)
+
+        # Faults drawn from the server's seeded generator at a rate of 0.8: its first
+        # prediction (the deploy's readiness record) passes, the next ones (status's) fail.
+        flaky = local_config(tmp_path, model_artifact,
+                             local={"env": {"HARNESS_INJECT_ERROR_RATE": "0.8"}})
+        deployed = get_target(flaky).deploy("staging", build_candidate(model_artifact))
+        assert deployed.healthy
+        status = get_target(flaky).status("staging")
+        assert status is not None and not status.healthy
+        assert "could not score one record" in status.detail and "500" in status.detail
+        shown = harness(flaky, "status", "--env", "staging")
+        assert shown.returncode == 1, shown.stdout + shown.stderr
+        assert shown.stdout.startswith("staging: UNHEALTHY") and "answered 500" in shown.stdout
+    finally:
+        get_target(failing).stop("staging")
+        _kill_recorded(failing)

@@ -204,3 +204,34 @@ def test_a_candidate_is_found_by_its_artifact_digest(url: str) -> None:
     assert candidate_of_artifact(store, "cdcdcdcdcdcd") is None
     assert candidate_of_artifact(store, "ab%") is None, "a LIKE wildcard is taken literally"
     store.close()
+
+
+def test_a_sqlite_store_locked_too_long_names_the_lock(project: Path) -> None:
+    """Another process holds the SQLite file past the wait (here the URL's 0.3 s): one
+    message naming the lock and the remedies, exit 2, nothing run or recorded."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    database = project / ".harness/history.db"
+    HistoryStore(f"sqlite:///{database}").close()
+    before = database.read_bytes()
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "harness", "check", "--profile", "pr"], cwd=project,
+            capture_output=True, text=True, timeout=300, check=False,
+            env={**os.environ, "HARNESS_HISTORY_URL": f"sqlite:///{database}?timeout=0.3"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr == (
+        f"harness: error: history store {database} stayed locked for 0.3s: another process "
+        "(another harness command, a Jenkins job on this agent) holds the SQLite file. Wait "
+        "for it to finish and run again; for jobs that run at once, use PostgreSQL "
+        "(history.url: postgresql+psycopg://USER@HOST/DB). Nothing was recorded in history\n")
+    assert not (project / "reports").exists(), "nothing ran"
+    assert database.read_bytes() == before

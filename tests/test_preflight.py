@@ -256,3 +256,73 @@ def test_two_golden_rows_are_refused_not_passed(project: Path) -> None:
                                        frame[frame["Status"] == "bad"].head(1)]))
     message = refused(project)
     assert "1 positive(s), fewer than gates.min_positives (10) and 1 negative(s)" in message
+
+
+def _served_by(url: str) -> str:
+    import httpx
+
+    return httpx.get(f"{url}/version", timeout=5).json()["artifact_sha256"]
+
+
+def test_another_projects_service_on_the_environments_port_is_refused(
+        project: Path, service_url: str) -> None:
+    """Project A's service answers on the port of this project's staging, where this
+    project deployed nothing: refused up front naming the digest that answers."""
+    port = int(service_url.rsplit(":", 1)[1])
+    edit_config(project, environments={"staging": {"port": port},
+                                       "production": {"port": free_port()}},
+                profiles={"release": {"checks": ["schema", "quality"],
+                                      "environment": "staging"}})
+    message = refused(project, "check", "--profile", "release")
+    assert (f"profile 'release' checks staging, but {service_url} answers with artifact "
+            f"sha256 {_served_by(service_url)} and this project deployed nothing there"
+            in message)
+    assert "then deploy this project's candidate (harness deploy --env staging)" in message
+
+
+def test_a_service_other_than_the_deployed_candidate_is_refused(
+        project: Path, service_url: str) -> None:
+    """This project deployed candidate X to staging; its process is gone and project A's
+    service took the port. Both digests are named; history, reports and state unchanged."""
+    from harness.candidate.identity import build_candidate
+    from harness.deploy.state import EnvState, Revision, env_dir, save_state
+
+    port = int(service_url.rsplit(":", 1)[1])
+    edit_config(project, environments={"staging": {"port": port},
+                                       "production": {"port": free_port()}},
+                deploy={"state_dir": "state"},
+                profiles={"release": {"checks": ["schema", "quality"],
+                                      "environment": "staging"}})
+    ours = project / "state/ours"
+    ours.mkdir(parents=True)
+    (ours / "model.joblib").write_bytes(b"this project's model")
+    candidate = build_candidate(ours)
+    save_state(env_dir(project / "state", "staging"), EnvState(
+        env="staging", port=port, current=1, revisions=[Revision(
+            revision=1, candidate=candidate, artifact_dir=ours, deployed_at="2026-01-01")]))
+    before = snapshot(project)
+    result = harness(project, "check", "--profile", "release")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("harness: error:") == 1 and "Traceback" not in result.stderr
+    assert (f"{service_url} answers with artifact sha256 {_served_by(service_url)}, not the "
+            f"artifact sha256 {candidate.artifact_sha256} of candidate {candidate.id} that "
+            "this project deployed there (revision 1); nothing was run or recorded"
+            in result.stderr)
+    assert snapshot(project) == before
+    assert not (project / "reports").exists() and not (project / ".harness").exists()
+
+
+def test_a_locustfile_that_raises_on_import_is_refused_once(project: Path,
+                                                             service_url: str) -> None:
+    """It compiles, but raises when Locust imports it: refused up front, one message naming
+    the file, the error and its line, instead of one ERROR testcase per SLO after a run."""
+    (project / "suites").mkdir()
+    (project / "suites/locustfile.py").write_text(
+        "from locust import HttpUser\n\nraise RuntimeError('the scenario has no token')\n")
+    edit_config(project, load={"locustfile": "suites/locustfile.py", "url": service_url},
+                profiles={"pr": {"checks": ["schema", "load"]}})
+    message = refused(project)
+    assert "Fix this first" in message
+    assert (f"key 'load.locustfile': {project / 'suites/locustfile.py'} raised RuntimeError: "
+            "the scenario has no token at line 3 when imported as Locust imports it; fix the "
+            "scenario") in message

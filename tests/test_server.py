@@ -241,3 +241,37 @@ def test_error_bodies_never_echo_the_input(client: TestClient, application: dict
     response = client.post("/predict", json={**application, "Home": "castle" * 1000})
     assert response.status_code == 422
     assert "castle" not in response.text
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    (b"", "the body is empty; send one JSON object"),
+    (b'{"Age": 30', "the body is not valid JSON (Expecting ',' delimiter); send one JSON object"),
+    (b"not json", "the body is not valid JSON (Expecting value); send one JSON object"),
+])
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_an_empty_or_malformed_body_is_400(client: TestClient, path: str, body: bytes,
+                                           detail: str) -> None:
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": detail}
+
+
+def test_well_formed_json_that_is_no_record_stays_422(client: TestClient) -> None:
+    for body in (b"null", b"[1, 2]", b'"a record"'):
+        response = client.post("/predict", content=body,
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 422, (body, response.text)
+
+
+def test_an_unknown_field_name_is_clipped_in_the_422(credit_config: HarnessConfig,
+                                                     model_artifact: Path,
+                                                     application: dict) -> None:
+    """A 900 KB field name under the default 1 MiB body limit: not echoed whole."""
+    name = "y" * 900_000
+    with TestClient(create_app(credit_config, model_artifact, faults=FaultInjection())) as big:
+        response = big.post("/predict", json={**application, name: 1})
+    assert response.status_code == 422
+    assert len(response.content) < 1000
+    [error] = response.json()["detail"]
+    assert error["type"] == "extra_forbidden"
+    assert error["loc"][1].startswith("y" * 200 + "\u2026(900000 characters, sha256 ")

@@ -96,10 +96,11 @@ def test_the_server_meets_its_openapi_document_and_never_answers_5xx(server: str
         @given(mutated=cases.flatmap(_mutated))
         def exercise(mutated: tuple[Any, str]) -> None:
             case, kind = mutated
-            if kind == "as generated" and isinstance(case.body, dict) and len(
+            if kind != "oversize" and isinstance(case.body, dict) and len(
                     json.dumps(case.body)) > MAX_BODY_BYTES:
                 # A generated body can outgrow the limit too (a negative case past
-                # maxItems): the size limit refuses it first, with 413, as it should.
+                # maxItems, with or without a non-finite number): the size limit refuses
+                # it first, with 413, as it should.
                 kind = "oversize"
             if kind == "as generated":
                 response = case.call_and_validate(base_url=server, checks=checks)

@@ -12,7 +12,8 @@ from pydantic import (
 )
 
 from harness.config.project import HarnessConfig
-from harness.errors import ConfigError, short
+from harness.errors import ConfigError
+from harness.text import clip
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -58,7 +59,7 @@ def _describe(error: ValidationError, source: Path) -> tuple[list[str], str]:
         if item["type"] == "extra_forbidden":
             message = "unknown key (check its spelling and indentation)"
         keys.append(_key_path(loc))
-        lines.append(f"key '{short(keys[-1], 100)}': {short(message, 300)}")
+        lines.append(f"key '{clip(keys[-1], 100)}': {clip(message, 300)}")
     return keys, f"{source}: invalid configuration\n  " + "\n  ".join(lines)
 
 

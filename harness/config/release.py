@@ -66,7 +66,12 @@ class LocalDeploySpec(StrictModel):
     """How the ``local`` target starts the service: a command (a YAML list of words) with
     ``{python}``, ``{config}``, ``{artifact}``, ``{host}`` and ``{port}`` filled in, run from
     the config's folder with that folder importable. The default runs the harness's generic
-    model server (``harness serve``)."""
+    model server (``harness serve``).
+
+    The service starts from a clean environment (a minimal base such as ``PATH``, ``HOME`` and
+    ``LANG``), never the caller's: ``env`` declares variables for it and ``pass_env`` names
+    the caller's variables it gets (a credential, a GPU selection), both recorded with each
+    revision, so a rollback restarts a revision as it ran."""
 
     command: list[str] = Field(
         default_factory=lambda: [
@@ -76,6 +81,8 @@ class LocalDeploySpec(StrictModel):
         min_length=1,
     )
     ready_path: str = Field(default="/ready", pattern=r"^/")
+    env: dict[str, str] = Field(default_factory=dict)
+    pass_env: list[str] = Field(default_factory=list)
 
 
 class KubernetesDeploySpec(StrictModel):

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from harness.data import readback
 from harness.digests import sha256_bytes, sha256_file
-from harness.errors import GoldenIntegrityError, short
+from harness.errors import GoldenIntegrityError
+from harness.text import clip
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +121,7 @@ def read_manifest(folder: Path) -> Manifest:
 
     files = {}
     for name, entry in get(data, "files", dict).items():
-        where = f"files.{short(name, 60)}"
+        where = f"files.{clip(name, 60)}"
         if name != Path(name).name or name in ("", ".", "..", MANIFEST):
             raise GoldenIntegrityError(f"{path}: field '{where}' is not a plain file name; "
                                        f"{_ADVICE}", path=path)

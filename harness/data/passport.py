@@ -32,7 +32,8 @@ import numpy as np
 from harness.config import DatasetSpec, HarnessConfig
 from harness.data import golden, readback
 from harness.digests import sha256_file
-from harness.errors import GoldenIntegrityError, HarnessError, short
+from harness.errors import GoldenIntegrityError, HarnessError
+from harness.text import clip
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Passport:
         try:
             scores = np.load(io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
-            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({short(exc)})",
+            raise GoldenIntegrityError(f"{where}: not a NumPy scores file ({clip(exc)})",
                                        path=where) from None
         return self._checked(scores, rows, f"{where}")
 
@@ -163,14 +164,14 @@ def read(path: Path) -> Passport:
     if scores_file is not None and (scores_file != Path(scores_file).name
                                     or scores_file.startswith(".")):
         raise GoldenIntegrityError(f"{path}: field 'scores_file' "
-                                   f"{short(scores_file, 60)!r} is not a file name "
+                                   f"{clip(scores_file, 60)!r} is not a file name "
                                    f"beside the passport; {_ADVICE}", path=path)
     if scores_file is not None and not _SHA256.fullmatch(str(scores_sha256)):
         raise GoldenIntegrityError(f"{path}: field 'scores_sha256' is not a sha256 (64 hex "
                                    f"digits); {_ADVICE}", path=path)
     kind = get("kind", str, default="binary")
     if kind not in KIND_NAMES:
-        raise GoldenIntegrityError(f"{path}: field 'kind' {short(kind, 60)!r} is not "
+        raise GoldenIntegrityError(f"{path}: field 'kind' {clip(kind, 60)!r} is not "
                                    f"a model kind ({', '.join(KIND_NAMES)}); {_ADVICE}",
                                    path=path)
     threshold = get("threshold", float)

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError, short
+from harness.errors import HarnessError
+from harness.text import clip
 
 # JSON's types as Python reads them; a bool is not a number here.
 _NAMES = {str: "a string", int: "an integer", float: "a number", dict: "an object",
@@ -35,7 +36,7 @@ def read_json_object(path: Path, error: type[HarnessError], what: str,
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise error(f"{path}: {what} is not valid JSON ({short(exc)}); {advice}",
+        raise error(f"{path}: {what} is not valid JSON ({clip(exc)}); {advice}",
                     path=path) from None
     if not isinstance(data, dict):
         raise error(f"{path}: {what} holds {_name(data)}, not an object; {advice}", path=path)
@@ -54,7 +55,7 @@ def field(data: dict[str, Any], name: str, types: tuple[type, ...], where: Path,
     value = data[name]
     if not _is(value, types):
         expected = " or ".join(_NAMES.get(t, t.__name__) for t in types)
-        raise error(f"{where}: field '{within}{name}' is {_name(value)} ({short(value, 60)}), not "
+        raise error(f"{where}: field '{within}{name}' is {_name(value)} ({clip(value, 60)}), not "
                     f"{expected}; {advice}", path=where)
     return value
 
@@ -64,7 +65,7 @@ def unknown_fields(data: dict[str, Any], known: set[str], where: Path,
     """Refuse a field the reader does not know (a typo, or a file of another kind)."""
     extra = sorted(set(data) - known)
     if extra:
-        raise error(f"{where}: unknown field '{short(extra[0], 60)}'; {advice}", path=where)
+        raise error(f"{where}: unknown field '{clip(extra[0], 60)}'; {advice}", path=where)
 
 
 def _is(value: Any, types: tuple[type, ...]) -> bool:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from harness.config import HarnessConfig, SliceSpec
 from harness.errors import DatasetError
+from harness.text import clip
 
 
 def _label(value: float) -> str:
@@ -28,7 +29,7 @@ def slice_masks(frame: pd.DataFrame, spec: SliceSpec) -> dict[str, np.ndarray]:
     missing = column.isna().to_numpy()
     if spec.bins is None:
         for value in sorted(column.dropna().unique(), key=str):
-            masks[f"{spec.name}={value}"] = (column == value).to_numpy()
+            masks[f"{spec.name}={clip(value)}"] = (column == value).to_numpy()
     else:
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
         edges = spec.bins

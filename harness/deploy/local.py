@@ -3,14 +3,17 @@ own loopback port, from a private copy of the candidate's artifact.
 
 A deploy copies the artifact into ``<state_dir>/deploy/<env>/revisions/<n>/`` (or, for a
 published candidate, pulls it there from the registry by digest, every layer checked),
-stops the old process, starts the new one detached (it outlives the command)
-and waits for its readiness endpoint. When it is not ready in time the
-previous revision is started again and ``DeployError`` says what happened.
+stops the old process, starts the new one detached (it outlives the command), from a clean
+environment (``deploy.local.env`` and ``pass_env``, never the caller's variables), and waits
+for its readiness endpoint, its ``/version`` and one golden record scored through it. When
+it is not ready in time the previous revision is started again and ``DeployError`` says
+what happened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
@@ -20,10 +23,12 @@ from pathlib import Path
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import MODEL_REFERENCE_ENV, Candidate
 from harness.config import EnvironmentSpec, HarnessConfig
+from harness.deploy.readiness import scoring_problem
 from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
 from harness.deploy.target import Deployment, served_artifact_problem
 from harness.errors import DeployError
 from harness.processes import (
+    clean_env,
     log_tail,
     pid_alive,
     probe,
@@ -66,6 +71,7 @@ class LocalTarget:
                 candidate=candidate,
                 artifact_dir=self._materialize(candidate, revision_dir / "artifact"),
                 deployed_at=_now(),
+                env=self._declared_env(),
             )
             return self._switch(state, folder, revision)
 
@@ -83,6 +89,10 @@ class LocalTarget:
         if not probe(spec.address() + self._config.deploy.local.ready_path):
             detail = f"process {state.pid} runs but {self._config.deploy.local.ready_path} fails"
             return self._deployment(env, spec, revision, healthy=False, detail=detail)
+        problem = scoring_problem(self._config, spec.address())
+        if problem is not None:
+            detail = f"process {state.pid} runs but {problem}"
+            return self._deployment(env, spec, revision, healthy=False, detail=detail)
         return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
 
     def wait_ready(self, env: str, timeout_s: float) -> Deployment:
@@ -93,7 +103,7 @@ class LocalTarget:
             raise DeployError(f"nothing is running in environment '{env}'; deploy a candidate first")
         problem = wait_ready(
             spec.address() + self._config.deploy.local.ready_path, timeout_s, state.pid
-        )
+        ) or scoring_problem(self._config, spec.address())
         if problem:
             raise DeployError(f"environment '{env}' (revision {revision.revision}): {problem}")
         return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
@@ -120,6 +130,7 @@ class LocalTarget:
                 artifact_dir=previous.artifact_dir,
                 deployed_at=_now(),
                 note=f"rollback to revision {previous.revision}",
+                env=previous.env,
             )
             return self._switch(state, folder, revision)
 
@@ -211,9 +222,21 @@ class LocalTarget:
             command.append(part)
         return command
 
+    def _declared_env(self) -> dict[str, str]:
+        """What the config gives a new revision's service: the caller's variables that
+        ``pass_env`` names (as they are now), then ``env``. Recorded with the revision (in
+        the state file, private to the user), so a rollback restarts it as it ran."""
+        local = self._config.deploy.local
+        passed = {name: os.environ[name] for name in local.pass_env if name in os.environ}
+        return {**passed, **local.env}
+
     def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
-        env = self._config.child_env()
+        # A clean environment: the caller's fault injection or HARNESS_* settings (a shell,
+        # a Jenkins stage) never reach a service; the config declares what does.
+        env = clean_env(revision.env)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(self._config.root), env.get("PYTHONPATH")) if p)
         env.pop(MODEL_REFERENCE_ENV, None)
         # Jenkins ends every process of a build that carries the build's cookie when the
         # build ends; an environment's service must outlive the build that deployed it.
@@ -263,6 +286,8 @@ class LocalTarget:
         problem = wait_ready(ready_url, self._ready_timeout_s, pid)
         if problem is None:
             problem = served_artifact_problem(spec.address(), revision.candidate)
+        if problem is None:
+            problem = scoring_problem(self._config, spec.address())
         state.starting, state.starting_pid = None, None
         if problem is None:
             state.revisions.append(revision)
@@ -281,7 +306,8 @@ class LocalTarget:
             old_pid = self._start(folder, spec, previous)
             # A revision that served before gets the configured timeout, never a shorter one.
             restore_timeout_s = max(self._ready_timeout_s, self._config.deploy.ready_timeout_s)
-            old_problem = wait_ready(ready_url, restore_timeout_s, old_pid)
+            old_problem = (wait_ready(ready_url, restore_timeout_s, old_pid)
+                           or scoring_problem(self._config, spec.address()))
             if old_problem is None:
                 state.pid = old_pid
                 outcome = (

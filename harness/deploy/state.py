@@ -17,13 +17,16 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.candidate.identity import Candidate
-from harness.errors import DeployError, short
+from harness.errors import DeployError
+from harness.text import clip
 
 STATE_FILE = "state.json"
 
 
 class Revision(BaseModel):
-    """One deployed revision: its candidate and the private copy of its artifact."""
+    """One deployed revision: its candidate, the private copy of its artifact and the
+    variables the config gave its service when it was deployed (``deploy.local.env`` and
+    the caller's ``pass_env`` ones)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,6 +35,7 @@ class Revision(BaseModel):
     artifact_dir: Path
     deployed_at: str
     note: str = ""
+    env: dict[str, str] = {}
 
 
 class EnvState(BaseModel):
@@ -80,7 +84,7 @@ def _first_problem(exc: Exception) -> str:
     if isinstance(exc, ValidationError) and exc.errors():
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        return f"field '{short(where, 100)}': {short(first['msg'])}"
+        return f"field '{clip(where, 100)}': {clip(first['msg'])}"
     return exc.__class__.__name__
 
 

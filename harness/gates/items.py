@@ -19,6 +19,7 @@ from harness.gates.context import RunContext
 from harness.gates.outcome import Outcome
 from harness.gates.result import GateSpec
 from harness.gates.state import GateState
+from harness.text import MESSAGE_LIMIT, clip
 
 
 class GateFailure(Exception):
@@ -74,15 +75,18 @@ class GateItem(pytest.Item):
             self._gate.prepare()
         except HarnessError as exc:
             # The message says what to fix; a traceback per item would bury it.
-            raise GateSetupError(f"{type(exc).__name__}: {exc}") from None
+            raise GateSetupError(clip(f"{type(exc).__name__}: {exc}", MESSAGE_LIMIT)) from None
 
     def runtest(self) -> None:
         result = self._gate.judged()
         self.user_properties.extend(result.properties.to_pairs())
+        # Whatever a message quotes, a testcase stays small (each value is clipped where
+        # it is quoted; this bounds the whole).
+        message = clip(result.message, MESSAGE_LIMIT)
         if result.outcome is Outcome.SKIPPED:
-            pytest.skip(result.message)
+            pytest.skip(message)
         if result.outcome is not Outcome.PASSED:
-            raise GateFailure(result.message)
+            raise GateFailure(message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, (GateFailure, HarnessError)):

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from harness.text import MESSAGE_LIMIT, clip
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -140,9 +142,9 @@ class GateProperties:
 
     def to_pairs(self) -> list[tuple[str, str]]:
         """(name, text) per property set: the fields in their order, then ``extra``."""
-        pairs = [(name, str(value)) for name in _TYPES
+        pairs = [(name, clip(str(value), MESSAGE_LIMIT)) for name in _TYPES
                  if (value := getattr(self, name)) is not None]
-        return pairs + list(self.extra.items())
+        return pairs + [(name, clip(text, MESSAGE_LIMIT)) for name, text in self.extra.items()]
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> GateProperties:

@@ -34,16 +34,34 @@ SCHEMA_HEAD = "0003"
 
 def _sqlite_begins_immediately(engine: Engine) -> None:
     # pysqlite would begin lazily and upgrade a read lock to a write lock later, which
-    # fails at once under contention; BEGIN IMMEDIATE waits for the lock instead.
+    # fails at once under contention; BEGIN IMMEDIATE waits for the lock instead, as long
+    # as the URL's ``timeout`` (seconds) says, else a minute.
+    query_timeout = engine.url.query.get("timeout")
+    busy_ms = int(float(query_timeout) * 1000) if isinstance(query_timeout, str) \
+        else _SQLITE_BUSY_MS
+    path = engine.url.database or ""
+
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "handle_error")
+    def _locked(context: Any) -> None:
+        # Whatever the statement, a lock held past the wait has one cause and one remedy.
+        if "database is locked" in str(context.original_exception):
+            raise HistoryError(
+                f"history store {path} stayed locked for {busy_ms / 1000:g}s: another "
+                "process (another harness command, a Jenkins job on this agent) holds the "
+                "SQLite file. Wait for it to finish and run again; for jobs that run at "
+                "once, use PostgreSQL (history.url: postgresql+psycopg://USER@HOST/DB). "
+                "Nothing was recorded in history"
+            )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -88,9 +106,13 @@ class HistoryStore:
         except SQLAlchemyError as exc:  # a URL SQLAlchemy cannot parse
             raise HistoryError(f"history store {self._safe_url()} is not a database URL "
                                f"({_first_line(exc)}); check history.url") from None
-        try:
-            if self.engine.dialect.name == "sqlite":
+        if self.engine.dialect.name == "sqlite":
+            try:
                 _sqlite_begins_immediately(self.engine)
+            except ValueError:
+                raise HistoryError(f"history store {self._safe_url()}: its 'timeout' is not a "
+                                   "number of seconds; check history.url") from None
+        try:
             self._migrate()
         except SQLAlchemyError as exc:
             raise HistoryError(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from harness.errors import DatasetError
+from harness.text import clip, clip_repr
 
 if TYPE_CHECKING:  # kinds sit below the config, which validates metric names with them
     from harness.config import HarnessConfig
@@ -46,7 +47,7 @@ def class_numbers(column: pd.Series, classes: list[Any], dataset: str) -> np.nda
     ``1`` and a model's class ``1`` match)."""
     unknown = unknown_classes(column, classes)
     if column.isna().any() or unknown:
-        what = (f"classes the model does not know ({', '.join(unknown[:_EXAMPLES])})" if unknown
+        what = (f"classes the model does not know ({', '.join(map(clip, unknown[:_EXAMPLES]))})" if unknown
                 else "missing labels")
         raise DatasetError(
             f"dataset '{dataset}': label column '{column.name}' holds {what}; the model's "
@@ -61,7 +62,7 @@ def regression_targets(column: pd.Series, dataset: str) -> np.ndarray:
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
-        examples = ", ".join(repr(v) for v in column[bad].head(_EXAMPLES))
+        examples = ", ".join(clip_repr(v) for v in column[bad].head(_EXAMPLES))
         raise DatasetError(
             f"dataset '{dataset}': label column '{column.name}' has {int(bad.sum())} values that "
             f"are not finite numbers (e.g. {examples})"
@@ -85,8 +86,8 @@ def _line(frame_index: Any) -> int:
 
 
 def _shown(value: Any) -> str:
-    return "an empty cell" if pd.isna(value) else repr(value.item() if hasattr(value, "item")
-                                                        else value)
+    return "an empty cell" if pd.isna(value) else clip_repr(value.item() if hasattr(value, "item")
+                                                             else value)
 
 
 def label_problem(labels: pd.Series, config: HarnessConfig) -> str | None:

@@ -19,6 +19,7 @@ from harness.gates.context import RunContext
 from harness.history import HistoryStore
 from harness.model.probe import check_service_protocol
 from harness.run.evidence import deployed, deployment_problems, write_bundle
+from harness.run.identity import check_identity
 from harness.run.preflight import check_inputs
 from harness.run.recording import run_record
 from harness.run.verdict import Verdict, decide
@@ -82,6 +83,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     environment = context.environment
     signer = _release_signer(config, profile, environment)  # refused before anything runs
     before = deployed(config, environment) if environment else None
+    if environment is not None:
+        check_identity(context, before)  # another service is refused before anything runs
     check_service_protocol(config, context.profile.checks, context.target_url)
     if "deepchecks" in context.profile.checks:
         # Created here, once, so its one line is on the console and not in pytest's log.

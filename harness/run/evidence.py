@@ -22,9 +22,10 @@ from harness.data.readback import field, unknown_fields
 from harness.deploy.registry import get_target
 from harness.deploy.target import Deployment
 from harness.digests import sha256_file
-from harness.errors import EvidenceError, short
+from harness.errors import EvidenceError
 from harness.history import HistoryStore
 from harness.history.release import latest_evidence, record_evidence
+from harness.text import clip
 
 BUNDLE = "evidence.json"
 
@@ -59,7 +60,7 @@ class Evidence:
             if not isinstance(data, dict):
                 raise TypeError(f"it holds {type(data).__name__}, not an object")
         except (ValueError, TypeError) as exc:
-            raise EvidenceError(f"evidence bundle {where} is unreadable ({short(exc)}); "
+            raise EvidenceError(f"evidence bundle {where} is unreadable ({clip(exc)}); "
                                 f"{advice}", path=where) from None
         unknown_fields(data, {f.name for f in fields(cls)}, where, EvidenceError, advice)
 
@@ -79,7 +80,7 @@ class Evidence:
             candidate = Candidate.parse(data.get("candidate"))
         except (ValueError, TypeError) as exc:
             raise EvidenceError(f"evidence bundle {where} names no valid candidate "
-                                f"({short(exc)}); {advice}", path=where) from None
+                                f"({clip(exc)}); {advice}", path=where) from None
         return cls(candidate=candidate, **values)
 
 
@@ -94,7 +95,7 @@ def created_at(text: str, where: Path) -> dt.datetime:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
         raise EvidenceError(f"evidence bundle {where}: field 'created_at' "
-                            f"{short(text, 60)!r} is not an ISO 8601 time; rerun the release "
+                            f"{clip(text, 60)!r} is not an ISO 8601 time; rerun the release "
                             "checks", path=where) from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise EvidenceError(f"evidence bundle {where}: field 'created_at' {text!r} has no "

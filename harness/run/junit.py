@@ -11,6 +11,7 @@ from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped,
 from harness.gates.outcome import Outcome
 from harness.gates.properties import GateProperties
 from harness.gates.result import GateResult
+from harness.text import MESSAGE_LIMIT, clip
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,11 @@ def write_junit(path: Path, suite_name: str, cases: list[Case]) -> Path:
     suite = TestSuite(suite_name)
     for case in cases:
         testcase = TestCase(case.name, classname=case.classname)
+        message = clip(case.message, MESSAGE_LIMIT)  # as the plugin bounds its testcases
         if case.outcome is Outcome.PASSED:
-            testcase.system_out = case.message
+            testcase.system_out = message
         else:
-            testcase.result = [_RESULTS[case.outcome](case.message)]
+            testcase.result = [_RESULTS[case.outcome](message)]
         pairs = case.properties.to_pairs()
         if pairs:
             properties = Properties()

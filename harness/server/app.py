@@ -13,7 +13,9 @@ with no service of its own deploys with no code. The contract (``docs/openapi.js
 - ``GET /metrics`` Prometheus text
 
 Records are validated against the config's schema. Error bodies name the field and
-never echo the input, so a huge or non-finite value cannot make them fail or grow.
+never echo the input, so a huge or non-finite value cannot make them fail or grow (a field
+name a client made up is clipped). A body that is not JSON at all, or is empty, is a 400;
+JSON that breaks the schema is a 422.
 """
 
 
@@ -42,6 +44,7 @@ from harness.server.metrics import RequestMetrics, ServerMetrics
 from harness.server.placement import ScoringPlace
 from harness.server.predictions import Prediction, predictions
 from harness.server.records import batch_model, record_model
+from harness.text import clip
 
 log = logging.getLogger("harness.server")
 DEFAULT_MAX_BODY_BYTES = 1 << 20
@@ -70,7 +73,7 @@ class ErrorResponse(BaseModel):
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Document the refusals an endpoint can answer, so the OpenAPI document is the whole
     contract (the property-based test holds the server to it)."""
-    meaning = {400: "The body is not valid JSON", 413: "The body is larger than the limit",
+    meaning = {400: "The body is empty or not valid JSON", 413: "The body is larger than the limit",
                415: "The body is not application/json", 503: "The model is not loaded"}
     return {status: {"model": ErrorResponse, "description": meaning[status]}
             for status in statuses}
@@ -118,8 +121,25 @@ def _json(answer: BaseModel) -> Response:
 
 
 def _errors_without_input(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+    # The location may hold a client's own text (an unknown field's name): clipped.
+    return [{"loc": [clip(part) if isinstance(part, str) else part for part in e.get("loc", ())],
+             "msg": clip(e.get("msg", "")), "type": e.get("type", "")}
             for e in exc.errors()[:20]]
+
+
+def _malformed(exc: RequestValidationError, request: Request) -> str | None:
+    """Why the body is not a JSON document at all (a 400, not a 422), if it is not."""
+    errors = exc.errors()
+    invalid = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if invalid is not None:
+        reason = clip((invalid.get("ctx") or {}).get("error", "JSON decode error"))
+        return f"the body is not valid JSON ({reason}); send one JSON object"
+    # FastAPI reads an empty body as no body at all; a literal `null` has a length.
+    empty = request.headers.get("content-length") in (None, "0")
+    if empty and [(tuple(e.get("loc", ())), e.get("type")) for e in errors] == [
+            (("body",), "missing")]:
+        return "the body is empty; send one JSON object"
+    return None
 
 
 def create_app(config: HarnessConfig, artifact: Path | None = None,
@@ -154,6 +174,9 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = _malformed(exc, request)
+        if malformed is not None:
+            return JSONResponse({"detail": malformed}, status_code=400)
         return JSONResponse({"detail": _errors_without_input(exc)}, status_code=422)
 
     # The probes are async, answered on the event loop: as plain functions they would wait

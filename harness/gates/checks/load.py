@@ -13,6 +13,7 @@ from harness.gates.inputs import Problem, url_problems
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec
+from harness.load.importing import import_problem
 from harness.load.results import OVERALL, LoadResults
 from harness.load.runner import resolve_target
 
@@ -27,8 +28,8 @@ CALLS_MODEL = False
 
 
 def problems(context: RunContext) -> list[Problem]:
-    """The locustfile compiles, and the service the load goes to answers (a profile's
-    environment is probed by preflight itself)."""
+    """The locustfile compiles and imports, and the service the load goes to answers (a
+    profile's environment is probed by preflight itself)."""
     config = context.config
     target_url = context.target_url
     key = context.target_key or ("load.url" if config.load.url else "model.url")
@@ -46,6 +47,8 @@ def problems(context: RunContext) -> list[Problem]:
         else:
             if not path.read_bytes().strip():
                 found.append(Problem("load.locustfile", f"{path} is empty; write the scenario"))
+            elif (raised := import_problem(path, config.root, config.child_env())) is not None:
+                found.append(Problem("load.locustfile", f"{raised}; fix the scenario"))
     try:
         target = resolve_target(config, target_url)
     except HarnessError as exc:

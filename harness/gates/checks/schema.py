@@ -17,6 +17,7 @@ from harness.gates.inputs import Problem
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
 from harness.gates.result import GateResult, GateSpec
+from harness.text import clip, clip_repr
 
 if TYPE_CHECKING:
     from harness.gates.state import GateState
@@ -89,7 +90,7 @@ def check_rule(
         message = f"column '{column}' in {where} has dtype {series.dtype}, expected {rule.dtype}"
         if not ok and rule.dtype != "string" and not types.is_numeric_dtype(series):
             bad = pd.to_numeric(series, errors="coerce").isna() & series.notna()
-            message += f" (non-numeric values such as {series[bad].iloc[0]!r} at "
+            message += f" (non-numeric values such as {clip_repr(series[bad].iloc[0])} at "
             message += f"{_csv_lines(frame, bad)})"
         return GateResult(Outcome.of(ok), message, props)
     if check == "nullable":
@@ -112,7 +113,7 @@ def check_rule(
         props = replace(props, value=Figure(str(count)), threshold="0",
                         allowed=",".join(map(str, allowed)))
         if count:
-            examples = sorted({str(v) for v in series[outside].iloc[:_EXAMPLES]})
+            examples = sorted({clip(v) for v in series[outside].iloc[:_EXAMPLES]})
             return GateResult(
                 Outcome.FAILED,
                 f"column '{column}' in {where} has {count} values outside the allowed set, "
@@ -134,7 +135,7 @@ def check_rule(
         props = replace(props, value=Figure(str(count)), min_seen=Figure(str(series.min())),
                         max_seen=Figure(str(series.max())))
         if count:
-            examples = ", ".join(str(v) for v in series[outside].iloc[:_EXAMPLES])
+            examples = ", ".join(clip(v) for v in series[outside].iloc[:_EXAMPLES])
             return GateResult(
                 Outcome.FAILED,
                 f"column '{column}' in {where} has {count} values outside {bounds}, "
