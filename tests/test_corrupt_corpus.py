@@ -35,6 +35,7 @@ ARGS: dict[Command, list[str]] = {
     ("golden", "verify"): [],
     ("golden", "add"): ["--dataset", "credit", "--version", "v9", "data.csv"],
     ("golden", "bless"): ["--by", "ana", "--reason", "corpus"],
+    ("golden", "plan"): ["--margin", "0.02"],
     ("history",): ["--passports"],
     ("benchmark",): [],
     ("load", "worker"): ["--master", "127.0.0.1:1", "--wait-s", "0"],
@@ -52,6 +53,9 @@ ARGS: dict[Command, list[str]] = {
     ("status",): [],
     ("rollback",): ["--env", "staging"],
     ("stop",): ["--env", "staging"],
+    ("verify",): [],
+    ("keygen",): ["--out", "key.pem"],
+    ("rbac",): ["--env", "production", "--account-namespace", "ci", "--out", "rbac"],
 }
 # Commands that read no file of the project: nothing in the corpus reaches them.
 NOT_IN_CORPUS = {("deepchecks", "install"): "creates deepchecks' virtualenv from PyPI; "
@@ -66,8 +70,9 @@ EVIDENCE = "reports/release/evidence.json"
 STATE = ".harness/deploy/staging/state.json"
 DATA = "data.csv"
 READERS: dict[str, list[Command]] = {
-    MANIFEST: [("check",), ("golden", "verify"), ("golden", "bless"), ("report",)],
-    PASSPORT: [("check",), ("golden", "verify"), ("report",)],
+    MANIFEST: [("check",), ("golden", "verify"), ("golden", "bless"), ("golden", "plan"),
+               ("report",)],
+    PASSPORT: [("check",), ("golden", "verify"), ("golden", "plan"), ("report",)],
     EVIDENCE: [("promote",), ("recover",), ("audit",)],
     STATE: [("status",), ("stop",), ("rollback",)],
     DATA: [("init",), ("golden", "add")],
@@ -75,7 +80,8 @@ READERS: dict[str, list[Command]] = {
 # Run against a config with one key made wrong or missing.
 PER_KEY: list[Command] = [("check",), ("deploy",), ("promote",), ("status",)]
 # Run against a config that a corruption left valid: they read, start or change nothing.
-SAFE: list[Command] = [("status",), ("history",), ("audit",), ("golden", "verify")]
+SAFE: list[Command] = [("status",), ("history",), ("audit",), ("golden", "verify"),
+                       ("verify",), ("rbac",)]
 
 
 def commands(parser: argparse.ArgumentParser, prefix: Command = ()) -> Iterator[Command]:

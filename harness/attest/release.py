@@ -83,7 +83,8 @@ def approve(config: HarnessConfig, signer: keys.Signer, candidate: Candidate, ap
     if unapproved.refusal is not None and not unapproved.refusal.startswith("approval check"):
         raise AttestationError(_refused(candidate, unapproved), candidate=candidate.id)
     tested = [a for a in unapproved.attestations
-              if a.problem is None and a.kind == "test-result" and a.statement is not None
+              if a.problem is None and a.statement is not None
+              and a.statement.predicate_type == statement.TEST_RESULT
               and a.statement.predicate.get("harness", {}).get("candidate") == candidate.id]
     if not tested:
         raise AttestationError(

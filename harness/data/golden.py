@@ -111,10 +111,10 @@ def read_manifest(folder: Path) -> Manifest:
     readback.unknown_fields(data, {f.name for f in fields(Manifest)}, path,
                             GoldenIntegrityError, _ADVICE)
 
-    def get(record: dict[str, Any], name: str, kind: type, where: str = "") -> Any:
-        value = readback.field(record, name, (kind,), path, GoldenIntegrityError, _ADVICE,
+    def get(record: dict[str, Any], name: str, expected: type, where: str = "") -> Any:
+        value = readback.field(record, name, (expected,), path, GoldenIntegrityError, _ADVICE,
                                within=where)
-        if kind is int and value < 0:
+        if expected is int and value < 0:
             raise GoldenIntegrityError(f"{path}: field '{where}{name}' is negative; {_ADVICE}",
                                        path=path)
         return value

@@ -106,7 +106,8 @@ class Passport:
                                         "passport from version control or bless again",
                                         path=self.path)
 
-        if raw.dtype.kind not in "fiu":  # strings, booleans, objects, nested lists
+        dtype = raw.dtype
+        if dtype.kind not in "fiu":  # strings, booleans, objects, nested lists
             raise refuse(f"are not numbers (they read as {raw.dtype})")
         kind = kind_of(self.kind)
         shape = (rows if rows is not None else len(raw),
@@ -169,9 +170,9 @@ def read(path: Path) -> Passport:
     if scores_file is not None and not _SHA256.fullmatch(str(scores_sha256)):
         raise GoldenIntegrityError(f"{path}: field 'scores_sha256' is not a sha256 (64 hex "
                                    f"digits); {_ADVICE}", path=path)
-    kind = get("kind", str, default="binary")
-    if kind not in KIND_NAMES:
-        raise GoldenIntegrityError(f"{path}: field 'kind' {clip(kind, 60)!r} is not "
+    kind_name = get("kind", str, default="binary")
+    if kind_name not in KIND_NAMES:
+        raise GoldenIntegrityError(f"{path}: field 'kind' {clip(kind_name, 60)!r} is not "
                                    f"a model kind ({', '.join(KIND_NAMES)}); {_ADVICE}",
                                    path=path)
     threshold = get("threshold", float)
@@ -184,7 +185,7 @@ def read(path: Path) -> Passport:
         blessed_by=get("blessed_by", str), reason=get("reason", str),
         created_at=get("created_at", str), threshold=float(threshold),
         metrics=get("metrics", dict), scores_file=scores_file, scores_sha256=scores_sha256,
-        scores=get("scores", list, type(None), default=None), kind=kind,
+        scores=get("scores", list, type(None), default=None), kind=kind_name,
         classes=get("classes", list, default=[]), path=path,
     )
 
@@ -217,7 +218,9 @@ def baseline(config: HarnessConfig, spec: DatasetSpec,
     blessed = current(config, spec, recorded)
     if blessed is None:
         return None
-    if blessed.kind != config.model.model_kind.name:
+    from harness.kinds import kind_of
+
+    if kind_of(blessed.kind) is not config.model.model_kind:
         raise GoldenIntegrityError(
             f"{blessed.path}: field 'kind' is {blessed.kind}, but model.kind in {config.source} "
             f"is {config.model.model_kind.name}; bless a new passport", path=blessed.path)

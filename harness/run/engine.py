@@ -81,7 +81,6 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     # pytest runs from the config's folder: a relative folder means the caller's, not that.
     reports_root = reports_root.absolute()
     environment = context.environment
-    signer = _release_signer(config, profile, environment)  # refused before anything runs
     before = deployed(config, environment) if environment else None
     if environment is not None:
         check_identity(context, before)  # another service is refused before anything runs
@@ -89,6 +88,9 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     if "deepchecks" in context.profile.checks:
         # Created here, once, so its one line is on the console and not in pytest's log.
         deepchecks_env.ensure(announce=print)
+    # Last of the refusals: a local-only signing key is made on first use, and a run refused
+    # above (another project's service, say) must leave nothing behind.
+    signer = _release_signer(config, profile, environment)
     history = HistoryStore(config.history_url())
     started = time.monotonic()
     reports_root.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from harness.config import HarnessConfig, MetricGate
 from harness.data import passport
 from harness.data.slices import segments
-from harness.errors import HarnessError
+from harness.errors import HarnessError, HistoryError
 from harness.gates import decision
 from harness.gates.context import RunContext
 from harness.gates.decision import Decision
@@ -103,6 +103,8 @@ def _passport_problems(config: HarnessConfig) -> list[Problem]:
         try:
             # Its JSON against history, its scores against their digest, shape and range.
             missing = passport.baseline(config, spec, passport_digests(config)) is None
+        except HistoryError:
+            raise  # the store itself (locked, newer): its own refusal, not the passport's
         except HarnessError as exc:
             found.append(Problem(f"golden[{i}]", str(exc)))
             continue
