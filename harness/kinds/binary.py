@@ -27,6 +27,10 @@ class Binary(Kind):
         Metric("recall", True, 0.0, 1.0),
         Metric("accuracy", True, 0.0, 1.0),
         Metric("f1", True, 0.0, 1.0),
+        # 1 - loss / the loss of the no-skill model (the base rate as every score).
+        Metric("brier_skill", True, -math.inf, 1.0),
+        Metric("log_loss_skill", True, -math.inf, 1.0),
+        Metric("average_precision", True, 0.0, 1.0),  # PR-AUC, scikit-learn's step-wise sum
     )
     predict_method = "predict_proba"
     answer_field = "probability"
