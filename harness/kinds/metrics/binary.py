@@ -127,6 +127,28 @@ class _ResampledAveragePrecision:
             return np.einsum("ij,ij->i", pos, precision) / tp[:, -1]
 
 
+class _ResampledSkill:
+    """A skill score of each resample against the prior of the rows drawn: 1 - their
+    mean loss over the loss of their base rate (drawn within each class, the base rate
+    and so the prior are those of all rows)."""
+
+    def __init__(self, name: str, y: np.ndarray, scores: np.ndarray) -> None:
+        self._name = name
+        self._y = y.astype(float)
+        self._loss = ratio_terms(name.removesuffix("_skill"), y, scores, 0.5).numerator
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        rate = np.take(self._y, rows).mean(axis=1)
+        if self._name == "brier_skill":
+            prior = rate * (1 - rate)
+        else:
+            p = np.clip(rate, _EPS, 1 - _EPS)
+            prior = -(rate * np.log(p) + (1 - rate) * np.log(1 - p))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(prior > 0, 1.0 - np.take(self._loss, rows).mean(axis=1) / prior,
+                            np.nan)
+
+
 def resampled_metric(name: str, y: np.ndarray, scores: np.ndarray,
                      threshold: float) -> Resampled:
     """A function of a (block, n) array of drawn rows giving the metric of each resample."""
@@ -134,6 +156,8 @@ def resampled_metric(name: str, y: np.ndarray, scores: np.ndarray,
         return _ResampledRocAuc(y, scores)
     if name == "average_precision":
         return _ResampledAveragePrecision(y, scores)
+    if name in SKILLS:
+        return _ResampledSkill(name, y, scores)
     return _ResampledRatio(name, y, scores, threshold)
 
 
