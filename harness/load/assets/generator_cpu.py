@@ -36,9 +36,13 @@ def _write(path: str) -> None:
 
 
 def _sample(runner: Any, path: str) -> None:
+    first = True
     while True:
         gevent.sleep(SAMPLE_S)
         if runner.user_count <= 0:  # before the ramp and after the stop: no load to judge
+            continue
+        if first:  # psutil's first reading of a process is 0.0, not a measure
+            first = False
             continue
         processes = {"master": float(runner.current_cpu_usage)}
         if isinstance(runner, MasterRunner):
