@@ -111,8 +111,13 @@ class _ResampledAveragePrecision:
 
     def __init__(self, y: np.ndarray, scores: np.ndarray) -> None:
         unique, group = np.unique(-scores, return_inverse=True)  # group 0: the highest score
-        self._groups = len(unique)
-        self._key = group.astype(np.int64) * 2 + y.astype(np.int64)
+        # Consecutive groups without a positive add no recall: merged, they leave every
+        # positive group's counts as they were and make the table far smaller.
+        negative = np.bincount(group, weights=y, minlength=len(unique)) == 0
+        starts = np.r_[True, ~(negative[1:] & negative[:-1])]
+        merged = np.cumsum(starts) - 1
+        self._groups = int(merged[-1]) + 1
+        self._key = merged[group].astype(np.int64) * 2 + y.astype(np.int64)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         size, width = rows.shape[0], 2 * self._groups
