@@ -23,7 +23,7 @@ from harness.config import load_config
 from harness.data import golden
 from harness.data.schema_inference import infer_columns
 from harness.errors import ConfigError, DatasetError
-from harness.kinds import Kind, kind_of
+from harness.kinds import Kind, kind_of, metric
 from harness.kinds.inference import infer_kind
 from harness.text import clip
 
@@ -101,9 +101,34 @@ def _slices(frame: pd.DataFrame, schema: dict[str, dict], label: str) -> list[di
     return found
 
 
+SLICE_GAP = 0.1
+
+
+def _gap_gated(gates: dict[str, dict[str, float]],
+               slices: list[dict]) -> dict[str, dict[str, float]]:
+    """The slices init writes are measured: the first gate on a 0..1 metric (ROC AUC,
+    accuracy, R²) bounds how far a slice may fall behind the overall figure."""
+    if not slices:
+        return gates
+    for name, gate in gates.items():
+        known = metric(name)
+        if known is not None and known.higher_is_better and known.high == 1.0:
+            gate["max_slice_gap"] = SLICE_GAP
+            break
+    return gates
+
+
+def _threshold(positives: pd.Series) -> float:
+    """The decision threshold from the data: the base rate, above which a calibrated
+    score says the row is likelier positive than the average row (0.5 flags almost
+    nothing on rare positives). Only the report's confusion matrix and the served label
+    read it: init gates no threshold-based metric."""
+    return round(float(positives.mean()), 3)
+
+
 def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
             schema: dict[str, dict], slices: list[dict], kind: Kind,
-            gates: dict[str, dict[str, float]]) -> dict[str, Any]:
+            gates: dict[str, dict[str, float]], threshold: float | None) -> dict[str, Any]:
     golden_name = f"{dataset}-v1"
     managers = request.managers or [getpass.getuser()]
     model: dict[str, Any] = {
@@ -113,7 +138,7 @@ def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
     if request.build:
         model["build"] = request.build
     if kind.needs_positive_label:  # binary, the default kind: model.kind is left out
-        model |= {"positive_label": request.positive, "threshold": 0.5}
+        model |= {"positive_label": request.positive, "threshold": threshold}
     else:
         model["kind"] = kind.name
     return {
@@ -218,9 +243,13 @@ def init_project(request: InitRequest) -> list[str]:
     stratify = frame[request.label].astype(str) if kind.is_classifier else None
     train, held_out = train_test_split(frame, test_size=request.golden_fraction,
                                        random_state=request.seed, stratify=stratify)
-    config = _config(request, project, dataset, golden_file, schema,
-                     _slices(frame, schema, request.label), kind,
-                     kind.starter_gates(frame[request.label]))
+    labels = frame[request.label]
+    if kind.needs_positive_label:
+        labels = (labels.astype(str) == request.positive).astype(int)
+    slices = _slices(frame, schema, request.label)
+    config = _config(request, project, dataset, golden_file, schema, slices, kind,
+                     _gap_gated(kind.starter_gates(labels), slices),
+                     _threshold(labels) if kind.needs_positive_label else None)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / golden_file.name

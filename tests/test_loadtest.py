@@ -82,10 +82,12 @@ def test_the_service_passes_its_slos_end_to_end(tmp_path, model_artifact, servic
     assert p95.url == service_url and float(p95.max) == 1000
     assert 0 < float(p95.value) <= 1000 and p95.requests > 0
     assert p95.report == "load/locust.html"
+    # Locust's own CPU, sampled by the monitor loaded next to the scenario.
+    assert 0 <= float(p95.generator_cpu.text) and p95.generator_cpu_saturated is not None
     assert (p95.dataset, p95.segment) == ("overall", "overall")
     kept = tmp_path / "reports/load/load"
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv",
-                 "locust_failures.csv", "locust-master.log"):
+                 "locust_failures.csv", "locust-master.log", "locust_cpu.json"):
         assert (kept / name).is_file(), name
 
 

@@ -18,12 +18,17 @@ LoadMetric = Literal["p50_ms", "p95_ms", "p99_ms", "error_ratio", "rps"]
 
 
 class LoadSLO(StrictModel):
-    """One service-level objective of a load test, on one endpoint or ``overall``."""
+    """One service-level objective of a load test, on one endpoint or ``overall``.
+
+    ``on_inconclusive``: what a missed SLO does when the load generator itself was
+    saturated (harness/load/generator.py), so the figure says nothing of the service:
+    ``fail`` blocks, the message starting "inconclusive"; ``warn`` passes with a warning."""
 
     endpoint: str = Field(pattern=r"^(overall|/\S*)$")
     metric: LoadMetric
     min: float | None = None
     max: float | None = None
+    on_inconclusive: Literal["fail", "warn"] = "fail"
 
     @model_validator(mode="after")
     def _one_bound(self) -> LoadSLO:

@@ -29,8 +29,8 @@ def method_for(rows: int, spec: IntervalSpec, fewest: int | None = None) -> Meth
     return spec.method
 
 
-def _analytic(kind: Kind, y: np.ndarray, spec: IntervalSpec) -> bool:
-    if not kind.analytic_intervals:
+def _analytic(kind: Kind, name: str, y: np.ndarray, spec: IntervalSpec) -> bool:
+    if not kind.analytic_intervals or name in analytic.BOOTSTRAP_ONLY:
         return False
     fewest = None
     if kind.needs_positive_label:
@@ -66,7 +66,7 @@ def estimate(kind: Kind, name: str, y: np.ndarray, scores: np.ndarray, threshold
              spec: IntervalSpec, settings: BootstrapSpec,
              classes: Sequence[Any] = ()) -> Estimate:
     """A metric's value on the rows given and its interval."""
-    if _analytic(kind, y, spec):
+    if _analytic(kind, name, y, spec):
         found = analytic.estimate(name, y, scores, threshold, settings.confidence)
     else:
         found = bootstrap.estimate(kind.row_metric(name, y, scores, classes, threshold),
@@ -78,7 +78,7 @@ def paired(kind: Kind, name: str, y: np.ndarray, candidate: np.ndarray, baseline
            threshold: float, spec: IntervalSpec, settings: BootstrapSpec,
            classes: Sequence[Any] = ()) -> PairedEstimate:
     """Candidate against baseline on the same rows, with the interval of the difference."""
-    if _analytic(kind, y, spec):
+    if _analytic(kind, name, y, spec):
         found = analytic.paired(name, y, candidate, baseline, threshold, settings.confidence)
     else:
         found = bootstrap.paired(kind.row_metric(name, y, candidate, classes, threshold),

@@ -108,6 +108,8 @@ class GateProperties:
     report: str | None = None
     requests: int | None = None
     failures: int | None = None
+    generator_cpu: Figure | None = None  # Locust's busiest process at its peak, % of a core
+    generator_cpu_saturated: Figure | None = None  # share of the run's seconds at >= 90 %
     # benchmark
     benchmark: str | None = None
     statistic: str | None = None

@@ -82,7 +82,8 @@ class Kind(ABC):
 
     @abstractmethod
     def starter_gates(self, labels: pd.Series) -> dict[str, dict[str, float]]:
-        """Gates ``harness init`` writes from the label column: a first model passes them
+        """Gates ``harness init`` writes from the label column (a binary classifier's as 1
+        for the positive class, 0 for the other): a first model passes them
         unless it is no better than a constant guess; tighten them after the first bless
         (docs/gates.md)."""
 

@@ -27,6 +27,10 @@ class Binary(Kind):
         Metric("recall", True, 0.0, 1.0),
         Metric("accuracy", True, 0.0, 1.0),
         Metric("f1", True, 0.0, 1.0),
+        # 1 - loss / the loss of the no-skill model (the base rate as every score).
+        Metric("brier_skill", True, -math.inf, 1.0),
+        Metric("log_loss_skill", True, -math.inf, 1.0),
+        Metric("average_precision", True, 0.0, 1.0),  # PR-AUC, scikit-learn's step-wise sum
     )
     predict_method = "predict_proba"
     answer_field = "probability"
@@ -59,9 +63,17 @@ class Binary(Kind):
         return binary.row_metric(name, y, scores, threshold)
 
     def starter_gates(self, labels: pd.Series) -> dict[str, dict[str, float]]:
+        """Floors relative to the no-skill model, which scores every row at the base rate:
+        it has skill 0 and average precision equal to the base rate, so it fails them on
+        any class mix (absolute Brier and log-loss floors pass it on rare positives). A
+        skill score's ``max_drop`` is relative by construction: 0.05 is 5 % of the no-skill
+        model's loss. No threshold-based metric: their threshold is a team's decision."""
+        rate = float(labels.mean())
         return {"roc_auc": {"min": 0.6, "max_drop": 0.02},
-                "brier": {"max": 0.25, "max_drop": 0.02},
-                "log_loss": {"max": 0.7, "max_drop": 0.05}}
+                "average_precision": {"min": math.ceil(100 * (rate + 0.1 * (1 - rate))) / 100,
+                                      "max_drop": 0.05},
+                "brier_skill": {"min": 0.01, "max_drop": 0.05},
+                "log_loss_skill": {"min": 0.01, "max_drop": 0.05}}
 
     def answer(self, score: Any, classes: Sequence[Any],
                label_of: Callable[[float], str | None]) -> dict[str, Any]:

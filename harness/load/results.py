@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import LoadTestError
+from harness.load.generator import GeneratorCPU
 
 OVERALL = "overall"
 
@@ -40,7 +41,8 @@ class EndpointStats:
 class LoadResults:
     """One load run: per-endpoint figures, the errors seen, and where Locust's reports are.
 
-    ``unreachable`` says why no request was made at all (the target did not answer)."""
+    ``unreachable`` says why no request was made at all (the target did not answer);
+    ``generator`` is Locust's own CPU during the run (harness/load/generator.py)."""
 
     url: str
     endpoints: dict[str, EndpointStats] = field(default_factory=dict)
@@ -49,6 +51,7 @@ class LoadResults:
     peak_users: int = 0
     unreachable: str | None = None
     html: Path | None = None
+    generator: GeneratorCPU | None = None  # the load generator's own CPU, when sampled
 
     def top_error(self, endpoint: str) -> str | None:
         """The most frequent error on ``endpoint`` (any endpoint for ``overall``)."""

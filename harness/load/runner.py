@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,11 +26,14 @@ import httpx
 from harness.config import HarnessConfig
 from harness.data.datasets import read_dataset
 from harness.errors import ConfigError, LoadTestError
+from harness.load.generator import read_generator_cpu
 from harness.load.payloads import scenario_requests
 from harness.load.results import LoadResults, read_results
 from harness.model.adapters import features
 
 SCENARIO_ENV = "HARNESS_LOAD_SCENARIO"
+CPU_ENV = "HARNESS_LOAD_CPU"  # where the master writes the generator's CPU samples
+CPU_FILE = "locust_cpu.json"
 _MAX_RECORDS = 500  # distinct golden rows sent; enough variety, a small scenario file
 STARTUP_S = 30.0  # for the master to see all workers connect
 GRACE_S = 15.0  # beyond the configured run time before an overrunning run is killed
@@ -38,6 +41,13 @@ _PROBE_TIMEOUT_S = 3.0
 
 # The generic scenario: speaks the harness's HTTP contract (/predict, /predict/batch, /health).
 DEFAULT_LOCUSTFILE = Path(__file__).parent / "assets" / "locustfile.py"
+# Loaded next to every scenario, the team's too: samples the generator's own CPU.
+CPU_MONITOR = Path(__file__).parent / "assets" / "generator_cpu.py"
+
+
+def locustfiles(locustfile: Path) -> str:
+    """Locust's ``-f``: the scenario and the CPU monitor (Locust merges the files)."""
+    return f"{locustfile},{CPU_MONITOR}"
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,7 @@ def _free_port(host: str = "127.0.0.1") -> int:
 
 def worker_command(locustfile: Path, master_host: str, port: int) -> list[str]:
     """A Locust worker of this run: the same command on this machine or on another one."""
-    return [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING",
+    return [sys.executable, "-m", "locust", "-f", locustfiles(locustfile), "--loglevel", "WARNING",
             "--worker", "--master-host", master_host, "--master-port", str(port)]
 
 
@@ -134,7 +144,7 @@ def locust_commands(locustfile: Path, url: str, out_dir: Path, workers: int,
                     remote_workers: int = 0) -> tuple[list[str], list[list[str]]]:
     """The master's command and each local worker's. Workers on other machines run the
     same worker command (``harness load worker``) with ``--master-host`` pointing here."""
-    base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
+    base = [sys.executable, "-m", "locust", "-f", locustfiles(locustfile), "--loglevel", "WARNING"]
     master = [
         *base, "--headless", "--master",
         "--master-bind-host", bind_host, "--master-bind-port", str(port),
@@ -195,7 +205,9 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
         port = int(given)
     master_cmd, worker_cmds = locust_commands(locustfile, target.url, out_dir, workers,
                                               port or _free_port(bind_host), bind_host, remote)
-    env = {**os.environ, SCENARIO_ENV: str(scenario)}
+    cpu = out_dir / CPU_FILE
+    cpu.unlink(missing_ok=True)
+    env = {**os.environ, SCENARIO_ENV: str(scenario), CPU_ENV: str(cpu)}
     bound_s = STARTUP_S + config.load.run_time_s + GRACE_S
     deadline = time.monotonic() + bound_s
     processes: list[subprocess.Popen[bytes]] = []
@@ -227,7 +239,8 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
             f"Locust exited {master.returncode} without results: {tail} "
             f"(logs in {out_dir})"
         )
-    return read_results(out_dir / "locust", target.url, out_dir / "locust.html")
+    results = read_results(out_dir / "locust", target.url, out_dir / "locust.html")
+    return replace(results, generator=read_generator_cpu(cpu))
 
 
 def spawn_locust(command: list[str], env: dict[str, str], log: Path,

@@ -57,10 +57,29 @@ class RatioTerms:
     empty: float
 
 
+def prior_loss(name: str, y: np.ndarray) -> float:
+    """The Brier score (``brier_skill``) or log loss (``log_loss_skill``) of the no-skill
+    model, which scores every row at the base rate."""
+    rate = float(np.mean(y)) if len(y) else float("nan")
+    if name == "brier_skill":
+        return rate * (1 - rate)
+    p = min(max(rate, _EPS), 1 - _EPS)
+    return float(-(rate * np.log(p) + (1 - rate) * np.log(1 - p)))
+
+
 def ratio_terms(name: str, y_true: np.ndarray, scores: np.ndarray,
                 threshold: float) -> RatioTerms:
-    """Every metric but ROC AUC, row by row: the mean metrics (log loss, Brier, accuracy)
-    over a denominator of ones, precision, recall and F1 over counts."""
+    """Every metric but ROC AUC and average precision, row by row: the mean metrics (log
+    loss, Brier, their skill scores, accuracy) over a denominator of ones, precision, recall and F1 over counts."""
+    if name in ("brier_skill", "log_loss_skill"):
+        # 1 - loss / prior, a mean of 1 - loss_i / prior: the base rate held fixed, as the
+        # bootstrap holds it (drawn within each class); one class has no prior to beat.
+        base = prior_loss(name, y_true)
+        loss = ratio_terms(name.removesuffix("_skill"), y_true, scores, threshold).numerator
+        ones = np.ones(len(scores), dtype=float)
+        if not base > 0:
+            return RatioTerms(np.full(len(scores), np.nan), ones, np.nan)
+        return RatioTerms(1.0 - loss / base, ones, np.nan)
     predicted = scores >= threshold
     positive = y_true.astype(bool)
     tp = (predicted & positive).astype(float)
@@ -135,6 +154,10 @@ class _Ratio:
         if isinstance(other, _Ratio):
             influence = influence - other.influence
         return _variance_of_mean(influence)
+
+
+# Metrics with no analytic interval here: always the bootstrap.
+BOOTSTRAP_ONLY = frozenset({"average_precision"})
 
 
 def _components(name: str, y: np.ndarray, scores: np.ndarray,

@@ -64,8 +64,24 @@ def _fmt(metric: str, value: float) -> str:
     return f"{value:.4f}" if metric == "error_ratio" else f"{value:.1f}{_UNITS[metric]}"
 
 
+def _missed(slo: LoadSLO, results: LoadResults, message: str,
+            props: GateProperties) -> GateResult:
+    """A missed SLO: failed on the service's account, unless the generator was saturated,
+    when the figure measured the generator instead and the verdict is inconclusive."""
+    cpu = results.generator
+    if cpu is None or not cpu.saturated:
+        return GateResult(Outcome.FAILED, message, props)
+    text = (f"inconclusive: {message}, but {cpu.describe()}: the SLO could not be measured; "
+            "give the load generator its own cores or workers (docs/load.md)")
+    props = replace(props, decision="inconclusive", on_inconclusive=slo.on_inconclusive)
+    if slo.on_inconclusive == "warn":
+        return GateResult(Outcome.PASSED, text, replace(props, warning=text))
+    return GateResult(Outcome.FAILED, text, props)
+
+
 def check_slo(slo: LoadSLO, results: LoadResults) -> GateResult:
-    """Judge one SLO against a load run's results."""
+    """Judge one SLO against a load run's results: pass, fail, or inconclusive when the
+    SLO was missed while the load generator's own CPU was saturated."""
     where = "overall" if slo.endpoint == OVERALL else f"at {slo.endpoint}"
     props = GateProperties(
         endpoint=slo.endpoint, metric=slo.metric, url=results.url,
@@ -74,6 +90,10 @@ def check_slo(slo: LoadSLO, results: LoadResults) -> GateResult:
         # Relative to the run's report folder, which is moved into place after the run.
         report=(f"{results.html.parent.name}/{results.html.name}"
                 if results.html is not None else None),
+        generator_cpu=(Figure.of(results.generator.peak, ".3g")
+                       if results.generator is not None else None),
+        generator_cpu_saturated=(Figure.of(results.generator.saturated_share, ".3g")
+                                 if results.generator is not None else None),
     )
     if results.unreachable is not None:
         props = replace(props, value=Figure("1.0" if slo.metric == "error_ratio" else ""),
@@ -98,10 +118,10 @@ def check_slo(slo: LoadSLO, results: LoadResults) -> GateResult:
         message = f"{measured}, above its ceiling {_fmt(slo.metric, slo.max)}"
         if slo.metric == "error_ratio" and (error := results.top_error(slo.endpoint)):
             message += f"; most common error: {error}"
-        return GateResult(Outcome.FAILED, message, props)
+        return _missed(slo, results, message, props)
     if slo.min is not None and value < slo.min:
-        return GateResult(Outcome.FAILED,
-                          f"{measured}, below its floor {_fmt(slo.metric, slo.min)}", props)
+        return _missed(slo, results, f"{measured}, below its floor {_fmt(slo.metric, slo.min)}",
+                       props)
     bound = f"<= {_fmt(slo.metric, slo.max)}" if slo.max is not None else \
         f">= {_fmt(slo.metric, slo.min)}"  # type: ignore[arg-type]
     return GateResult(Outcome.PASSED, f"{measured}, within {bound}", props)
