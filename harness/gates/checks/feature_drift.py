@@ -112,20 +112,22 @@ def previous_version(config: HarnessConfig, golden_path: Path) -> Reference:
     def order(manifest: golden.Manifest) -> tuple[str, str]:
         return manifest.created, manifest.version
 
-    earlier = sorted((m for m in (golden.read_manifest(f) for f in golden.find_versions(
-        folder.parent)) if order(m) < order(current)), key=order)
+    versions = [(golden.read_manifest(f), f) for f in golden.find_versions(folder.parent)]
+    earlier = sorted(((m, f) for m, f in versions
+                      if m.dataset == current.dataset and order(m) < order(current)),
+                     key=lambda pair: order(pair[0]))
     if not earlier:
         return Reference("no previous version", None,
                          f"'{current.dataset}' {current.version} is its first golden version")
-    previous = earlier[-1]
-    path = folder.parent / previous.version / golden_path.name
+    previous, previous_folder = earlier[-1]
+    path = previous_folder / golden_path.name
     if not path.is_file():
         return Reference(f"{previous.dataset} {previous.version}", None,
                          f"{previous.dataset} {previous.version} has no {path.name}")
     return Reference(f"{previous.dataset} {previous.version}", path)
 
 
-def _frame_of(state: GateState, reference: Reference) -> pd.DataFrame:
+def _frame_of(reference: Reference) -> pd.DataFrame:
     assert reference.path is not None
     golden.verify(reference.path.parent)
     return read_dataset(reference.label, reference.path).frame
@@ -149,7 +151,7 @@ def gates(state: GateState) -> Iterator[GateSpec]:
                 if "frame" not in cache:
                     cache["frame"] = (state.dataset(training.name).frame
                                       if segment == "training" and training is not None
-                                      else _frame_of(state, reference))
+                                      else _frame_of(reference))
                 return cache["frame"]
 
             for column, rule in config.data_schema.columns.items():
