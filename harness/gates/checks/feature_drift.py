@@ -60,7 +60,10 @@ def judge_column(reference: pd.Series, current: pd.Series, test: str, numeric: b
                  spec: FeatureDriftSpec, column: str, reference_name: str,
                  dataset: str) -> GateResult:
     """One drift test of one column, ``current`` (the golden set) against ``reference``."""
-    rows, reference_rows = int(current.notna().sum()), int(reference.notna().sum())
+    # The values each test reads: a numeric test leaves missing values out, a categorical
+    # one counts them as a value of their own.
+    rows, reference_rows = ((int(current.notna().sum()), int(reference.notna().sum()))
+                            if numeric else (len(current), len(reference)))
     props = GateProperties(column=column, metric=test, reference=reference_name, rows=rows,
                            reference_rows=reference_rows, min_rows=spec.min_rows)
     where = f"column '{column}' of '{dataset}' against {reference_name}"
