@@ -152,6 +152,10 @@ def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
             "quality": gates,
             "bootstrap": {"resamples": 1000, "confidence": 0.95, "seed": 0},
             "min_slice_rows": 30,
+            # Each schema column of the golden set against the training data (and the
+            # previous golden version): PSI 0.2 is the industry convention for a shift.
+            "feature_drift": {"psi_max": 0.2, "ks_max": 0.1, "p_value_min": 0.01,
+                              "min_rows": 200, "bins": 10},
         },
         "slices": slices,
         "load": {
@@ -165,7 +169,7 @@ def _config(request: InitRequest, project: str, dataset: str, golden_path: Path,
         },
         "profiles": {
             "pr": {"checks": ["schema", "quality"], "baseline": "passport"},
-            "nightly": {"checks": ["schema", "quality", "drift", "load"],
+            "nightly": {"checks": ["schema", "quality", "drift", "feature_drift", "load"],
                         "baseline": "production", "environment": "staging"},
             "release": {"checks": ["schema", "contract", "quality", "load"],
                         "baseline": "passport",
@@ -202,6 +206,7 @@ def _flow_leaves(config: dict[str, Any]) -> dict[str, Any]:
     config["schema"]["columns"] = {k: _Flow(v) for k, v in config["schema"]["columns"].items()}
     config["gates"]["quality"] = {k: _Flow(v) for k, v in config["gates"]["quality"].items()}
     config["gates"]["bootstrap"] = _Flow(config["gates"]["bootstrap"])
+    config["gates"]["feature_drift"] = _Flow(config["gates"]["feature_drift"])
     config["slices"] = [_Flow(s) for s in config["slices"]]
     config["load"]["slos"] = [_Flow(s) for s in config["load"]["slos"]]
     config["profiles"] = {k: _Flow(v) for k, v in config["profiles"].items()}

@@ -100,9 +100,9 @@ def _load_run(candidate: str, p50: float, p95: float, p99: float, rps: float):
 
 @pytest.fixture(scope="session")
 def nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
-    """A real nightly run of the reference project (schema, quality, drift and deepchecks'
-    data-integrity suite) with a roc_auc floor the model cannot hold, after two load-test
-    runs in its history: what the report tests read."""
+    """A real nightly run of the reference project (schema, quality, drift, feature drift
+    and deepchecks' data-integrity suite) with a roc_auc floor the model cannot hold,
+    after two load-test runs in its history: what the report tests read."""
     from harness.config import load_config
     from harness.history import HistoryStore
     from harness.run.engine import run_check
@@ -114,7 +114,8 @@ def nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
     data["model"]["artifact"] = str(model_artifact)
     data["gates"]["quality"]["roc_auc"]["min"] = 0.9
     data["deepchecks"] = {"suites": ["data_integrity"], "exclude": []}
-    data["profiles"] = {"nightly": {"checks": ["schema", "quality", "drift", "deepchecks"],
+    data["profiles"] = {"nightly": {"checks": ["schema", "quality", "drift", "feature_drift",
+                                               "deepchecks"],
                                     "baseline": "passport"}}
     (folder / "harness.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     config = load_config(folder / "harness.yaml")

@@ -64,6 +64,6 @@ def test_preflight_and_the_checks_registry_load_no_statistics_or_plotting() -> N
     # and matplotlib are for the pytest process and the report.
     modules = ", ".join(f"harness.gates.checks.{name}" for name in
                         ("schema", "quality", "drift", "load", "benchmark", "contract",
-                         "deepchecks"))
+                         "deepchecks", "feature_drift"))
     loaded = _loaded_after(f"import harness.run.preflight, {modules}")
     assert not set(loaded) & {"sklearn", "scipy", "matplotlib", "locust"}, loaded

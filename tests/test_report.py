@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import shutil
 import subprocess
@@ -203,3 +204,26 @@ def test_the_report_shows_the_lineage_of_the_artifact_it_tested(tmp_path):
     assert '<section id="lineage">' not in write_report(config, "pr", reports,
                                                          store).page.read_text()
     store.close()
+
+
+def test_the_drift_section_ranks_columns_by_psi_with_a_plot(tmp_path):
+    # Recorded from the feature_drift check on golden credit v2, whose Age was shifted by
+    # 15 years and a third of whose Home values were set to "rent".
+    files = _fixture_report(tmp_path, "drift-failing", "pr")
+    html = files.page.read_text()
+    section = html.split('<section id="feature-drift">')[1].split("</section>")[0]
+    assert '<img src="feature-drift.png"' in section
+    assert (files.page.parent / "feature-drift.png").stat().st_size > 0
+    cells = [[html_lib.unescape(re.sub(r"<[^>]+>", "", c))
+              for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+             for row in re.findall(r"<tr><td>.*?</tr>", section, re.DOTALL)]
+    assert len(cells) == 28, "14 columns against two references"
+    assert [(r[0], r[2]) for r in cells[:4]] == [
+        ("Age", "training data 'train'"), ("Age", "credit v1"),
+        ("Home", "credit v1"), ("Home", "training data 'train'")]
+    psis = [float(r[5]) for r in cells]
+    assert psis == sorted(psis, reverse=True)
+    assert cells[1][5:] == ["3.4614", "failed", "KS", "0.5009", "2.05e-127", "failed"]
+    assert {r[6] for r in cells[4:]} == {"passed"}
+    assert "feature_drift.credit-v2.previous::Age.psi" in html.split(
+        '<section id="failures">')[1].split("</section>")[0]

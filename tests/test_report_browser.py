@@ -100,6 +100,7 @@ def test_the_report_renders_under_jenkins_csp(nightly_run, browser, serve, recor
     assert len(images) >= 9, "suites, slices, load, deepchecks and the model's five"
     assert {f"model-credit-v1-{n}.png" for n in ("roc", "pr", "calibration", "confusion",
                                                "scores")} <= {i["src"] for i in images}
+    assert "feature-drift.png" in {i["src"] for i in images}
     assert [i for i in images if not (i["loaded"] and i["width"] > 0)] == []
     assert screenshot.stat().st_size > 10_000
 

@@ -9,6 +9,7 @@ from harness.config.gates import (
     BootstrapSpec,
     DeepchecksSpec,
     DriftSpec,
+    FeatureDriftSpec,
     GatesSpec,
     IntervalSpec,
     MetricGate,
@@ -29,7 +30,7 @@ from harness.config.release import (
 
 __all__ = [
     "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
-    "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "GatesSpec",
+    "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "FeatureDriftSpec", "GatesSpec",
     "HarnessConfig", "HistorySpec", "IntervalSpec", "KubernetesDeploySpec", "LoadSLO",
     "LoadScenario", "LoadSpec", "LocalDeploySpec", "MetricGate", "ModelAccess", "ModelSpec",
     "ProfileSpec", "PromotionLoadSpec", "RegistrySpec", "ReleaseSpec", "SchemaSpec",

@@ -104,6 +104,20 @@ class DriftSpec(StrictModel):
     min_total_change: float = Field(default=0.005, ge=0)
 
 
+class FeatureDriftSpec(StrictModel):
+    """Feature drift: each schema column of a golden set against the training data and the
+    golden set's previous version. PSI over ``bins`` reference-quantile bins above
+    ``psi_max`` fails; so does, for numerics, a KS statistic above ``ks_max`` whose p-value is
+    below ``p_value_min``, and for categoricals a chi-square p-value below ``p_value_min``.
+    A comparison with fewer than ``min_rows`` rows on either side is skipped."""
+
+    psi_max: float = Field(default=0.2, gt=0)
+    ks_max: float = Field(default=0.1, gt=0, le=1)
+    p_value_min: float = Field(default=0.01, gt=0, lt=1)
+    min_rows: int = Field(default=200, ge=1)
+    bins: int = Field(default=10, ge=2, le=100)
+
+
 class BenchmarkGate(StrictModel):
     """Micro-benchmarks compared with a saved baseline: a slowdown beyond ``max_slowdown``
     (current / baseline of ``statistic``) fails. ``min`` is the least noisy on a shared host."""
@@ -124,6 +138,7 @@ class GatesSpec(StrictModel):
     min_positives: int = Field(default=10, ge=1)
     min_negatives: int = Field(default=10, ge=1)
     drift: DriftSpec = Field(default_factory=DriftSpec)
+    feature_drift: FeatureDriftSpec = Field(default_factory=FeatureDriftSpec)
     benchmark: BenchmarkGate | None = None
 
     @field_validator("quality")

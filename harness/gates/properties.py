@@ -93,6 +93,10 @@ class GateProperties:
     series: str | None = None
     total_change: Figure | None = None
     min_total_change: Figure | None = None
+    # feature drift: the sample the column is compared with, and its rows
+    reference: str | None = None
+    reference_rows: int | None = None
+    p_value: Figure | None = None
     # schema and known classes
     column: str | None = None
     rule: str | None = None

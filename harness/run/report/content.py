@@ -103,6 +103,56 @@ class DeepchecksGroup:
 
 
 @dataclass(frozen=True)
+class DriftRow:
+    """One schema column of a golden set against one reference (the training data, the
+    previous golden version): its PSI and its second test (KS or chi-square), each with
+    its outcome; ``status`` is the worse of the two."""
+
+    dataset: str
+    comparison: str  # training, previous
+    reference: str
+    column: str
+    psi: float | None
+    psi_status: str
+    test: str  # ks, chi2
+    statistic: float | None
+    p_value: float | None
+    test_status: str
+    status: str
+    rows: str = ""
+    reference_rows: str = ""
+
+
+def drift_rows(cases: list[CaseOutcome]) -> list[DriftRow]:
+    """The feature_drift testcases per (dataset, comparison, column), worst PSI first
+    (rows without a PSI, skipped ones, last)."""
+    grouped: dict[tuple[str, str, str], dict[str, CaseOutcome]] = {}
+    for case in cases:
+        column, test = case.properties.column, case.properties.metric
+        if case.suite == "feature_drift" and column is not None and test is not None:
+            grouped.setdefault((case.dataset, case.segment, column), {})[test] = case
+    rows = []
+    for (dataset, comparison, column), tests in grouped.items():
+        psi = tests.get("psi")
+        name, other = next(((k, v) for k, v in tests.items() if k != "psi"), ("", None))
+        first = psi or other
+        assert first is not None
+        props = first.properties
+        rows.append(DriftRow(
+            dataset=dataset, comparison=comparison, reference=props.reference or "",
+            column=column, psi=number(psi.properties.value) if psi else None,
+            psi_status=psi.status if psi else "", test=name,
+            statistic=number(other.properties.value) if other else None,
+            p_value=number(other.properties.p_value) if other else None,
+            test_status=other.status if other else "",
+            status=worst([c.status for c in tests.values()]),
+            rows=str(props.rows) if props.rows is not None else "",
+            reference_rows=str(props.reference_rows) if props.reference_rows is not None else "",
+        ))
+    return sorted(rows, key=lambda r: (r.psi is None, -(r.psi or 0.0)))
+
+
+@dataclass(frozen=True)
 class ReportContent:
     project: str
     profile: str
@@ -120,6 +170,8 @@ class ReportContent:
     quality_history: list[RunMetric] = field(default_factory=list)
     load_history: list[RunMetric] = field(default_factory=list)
     gates: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    drift: list[DriftRow] = field(default_factory=list)
+    psi_max: float | None = None  # the feature_drift gate's PSI threshold
 
     @property
     def quality_runs(self) -> int:
@@ -276,4 +328,5 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
         load=[c for c in verdict.cases if c.suite == "load"],
         quality_history=quality_history or [], load_history=load_history or [],
         gates={m: (g.min, g.max) for m, g in config.gates.quality.items()},
+        drift=drift_rows(verdict.cases), psi_max=config.gates.feature_drift.psi_max,
     )

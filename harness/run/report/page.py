@@ -72,6 +72,7 @@ def write_page(content: ReportContent, folder: Path) -> Path:
         "slices": plots.slice_bars(content, folder),
         "load": plots.load_trends(content, folder),
         "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
+        "drift": plots.feature_drift_bars(content, folder),
     }
     from harness.gates import scores
     from harness.run.report.model_plots import model_sections

@@ -246,3 +246,30 @@ def _counts_figure(suites: list[SuiteCounts]) -> Figure:
     axes.set_xlabel("testcases")
     axes.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return figure
+
+
+DRIFT_PLOT_ROWS = 12  # the worst columns drawn; the table beside lists them all
+
+
+def feature_drift_bars(content: ReportContent, folder: Path) -> Plot | None:
+    """The columns that moved most, by PSI, against the gate's threshold."""
+    rows = [r for r in content.drift if r.psi is not None][:DRIFT_PLOT_ROWS]
+    if not rows:
+        return None
+    figure = Figure(figsize=(9, 0.8 + 0.32 * len(rows)))
+    axes = figure.subplots()
+    names = [f"{r.column} ({r.dataset} vs {r.comparison})" for r in rows]
+    axes.barh(names, [r.psi for r in rows],
+              color=[COLOURS.get(r.psi_status, "#546e7a") for r in rows])
+    if content.psi_max is not None:
+        axes.axvline(content.psi_max, color="#263238", linewidth=1, linestyle="--",
+                     label=f"threshold {content.psi_max:g}")
+        axes.legend(loc="lower right", fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlabel("PSI", fontsize=9)
+    axes.set_title(f"Feature drift: the {len(rows)} columns with the highest PSI", fontsize=10)
+    axes.tick_params(labelsize=8)
+    return Plot(_save(figure, folder, "feature-drift.png"),
+                "PSI per column, highest first, against the threshold",
+                "PSI of each column against its reference (training data, previous golden "
+                "version), highest first; green passed, red failed, dashed: the threshold.")
