@@ -41,7 +41,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(summarize(run.verdict, f"harness check --profile {args.profile}"))
     print(f"  reports: {', '.join(str(p) for p in run.junit) or run.reports_dir}")
     print(f"  log:     {run.log}")
-    print(f"  history: run {run.run_id}, candidate {run.candidate_id}")
+    print(f"  history: run {run.run_id}, candidate "
+          f"{run.candidate_id or 'none (no model.artifact: nothing to deploy or promote)'}")
     if run.candidate_id:
         print(f"  promote: harness promote --candidate {run.candidate_id} --approver NAME "
               "(once its release checks have passed)")

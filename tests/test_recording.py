@@ -67,3 +67,21 @@ def test_an_in_process_run_is_recorded_under_the_id_its_deploy_will_have(project
     deployed = candidate_for(config)
     assert record.candidate_id == deployed.id
     assert record.model_sha256 == deployed.artifact_sha256
+
+
+def test_a_run_without_an_artifact_has_no_candidate_to_promote(project) -> None:
+    """A model served elsewhere (no model.artifact): recorded with where it is served and no
+    candidate id, so nothing prints a `harness promote --candidate` that cannot work."""
+    import yaml
+
+    from harness.config import load_config
+    from harness.run.recording import run_record
+
+    raw = yaml.safe_load((project / "harness.yaml").read_text())
+    del raw["model"]["artifact"]
+    (project / "harness.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    config = load_config(project / "harness.yaml")
+    verdict = Verdict([CaseOutcome("schema.train", "Age.present", Outcome.PASSED)])
+    record = run_record(config, "pr", verdict, 1.0)
+    assert record.candidate_id == ""
+    assert record.model_sha256.startswith("unknown (")

@@ -48,12 +48,13 @@ def model_identity(config: HarnessConfig) -> str:
 def untested_candidate_id(config: HarnessConfig, model: str) -> str:
     """The id ``harness deploy`` gives the config's artifact (its digest, the code revision,
     the config and golden data), so an in-process run is recorded under the id that status,
-    release and audit show; the artifact digest's prefix for a model without an artifact."""
+    release and audit show; empty for a model without an artifact, which no deploy or promotion
+    can take (its identity, ``model``, is where it is served)."""
     from harness.deploy.operations import candidate_for
 
     spec = config.model
     if spec.artifact is None or not config.resolve(spec.artifact).exists():
-        return model[:12]
+        return ""
     return candidate_for(config).id
 
 

@@ -43,7 +43,10 @@ def _metric_figure(row: MetricRow, baseline: str) -> str:
 def markdown(content: ReportContent, report_link: str = "html/index.html") -> str:
     lines = [f"### {content.title}: **{content.verdict_word}**", ""]
     lines += [f"- {reason}" for reason in content.reasons]
-    if content.run is not None:
+    if content.run is not None and not content.run.candidate_id:
+        lines.append(f"- model `{content.run.model_sha256}` (no artifact: nothing to promote), "
+                     f"run {content.run.id}")
+    elif content.run is not None:
         lines.append(f"- candidate `{content.run.candidate_id}` (artifact sha256 "
                      f"`{content.run.model_sha256[:12]}`), run {content.run.id}: "
                      f"`harness promote --candidate {content.run.candidate_id}` takes it")
