@@ -284,3 +284,33 @@ def test_freshness_is_judged_as_of_the_deploy_so_a_restarted_pod_still_starts(
     bad = harness(config, "pull", "--reference", reference, "--out", str(tmp_path / "x"),
                   "--env", "production", "--as-of", "yesterday")
     assert bad.returncode == 2 and "--as-of 'yesterday' is not an ISO 8601 time" in bad.stderr
+
+
+def test_the_signed_test_result_carries_the_lineage_of_these_bytes(
+        tmp_path: Path, model_artifact: Path, registry: RunningRegistry, ci_key: Path
+) -> None:
+    """What `harness build` recorded beside the artifact (code revision, training data,
+    parameters) travels signed in the test result, and `harness verify` prints it."""
+    from harness.attest.release import sign_test_result
+    from harness.candidate import lineage
+    from harness.deploy.operations import candidate_for
+
+    own = tmp_path / "built" / model_artifact.name  # the lineage is written beside it
+    shutil.copytree(model_artifact, own)
+    config = project(tmp_path / "project", own, registry, release=_release(ci_key))
+    candidate = candidate_for(config)
+    artifact = config.resolve(config.model.artifact)
+    lineage.record(config, artifact, candidate.artifact_sha256, ["python", "train.py"],
+                   "2026-12-01T10:00:00+00:00", "2026-12-01T10:05:00+00:00",
+                   {"learning_rate": 0.1})
+    bundle = tmp_path / "evidence.json"
+    bundle.write_text("{}")
+    kept = sign_test_result(config, keys.signer(config), candidate,
+                            [("quality.credit.roc_auc", "passed")], bundle, {},
+                            {"profile": "release", "environment": "staging"})
+    payload = json.loads(base64.b64decode(json.loads(kept.read_bytes())["payload"]))
+    made = payload["predicate"]["harness"]["lineage"]
+    assert made["artifact_sha256"] == candidate.artifact_sha256
+    assert made["parameters"] == {"learning_rate": 0.1}
+    shown = harness(config, "verify", candidate.artifact_sha256)
+    assert 'parameters {"learning_rate": 0.1}' in shown.stdout, shown.stdout

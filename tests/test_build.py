@@ -122,3 +122,35 @@ def test_the_build_records_what_made_the_artifact_beside_it(tmp_path: Path) -> N
     assert sorted(p.name for p in artifact.iterdir()) == ["model.txt"]
     assert read(artifact, sha256) is not None
     assert read(artifact, "0" * 64) is None, "a lineage of other bytes is not shown"
+
+
+PARAMS = TRAIN + """\
+import os
+Path(os.environ["HARNESS_BUILD_PARAMS"]).write_text(sys.argv[2])
+"""
+
+
+def test_the_build_s_parameters_are_recorded_in_its_lineage(tmp_path: Path) -> None:
+    """What the build writes to $HARNESS_BUILD_PARAMS (one JSON object) is its parameters;
+    anything else is refused with the file named, and no lineage is written."""
+    import json
+
+    config = _project(tmp_path, ["python", "train.py", "artifacts/model",
+                                 '{"learning_rate": 0.1, "trees": 300}'])
+    (tmp_path / "train.py").write_text(PARAMS)
+    result = harness(tmp_path, "build")
+    assert result.returncode == 0, result.stderr
+    recorded = json.loads((tmp_path / "artifacts/model.lineage.json").read_text())
+    assert recorded["parameters"] == {"learning_rate": 0.1, "trees": 300}
+
+    (tmp_path / "artifacts/model.lineage.json").unlink()
+    for written, says in [("[1, 2]", "are a JSON list, not an object"),
+                          ("{not json", "are not JSON")]:
+        data = yaml.safe_load(config.read_text())
+        data["model"]["build"] = ["python", "train.py", "artifacts/model", written]
+        config.write_text(yaml.safe_dump(data))
+        refused = harness(tmp_path, "build")
+        assert refused.returncode == 2, refused.stderr
+        assert "the build's parameters (HARNESS_BUILD_PARAMS, " in refused.stderr
+        assert says in refused.stderr and "Traceback" not in refused.stderr
+        assert not (tmp_path / "artifacts/model.lineage.json").exists()

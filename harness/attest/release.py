@@ -4,6 +4,7 @@ promotion signs, and the gate every deploy to a protected environment passes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from harness.attest import dsse, keys, statement, store
@@ -64,11 +65,26 @@ def sign_test_result(config: HarnessConfig, signer: keys.Signer, candidate: Cand
         f"reports/{bundle.name}": sha256_file(bundle),
         **{f"reports/{name}": digest for name, digest in reports.items()},
     }
+    made = _lineage(config, candidate.artifact_sha256)
     payload = statement.result_statement(
         _subject_name(config, candidate), candidate.artifact_sha256, passed, failed,
-        configuration, {"candidate": candidate.id, "project": config.project, **harness})
+        configuration, {"candidate": candidate.id, "project": config.project, **harness,
+                        **({"lineage": made} if made else {})})
     envelope = dsse.sign(payload, signer.key, signer.keyid)
     return keep(config, candidate, "test-result", envelope)
+
+
+def _lineage(config: HarnessConfig, artifact_sha256: str) -> dict[str, object] | None:
+    """What made these bytes, as ``harness build`` recorded it beside the artifact, so the
+    signed test result carries it; None when no build recorded it for exactly these bytes."""
+    if config.model.artifact is None:
+        return None
+    from dataclasses import asdict
+
+    from harness.candidate.lineage import read
+
+    made = read(config.resolve(config.model.artifact), artifact_sha256)
+    return asdict(made) if made is not None else None
 
 
 def approve(config: HarnessConfig, signer: keys.Signer, candidate: Candidate, approver: str,
@@ -158,6 +174,11 @@ def describe(decision: Decision, digest: str, local: bool) -> list[str]:
                     f"passed, {len(predicate.get('failedTests') or [])} failed, profile "
                     f"{extra.get('profile')} in {extra.get('environment')}, candidate "
                     f"{extra.get('candidate')}")
+            made = extra.get("lineage")
+            if isinstance(made, dict):
+                what += (f"; built from code revision {made.get('code_revision') or 'unknown'}"
+                         f", training data sha256 {made.get('training_sha256') or 'unknown'}"
+                         f", parameters {json.dumps(made.get('parameters'), sort_keys=True)}")
         elif statement_ is not None and statement_.predicate_type == statement.APPROVAL:
             predicate = statement_.predicate
             what = (f"approved by {predicate.get('approver')} for "

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,19 +47,12 @@ def build(config: HarnessConfig) -> BuiltArtifact:
     artifact = config.resolve(config.model.artifact)
     command = build_command(config)
     started_at = _now()
+    parameters = None
     if command is not None:
-        # As in an activated virtualenv: `python` in the command is the harness's own.
-        env = config.child_env()
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-        try:
-            finished = subprocess.run(command, cwd=config.root, env=env,
-                                      stdin=subprocess.DEVNULL, check=False)
-        except OSError as exc:
-            raise BuildError(f"{config.source}: key 'model.build': cannot run "
-                             f"'{command[0]}' ({exc.strerror}); correct the command") from None
-        if finished.returncode != 0:
-            raise BuildError(f"{config.source}: the build (model.build: {' '.join(command)}) "
-                             f"exited {finished.returncode}; its output is above")
+        with tempfile.TemporaryDirectory(prefix="harness-build-") as scratch:
+            params = Path(scratch) / "params.json"
+            _run(config, command, {lineage.PARAMS_ENV: str(params)})
+            parameters = lineage.read_parameters(params)
     problem = artifact_problem(artifact)
     if problem is not None:
         what = ("the build ran but left no artifact: " if command is not None
@@ -67,7 +61,22 @@ def build(config: HarnessConfig) -> BuiltArtifact:
     sha256 = artifact_digest(artifact)
     return BuiltArtifact(artifact, sha256, command,
                          lineage.record(config, artifact, sha256, config.model.build,
-                                        started_at, _now()))
+                                        started_at, _now(), parameters))
+
+
+def _run(config: HarnessConfig, command: list[str], extra: dict[str, str]) -> None:
+    # As in an activated virtualenv: `python` in the command is the harness's own.
+    env = {**config.child_env(), **extra}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    try:
+        finished = subprocess.run(command, cwd=config.root, env=env,
+                                  stdin=subprocess.DEVNULL, check=False)
+    except OSError as exc:
+        raise BuildError(f"{config.source}: key 'model.build': cannot run "
+                         f"'{command[0]}' ({exc.strerror}); correct the command") from None
+    if finished.returncode != 0:
+        raise BuildError(f"{config.source}: the build (model.build: {' '.join(command)}) "
+                         f"exited {finished.returncode}; its output is above")
 
 
 def _now() -> str:
