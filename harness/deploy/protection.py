@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from harness.config import HarnessConfig
 from harness.deploy.target import Deployment, DeployTarget
-from harness.errors import HarnessError, HistorySchemaError, ProtectedEnvironment
+from harness.errors import HarnessError, ProtectedEnvironment
 
 # The audit trail's action for a break-glass; its detail starts with "<env>: ".
 BREAK_GLASS = "break-glass"
@@ -97,22 +97,14 @@ def _what(deployment: Deployment | None) -> str:
 def last_break_glass(config: HarnessConfig, env: str) -> str | None:
     """The latest break-glass on ``env`` as one line for ``harness status``; None when there
     was none (or there is no history store yet)."""
-    from harness.history import HistoryStore, history_exists
     from harness.history.release import latest_audit
+    from harness.history.store import read_existing
 
-    url = config.history_url()
-    if not history_exists(url):
-        return None
-    try:
-        store = HistoryStore(url)
-    except HistorySchemaError:
-        raise  # a newer harness's store is refused, as every command refuses it
-    except HarnessError as exc:
-        return f"{env}: cannot tell whether the glass was broken: {exc}"
-    try:
-        entry = latest_audit(store, BREAK_GLASS, f"{env}: ")
-    finally:
-        store.close()
+    entry = read_existing(config.history_url(),
+                          lambda store: latest_audit(store, BREAK_GLASS, f"{env}: "),
+                          f"{env}: cannot tell whether the glass was broken")
+    if isinstance(entry, str):
+        return entry
     if entry is None:
         return None
     return (f"{env}: BREAK-GLASS by {entry.actor} at {entry.at[:19]} ({entry.outcome}): "

@@ -10,16 +10,19 @@ writers wait for each other instead of failing or losing a run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
-from harness.errors import HistoryError, HistorySchemaError
+from harness.errors import HarnessError, HistoryError, HistorySchemaError
 from harness.history.records import MetricRecord, PassportRecord, RunMetric, RunRecord, StoredRun
 from harness.history.schema import passports, run_metrics, runs
+
+T = TypeVar("T")
 
 __all__ = ["HistoryError", "HistoryStore", "MetricRecord", "PassportRecord", "RunMetric",
            "RunRecord", "StoredRun", "history_exists"]
@@ -75,6 +78,8 @@ def history_exists(url: str) -> bool:
     if not url.startswith(prefix) or url.startswith(prefix + ":memory:"):
         return True
     return Path(url.removeprefix(prefix).split("?")[0]).is_file()
+
+
 
 
 # A recorded metric with its run's id and time, in RunMetric's order.
@@ -272,3 +277,22 @@ class HistoryStore:
             query = query.where(passports.c.dataset == dataset)
         with self.engine.connect() as connection:
             return [PassportRecord.from_row(row._mapping) for row in connection.execute(query)]
+
+
+def read_existing(url: str, read: Callable[[HistoryStore], T], unknown: str) -> T | str | None:
+    """``read(store)`` for a read-only report (``harness status``): None where there is no
+    store (none is created), ``unknown`` with the reason when the store cannot be opened,
+    and a store a newer harness wrote refused (``HistorySchemaError``) as every command
+    refuses it."""
+    if not history_exists(url):
+        return None
+    try:
+        store = HistoryStore(url)
+    except HistorySchemaError:
+        raise
+    except HarnessError as exc:
+        return f"{unknown}: {exc}"
+    try:
+        return read(store)
+    finally:
+        store.close()

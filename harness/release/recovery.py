@@ -11,9 +11,10 @@ from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import DeployTarget
-from harness.errors import HarnessError, HistorySchemaError
-from harness.history import HistoryStore, history_exists
+from harness.errors import HarnessError
+from harness.history import HistoryStore
 from harness.history.release import Lock, LockHolder, append_audit
+from harness.history.store import read_existing
 
 # The name of the lock a promotion holds, with its journal, while it runs.
 LOCK = "promotion"
@@ -103,16 +104,5 @@ def interrupted_promotion(config: HarnessConfig) -> str | None:
     """``interrupted`` for ``harness status``: creates no history store where there is none,
     and says so, rather than failing, when the store cannot be reached; a store a newer
     harness wrote is refused (``HistorySchemaError``), as every command refuses it."""
-    url = config.history_url()
-    if not history_exists(url):
-        return None
-    try:
-        store = HistoryStore(url)
-    except HistorySchemaError:
-        raise
-    except HarnessError as exc:
-        return f"cannot tell whether a promotion was interrupted: {exc}"
-    try:
-        return interrupted(config, store)
-    finally:
-        store.close()
+    return read_existing(config.history_url(), lambda store: interrupted(config, store),
+                         "cannot tell whether a promotion was interrupted")
