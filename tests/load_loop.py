@@ -47,12 +47,20 @@ class LoadLoop:
     def __enter__(self) -> Self:
         for thread in self._threads:
             thread.start()
+        self._answered_after(0)  # the window starts with an answer, so no gap hides before it
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._answered_after(len(self.log.answers))  # and ends with one
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=30)
+
+    def _answered_after(self, count: int, timeout_s: float = 30.0) -> None:
+        """Wait until more than ``count`` answers came (bounded: a dead service never answers)."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.log.answers) <= count and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _run(self) -> None:
         with httpx.Client(timeout=10) as client:
