@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +147,43 @@ def test_a_router_without_nginx_is_refused_naming_the_key(
                                     "but nginx is not on PATH; install it (apt-get install nginx")
     assert "Traceback" not in result.stderr
     assert not env_dir(config.resolve(config.deploy.state_dir), "staging").exists()
+
+
+def test_a_deploy_killed_midway_leaves_the_old_revision_serving_and_the_next_settles_it(
+    tmp_path: Path, model_artifact: Path, second_artifact: Path
+) -> None:
+    config = routed_config(tmp_path, model_artifact, routed=("staging",))
+    folder = env_dir(config.resolve(config.deploy.state_dir), "staging")
+    target = LocalTarget(config)
+    url = config.environments["staging"].address()
+    try:
+        first = target.deploy("staging", build_candidate(model_artifact))
+        command = subprocess.Popen(
+            [sys.executable, "-m", "harness", "--config", str(config.source), "deploy",
+             "--env", "staging", "--artifact", str(second_artifact)],
+            cwd=config.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Killed while the new revision is starting (the state records it before waiting).
+        for _ in range(3000):
+            state = load_state(folder)
+            if (state and state.starting_pid) or command.poll() is not None:
+                break
+            time.sleep(0.01)
+        command.kill()
+        command.wait(timeout=30)
+        state = load_state(folder)
+        assert state is not None and state.starting_pid is not None, "killed too late"
+        leftover = state.starting_pid
+        assert version_of(url) == first.candidate.artifact_sha256, "still serving the old one"
+
+        again = target.deploy("staging", build_candidate(second_artifact))
+        assert not pid_alive(leftover), "the next deploy stopped what the killed one left"
+        assert version_of(url) == again.candidate.artifact_sha256
+        state = load_state(folder)
+        assert state is not None and state.router is not None
+        assert state.router.revision == state.current == again.revision
+    finally:
+        target.stop("staging")
+
+
+def version_of(url: str) -> str:
+    return str(httpx.get(f"{url}/version", timeout=5).json()["artifact_sha256"])
