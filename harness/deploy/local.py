@@ -8,6 +8,11 @@ environment (``deploy.local.env`` and ``pass_env``, never the caller's variables
 for its readiness endpoint, its ``/version`` and one golden record scored through it. When
 it is not ready in time the previous revision is started again and ``DeployError`` says
 what happened.
+
+With ``environments.<env>.router: nginx`` the order changes so the port never goes
+unanswered: nginx (harness/deploy/router.py) listens on it, the new revision starts on its
+own loopback port beside the old one, and nginx is switched to it only once it is ready;
+then the old one stops. Not ready: nginx is left as it was.
 """
 
 from __future__ import annotations
