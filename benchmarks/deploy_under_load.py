@@ -7,6 +7,7 @@ the old process stops before the new one starts; with one, nginx switches once t
 one is ready. Needs nginx on PATH for the second half.
 
     .venv/bin/python benchmarks/deploy_under_load.py [--rounds 3] [--users 4] [--artifact DIR]
+        [--locust]    # also the configured Locust load, counting its failed requests
 """
 
 from __future__ import annotations
@@ -58,11 +59,53 @@ def measure(folder: Path, artifact: Path, router: str | None, rounds: int,
     return figures
 
 
+def measure_locust(folder: Path, artifact: Path, router: str | None,
+                   redeploys: int) -> tuple[int, int, str | None]:
+    """(requests, failures, top error) of the configured Locust load (golden rows to
+    /predict) over ``redeploys`` redeploys."""
+    import threading
+    import time
+
+    from harness.load.results import OVERALL
+    from harness.load.runner import run_load
+
+    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
+    data["model"]["artifact"] = str(artifact)
+    data["deploy"] = {"state_dir": str(folder / "state")}
+    data["environments"] = {"staging": {"port": free_port(),
+                                        **({"router": router} if router else {})},
+                            "production": {"port": free_port()}}
+    data["load"].update(run_time_s=8 + 6 * redeploys, max_requests=10_000_000, workers=1)
+    data["load"].pop("slo", None)
+    for name in ("golden", "fixtures", "suites", "credit_model", "load"):
+        if (EXAMPLE / name).exists() and not (folder / name).exists():
+            (folder / name).symlink_to(EXAMPLE / name)
+    (folder / "harness.yaml").write_text(yaml.safe_dump(data))
+    config = load_config(folder / "harness.yaml")
+    target, candidate = LocalTarget(config), build_candidate(artifact)
+    results = []
+    try:
+        target.deploy("staging", candidate)
+        load = threading.Thread(target=lambda: results.append(run_load(
+            config, folder / "locust", config.environments["staging"].address())))
+        load.start()
+        time.sleep(5)  # Locust's start-up; a benchmark, not a test
+        for _ in range(redeploys):
+            target.deploy("staging", candidate)
+        load.join()
+    finally:
+        target.stop("staging")
+    overall = results[0].endpoints[OVERALL]
+    return overall.requests, overall.failures, results[0].top_error(OVERALL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--artifact", help="a model artifact folder (default: one trained now)")
+    parser.add_argument("--locust", action="store_true",
+                        help="also run the configured Locust load (golden rows to /predict)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         artifact = Path(args.artifact) if args.artifact else None
@@ -80,6 +123,14 @@ def main() -> None:
                                                   args.users):
                 print(f"  router {router or 'none':<6} answers {answers:6d}  "
                       f"failed {failures:5d}  longest gap {gap * 1000:8.1f} ms")
+        if args.locust:
+            print(f"Locust (the config's scenario) over {args.rounds} redeploys")
+            for router in routers:
+                folder = Path(tmp) / f"locust-{router or 'none'}"
+                folder.mkdir()
+                requests, failures, top = measure_locust(folder, artifact, router, args.rounds)
+                print(f"  router {router or 'none':<6} requests {requests:6d}  "
+                      f"failed {failures:5d}  {top or ''}")
 
 
 if __name__ == "__main__":
