@@ -117,6 +117,9 @@ class EnvironmentSpec(StrictModel):
     # Only `harness promote` (and its rollback and recovery) or a release manager's
     # break-glass may change it. Unset: production is protected, other environments not.
     protected: bool | None = None
+    # The local target only: an nginx in front of `port` (run by the harness as the user),
+    # so a deploy starts the new revision beside the old one and switches with no gap.
+    router: Literal["nginx"] | None = None
 
     def address(self) -> str:
         """Where the environment's service answers: ``url``, else its loopback port."""

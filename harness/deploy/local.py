@@ -8,6 +8,11 @@ environment (``deploy.local.env`` and ``pass_env``, never the caller's variables
 for its readiness endpoint, its ``/version`` and one golden record scored through it. When
 it is not ready in time the previous revision is started again and ``DeployError`` says
 what happened.
+
+With ``environments.<env>.router: nginx`` the order changes so the port never goes
+unanswered: nginx (harness/deploy/router.py) listens on it, the new revision starts on its
+own loopback port beside the old one, and nginx is switched to it only once it is ready;
+then the old one stops. Not ready: nginx is left as it was.
 """
 
 from __future__ import annotations
@@ -24,13 +29,23 @@ from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import MODEL_REFERENCE_ENV, Candidate
 from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.readiness import scoring_problem
-from harness.deploy.state import EnvState, Revision, env_dir, load_state, locked, save_state
+from harness.deploy.router import NginxRouter, free_loopback_port, nginx_binary
+from harness.deploy.state import (
+    EnvState,
+    Revision,
+    RouterState,
+    env_dir,
+    load_state,
+    locked,
+    save_state,
+)
 from harness.deploy.target import Deployment, served_artifact_problem
 from harness.errors import DeployError
 from harness.processes import (
     clean_env,
     log_tail,
     pid_alive,
+    port_is_free,
     probe,
     spawn_detached,
     stop_process,
@@ -61,6 +76,8 @@ class LocalTarget:
 
     def deploy(self, env: str, candidate: Candidate) -> Deployment:
         spec = self._environment(env)
+        if spec.router:
+            nginx_binary(env)  # refused before anything is copied or started
         folder = env_dir(self._state_dir, env)
         with locked(folder):
             state = load_state(folder) or EnvState(env=env, port=self._port(env, spec))
@@ -86,6 +103,11 @@ class LocalTarget:
         if not self._serves(state.pid, revision):
             detail = f"its process (pid {state.pid}) is not running; deploy or roll back again"
             return self._deployment(env, spec, revision, healthy=False, detail=detail)
+        if spec.router and state.router is not None:
+            router = self._router(env, env_dir(self._state_dir, env))
+            if router.pid() is None:
+                detail = f"process {state.pid} runs but its router (nginx) does not"
+                return self._deployment(env, spec, revision, healthy=False, detail=detail)
         if not probe(spec.address() + self._config.deploy.local.ready_path):
             detail = f"process {state.pid} runs but {self._config.deploy.local.ready_path} fails"
             return self._deployment(env, spec, revision, healthy=False, detail=detail)
@@ -93,7 +115,8 @@ class LocalTarget:
         if problem is not None:
             detail = f"process {state.pid} runs but {problem}"
             return self._deployment(env, spec, revision, healthy=False, detail=detail)
-        return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
+        return self._deployment(env, spec, revision, healthy=True,
+                                detail=f"pid {state.pid}" + self._router_detail(state))
 
     def wait_ready(self, env: str, timeout_s: float) -> Deployment:
         spec = self._environment(env)
@@ -109,7 +132,8 @@ class LocalTarget:
         return self._deployment(env, spec, revision, healthy=True, detail=f"pid {state.pid}")
 
     def rollback(self, env: str) -> Deployment:
-        self._environment(env)
+        if self._environment(env).router:
+            nginx_binary(env)
         folder = env_dir(self._state_dir, env)
         with locked(folder):
             state = load_state(folder)
@@ -142,6 +166,8 @@ class LocalTarget:
             if state is None:
                 return
             self._stop(state)
+            if state.router is not None:
+                self._router(state.env, folder).stop()
             save_state(folder, state)
 
     # -- how it is done ------------------------------------------------------------------
@@ -209,11 +235,13 @@ class LocalTarget:
             raise
         return destination
 
-    def _command(self, spec: EnvironmentSpec, artifact: Path) -> list[str]:
+    def _command(self, spec: EnvironmentSpec, artifact: Path,
+                 port: int | None = None) -> list[str]:
         values = {
             "{python}": sys.executable, "{artifact}": str(artifact),
             "{config}": str(self._config.source),
-            "{host}": spec.host, "{port}": str(spec.port),
+            "{host}": spec.host if port is None else "127.0.0.1",
+            "{port}": str(spec.port if port is None else port),
         }
         command = []
         for part in self._config.deploy.local.command:
@@ -230,7 +258,8 @@ class LocalTarget:
         passed = {name: os.environ[name] for name in local.pass_env if name in os.environ}
         return {**passed, **local.env}
 
-    def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision) -> int:
+    def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision,
+               port: int | None = None) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
         # A clean environment: the caller's fault injection or HARNESS_* settings (a shell,
         # a Jenkins stage) never reach a service; the config declares what does.
@@ -244,7 +273,7 @@ class LocalTarget:
             env.pop(name, None)
         if revision.candidate.reference:
             env[MODEL_REFERENCE_ENV] = revision.candidate.reference
-        return spawn_detached(self._command(spec, revision.artifact_dir), log,
+        return spawn_detached(self._command(spec, revision.artifact_dir, port), log,
                               cwd=self._config.root, env=env)
 
     @staticmethod
@@ -267,12 +296,20 @@ class LocalTarget:
                 and self._serves(state.starting_pid, state.starting)):
             stop_process(state.starting_pid)  # left behind by a command that was killed
         state.starting, state.starting_pid = None, None
+        if state.router is not None:
+            self._stop_retiring(state, env_dir(self._state_dir, state.env))
+            state.router.starting_port = None
 
     def _switch(self, state: EnvState, folder: Path, revision: Revision) -> Deployment:
         """Replace what runs in the environment by ``revision``; restore the old one on failure."""
         spec = self._environment(state.env)
+        if spec.router:
+            return self._switch_routed(state, folder, revision)
         previous = state.revision(state.current)
         self._stop(state)
+        if state.router is not None:  # the key was removed: nginx gives the port back
+            self._router(state.env, folder).stop()
+            state.router = None
         save_state(folder, state)
         if not wait_port_free(spec.host, self._port(state.env, spec)):
             raise DeployError(
@@ -333,3 +370,108 @@ class LocalTarget:
             number = revision_dir.name
             if artifact not in keep and not any(str(r.revision) == number for r in state.revisions):
                 shutil.rmtree(revision_dir, ignore_errors=True)
+
+    # -- with a router in front (environments.<env>.router) -------------------------------
+
+    def _router(self, env: str, folder: Path) -> NginxRouter:
+        spec = self._environment(env)
+        return NginxRouter(env, folder / "router", spec.host, self._port(env, spec))
+
+    def _router_detail(self, state: EnvState) -> str:
+        if state.router is None or not self._environment(state.env).router:
+            return ""
+        router = self._router(state.env, env_dir(self._state_dir, state.env))
+        return (f"; router nginx pid {router.pid()} routes to revision {router.routes_to()} "
+                f"on port {state.router.port}")
+
+    @staticmethod
+    def _stop_retiring(state: EnvState, folder: Path) -> None:
+        """Stop the revision a killed switch left running beside the new one."""
+        router = state.router
+        if router is None or router.retiring_pid is None:
+            return
+        pid = router.retiring_pid
+        try:
+            ours = str(folder) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            ours = False
+        if ours and pid_alive(pid):
+            stop_process(pid)
+        router.retiring_pid = None
+
+    def _settle(self, state: EnvState, folder: Path, router: NginxRouter) -> None:
+        """Finish what a killed switch left: a started revision never routed to is stopped;
+        when the state says nginx routes to the current revision, make it so, then stop
+        the revision it replaced."""
+        if state.starting_pid is not None and state.starting is not None \
+                and self._serves(state.starting_pid, state.starting):
+            stop_process(state.starting_pid)
+        state.starting, state.starting_pid = None, None
+        recorded = state.router
+        current = state.revision(state.current)
+        if recorded is None:
+            return
+        recorded.starting_port = None
+        if (recorded.revision is not None and recorded.port is not None
+                and recorded.revision == state.current and current is not None
+                and state.pid is not None and self._serves(state.pid, current)
+                and (router.pid() is None or router.routes_to() != recorded.revision)):
+            router.route(recorded.port, recorded.revision)
+        self._stop_retiring(state, folder)
+        save_state(folder, state)
+
+    def _switch_routed(self, state: EnvState, folder: Path, revision: Revision) -> Deployment:
+        """Start ``revision`` on its own port beside the one serving, route nginx to it once
+        it is ready, then stop the old one. Not ready: nginx is left as it was."""
+        spec = self._environment(state.env)
+        router = self._router(state.env, folder)
+        self._settle(state, folder, router)
+        previous = state.revision(state.current)
+        recorded = state.router or RouterState()
+        port = free_loopback_port()
+        pid = self._start(folder, spec, revision, port)
+        state.starting, state.starting_pid = revision, pid
+        recorded.starting_port, state.router = port, recorded
+        save_state(folder, state)
+        url = f"http://127.0.0.1:{port}"
+        problem = (wait_ready(url + self._config.deploy.local.ready_path,
+                              self._ready_timeout_s, pid)
+                   or served_artifact_problem(url, revision.candidate)
+                   or scoring_problem(self._config, url))
+        state.starting, state.starting_pid, recorded.starting_port = None, None, None
+        if problem is not None:
+            stop_process(pid)
+            log = folder / "revisions" / str(revision.revision) / LOG_FILE
+            tail = log_tail(log)
+            if revision.artifact_dir.parent.name == str(revision.revision):
+                shutil.rmtree(revision.artifact_dir, ignore_errors=True)
+            save_state(folder, state)
+            outcome = ("nothing was running before, so nothing is running now"
+                       if previous is None else
+                       f"the router still routes to revision {previous.revision} "
+                       f"(candidate {previous.candidate.id})")
+            raise DeployError(
+                f"environment '{state.env}': candidate {revision.candidate.id} "
+                f"(revision {revision.revision}) was refused: {problem}; {outcome}. "
+                f"Its log: {log}" + (f"\n  {tail}" if tail else "")
+            )
+        old_pid = (state.pid if previous is not None and state.pid is not None
+                   and self._serves(state.pid, previous) else None)
+        unrouted = router.pid() is None  # the first switch: nginx is not running yet
+        state.revisions.append(revision)
+        state.current, state.pid = revision.revision, pid
+        recorded.revision, recorded.port, recorded.retiring_pid = revision.revision, port, old_pid
+        self._prune(state, folder)
+        save_state(folder, state)  # says where nginx routes before it is switched
+        if unrouted and old_pid is not None and not port_is_free(spec.host, spec.port or 0):
+            # A revision started without a router holds the port: it goes first, once.
+            stop_process(old_pid)
+            wait_port_free(spec.host, self._port(state.env, spec))
+            recorded.retiring_pid = None
+        router.route(port, revision.revision)
+        if recorded.retiring_pid is not None:
+            stop_process(recorded.retiring_pid)  # its requests in flight are answered first
+            recorded.retiring_pid = None
+        save_state(folder, state)
+        return self._deployment(state.env, spec, revision, healthy=True,
+                                detail=f"pid {pid}" + self._router_detail(state))

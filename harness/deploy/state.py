@@ -38,6 +38,19 @@ class Revision(BaseModel):
     env: dict[str, str] = {}
 
 
+class RouterState(BaseModel):
+    """What the router of an environment routes to (``environments.<env>.router``):
+    recorded before nginx is switched, so the state always says where it points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    revision: int | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)  # the revision's loopback port
+    starting_port: int | None = Field(default=None, ge=1, le=65535)
+    # The revision switched away from, stopped once nginx routes to the new one.
+    retiring_pid: int | None = Field(default=None, gt=1, le=4_194_304)
+
+
 class EnvState(BaseModel):
     """An environment's current revision, the process serving it, and its history."""
 
@@ -53,6 +66,7 @@ class EnvState(BaseModel):
     # killed meanwhile, the next one can find and stop the process it left behind.
     starting: Revision | None = None
     starting_pid: int | None = Field(default=None, gt=1, le=4_194_304)
+    router: RouterState | None = None
 
     def revision(self, number: int | None) -> Revision | None:
         return next((r for r in self.revisions if r.revision == number), None)
@@ -94,7 +108,9 @@ def save_state(folder: Path, state: EnvState) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{STATE_FILE}.", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(state.model_dump_json(indent=2))
+            # Without a router, the record is what it always was.
+            handle.write(state.model_dump_json(
+                indent=2, exclude={"router"} if state.router is None else None))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, folder / STATE_FILE)

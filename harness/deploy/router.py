@@ -1,0 +1,227 @@
+"""An nginx in front of an environment's port, so a deploy never leaves it unanswered.
+
+Opt-in per environment (``environments.<env>.router: nginx``). The harness runs Debian's
+nginx as the current user with everything under ``<state_dir>/deploy/<env>/router/``
+(conf, pid, logs, temp paths), listening on the environment's port and proxying to the
+active revision on its own loopback port. Switching revisions rewrites the upstream and
+reloads nginx gracefully: old workers finish their requests, new ones use the new upstream.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from harness.errors import DeployError
+from harness.processes import clean_env, pid_alive
+
+NGINX = "nginx"
+DEBIAN_NGINX = Path("/usr/sbin/nginx")
+CONF = "nginx.conf"
+PID = "nginx.pid"
+# Each answer carries the revision nginx routes to, so a switch can be confirmed.
+REVISION_HEADER = "X-Harness-Revision"
+WAIT_S = 10.0
+POLL_S = 0.05
+
+
+def nginx_binary(env: str) -> str:
+    """The nginx executable, or a refusal naming the key that asks for it."""
+    found = shutil.which(NGINX)
+    if found is None:
+        raise DeployError(
+            f"environments.{env}.router is 'nginx' but nginx is not on PATH; install it "
+            f"(apt-get install nginx; Debian puts it in {DEBIAN_NGINX.parent}, which PATH must "
+            "hold) or remove the key",
+            key=f"environments.{env}.router",
+        )
+    return found
+
+
+def free_loopback_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a revision behind the router."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _conf(folder: Path, host: str, port: int, upstream_port: int, revision: int) -> str:
+    listen = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
+    return f"""# Written by harness; rewritten on every deploy, rollback and recovery.
+worker_processes 1;
+pid {folder / PID};
+error_log {folder / 'error.log'} warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    # No keep-alive to clients: a reload closes the old workers' idle connections, and a
+    # client that sent on one at that moment would lose its request. One TCP connect per
+    # request on loopback costs far less than that.
+    keepalive_timeout 0;
+    client_body_temp_path {folder / 'tmp/body'};
+    proxy_temp_path {folder / 'tmp/proxy'};
+    fastcgi_temp_path {folder / 'tmp/fastcgi'};
+    uwsgi_temp_path {folder / 'tmp/uwsgi'};
+    scgi_temp_path {folder / 'tmp/scgi'};
+    client_max_body_size 16m;
+    upstream revision {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}
+    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://revision;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_read_timeout 300s;
+            add_header {REVISION_HEADER} {revision} always;
+        }}
+    }}
+}}
+"""
+
+
+class NginxRouter:
+    """One environment's nginx: its folder, where it listens, what it routes to."""
+
+    def __init__(self, env: str, folder: Path, host: str, port: int) -> None:
+        self.env, self.folder, self.host, self.port = env, folder, host, port
+
+    def pid(self) -> int | None:
+        """The master's pid while it runs, else None."""
+        try:
+            pid = int((self.folder / PID).read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if pid > 1 and pid_alive(pid) and self._is_nginx(pid) else None
+
+    def routes_to(self) -> int | None:
+        """The revision the written configuration routes to (None when there is none)."""
+        try:
+            for line in (self.folder / CONF).read_text().splitlines():
+                if REVISION_HEADER in line:
+                    return int(line.split()[2].rstrip(";"))
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
+    def route(self, upstream_port: int, revision: int) -> None:
+        """Route to ``revision`` on ``upstream_port``: write the conf atomically, then start
+        nginx or reload it, and wait until an answer carries the new revision and the
+        workers that served the old one have finished their requests."""
+        binary = nginx_binary(self.env)
+        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
+        self._write(_conf(self.folder, self.host, self.port, upstream_port, revision))
+        self._nginx(binary, "-t")
+        master = self.pid()
+        old_workers = self._workers(master) if master else set()
+        if master is None:
+            self._nginx(binary, "-g", "daemon on;")
+        else:
+            self._nginx(binary, "-s", "reload")
+        self._confirm(revision)
+        deadline = time.monotonic() + WAIT_S
+        while old_workers & self._workers(self.pid()) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+
+    def stop(self) -> None:
+        """Stop nginx (gracefully, then by force); nothing when it does not run."""
+        master = self.pid()
+        if master is None:
+            return
+        for sig in (signal.SIGQUIT, signal.SIGKILL):
+            try:
+                os.kill(master, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + WAIT_S
+            while pid_alive(master) and time.monotonic() < deadline:
+                time.sleep(POLL_S)
+            if not pid_alive(master):
+                break
+        # Workers of a master killed by force exit once they see it gone.
+        (self.folder / PID).unlink(missing_ok=True)
+
+    # -- how ------------------------------------------------------------------------------
+
+    def _nginx(self, binary: str, *args: str) -> None:
+        command = [binary, "-p", str(self.folder), "-c", CONF, "-e",
+                   str(self.folder / "error.log"), *args]
+        try:
+            # A clean environment: Jenkins ends the processes that carry its build's cookie,
+            # and nginx must outlive the build that started it.
+            done = subprocess.run(command, check=False, capture_output=True, text=True,
+                                  timeout=30, stdin=subprocess.DEVNULL, start_new_session=True,
+                                  env=clean_env({}))
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DeployError(f"environment '{self.env}': nginx {' '.join(args)} did not run "
+                              f"({type(exc).__name__}); see {self.folder / 'error.log'}") from None
+        if done.returncode != 0:
+            why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise DeployError(
+                f"environment '{self.env}': nginx {' '.join(args)} failed: {why[0][:300]} "
+                f"(its configuration: {self.folder / CONF}); free port {self.port} or fix nginx"
+            )
+
+    def _write(self, text: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{CONF}.", dir=self.folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, self.folder / CONF)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _confirm(self, revision: int) -> None:
+        """Wait until nginx answers with ``revision``'s header (a reload is asynchronous)."""
+        import httpx
+
+        host = f"[{self.host.strip('[]')}]" if ":" in self.host.strip("[]") else self.host
+        url = f"http://{host}:{self.port}/version"
+        deadline = time.monotonic() + WAIT_S
+        seen = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                with httpx.Client(timeout=2.0) as client:  # a fresh connection: a new worker
+                    seen = client.get(url).headers.get(REVISION_HEADER, "none")
+                if seen == str(revision):
+                    return
+            except httpx.HTTPError as exc:
+                seen = type(exc).__name__
+            time.sleep(POLL_S)
+        raise DeployError(
+            f"environment '{self.env}': nginx on port {self.port} does not route to revision "
+            f"{revision} after {WAIT_S:g}s (last seen: {seen}); see {self.folder / 'error.log'}"
+        )
+
+    @staticmethod
+    def _is_nginx(pid: int) -> bool:
+        try:
+            return b"nginx" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return True
+
+    @staticmethod
+    def _workers(master: int | None) -> set[int]:
+        """The worker processes of ``master`` (its children), read from /proc."""
+        if master is None:
+            return set()
+        workers = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(stat[1]) == master and stat[0] != "Z":
+                workers.add(int(entry.name))
+        return workers
