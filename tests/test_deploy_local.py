@@ -385,3 +385,17 @@ def test_a_service_whose_predictions_fail_is_neither_ready_nor_healthy(
     finally:
         get_target(failing).stop("staging")
         _kill_recorded(failing)
+
+
+def test_a_deployed_artifact_is_readable_by_other_users(tmp_path: Path) -> None:
+    """A Jenkins job of another uid on the agent reads the deployed model (0755, as golden
+    data), not a private 0700 folder left by the staging copy."""
+    from harness.candidate.identity import build_candidate
+    from harness.deploy.local import LocalTarget
+
+    source = tmp_path / "model.joblib"
+    source.write_bytes(b"model bytes")
+    destination = tmp_path / "deployed" / "rev1"
+    LocalTarget._copy_artifact(build_candidate(source), destination)
+    assert destination.stat().st_mode & 0o777 == 0o755
+    assert (destination / "model.joblib").read_bytes() == b"model bytes"

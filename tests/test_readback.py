@@ -397,13 +397,13 @@ def test_status_refuses_a_history_store_of_a_newer_schema(
 
 
 def test_a_blessing_history_cannot_record_leaves_no_passport(project: Path) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
+    from harness.errors import HistoryError
 
     config = load_config(project / "harness.yaml")
     store = HistoryStore(config.history_url())
     with store.engine.begin() as connection:  # a store that fails the blessing's write
         connection.exec_driver_sql("ALTER TABLE passports RENAME TO passports_elsewhere")
     store.close()
-    with pytest.raises(SQLAlchemyError):
+    with pytest.raises(HistoryError, match="could not record the blessing .*nothing of it"):
         golden_commands.bless(config, "ana", "r")
     assert sorted(p.name for p in (project / FOLDER).iterdir()) == ["0001.json"]

@@ -365,6 +365,7 @@ def pull_folder(session: Session, destination: Path,
     manifest = session.manifest()
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".pull-", dir=destination.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would stay on the folder it becomes
     try:
         session.pull(manifest, staging)
         folder = artifact_digest(staging)

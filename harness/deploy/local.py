@@ -213,6 +213,7 @@ class LocalTarget:
             raise DeployError(f"candidate {candidate.id}: artifact {source} does not exist")
         destination.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".artifact-", dir=destination.parent))
+        tmp.chmod(0o755)  # mkdtemp's 0700 would stay on the folder it becomes
         try:
             if source.is_dir():
                 shutil.copytree(source, tmp, dirs_exist_ok=True)

@@ -10,7 +10,8 @@ writers wait for each other instead of failing or losing a run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 from harness.errors import HarnessError, HistoryError, HistorySchemaError
 from harness.history.records import MetricRecord, PassportRecord, RunMetric, RunRecord, StoredRun
 from harness.history.schema import passports, run_metrics, runs
+from harness.text import clip
 
 T = TypeVar("T")
 
@@ -188,13 +190,25 @@ class HistoryStore:
             "verdict": run.verdict, "duration_s": run.duration_s, "tests": run.tests,
             "failures": run.failures, "errors": run.errors, "skipped": run.skipped,
         }
-        with self.engine.begin() as connection:
+        with self._writing("the run"), self.engine.begin() as connection:
             run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
             if run.metrics:
                 connection.execute(insert(run_metrics), [
                     {"run_id": run_id, **m.__dict__} for m in run.metrics
                 ])
         return int(run_id)
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """A write the database refused (a table gone, a disk full, a server gone away) as
+        one refusal: the transaction rolled back, so nothing of it was recorded."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise HistoryError(
+                f"history store {self._safe_url()} could not record {what} "
+                f"({clip(_first_line(exc))}); nothing of it was recorded. Check the store "
+                "(history.url) and run again") from None
 
     def runs(self, profile: str | None = None, limit: int = 20) -> list[StoredRun]:
         """The newest runs first, without their metrics."""
@@ -253,7 +267,7 @@ class HistoryStore:
     def record_passport(self, dataset: str, number: int, golden_manifest_sha256: str,
                         model_sha256: str, blessed_by: str, reason: str, file_sha256: str,
                         metrics: dict[str, Any], created_at: str) -> int:
-        with self.engine.begin() as connection:
+        with self._writing("the passport"), self.engine.begin() as connection:
             result = connection.execute(insert(passports).values(
                 created_at=created_at, dataset=dataset, number=number,
                 golden_manifest_sha256=golden_manifest_sha256, model_sha256=model_sha256,
@@ -265,7 +279,7 @@ class HistoryStore:
     def record_passports(self, blessed: list[dict[str, Any]]) -> None:
         """Several passports (``record_passport``'s arguments each) in one transaction: a
         blessing is recorded whole or not at all."""
-        with self.engine.begin() as connection:
+        with self._writing("the blessing"), self.engine.begin() as connection:
             for values in blessed:
                 connection.execute(insert(passports).values(
                     **{k: v for k, v in values.items() if k != "metrics"},
