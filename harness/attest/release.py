@@ -176,9 +176,11 @@ def describe(decision: Decision, digest: str, local: bool) -> list[str]:
                     f"{extra.get('candidate')}")
             made = extra.get("lineage")
             if isinstance(made, dict):
+                parameters = made.get("parameters")
                 what += (f"; built from code revision {made.get('code_revision') or 'unknown'}"
-                         f", training data sha256 {made.get('training_sha256') or 'unknown'}"
-                         f", parameters {json.dumps(made.get('parameters'), sort_keys=True)}")
+                         f", training data sha256 {made.get('training_sha256') or 'unknown'}, "
+                         + (f"parameters {json.dumps(parameters, sort_keys=True)}" if parameters
+                            else "no parameters recorded"))
         elif statement_ is not None and statement_.predicate_type == statement.APPROVAL:
             predicate = statement_.predicate
             what = (f"approved by {predicate.get('approver')} for "
