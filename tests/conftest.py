@@ -52,6 +52,16 @@ def model_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train(EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("model") / "credit")
 
 
+
+@pytest.fixture(scope="session")
+def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another model (other seed, smaller sample): a different artifact sha256."""
+    from credit_model.train import train
+
+    folder = tmp_path_factory.mktemp("model2") / "credit"
+    return train(EXAMPLE / "fixtures/credit/train.csv", folder, seed=1, sample=400)
+
+
 def write_config(folder: Path, **changes: Any) -> Path:
     """Write the reference harness.yaml into ``folder`` with top-level ``changes`` applied
     (``model`` changes are merged into the model section)."""

@@ -27,7 +27,9 @@ from tests.conftest import EXAMPLE, ROOT, free_port, write_config
 READY_TIMEOUT_S = 60
 
 
-def local_config(folder: Path, model_artifact: Path, **deploy: object) -> HarnessConfig:
+def local_config(folder: Path, model_artifact: Path,
+                 environments: dict[str, object] | None = None,
+                 **deploy: object) -> HarnessConfig:
     for name in ("golden", "fixtures", "credit_model"):
         if not (folder / name).exists():
             (folder / name).symlink_to(EXAMPLE / name)
@@ -36,18 +38,10 @@ def local_config(folder: Path, model_artifact: Path, **deploy: object) -> Harnes
         model={"artifact": str(model_artifact)},
         profiles={"pr": {"checks": ["schema"]}},
         deploy={"state_dir": "state", "ready_timeout_s": READY_TIMEOUT_S, **deploy},
-        environments={"staging": {"port": free_port()}, "production": {"port": free_port()}},
+        environments=environments or {"staging": {"port": free_port()},
+                                      "production": {"port": free_port()}},
     )
     return load_config(path)
-
-
-@pytest.fixture(scope="module")
-def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Another model (other seed, smaller sample): a different artifact sha256."""
-    from credit_model.train import train
-
-    folder = tmp_path_factory.mktemp("model2") / "credit"
-    return train(EXAMPLE / "fixtures/credit/train.csv", folder, seed=1, sample=400)
 
 
 def _kill_recorded(config: HarnessConfig) -> None:

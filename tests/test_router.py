@@ -15,32 +15,24 @@ import httpx
 import pytest
 
 from harness.candidate.identity import build_candidate
-from harness.config import HarnessConfig, load_config
+from harness.config import HarnessConfig
 from harness.deploy.local import LocalTarget
 from harness.deploy.router import NginxRouter
 from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
 from harness.processes import pid_alive
-from tests.conftest import EXAMPLE, free_port, write_config
+from tests.conftest import free_port
 from tests.load_loop import LoadLoop
+from tests.test_deploy_local import local_config
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 
 
 def routed_config(folder: Path, artifact: Path,
                   routed: tuple[str, ...] = ("production",)) -> HarnessConfig:
-    for name in ("golden", "fixtures", "credit_model"):
-        if not (folder / name).exists():
-            (folder / name).symlink_to(EXAMPLE / name)
-    path = write_config(
-        folder,
-        model={"artifact": str(artifact)},
-        profiles={"pr": {"checks": ["schema"]}},
-        deploy={"state_dir": "state", "ready_timeout_s": 60},
-        environments={env: {"port": free_port(), **({"router": "nginx"} if env in routed else {})}
-                      for env in ("staging", "production")},
-    )
-    return load_config(path)
+    return local_config(folder, artifact, environments={
+        env: {"port": free_port(), **({"router": "nginx"} if env in routed else {})}
+        for env in ("staging", "production")})
 
 
 @pytest.fixture
@@ -58,14 +50,6 @@ def config(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
         master = NginxRouter("production", folder / "router", "127.0.0.1", 1).pid()
         if master:
             os.kill(master, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from credit_model.train import train
-
-    folder = tmp_path_factory.mktemp("model2") / "credit"
-    return train(EXAMPLE / "fixtures/credit/train.csv", folder, seed=1, sample=400)
 
 
 @pytest.mark.end_to_end
