@@ -17,14 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from harness.clock import utc_now
+
 STATEMENT = "https://in-toto.io/Statement/v1"
 TEST_RESULT = "https://in-toto.io/attestation/test-result/v0.1"
 APPROVAL = "https://harness.dev/approval/v1"
 KINDS = {TEST_RESULT: "test-result", APPROVAL: "approval"}
 
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def payload_digest(payload: bytes) -> str:
@@ -50,7 +49,7 @@ def result_statement(name: str, artifact_sha256: str, passed: list[str], failed:
         "failedTests": sorted(failed),
         "configuration": [{"name": key, "digest": {"sha256": value}}
                           for key, value in sorted(configuration.items())],
-        "harness": {"createdAt": now(), **harness},
+        "harness": {"createdAt": utc_now(), **harness},
     }
     return _statement(name, artifact_sha256, TEST_RESULT, predicate)
 
@@ -58,7 +57,7 @@ def result_statement(name: str, artifact_sha256: str, passed: list[str], failed:
 def approval_statement(name: str, artifact_sha256: str, approver: str, candidate: str,
              environment: str, test_result_sha256: str) -> bytes:
     """An approval Statement: who let which tested candidate into which environment, when."""
-    predicate = {"approver": approver, "approvedAt": now(), "candidate": candidate,
+    predicate = {"approver": approver, "approvedAt": utc_now(), "candidate": candidate,
                  "environment": environment,
                  "testResult": {"digest": {"sha256": test_result_sha256}}}
     return _statement(name, artifact_sha256, APPROVAL, predicate)

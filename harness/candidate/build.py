@@ -4,7 +4,6 @@ this is how a pipeline runs the team's training (or download) the same way every
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from harness.candidate import lineage
 from harness.candidate.artifact import artifact_digest, artifact_problem
+from harness.clock import utc_now
 from harness.config import HarnessConfig
 from harness.errors import BuildError, ConfigError
 
@@ -46,7 +46,7 @@ def build(config: HarnessConfig) -> BuiltArtifact:
                           "the build writes the model to")
     artifact = config.resolve(config.model.artifact)
     command = build_command(config)
-    started_at = _now()
+    started_at = utc_now()
     parameters = None
     if command is not None:
         with tempfile.TemporaryDirectory(prefix="harness-build-") as scratch:
@@ -61,7 +61,7 @@ def build(config: HarnessConfig) -> BuiltArtifact:
     sha256 = artifact_digest(artifact)
     return BuiltArtifact(artifact, sha256, command,
                          lineage.record(config, artifact, sha256, config.model.build,
-                                        started_at, _now(), parameters))
+                                        started_at, utc_now(), parameters))
 
 
 def _run(config: HarnessConfig, command: list[str], extra: dict[str, str]) -> None:
@@ -78,6 +78,3 @@ def _run(config: HarnessConfig, command: list[str], extra: dict[str, str]) -> No
         raise BuildError(f"{config.source}: the build (model.build: {' '.join(command)}) "
                          f"exited {finished.returncode}; its output is above")
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

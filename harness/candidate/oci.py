@@ -14,7 +14,6 @@ SDK (uploads, downloads, basic auth); what the SDK does not do, this module does
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -31,6 +30,7 @@ import oras.provider
 import requests
 
 from harness.candidate.artifact import artifact_digest, artifact_files
+from harness.clock import utc_now
 from harness.errors import RegistryError
 
 ARTIFACT_TYPE = "application/vnd.harness.model.v1"
@@ -348,7 +348,7 @@ def push_folder(session: Session, folder: Path, project: str, revision: str | No
         raise RegistryError(f"artifact {folder} is not a folder with files; build the model "
                             "first")
     annotations = {
-        CREATED: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        CREATED: utc_now(),
         ARTIFACT_SHA256: artifact_digest(folder),
         PROJECT: project,
         **({REVISION: revision} if revision else {}),

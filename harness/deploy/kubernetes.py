@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,6 +22,7 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from harness.candidate.identity import Candidate
+from harness.clock import utc_now
 from harness.config import HarnessConfig
 from harness.deploy.manifests import (
     CANDIDATE_ANNOTATION,
@@ -68,9 +68,6 @@ class _NotFound(DeployError):
     """The API answered 404: the object does not exist."""
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 def _body(response: Any) -> Obj:
     body: Obj = json.loads(response.data)
@@ -101,7 +98,7 @@ class KubernetesTarget:
         spec = self._environment(env)
         objects = kustomize_build(spec.kustomize)
         objects = stamp_candidate(
-            objects, candidate, self._deployment_name, self._spec.container, _now(),
+            objects, candidate, self._deployment_name, self._spec.container, utc_now(),
             self._config.registry, env if self._config.protected(env) else None,
         )
         # Refuse before applying anything, so a bad overlay never half-applies.

@@ -22,11 +22,11 @@ import os
 import shutil
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import MODEL_REFERENCE_ENV, Candidate
+from harness.clock import utc_now
 from harness.config import EnvironmentSpec, HarnessConfig
 from harness.deploy.readiness import scoring_problem
 from harness.deploy.router import NginxRouter, free_loopback_port, nginx_binary
@@ -58,9 +58,6 @@ LOG_FILE = "service.log"
 JENKINS_BUILD_MARKERS = ("JENKINS_NODE_COOKIE", "BUILD_ID")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 class LocalTarget:
     """Staging and production as processes on loopback ports (the embedded default)."""
@@ -87,7 +84,7 @@ class LocalTarget:
                 revision=number,
                 candidate=candidate,
                 artifact_dir=self._materialize(candidate, revision_dir / "artifact"),
-                deployed_at=_now(),
+                deployed_at=utc_now(),
                 env=self._declared_env(),
             )
             return self._switch(state, folder, revision)
@@ -152,7 +149,7 @@ class LocalTarget:
                 revision=number,
                 candidate=previous.candidate,
                 artifact_dir=previous.artifact_dir,
-                deployed_at=_now(),
+                deployed_at=utc_now(),
                 note=f"rollback to revision {previous.revision}",
                 env=previous.env,
             )

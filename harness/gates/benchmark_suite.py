@@ -14,9 +14,9 @@ import platform
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.clock import utc_now
 from harness.config import BenchmarkGate, HarnessConfig
 from harness.errors import BenchmarkError, ConfigError
 
@@ -118,7 +118,7 @@ def read_baseline(path: Path) -> BenchmarkRun:
 def save_baseline(run: BenchmarkRun, path: Path) -> None:
     """Write ``run`` as the new baseline, atomically, noting the machine it was measured on."""
     data = {
-        "recorded": datetime.now(UTC).isoformat(timespec="seconds"),
+        "recorded": utc_now(),
         "machine": {"node": platform.node(), "processor": platform.machine(),
                     "cpus": os.cpu_count(), "python": platform.python_version()},
         "benchmarks": {key: asdict(figure) for key, figure in sorted(run.figures.items())},

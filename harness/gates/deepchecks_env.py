@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from harness.clock import utc_now
 from harness.errors import DeepchecksEnvError, DeepchecksRunError
 
 PINS: tuple[str, ...] = (
@@ -189,7 +189,7 @@ def _create(folder: Path, pins: tuple[str, ...]) -> None:
 def mark_complete(folder: Path, pins: tuple[str, ...], deepchecks: str, seconds: float) -> None:
     """Write the marker that makes ``folder`` trusted: the last step of a creation."""
     marker = {"pins": list(pins), "python": _python_version(), "deepchecks": deepchecks,
-              "created": datetime.now(UTC).isoformat(timespec="seconds"),
+              "created": utc_now(),
               "seconds": round(seconds, 1)}
     partial = folder / f".{MARKER}.partial"
     partial.write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")

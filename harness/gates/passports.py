@@ -3,7 +3,6 @@ measure them (``evaluation``), recorded as the baseline those gates compare with
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from harness import kinds
+from harness.clock import utc_now
 from harness.config import HarnessConfig
 from harness.data import golden, passport
 from harness.data.datasets import read_dataset
@@ -44,7 +44,7 @@ def measure(config: HarnessConfig, model: Model, model_identity: dict[str, str],
     if not by.strip() or not reason.strip():
         raise GoldenIntegrityError("a passport needs who blesses it (--by) and why (--reason)")
     measured = []
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    now = utc_now()
     for spec in config.golden:
         path = config.resolve(spec.path)
         golden.verify(path.parent)

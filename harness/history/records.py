@@ -4,11 +4,12 @@ its ``MetricRecord``s) and what reading gives back (``StoredRun``, ``RunMetric``
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness.clock import utc_now
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class RunRecord:
     skipped: int
     metrics: list[MetricRecord] = field(default_factory=list)
     created_at: str = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        default_factory=utc_now
     )
 
 

@@ -4,7 +4,6 @@ found and undone by the next command)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import socket
@@ -14,19 +13,16 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from harness.clock import utc_now
 from harness.history.schema import audit, evidence, locks, runs
 from harness.history.store import HistoryStore
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def record_evidence(store: HistoryStore, candidate_id: str, environment: str, verdict: str,
                     bundle_sha256: str, path: str, run_id: int | None) -> int:
     with store.engine.begin() as connection:
         result = connection.execute(insert(evidence).values(
-            created_at=_now(), candidate_id=candidate_id, environment=environment,
+            created_at=utc_now(), candidate_id=candidate_id, environment=environment,
             verdict=verdict, bundle_sha256=bundle_sha256, path=path, run_id=run_id))
         return int(result.inserted_primary_key[0])
 
@@ -80,7 +76,7 @@ def append_audit(store: HistoryStore, actor: str, action: str, candidate_id: str
     """Add one entry to the audit trail; entries are never changed or removed."""
     with store.engine.begin() as connection:
         result = connection.execute(insert(audit).values(
-            at=_now(), actor=actor, action=action, candidate_id=candidate_id,
+            at=utc_now(), actor=actor, action=action, candidate_id=candidate_id,
             evidence_sha256=evidence_sha256, outcome=outcome, detail=detail))
         return int(result.inserted_primary_key[0])
 
@@ -153,7 +149,7 @@ class Lock:
             with self._store.engine.begin() as connection:
                 connection.execute(insert(locks).values(
                     name=self.name, holder=self.holder, host=socket.gethostname(),
-                    pid=os.getpid(), acquired_at=_now(), journal=json.dumps(journal)))
+                    pid=os.getpid(), acquired_at=utc_now(), journal=json.dumps(journal)))
         except IntegrityError:
             current = self.read()
             if current is None:  # released between our insert and read: try once more

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.candidate.artifact import artifact_digest
 from harness.candidate.identity import Candidate
+from harness.clock import utc_now
 from harness.config import HarnessConfig
 from harness.data.readback import field, unknown_fields
 from harness.deploy.registry import get_target
@@ -136,7 +137,7 @@ def write_bundle(reports_dir: Path, candidate: Candidate, environment: str, prof
     evidence = Evidence(
         candidate=candidate, environment=environment, profile=profile,
         verdict="passed" if passed else "failed", run_id=run_id,
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        created_at=utc_now(),
         reports=reports, digests=digests,
     )
     path = reports_dir / BUNDLE

@@ -3,7 +3,6 @@ passports and the history store: typed rows the page, the plots and the summary 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from harness.candidate.lineage import Lineage
 from harness.candidate.lineage import read as read_lineage
+from harness.clock import utc_now
 from harness.config import HarnessConfig
 from harness.data import passport
 from harness.errors import HarnessError
@@ -317,7 +317,7 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
         load_history = history.metric_rows(profile, HISTORY_RUNS, "load.")
     return ReportContent(
         project=config.project, profile=profile,
-        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        generated_at=utc_now(),
         verdict=verdict, run=run, baseline=_baseline(config, profile),
         positive_label=str(config.model.positive_label or ""),
         lineage=_lineage(config, run),
