@@ -29,12 +29,14 @@ def _config(args: argparse.Namespace) -> HarnessConfig:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from harness.load.worker import distributed
     from harness.run.engine import run_check
     from harness.run.verdict import summarize
 
     config = _config(args)
     if args.remote_workers is not None or args.master_bind is not None:
+        # Only here: the load package reads data with pandas, which a check need not load.
+        from harness.load.worker import distributed
+
         config = distributed(config, args.remote_workers, args.master_bind)
     run = run_check(config, args.profile, Path(args.reports), stream=args.verbose,
                     target_url=args.target_url)

@@ -16,7 +16,6 @@ import pandas as pd
 from harness.config import BootstrapSpec, HarnessConfig, IntervalSpec
 from harness.data.slices import segments
 from harness.errors import DatasetError
-from harness.gates import intervals
 from harness.gates.evidence import Counts, counts
 from harness.kinds import BINARY, Kind
 from harness.model.adapters import Model, features
@@ -58,6 +57,9 @@ class Evaluation:
         """The candidate's figure and interval on a segment."""
         key = (metric, segment, False)
         if key not in self._cache:
+            # Here: the intervals import scipy, which preflight (reading labels) need not.
+            from harness.gates import intervals
+
             mask = self._mask(segment)
             self._cache[key] = intervals.estimate(
                 self.kind, metric, self.y[mask], self.candidate[mask], self.threshold,
@@ -70,6 +72,8 @@ class Evaluation:
         assert self.baseline is not None
         key = (metric, OVERALL, True)
         if key not in self._cache:
+            from harness.gates import intervals
+
             self._cache[key] = intervals.paired(
                 self.kind, metric, self.y, self.candidate, self.baseline, self.threshold,
                 self.method, self.settings, self.classes)

@@ -33,6 +33,14 @@ class GateSetupError(Exception):
 class HarnessFile(pytest.File):
     """A harness configuration file, collected as the gate items it describes."""
 
+    _state: GateState | None = None
+
+    def teardown(self) -> None:
+        # pytest tears the file down once its last gate item has run (or at the end of a
+        # session cut short), before the next file's tests.
+        if self._state is not None:
+            self._state.finished()
+
     def collect(self) -> Iterator[GateItem]:
         reports = self.config.getoption("harness_reports")
         target_url = self.config.getoption("harness_target_url")
@@ -48,7 +56,7 @@ class HarnessFile(pytest.File):
                                      Path(reports).absolute() if reports else None)
         except HarnessError as exc:
             raise self.CollectError(str(exc)) from None
-        state = GateState(context)
+        state = self._state = GateState(context)
         try:
             for name in context.profile.checks:
                 for gate in check(name).gates(state):

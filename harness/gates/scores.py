@@ -5,15 +5,21 @@ own format: no pickle, read back exactly)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.gates.evaluation import Evaluation
+if TYPE_CHECKING:
+    # Only its type: the evaluation imports the interval methods (scipy), which the report
+    # reading the kept scores does not need.
+    from harness.gates.evaluation import Evaluation
 
 FOLDER = "scores"
+# Written once every gate item has run: the scores will not change in this run.
+COMPLETE = "complete"
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,30 @@ def load(reports: Path) -> list[Scores]:
                 positive=str(data["positive"]) if "positive" in data else "",
             ))
     return result
+
+
+def mark_complete(reports: Path) -> None:
+    """Say that the run's gates are done, so its scores are final (``complete``); a run
+    whose marker cannot be written is simply not known to be done before pytest ends."""
+    folder = reports / FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / COMPLETE).touch()
+    except OSError:
+        pass
+
+
+def complete(reports: Path) -> bool:
+    """Whether the run's gates are done (``mark_complete``)."""
+    return (reports / FOLDER / COMPLETE).exists()
+
+
+def fingerprint(reports: Path) -> str:
+    """The sha256 of every scores file a run kept, names and bytes: equal fingerprints,
+    equal scores."""
+    digest = hashlib.sha256()
+    for path in sorted((reports / FOLDER).glob("*.npz")):
+        content = path.read_bytes()
+        digest.update(f"{path.name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()

@@ -100,6 +100,15 @@ class GateState:
             return spec
         return spec.over_http(self.context.target_url)
 
+    def finished(self) -> None:
+        """Every gate item has run (pytest tore their file down): the scores kept for the
+        report are final, and the engine may draw from them while pytest goes on with the
+        team's own tests."""
+        if self.context.reports is not None:
+            from harness.gates import scores
+
+            scores.mark_complete(self.context.reports)
+
     def _kept(self, evaluation: Evaluation) -> Evaluation:
         """Keep the scores beside the reports for the report's pictures of the model."""
         if self.context.reports is not None:

@@ -13,20 +13,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.config import HarnessConfig
-from harness.data.digests import identity_digests
-from harness.gates import deepchecks_env
 from harness.gates.context import RunContext
-from harness.history import HistoryStore
-from harness.model.probe import check_service_protocol
-from harness.run.evidence import deployed, deployment_problems, write_bundle
-from harness.run.identity import check_identity
-from harness.run.preflight import check_inputs
-from harness.run.recording import run_record
-from harness.run.verdict import Verdict, decide
+from harness.run import pytest_process
+from harness.run.report.ahead import Ahead
 
 if TYPE_CHECKING:
     from harness.attest.keys import Signer
+    from harness.deploy.target import Deployment
     from harness.run.report import ReportFiles
+    from harness.run.verdict import Verdict
+
+# What the run imports once pytest has ended (SQLAlchemy, junitparser, matplotlib), imported
+# while it runs.
+_AFTER_PYTEST = ("harness.history", "harness.run.evidence", "harness.run.recording",
+                 "harness.run.verdict", "harness.run.report.page", "harness.run.report.content",
+                 "harness.run.report.summary")
+_MODEL_PICTURES = ("harness.run.report.model_plots", "sklearn.metrics", "scipy.stats")
 
 # pytest exit codes that mean the run itself broke, not that tests failed.
 _PYTEST_BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called wrongly"}
@@ -50,10 +52,15 @@ class CheckRun:
 
 def pytest_command(context: RunContext, junit: Path) -> list[str]:
     """pytest over the profile's gates and tests, told the context by the plugin's options."""
+    return [sys.executable, "-m", "pytest", *pytest_arguments(context, junit)]
+
+
+def pytest_arguments(context: RunContext, junit: Path) -> list[str]:
+    """pytest's arguments: the config (when the profile has checks), the team's tests, and
+    the plugin's options."""
     config, profile, spec = context.config, context.profile_name, context.profile
     reports, target_url = context.reports, context.target_url
     return [
-        sys.executable, "-m", "pytest",
         *([str(config.source)] if spec.checks else []),
         *(str(config.resolve(t)) for t in spec.tests),
         f"--harness-config={config.source}",
@@ -77,32 +84,45 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     """Run one profile. Reports are written to a staging folder that replaces the profile's
     previous reports only at the end, so an interrupted run leaves the last complete set."""
     context = RunContext.resolve(config, profile, target_url)
-    check_inputs(context)  # refused once, before anything is written
     # pytest runs from the config's folder: a relative folder means the caller's, not that.
     reports_root = reports_root.absolute()
     environment = context.environment
-    before = deployed(config, environment) if environment else None
-    if environment is not None:
-        check_identity(context, before)  # another service is refused before anything runs
-    check_service_protocol(config, context.profile.checks, context.target_url)
-    if "deepchecks" in context.profile.checks:
-        # Created here, once, so its one line is on the console and not in pytest's log.
-        deepchecks_env.ensure(announce=print)
+    # The pytest process proves the team's entry point imports, before pytest starts, when
+    # nothing else refuses the run: the model is imported once (run/pytest_process.py).
+    in_pytest = pytest_process.proves_entry_point(context)
+    before = _refuse(context, entry_point=not in_pytest)
     # Last of the refusals: a local-only signing key is made on first use, and a run refused
     # above (another project's service, say) must leave nothing behind.
     signer = _release_signer(config, profile, environment)
-    history = HistoryStore(config.history_url())
+    history = None
+    if not in_pytest:  # else made (or migrated) by the pytest process, before pytest started
+        from harness.history import HistoryStore
+
+        history = HistoryStore(config.history_url())
     started = time.monotonic()
-    reports_root.mkdir(parents=True, exist_ok=True)
+    made = _make_folder(reports_root)
     final = reports_root / profile
     staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
+    # The report's slow parts (and what the rest of the run imports), while pytest runs;
+    # the quality gates keep the scores the model's pictures are drawn from.
+    ahead = Ahead.start(staging, _AFTER_PYTEST + (
+        _MODEL_PICTURES if "quality" in context.profile.checks else ()))
     try:
         # mkdtemp makes a private folder; a team's Jenkins may read reports as another user.
         staging.chmod(0o755)
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
-        command = pytest_command(replace(context, reports=staging), junit)
+        arguments = pytest_arguments(replace(context, reports=staging), junit)
+        refusal = staging / "refusal.pickle"
+        command = (pytest_process.command(context, refusal, arguments) if in_pytest
+                   else [sys.executable, "-m", "pytest", *arguments])
         returncode = _run_pytest(command, config, staging / "pytest.log", stream)
+        if in_pytest and refusal.exists():
+            error = pytest_process.read_refusal(refusal)
+            shutil.rmtree(staging)
+            _remove_made(made)  # refused: nothing of the run is left, as before pytest
+            raise error
+        ahead.stop()
         problems = []
         if returncode in _PYTEST_BROKEN:
             problems.append(f"pytest {_PYTEST_BROKEN[returncode]} (exit {returncode}); "
@@ -113,8 +133,15 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
             shutil.rmtree(final)
         staging.rename(final)
     except BaseException:
+        ahead.abandon()
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    from harness.history import HistoryStore
+    from harness.run.evidence import deployed, deployment_problems, write_bundle
+    from harness.run.recording import run_record
+    from harness.run.report import write_report
+    from harness.run.verdict import decide
+
     junit_files = sorted((final / "junit").glob("*.xml"))
     if environment is not None:
         problems.extend(deployment_problems(environment, before,
@@ -122,13 +149,14 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     verdict = decide(junit_files, problems)
     tested = before.candidate if before is not None else None
     record = run_record(config, profile, verdict, time.monotonic() - started, tested)
+    history = history or HistoryStore(config.history_url())
     run_id = history.record_run(record)
     # The report is written before the evidence bundle, which digests every report file.
-    from harness.run.report import write_report
-
-    report = write_report(config, profile, final, history)
+    report = write_report(config, profile, final, history, ahead.models(final))
     evidence = attestation = None
     if environment is not None and tested is not None:
+        from harness.data.digests import identity_digests
+
         evidence, bundle = write_bundle(final, tested, environment, profile, verdict.passed,
                                         run_id, identity_digests(config), history, config.root)
         if signer is not None and verdict.passed:
@@ -141,6 +169,47 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     history.close()
     return CheckRun(profile, final, junit_files, final / "pytest.log", verdict, run_id,
                     evidence, report, attestation, record.candidate_id)
+
+
+def _refuse(context: RunContext, entry_point: bool) -> Deployment | None:
+    """The refusals before pytest: every input (the entry point's import left to the
+    pytest process unless ``entry_point``), the identity of the service an environment
+    runs, its protocol; the deepchecks environment made. What is deployed in the profile's
+    environment, if it checks one."""
+    from harness.model.probe import check_service_protocol
+    from harness.run.evidence import deployed
+    from harness.run.identity import check_identity
+    from harness.run.preflight import check_inputs
+
+    config, environment = context.config, context.environment
+    check_inputs(context, entry_point)  # refused once, before anything is written
+    before = deployed(config, environment) if environment else None
+    if environment is not None:
+        check_identity(context, before)  # another service is refused before anything runs
+    check_service_protocol(config, context.profile.checks, context.target_url)
+    if "deepchecks" in context.profile.checks:
+        from harness.gates import deepchecks_env
+
+        # Created here, once, so its one line is on the console and not in pytest's log.
+        deepchecks_env.ensure(announce=print)
+    return before
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; the ones made, innermost first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove the folders ``_make_folder`` made, while they are empty (another run may be
+    writing in one)."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _release_signer(config: HarnessConfig, profile: str,

@@ -19,27 +19,56 @@ from harness.data import golden
 from harness.errors import HarnessError, PreflightError
 from harness.gates.checks import check
 from harness.gates.context import RunContext
-from harness.gates.inputs import Problem, access_problems, url_problems
+from harness.gates.inputs import Problem, access_problems, entry_point_problems, url_problems
 from harness.kinds.labels import label_problem
 
 
-def check_inputs(context: RunContext) -> None:
-    """Refuse the run, once, when anything its profile will use is missing or unusable."""
-    found = problems(context)
-    config, profile = context.config, context.profile_name
+def check_inputs(context: RunContext, entry_point: bool = True) -> None:
+    """Refuse the run, once, when anything its profile will use is missing or unusable.
+
+    Without ``entry_point``, the model's entry point is imported only when something else
+    is wrong (a refusal lists every problem); otherwise the caller proves it loads with
+    ``check_entry_point`` before anything runs (the pytest process does, once)."""
+    found = problems(context, entry_point)
+    if found and not entry_point:
+        found = problems(context)
     if found:
-        listed = "\n  ".join(f"key '{p.key}': {p.message}" for p in found)
-        raise PreflightError(
-            f"{config.source}: profile '{profile}' cannot run; nothing was run or recorded. "
-            f"Fix {'this' if len(found) == 1 else f'these {len(found)} problems'} first:\n"
-            f"  {listed}",
-            problems=tuple((p.key, p.message) for p in found), path=config.source,
-        )
+        raise refusal(context, found)
 
 
-def problems(context: RunContext) -> list[Problem]:
+def check_entry_point(context: RunContext) -> None:
+    """Refuse the run, as ``check_inputs`` would have, when the entry point it left out
+    does not import: the last of its problems to look for, so the only one."""
+    if imports_model(context):
+        found = entry_point_problems(context.config, "model", context.config.model)
+        if found:
+            raise refusal(context, found)
+
+
+def imports_model(context: RunContext) -> bool:
+    """Whether preflight imports the model's entry point: a profile whose checks call the
+    model in-process."""
+    checks = [check(name) for name in context.profile.checks]
+    return (any(c.CALLS_MODEL for c in checks) and context.profile.environment is None
+            and context.config.model.adapter == "python")
+
+
+def refusal(context: RunContext, found: list[Problem]) -> PreflightError:
+    """The one error that refuses a run, listing every problem by its key."""
+    config, profile = context.config, context.profile_name
+    listed = "\n  ".join(f"key '{p.key}': {p.message}" for p in found)
+    return PreflightError(
+        f"{config.source}: profile '{profile}' cannot run; nothing was run or recorded. "
+        f"Fix {'this' if len(found) == 1 else f'these {len(found)} problems'} first:\n"
+        f"  {listed}",
+        problems=tuple((p.key, p.message) for p in found), path=config.source,
+    )
+
+
+def problems(context: RunContext, entry_point: bool = True) -> list[Problem]:
     """Every problem with the inputs of the run's profile: what its checks share (tests,
-    datasets, the model, the environment), then each check's own, in the profile's order."""
+    datasets, the model, the environment), then each check's own, in the profile's order;
+    without ``entry_point``, all but the import of the model's entry point."""
     config, profile, spec = context.config, context.profile_name, context.profile
     checks = [check(name) for name in spec.checks]
     found: list[Problem] = []
@@ -53,7 +82,7 @@ def problems(context: RunContext) -> list[Problem]:
         for key, dataset in _datasets(config):
             found.extend(_dataset_problems(config, key, dataset))
     if any(c.CALLS_MODEL for c in checks) and spec.environment is None:
-        found.extend(access_problems(config, "model", config.model))
+        found.extend(access_problems(config, "model", config.model, entry_point))
     if spec.environment is not None:
         assert context.target_key is not None and context.target_url is not None
         found.extend(url_problems(context.target_key, context.target_url,

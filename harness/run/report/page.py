@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from harness.run.report import plots
 from harness.run.report.content import ReportContent
 from harness.run.verdict import STATUSES
+
+if TYPE_CHECKING:
+    from harness.run.report.model_plots import ModelSection
 
 MAX_FAILURES = 50
 KNOWN_OUTCOMES = ("passed", "failed", "error", "skipped")
@@ -61,11 +65,15 @@ def _environment() -> Environment:
     return environment
 
 
-def write_page(content: ReportContent, folder: Path) -> Path:
-    """Write ``index.html``, ``style.css`` and the PNG plots into ``folder`` (made anew)."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+def write_page(content: ReportContent, folder: Path,
+               models: list[ModelSection] | None = None) -> Path:
+    """Write ``index.html``, ``style.css`` and the PNG plots into ``folder`` (made anew),
+    or, given ``models`` (the model's pictures, drawn into a new ``folder`` while pytest
+    ran: ``report/ahead.py``), beside them."""
+    if models is None:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
     figures = {
         "suites": plots.suite_counts(content.suites, folder),
         "quality": plots.quality_trends(content, folder),
@@ -74,11 +82,12 @@ def write_page(content: ReportContent, folder: Path) -> Path:
         "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
         "drift": plots.feature_drift_bars(content, folder),
     }
-    from harness.gates import scores
-    from harness.run.report.model_plots import model_sections
+    if models is None:
+        from harness.gates import scores
+        from harness.run.report.model_plots import model_sections
 
-    # The scores are beside the html folder, in the run's report folder.
-    models = model_sections(scores.load(folder.parent), folder)
+        # The scores are beside the html folder, in the run's report folder.
+        models = model_sections(scores.load(folder.parent), folder)
     failures = content.verdict.failures
     html = _environment().get_template("index.html.j2").render(
         c=content, plots=figures, models=models, statuses=STATUSES, failures=failures[:MAX_FAILURES],
