@@ -210,3 +210,25 @@ def test_a_malformed_config_is_a_collection_error_naming_the_key(pytester, model
 def test_an_unknown_profile_is_a_collection_error(pytester, model_artifact):
     result = pytester.runpytest(str(_project(pytester, model_artifact)), "--harness-profile=nope")
     result.stdout.fnmatch_lines(["*no profile 'nope'*"])
+
+
+def test_the_scores_are_marked_complete_after_the_gates_before_the_teams_tests(
+        pytester, model_artifact):
+    """What lets the engine draw the model's pictures while the team's tests still run."""
+    config = _project(pytester, model_artifact)
+    reports = pytester.path / "reports"
+    pytester.makepyfile(test_team=f"""
+        from pathlib import Path
+
+        def test_after_the_gates():
+            assert (Path({str(reports)!r}) / "scores/complete").exists()
+            assert list((Path({str(reports)!r}) / "scores").glob("*.npz"))
+    """)
+    junit = pytester.path / "junit.xml"
+    pytester.runpytest(str(config), "test_team.py", "--harness-profile=pr",
+                       f"--harness-reports={reports}", f"--junitxml={junit}")
+    cases, problems = read_junit([junit])
+    assert not problems
+    team = [c for c in cases if c.name == "test_after_the_gates"]
+    assert [c.status for c in team] == ["passed"], team
+    assert any(c.suite == "quality" for c in cases)
