@@ -41,3 +41,28 @@ def test_nothing_is_drawn_before_the_gates_are_done(tmp_path: Path) -> None:
     ahead.stop()  # pytest ended without marking the scores complete
     assert ahead.models(tmp_path) is None
     assert not (tmp_path / "html").exists()
+
+
+def test_the_same_scores_are_drawn_once_then_copied_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    runs = [tmp_path / name for name in ("one", "two", "three")]
+    for run, seed in zip(runs, (0, 0, 1)):
+        _keep(run, seed)
+        scores.mark_complete(run)
+    first = Ahead.start(runs[0], cache=cache)
+    first.stop()
+    drawn = first.models(runs[0])
+    assert drawn is not None
+    (entry,) = cache.iterdir()
+    # What is in the cache is what a run with the same scores shows, not drawn again.
+    marked = drawn[0].figures[0].plot.file
+    (entry / marked).write_bytes(PNG + b"kept")
+    second = Ahead.start(runs[1], cache=cache)
+    second.stop()
+    assert second.models(runs[1]) == drawn
+    assert (runs[1] / "html" / marked).read_bytes() == PNG + b"kept"
+    third = Ahead.start(runs[2], cache=cache)  # other scores: drawn, kept apart
+    third.stop()
+    assert third.models(runs[2]) not in (None, drawn)
+    assert len(list(cache.iterdir())) == 2
+    assert (runs[2] / "html" / marked).read_bytes() != PNG + b"kept"

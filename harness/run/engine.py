@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 _AFTER_PYTEST = ("harness.history", "harness.run.evidence", "harness.run.recording",
                  "harness.run.verdict", "harness.run.report.page", "harness.run.report.content",
                  "harness.run.report.summary")
-_MODEL_PICTURES = ("harness.run.report.model_plots", "sklearn.metrics", "scipy.stats")
-
 # pytest exit codes that mean the run itself broke, not that tests failed.
 _PYTEST_BROKEN = {2: "was interrupted", 3: "hit an internal error", 4: "was called wrongly"}
 
@@ -103,10 +101,8 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     made = _make_folder(reports_root)
     final = reports_root / profile
     staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
-    # The report's slow parts (and what the rest of the run imports), while pytest runs;
-    # the quality gates keep the scores the model's pictures are drawn from.
-    ahead = Ahead.start(staging, _AFTER_PYTEST + (
-        _MODEL_PICTURES if "quality" in context.profile.checks else ()))
+    # The report's slow parts (and what the rest of the run imports), while pytest runs.
+    ahead = Ahead.start(staging, _AFTER_PYTEST, config.state_dir() / "cache" / "pictures")
     try:
         # mkdtemp makes a private folder; a team's Jenkins may read reports as another user.
         staging.chmod(0o755)

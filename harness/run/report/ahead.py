@@ -4,7 +4,7 @@ pytest runs in its own process and the engine only waits for it. Meanwhile a thr
 imports what the report draws with and, as soon as the gates are done (their scores are
 final once pytest tears their file down, ``harness.gates.scores.complete``, while it goes
 on with the team's own tests), draws the pictures of the model into the run's ``html``
-folder. They are used only if the scores they were drawn from are byte for byte the ones
+folder (or copies them, when the same scores were drawn before: ``picture_cache``). They are used only if the scores they were drawn from are byte for byte the ones
 the run kept when pytest ended; otherwise, or when pytest ended first, the report draws
 them after pytest as it always did. Nothing here decides anything.
 """
@@ -26,18 +26,22 @@ class Ahead:
     """The thread that prepares a run's report in ``reports`` (the staging folder pytest
     writes into) until ``stop``; ``models`` hands over what it drew."""
 
-    def __init__(self, reports: Path, imports: tuple[str, ...] = ()) -> None:
+    def __init__(self, reports: Path, imports: tuple[str, ...] = (),
+                 cache: Path | None = None) -> None:
         self._reports = reports
         self._imports = imports
+        self._cache = cache
         self._stopped = threading.Event()
         self._drawn: tuple[str, list[ModelSection]] | None = None
         self._thread = threading.Thread(target=self._work, name="report-ahead", daemon=True)
 
     @classmethod
-    def start(cls, reports: Path, imports: tuple[str, ...] = ()) -> Ahead:
+    def start(cls, reports: Path, imports: tuple[str, ...] = (),
+              cache: Path | None = None) -> Ahead:
         """Start the thread; it first imports the modules named in ``imports`` (what the
-        run needs once pytest has ended)."""
-        ahead = cls(reports, imports)
+        run needs once pytest has ended). With a ``cache`` folder, pictures of scores drawn
+        before are copied from it (``picture_cache``)."""
+        ahead = cls(reports, imports, cache)
         ahead._thread.start()
         return ahead
 
@@ -47,21 +51,35 @@ class Ahead:
         for name in self._imports:
             importlib.import_module(name)
         while not scores.complete(self._reports):
-            if self._stopped.wait(_POLL_S):
+            if self._stopped.wait(_POLL_S) and not scores.complete(self._reports):
                 return
         try:
-            kept = scores.fingerprint(self._reports)
-            found = scores.load(self._reports)
-            if not found:
-                self._drawn = (kept, [])
-                return
-            from harness.run.report.model_plots import model_sections
-
-            folder = self._reports / "html"
-            folder.mkdir()
-            self._drawn = (kept, model_sections(found, folder))
+            self._drawn = self._draw()
         except Exception:  # noqa: BLE001 - drawn again after pytest, where an error is raised
             self._drawn = None
+
+    def _draw(self) -> tuple[str, list[ModelSection]]:
+        from harness.gates import scores
+        from harness.run.report import picture_cache
+
+        kept = scores.fingerprint(self._reports)
+        found = scores.load(self._reports)
+        if not found:
+            return kept, []
+        folder = self._reports / "html"
+        entry = picture_cache.key(kept)
+        if self._cache is not None:
+            sections = picture_cache.fetch(self._cache, entry, folder)
+            if sections is not None:
+                return kept, sections
+        # Imported only now: scikit-learn is not needed when the pictures were kept.
+        from harness.run.report.model_plots import model_sections
+
+        folder.mkdir(exist_ok=True)
+        sections = model_sections(found, folder)
+        if self._cache is not None:
+            picture_cache.store(self._cache, entry, folder, sections)
+        return kept, sections
 
     def stop(self) -> None:
         """pytest has ended: stop waiting for the gates, and finish a drawing under way
