@@ -13,7 +13,9 @@ per command, the ratios the goals are stated in, and which heavy libraries
 
 `--before DIR` times the pull-request check a second time, in the same loop, with the
 harness package of DIR (a checkout of another revision, e.g. `git archive main | tar -x -C
-DIR`) first on the Python path: before and after on the same machine state.
+DIR`) first on the Python path: before and after on the same machine state. `--cold`
+removes the project's cache (`<state_dir>/cache`: the model's pictures kept by their
+scores) before each check, as for a change that retrained the model.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +51,8 @@ def _measure(command: list[str], cwd: Path,
 Command = list[str] | tuple[list[str], dict[str, str]]  # a command, or one with its environment
 
 
-def _compare(name: str, commands: dict[str, Command], cwd: Path, runs: int) -> dict[str, float]:
+def _compare(name: str, commands: dict[str, Command], cwd: Path, runs: int,
+             prepare: Callable[[str], None] | None = None) -> dict[str, float]:
     walls: dict[str, list[float]] = {label: [] for label in commands}
     cpus: dict[str, list[float]] = {label: [] for label in commands}
     peaks: dict[str, list[float]] = {label: [] for label in commands}
@@ -56,6 +60,8 @@ def _compare(name: str, commands: dict[str, Command], cwd: Path, runs: int) -> d
     for _ in range(runs):
         for label, command in commands.items():
             argv, env = command if isinstance(command, tuple) else (command, None)
+            if prepare is not None:
+                prepare(label)
             wall, cpu, peak, code = _measure(argv, cwd, env)
             walls[label].append(wall)
             cpus[label].append(cpu)
@@ -88,6 +94,8 @@ def main() -> None:
                         help="the comparisons to run (default: all)")
     parser.add_argument("--before", type=Path, default=None,
                         help="a checkout whose harness package the check also runs with")
+    parser.add_argument("--cold", action="store_true",
+                        help="remove the project's cache before each check")
     args = parser.parse_args()
     if args.before is not None and not (args.before / "harness" / "__init__.py").is_file():
         parser.error(f"--before {args.before}: no harness package there; check out another "
@@ -125,10 +133,19 @@ def _sections(args: argparse.Namespace, harness: str, pytest: str, config: Path,
         print(f"  the plugin adds "
               f"{medians['pytest --help'] - medians['pytest --help -p no:harness']:.2f} s")
     if "check" in args.only:
-        _check(harness, config, project, args.runs, args.before)
+        _check(harness, config, project, args.runs, args.before, args.cold)
 
 
-def _check(harness: str, config: Path, project: Path, runs: int, before: Path | None) -> None:
+def _check(harness: str, config: Path, project: Path, runs: int, before: Path | None,
+           cold: bool) -> None:
+    from harness.config import load_config
+
+    cache = load_config(config).state_dir() / "cache"
+
+    def prepare(label: str) -> None:
+        if cold and label.startswith("harness check"):
+            shutil.rmtree(cache, ignore_errors=True)
+
     with tempfile.TemporaryDirectory() as tmp:
         reports = Path(tmp) / "reports"
         check = [harness, "--config", str(config), "check", "--profile", "pr", "--reports",
@@ -142,8 +159,9 @@ def _check(harness: str, config: Path, project: Path, runs: int, before: Path | 
         # `python -m pytest` puts the project's folder on the path, as the harness does.
         commands["pytest suites/unit"] = [sys.executable, "-m", "pytest", "-q", "-p",
                                           "no:cacheprovider", "suites/unit"]
-        medians = _compare("the pull-request check against bare pytest on the same suites",
-                           commands, project, runs)
+        medians = _compare("the pull-request check against bare pytest on the same suites"
+                           + (" (cache removed before each check)" if cold else ""),
+                           commands, project, runs, prepare)
         shutil.rmtree(reports, ignore_errors=True)
     for label in commands:
         if label.startswith("harness check"):
