@@ -108,10 +108,10 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
         staging.chmod(0o755)
         (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
-        arguments = pytest_arguments(replace(context, reports=staging), junit)
+        staged = replace(context, reports=staging)
         refusal = staging / "refusal.pickle"
-        command = (pytest_process.command(context, refusal, arguments) if in_pytest
-                   else [sys.executable, "-m", "pytest", *arguments])
+        command = (pytest_process.command(context, refusal, pytest_arguments(staged, junit))
+                   if in_pytest else pytest_command(staged, junit))
         returncode = _run_pytest(command, config, staging / "pytest.log", stream)
         if in_pytest and refusal.exists():
             error = pytest_process.read_refusal(refusal)
