@@ -173,14 +173,17 @@ def _refuse(context: RunContext, entry_point: bool) -> Deployment | None:
     runs, its protocol; the deepchecks environment made. What is deployed in the profile's
     environment, if it checks one."""
     from harness.model.probe import check_service_protocol
-    from harness.run.evidence import deployed
-    from harness.run.identity import check_identity
     from harness.run.preflight import check_inputs
 
     config, environment = context.config, context.environment
     check_inputs(context, entry_point)  # refused once, before anything is written
-    before = deployed(config, environment) if environment else None
+    before = None
     if environment is not None:
+        # Here: the deploy state's reader opens the history store (SQLAlchemy).
+        from harness.run.evidence import deployed
+        from harness.run.identity import check_identity
+
+        before = deployed(config, environment)
         check_identity(context, before)  # another service is refused before anything runs
     check_service_protocol(config, context.profile.checks, context.target_url)
     if "deepchecks" in context.profile.checks:
