@@ -21,8 +21,9 @@ from tests.service_process import free_port
 
 BIN = Path(sys.executable).parent
 READY_WITHIN_S = 120.0  # mlflow imports a lot; a shared 2-core host is slow to start it
-# skops (mlflow's default format) refuses tree nodes unless trusted; these are our own.
-TRUSTED = ["sklearn.tree._tree.Tree"]
+# skops (mlflow's default format) refuses tree nodes unless trusted; these are our own
+# (the credit model's one-hot encoder also keeps numpy dtypes).
+TRUSTED = ["sklearn.tree._tree.Tree", "numpy.dtype"]
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
