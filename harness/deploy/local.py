@@ -167,6 +167,34 @@ class LocalTarget:
                 self._router(state.env, folder).stop()
             save_state(folder, state)
 
+    def start_beside(self, env: str, candidate: Candidate, folder: Path) -> tuple[int, int]:
+        """Start ``candidate`` as a service of ``env`` on a free loopback port of its own,
+        its artifact and log under ``folder``, never touching what serves ``env``; wait
+        until it is ready and scores a golden record. Returns (pid, port); not ready: it is
+        stopped, its artifact removed, and ``DeployError`` says why."""
+        spec = self._environment(env)
+        revision = Revision(revision=1, candidate=candidate,
+                            artifact_dir=self._materialize(
+                                candidate, folder / "revisions" / "1" / "artifact"),
+                            deployed_at=utc_now(), note=f"beside {env}",
+                            env=self._declared_env())
+        port = free_loopback_port()
+        pid = self._start(folder, spec, revision, port)
+        url = f"http://127.0.0.1:{port}"
+        problem = (wait_ready(url + self._config.deploy.local.ready_path,
+                              self._ready_timeout_s, pid)
+                   or served_artifact_problem(url, candidate)
+                   or scoring_problem(self._config, url))
+        if problem is None:
+            return pid, port
+        stop_process(pid)
+        log = folder / "revisions" / "1" / LOG_FILE
+        tail = log_tail(log)
+        shutil.rmtree(revision.artifact_dir, ignore_errors=True)
+        raise DeployError(
+            f"environment '{env}': candidate {candidate.id} did not become ready beside it: "
+            f"{problem}. Its log: {log}" + (f"\n  {tail}" if tail else ""))
+
     # -- how it is done ------------------------------------------------------------------
 
     def _environment(self, env: str) -> EnvironmentSpec:
