@@ -1,0 +1,505 @@
+"""Anytime-valid sequential tests for shadow and canary releases: look after every request,
+stop as soon as the evidence is enough, either way, with the false-stop rate held at alpha.
+
+**Method: a betting confidence sequence** (Waudby-Smith and Ramdas 2023, "Estimating means
+of bounded random variables by betting", JRSS-B). Every test here is about the mean of
+bounded observations (a disagreement indicator in {0, 1}, a paired score difference in
+[-1, 1], a canary-minus-stable difference of batch means in [-1, 1]), rescaled to [0, 1].
+Against each candidate mean m a gambler bets on the next observation; their capital
+
+    K+(m) = mean over j of  prod_i (1 + k_j (y_i / m - 1))              (evidence mean > m)
+    K-(m) = mean over j of  prod_i (1 + k_j ((1 - y_i) / (1 - m) - 1))  (evidence mean < m)
+
+is a nonnegative supermartingale whenever the true mean is at most m (at least m, for K-),
+for *any* distribution on [0, 1]. Ville's inequality then bounds the chance it ever
+reaches 1/a by a, at any time, however often it is looked at: that is the whole proof, and
+it is exact (non-asymptotic): no normal approximation, no minimum sample size. The set of
+m that neither capital has rejected is the confidence sequence.
+
+Why this rather than the alternatives:
+
+- An mSPRT with a normal mixture (Johari et al. 2017) is asymptotic: its error rate holds
+  as the normal approximation does, which is poor exactly here, for rare disagreements at
+  a 1 % tolerance. The betting capital is exact for bounded data at no cost in power.
+- Howard et al.'s (2021) closed-form boundaries (empirical Bernstein, beta-binomial) are
+  exact too, but either do not adapt to a small variance (score differences are small) or
+  hold for Bernoulli data only; betting does both.
+- The bets are a fixed mixture over ``BET_FRACTIONS`` of the largest safe bet (1/m, or
+  1/(1-m)), the "diversified" betting of Waudby-Smith and Ramdas. Each bet makes K+(m)
+  nonincreasing in m and K-(m) nondecreasing, so the sequence is an interval and a test at
+  a tolerance agrees with the interval shown beside it. Against a plug-in (predictable)
+  bet, the mixture stopped a 3 % disagreement at a 1 % tolerance after 400 requests on
+  average rather than 490 to 560: rare events are where second-order (variance-based) bet
+  sizes underbet. The price of the mixture is at most log(len(BET_FRACTIONS)) in log capital.
+
+**Decisions.** A test at a tolerance (the disagreement rate) FAILs when K+(tolerance)
+reaches 1/alpha (the rate is surely above it) and PASSes when K-(tolerance) does (surely
+below): two one-sided tests at alpha each, as an equivalence test's two one-sided tests
+are, so a false FAIL (the true rate within tolerance) and a false PASS (beyond it) each
+happen at most alpha of the time; the interval shown is then a 1 - 2 alpha sequence. A
+test at a margin (a difference, either sign) FAILs when the interval lies wholly outside
+[-margin, margin] and PASSes when it lies wholly inside [-pass_margin, pass_margin]
+(``pass_margin`` defaults to ``margin``); each bound is at alpha/2, so a false FAIL happens
+at most alpha of the time, and the interval is a 1 - alpha sequence. When the interval is
+both wholly beyond the margin and inside a wider pass margin, FAIL wins. A test stops at
+its first decision; later observations change nothing. A window that ends at CONTINUE is
+inconclusive, never a pass: ``needed_more`` says how many more observations would decide
+it *if the observations to come average as those so far*: the best bet of the mixture then
+gains its average log-return per observation until its share of the capital reaches the
+threshold.
+
+**Two arms (canary).** Canary and stable answers are not paired. Pairs are made in arrival
+order, each from a batch of ``canary_batch`` canary and ``stable_batch`` stable answers (at
+a 10 % step, 1 and 9), and the pair's value is the difference of the two batch means, in
+[-1, 1], whose mean is the difference of the arms' means. The batches are disjoint, so
+the pairs are independent when each arm's answers are; nothing is discarded but the
+unfinished batch at the end.
+
+**One error budget.** ``split_alpha`` divides alpha over steps x metrics (Bonferroni).
+With anytime-valid tests this holds across every look: each test's chance of *ever*
+falsely stopping is at most its share, so the chance that any of them ever does is at
+most their sum, alpha. A fixed-horizon test repeated at every interval has no such bound.
+
+**At the end of a window** (fixed horizon): the two-sample Kolmogorov-Smirnov test of the
+score distributions (``scipy.stats.ks_2samp``), and the Mann-Whitney U test of latency
+(``scipy.stats.mannwhitneyu``) with its Hodges-Lehmann shift (the median of all pairwise
+differences, selected without forming them) and its distribution-free interval, as
+Kayenta judges canaries, for comparison.
+
+Pure: numpy and scipy, nothing of the harness but its errors; callers import it lazily.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from harness.errors import StatisticsInputError
+
+# Bets as fractions of the largest bet that cannot lose everything on one observation:
+# small ones for rare events near a small tolerance, large ones for small-variance
+# differences. Geometric, so each order of magnitude of effect has its bets.
+BET_FRACTIONS = np.geomspace(0.003, 0.95, 12)
+_LOG_BETS = math.log(len(BET_FRACTIONS))
+_CHUNK = 2048  # observations per vectorised block: bounds memory at chunk x points x bets
+_BISECTION_POINTS = 33
+_BISECTION_ROUNDS = 4
+_MAX_LOG_EVALUE = 700.0  # exp() stays finite
+
+
+class Outcome(str, Enum):
+    """A sequential test's state: decided either way, or still looking."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    CONTINUE = "continue"
+
+
+@dataclass(frozen=True)
+class SequentialDecision:
+    """Where a sequential test stands after ``n`` observations (pairs, for two arms).
+
+    ``estimate`` is the observations' mean; [``low``, ``high``] the confidence sequence
+    at that time; ``statistic`` the largest e-value (bettor's capital) against any of the
+    test's hypotheses, a decision being when one reaches its threshold (1/alpha, or
+    2/alpha for a margin's bounds); ``needed_more`` the observations that would decide a
+    CONTINUE under the stated approximation (None when decided, or when the observations
+    so far point to no decision at all)."""
+
+    outcome: Outcome
+    n: int
+    estimate: float
+    low: float
+    high: float
+    statistic: float
+    needed_more: int | None
+
+
+@dataclass(frozen=True)
+class FlipCounts:
+    """Paired decisions at the threshold: where the candidate's differs from production's,
+    in each direction (they differ in cost)."""
+
+    approve_to_reject: int
+    reject_to_approve: int
+    agree: int
+
+    @property
+    def total(self) -> int:
+        return self.approve_to_reject + self.reject_to_approve + self.agree
+
+
+def _check_alpha(alpha: float) -> float:
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise StatisticsInputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}",
+                                   key="alpha")
+    return float(alpha)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> float:
+    if not (isinstance(value, (int, float)) and low <= value < high):
+        raise StatisticsInputError(
+            f"{name} must lie in [{low:g}, {high:g}), got {value!r}", key=name)
+    return float(value)
+
+
+def _as_observations(values: Iterable[float] | float, low: float, high: float,
+                     what: str) -> np.ndarray:
+    array = np.atleast_1d(np.asarray(values, dtype=float))
+    if array.ndim != 1:
+        raise StatisticsInputError(f"{what} must be a flat sequence of numbers")
+    bad = ~((array >= low) & (array <= high))  # also catches NaN
+    if bad.any():
+        first = float(array[np.flatnonzero(bad)[0]])
+        raise StatisticsInputError(
+            f"{what} must lie in [{low:g}, {high:g}]; got {first!r} "
+            f"({int(bad.sum())} of {len(array)} out of range)")
+    return array
+
+
+def _log_mean_exp(values: np.ndarray) -> np.ndarray:
+    """log(mean(exp(values))) over the last axis, without overflow."""
+    top = values.max(axis=-1, keepdims=True)
+    return (top + np.log(np.exp(values - top).mean(axis=-1, keepdims=True)))[..., 0]
+
+
+def _log_returns(y: np.ndarray, m: np.ndarray, up: bool) -> np.ndarray:
+    """log(1 + k (y/m - 1)) (up) or log(1 + k ((1-y)/(1-m) - 1)) (down), shaped
+    y x m x bets."""
+    ratio = (y[:, None] / m[None, :] if up else (1 - y)[:, None] / (1 - m)[None, :]) - 1
+    return np.log1p(ratio[:, :, None] * BET_FRACTIONS)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """Which capitals decide: FAIL when any of ``fail_any`` crosses, PASS when all of
+    ``pass_all`` have; each a (point index, up?) pair."""
+
+    points: tuple[float, ...]
+    fail_any: tuple[tuple[int, bool], ...]
+    pass_all: tuple[tuple[int, bool], ...]
+
+
+class _Engine:
+    """The capitals of one test on observations rescaled to [0, 1], its stop, its interval."""
+
+    def __init__(self, rule: _Rule, alpha_side: float, low: float, high: float) -> None:
+        self.rule = rule
+        self.threshold = math.log(1 / alpha_side)
+        self.low, self.high = low, high
+        self.points = np.asarray(rule.points, dtype=float)
+        shape = (len(self.points), len(BET_FRACTIONS))
+        self.log_up, self.log_down = np.zeros(shape), np.zeros(shape)
+        self._blocks: list[np.ndarray] = []  # the rescaled observations up to the stop
+        self._distinct: tuple[np.ndarray, np.ndarray] | None = None
+        self.n = 0
+        self.total = 0.0
+        self.outcome = Outcome.CONTINUE
+
+    def add(self, x: np.ndarray) -> None:
+        for start in range(0, len(x), _CHUNK):
+            if self.outcome is not Outcome.CONTINUE:
+                return
+            self._add_block(x[start:start + _CHUNK])
+
+    def _add_block(self, x: np.ndarray) -> None:
+        y = np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
+        up = self.log_up + np.cumsum(_log_returns(y, self.points, True), axis=0)
+        down = self.log_down + np.cumsum(_log_returns(y, self.points, False), axis=0)
+        crossed = {True: _log_mean_exp(up) >= self.threshold,
+                   False: _log_mean_exp(down) >= self.threshold}  # each y x points
+        fails = np.zeros(len(y), dtype=bool)
+        for point, side in self.rule.fail_any:
+            fails |= crossed[side][:, point]
+        passes = np.ones(len(y), dtype=bool)
+        for point, side in self.rule.pass_all:
+            passes &= crossed[side][:, point]
+        decided = np.flatnonzero(fails | passes)
+        stop = int(decided[0]) if len(decided) else len(y) - 1
+        if len(decided):
+            self.outcome = Outcome.FAIL if fails[stop] else Outcome.PASS
+        self.log_up, self.log_down = up[stop], down[stop]
+        kept = y[:stop + 1]
+        self._blocks.append(kept)
+        self._distinct = None
+        self.n += len(kept)
+        self.total += float(x[:stop + 1].sum())
+
+    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct observations and their counts: a capital depends on nothing else,
+        and binary observations have two."""
+        if self._distinct is None:
+            self._blocks = [np.concatenate(self._blocks)] if self._blocks else []
+            values, counts = np.unique(self._blocks[0] if self._blocks else np.zeros(0),
+                                       return_counts=True)
+            self._distinct = (values, counts.astype(float))
+        return self._distinct
+
+    def _log_capital(self, m: np.ndarray, up: bool) -> np.ndarray:
+        """The mixture's log capital now, against each null mean in ``m``."""
+        values, counts = self._counts()
+        per_bet = np.einsum("v,vmj->mj", counts, _log_returns(values, m, up))
+        return _log_mean_exp(per_bet)
+
+    def _bound(self, up: bool) -> float:
+        """The interval's end on [0, 1], found by bisection on a capital monotone in m and
+        rounded outwards (to the last rejected point), so it never covers less."""
+        rejected, kept = (0.0, 1.0) if up else (1.0, 0.0)
+        if self.n == 0:
+            return rejected
+        for _ in range(_BISECTION_ROUNDS):
+            grid = np.linspace(rejected, kept, _BISECTION_POINTS)[1:-1]
+            over = self._log_capital(grid, up) >= self.threshold
+            # over is True up to some index (monotone): the last True is still rejected.
+            inside = int(np.argmin(over)) if not over.all() else len(grid)
+            if inside > 0:
+                rejected = float(grid[inside - 1])
+            if inside < len(grid):
+                kept = float(grid[inside])
+        # A test point already rejected bounds the interval exactly: it agrees with the
+        # decision taken at that point.
+        for index, m in enumerate(self.points):
+            capital = self.log_up if up else self.log_down
+            if _log_mean_exp(capital[index]) >= self.threshold:
+                rejected = max(rejected, m) if up else min(rejected, m)
+        return rejected
+
+    def _needed(self) -> int | None:
+        """Observations that would decide, if those to come average as those so far."""
+        if self.n == 0:
+            return None
+        values, counts = self._counts()
+
+        def total_for(point: int, up: bool) -> float:
+            current = self.log_up[point] if up else self.log_down[point]
+            if _log_mean_exp(current) >= self.threshold:
+                return float(self.n)
+            growth = np.einsum("v,vj->j", counts,
+                               _log_returns(values, self.points[point:point + 1], up)[:, 0])
+            growth /= self.n
+            # A bet's share of the mixture's capital reaches the threshold at
+            # log(share) = threshold + log(number of bets).
+            positive = growth > 0
+            if not positive.any():
+                return math.inf
+            return float(((self.threshold + _LOG_BETS) / growth[positive]).min())
+
+        fail = min(total_for(p, side) for p, side in self.rule.fail_any)
+        passing = max(total_for(p, side) for p, side in self.rule.pass_all)
+        total = min(fail, passing)
+        if not math.isfinite(total):
+            return None
+        return max(1, math.ceil(total) - self.n)
+
+    def decision(self) -> SequentialDecision:
+        span = self.high - self.low
+        logs = {True: _log_mean_exp(self.log_up), False: _log_mean_exp(self.log_down)}
+        # The evidence nearest a decision: the strongest against a FAIL hypothesis, or
+        # the weakest of those that must all be rejected for a PASS.
+        fail = max(float(logs[side][point]) for point, side in self.rule.fail_any)
+        passing = min(float(logs[side][point]) for point, side in self.rule.pass_all)
+        evidence = {Outcome.FAIL: fail, Outcome.PASS: passing}.get(self.outcome,
+                                                                   max(fail, passing))
+        return SequentialDecision(
+            outcome=self.outcome, n=self.n,
+            estimate=self.total / self.n if self.n else math.nan,
+            low=self.low + span * self._bound(up=True),
+            high=self.low + span * self._bound(up=False),
+            statistic=math.exp(min(evidence, _MAX_LOG_EVALUE)),
+            needed_more=self._needed() if self.outcome is Outcome.CONTINUE else None)
+
+
+class DisagreementTest:
+    """Shadow (paired): is the rate at which the candidate's decision differs from
+    production's above ``tolerance`` (FAIL) or below it (PASS)? Each observation is 1 for
+    a disagreement, 0 for an agreement. A false FAIL and a false PASS each happen at most
+    ``alpha`` of the time; the interval is a 1 - 2 alpha confidence sequence."""
+
+    def __init__(self, tolerance: float, alpha: float = 0.05) -> None:
+        self.tolerance = _check_range("tolerance", tolerance, 0.0, 1.0)
+        if self.tolerance == 0:
+            raise StatisticsInputError(
+                "tolerance must be above 0: no finite evidence shows a rate is below 0",
+                key="tolerance")
+        self.alpha = _check_alpha(alpha)
+        self.confidence = 1 - 2 * self.alpha
+        self._engine = _Engine(_Rule((self.tolerance,), ((0, True),), ((0, False),)),
+                               self.alpha, 0.0, 1.0)
+        self._flips = [0, 0, 0]  # approve->reject, reject->approve, agree
+
+    def update(self, disagreed: bool | float) -> SequentialDecision:
+        return self.update_many([disagreed])
+
+    def update_many(self, disagreements: Iterable[bool | int | float]) -> SequentialDecision:
+        x = _as_observations(list(disagreements), 0.0, 1.0, "a disagreement")
+        if not np.isin(x, (0.0, 1.0)).all():
+            raise StatisticsInputError("a disagreement must be 0 or 1 (or a bool)")
+        self._engine.add(x)
+        return self._engine.decision()
+
+    def update_pair(self, production: bool, candidate: bool) -> SequentialDecision:
+        """One paired request: production's and the candidate's decision (True = approve,
+        or whichever label is the positive one), counted as a flip when they differ."""
+        return self.update_pairs([production], [candidate])
+
+    def update_pairs(self, production: Sequence[bool],
+                     candidate: Sequence[bool]) -> SequentialDecision:
+        old, new = np.asarray(production, dtype=bool), np.asarray(candidate, dtype=bool)
+        if old.shape != new.shape or old.ndim != 1:
+            raise StatisticsInputError(
+                f"paired decisions must be two flat sequences of one length, got "
+                f"{old.shape} and {new.shape}")
+        # Every pair is counted, also after a decision: the counts describe the window.
+        self._flips[0] += int((old & ~new).sum())
+        self._flips[1] += int((~old & new).sum())
+        self._flips[2] += int((old == new).sum())
+        return self.update_many(old != new)
+
+    @property
+    def flips(self) -> FlipCounts:
+        return FlipCounts(*self._flips)
+
+    def decision(self) -> SequentialDecision:
+        return self._engine.decision()
+
+
+def _margin_rule(margin: float, pass_margin: float | None) -> _Rule:
+    wide = margin if pass_margin is None else pass_margin
+    # Points on [0, 1] for a difference on [-1, 1]: d -> (d + 1) / 2.
+    points = ((1 + margin) / 2, (1 - margin) / 2, (1 + wide) / 2, (1 - wide) / 2)
+    return _Rule(points, fail_any=((0, True), (1, False)), pass_all=((2, False), (3, True)))
+
+
+def _check_margins(margin: float, pass_margin: float | None) -> tuple[float, float | None]:
+    margin = _check_range("margin", margin, 0.0, 1.0)
+    if pass_margin is not None:
+        pass_margin = _check_range("pass_margin", pass_margin, 0.0, 1.0)
+        if pass_margin < margin:
+            raise StatisticsInputError(
+                f"pass_margin ({pass_margin:g}) must be at least margin ({margin:g}): a "
+                f"difference surely beyond the margin fails", key="pass_margin")
+    return margin, pass_margin
+
+
+class PairedDifferenceTest:
+    """Shadow (paired): the mean of candidate-minus-production score differences, each in
+    [-1, 1]. FAIL when the confidence sequence lies wholly outside [-margin, margin], PASS
+    when it lies wholly inside [-pass_margin, pass_margin] (default: the margin). A false
+    FAIL happens at most ``alpha`` of the time; the interval is a 1 - alpha sequence."""
+
+    def __init__(self, margin: float, alpha: float = 0.05,
+                 pass_margin: float | None = None) -> None:
+        self.margin, self.pass_margin = _check_margins(margin, pass_margin)
+        self.alpha = _check_alpha(alpha)
+        self.confidence = 1 - self.alpha
+        self._engine = _Engine(_margin_rule(self.margin, self.pass_margin), self.alpha / 2,
+                               -1.0, 1.0)
+
+    def update(self, difference: float) -> SequentialDecision:
+        return self.update_many([difference])
+
+    def update_many(self, differences: Iterable[float]) -> SequentialDecision:
+        self._engine.add(_as_observations(list(differences), -1.0, 1.0, "a score difference"))
+        return self._engine.decision()
+
+    def decision(self) -> SequentialDecision:
+        return self._engine.decision()
+
+
+class Arm(str, Enum):
+    """Which revision answered a request during a canary step."""
+
+    CANARY = "canary"
+    STABLE = "stable"
+
+
+def batches_for_share(canary_share: float) -> tuple[int, int]:
+    """Canary and stable answers per pair for a step sending ``canary_share`` of the
+    traffic to the canary: the arms' expected ratio, rounded (10 % gives (1, 9))."""
+    share = _check_range("canary_share", canary_share, 0.0, 1.0)
+    if share == 0:
+        raise StatisticsInputError("canary_share must be above 0", key="canary_share")
+    if share <= 0.5:
+        return 1, max(1, round((1 - share) / share))
+    return max(1, round(share / (1 - share))), 1
+
+
+class TwoArmTest:
+    """Canary (split, unpaired): the canary's mean minus the stable revision's, for answers
+    in [0, 1]: a decision rate (answers 0 or 1: two proportions) or a bounded score (two
+    means). Answers arrive interleaved from both arms; pairs are batches of
+    ``canary_batch`` canary and ``stable_batch`` stable answers in arrival order (see
+    ``batches_for_share``). FAIL when the difference is surely beyond ``margin`` either
+    way, PASS when surely within ``pass_margin``; ``n`` and ``needed_more`` count pairs."""
+
+    def __init__(self, margin: float, alpha: float = 0.05, pass_margin: float | None = None,
+                 canary_batch: int = 1, stable_batch: int = 1) -> None:
+        for name, size in (("canary_batch", canary_batch), ("stable_batch", stable_batch)):
+            if not (isinstance(size, int) and size >= 1):
+                raise StatisticsInputError(f"{name} must be a whole number of at least 1, "
+                                           f"got {size!r}", key=name)
+        self._paired = PairedDifferenceTest(margin, alpha, pass_margin)
+        self.alpha, self.confidence = self._paired.alpha, self._paired.confidence
+        self.batch = {Arm.CANARY: canary_batch, Arm.STABLE: stable_batch}
+        self._waiting: dict[Arm, list[float]] = {Arm.CANARY: [], Arm.STABLE: []}
+        self.seen = {Arm.CANARY: 0, Arm.STABLE: 0}
+
+    def update(self, arm: Arm | str, answer: float) -> SequentialDecision:
+        return self.update_many([arm], [answer])
+
+    def update_many(self, arms: Sequence[Arm | str],
+                    answers: Sequence[float]) -> SequentialDecision:
+        if len(arms) != len(answers):
+            raise StatisticsInputError(
+                f"arms and answers must have one length, got {len(arms)} and {len(answers)}")
+        values = _as_observations(list(answers), 0.0, 1.0, "an answer")
+        try:
+            sides = [Arm(arm) for arm in arms]
+        except ValueError as error:
+            raise StatisticsInputError(f"an arm must be 'canary' or 'stable': {error}") \
+                from None
+        for side in Arm:
+            chosen = values[[s is side for s in sides]] if len(values) else values
+            self._waiting[side].extend(chosen.tolist())
+            self.seen[side] += len(chosen)
+        pairs = min(len(self._waiting[side]) // self.batch[side] for side in Arm)
+        if pairs:
+            means = {}
+            for side in Arm:
+                used = pairs * self.batch[side]
+                block = np.asarray(self._waiting[side][:used]).reshape(pairs, -1)
+                means[side] = block.mean(axis=1)
+                del self._waiting[side][:used]
+            return self._paired.update_many(means[Arm.CANARY] - means[Arm.STABLE])
+        return self._paired.decision()
+
+    def decision(self) -> SequentialDecision:
+        return self._paired.decision()
+
+
+@dataclass(frozen=True)
+class ErrorBudget:
+    """One false-stop rate, ``alpha``, shared by ``steps`` x ``metrics`` anytime-valid
+    tests, each at ``per_test`` (Bonferroni: valid across every look at every step)."""
+
+    alpha: float
+    steps: int
+    metrics: int
+
+    @property
+    def per_test(self) -> float:
+        return self.alpha / (self.steps * self.metrics)
+
+
+def split_alpha(alpha: float, steps: int, metrics: int) -> ErrorBudget:
+    """Split ``alpha`` evenly over ``steps`` traffic steps x ``metrics`` tests per step."""
+    _check_alpha(alpha)
+    for name, count in (("steps", steps), ("metrics", metrics)):
+        if not (isinstance(count, int) and count >= 1):
+            raise StatisticsInputError(f"{name} must be a whole number of at least 1, "
+                                       f"got {count!r}", key=name)
+    return ErrorBudget(float(alpha), steps, metrics)
