@@ -58,7 +58,7 @@ class ShadowSpec(StrictModel):
     margin: float = Field(default=0.02, gt=0, lt=1)
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     min_requests: int = Field(default=50, ge=1)
-    latency_margin_ms: float = Field(default=5.0, ge=0)
+    latency_margin_ms: float = Field(default=10.0, ge=0)
     max_error_rate: float = Field(default=0.0, ge=0, lt=1)
     mirror_timeout_ms: int = Field(default=200, ge=1, le=60_000)
     on_inconclusive: Literal["fail", "warn"] = "fail"
