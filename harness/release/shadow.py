@@ -146,6 +146,7 @@ def run_shadow(config: HarnessConfig, env: str, candidate: Candidate, max_reques
     and ``max_duration_s`` seconds; write the reports and the evidence."""
     spec = config.release.shadow
     judge = ShadowJudge(spec)
+    started = time.monotonic()
     reports_root = reports_root.absolute()
     reports_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{PROFILE}-", dir=reports_root))
@@ -169,11 +170,11 @@ def run_shadow(config: HarnessConfig, env: str, candidate: Candidate, max_reques
                           junit=final / "junit" / junit.name,
                           traffic=traffic.results if traffic else None,
                           on_inconclusive=spec.on_inconclusive)
-    _record(config, result)
+    _record(config, result, time.monotonic() - started)
     return result
 
 
-def _record(config: HarnessConfig, result: ShadowResult) -> None:
+def _record(config: HarnessConfig, result: ShadowResult, duration_s: float) -> None:
     """The report, then the evidence bundle (which digests the report) and its record."""
     from harness.data.digests import identity_digests
     from harness.history import HistoryStore
@@ -185,7 +186,7 @@ def _record(config: HarnessConfig, result: ShadowResult) -> None:
     history = HistoryStore(config.history_url())
     try:
         verdict = decide([result.junit], [])
-        record = run_record(config, PROFILE, verdict, 0.0, result.candidate)
+        record = run_record(config, PROFILE, verdict, duration_s, result.candidate)
         run_id = history.record_run(record)
         write_report(config, PROFILE, result.reports, history)
         passed = result.verdict is Verdict.PASS

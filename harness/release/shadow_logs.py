@@ -41,7 +41,13 @@ class LogReader:
         self.url, self.who = base_url.rstrip("/") + LOG_PATH, who
         self.records: list[LoggedPrediction] = []
         self.lost = 0  # records the service dropped (its bounds) before we read them
-        self._since = self._page(0, 1).last_seq
+        first = self._page(0, 1)
+        if first.max_records == 0:
+            raise DeployError(f"the {who}'s prediction log at {self.url} keeps no records "
+                              "(server.prediction_log.max_records is 0), so its answers cannot "
+                              "be compared; give it room for the window's requests",
+                              key="server.prediction_log.max_records")
+        self._since = first.last_seq
 
     def _page(self, since: int, limit: int) -> PredictionLogPage:
         try:
