@@ -51,8 +51,9 @@ class ShadowSpec(StrictModel):
     shift) it may answer; ``max_error_rate``: the share of its answers that may fail where
     production's did not. ``mirror_timeout_ms`` bounds how long nginx waits for the
     shadow's answer, so how much a slow shadow can delay production's next request on one
-    keep-alive connection. ``on_inconclusive``: a window that ends undecided blocks
-    (``fail``, exit 1) or only warns."""
+    keep-alive connection; ``nice`` lowers the shadow's CPU priority on the local target.
+    ``on_inconclusive``: a window that ends undecided blocks (``fail``, exit 1) or only
+    warns."""
 
     tolerance: float = Field(default=0.01, gt=0, lt=1)
     margin: float = Field(default=0.02, gt=0, lt=1)
@@ -61,6 +62,9 @@ class ShadowSpec(StrictModel):
     latency_margin_ms: float = Field(default=10.0, ge=0)
     max_error_rate: float = Field(default=0.0, ge=0, lt=1)
     mirror_timeout_ms: int = Field(default=200, ge=1, le=60_000)
+    # The local target: the shadow's CPU niceness. Above 0, production wins the cores it
+    # shares with the shadow, and the shadow's own latency grows with the host's load.
+    nice: int = Field(default=0, ge=0, le=19)
     on_inconclusive: Literal["fail", "warn"] = "fail"
 
 

@@ -86,8 +86,9 @@ def _ours(pid: int, folder: Path) -> bool:
 
 @contextlib.contextmanager
 def shadowing(config: HarnessConfig, env: str, candidate: Candidate,
-              mirror_timeout_ms: int) -> Iterator[Shadow]:
-    """Run ``candidate`` as ``env``'s shadow for the ``with`` block; afterwards the mirror
+              mirror_timeout_ms: int, nice: int = 0) -> Iterator[Shadow]:
+    """Run ``candidate`` as ``env``'s shadow (at CPU priority ``nice``) for the ``with``
+    block; afterwards the mirror
     is off, the shadow stopped and its artifact removed (its log stays), whatever happened.
     Refused (``DeployError``) before anything changes when the environment has no running
     nginx in front of a running revision; when the candidate is not ready, nothing was
@@ -107,7 +108,7 @@ def shadowing(config: HarnessConfig, env: str, candidate: Candidate,
             # taken by something else is refused before the candidate starts.
             router.route(state.router.port, state.current)
         shutil.rmtree(folder / "revisions", ignore_errors=True)
-        pid, port = LocalTarget(config).start_beside(env, candidate, folder)
+        pid, port = LocalTarget(config).start_beside(env, candidate, folder, nice)
         try:
             (folder / RECORD).write_text(json.dumps({"pid": pid, "port": port,
                                                      "candidate": candidate.id}) + "\n")

@@ -152,7 +152,7 @@ def run_shadow(config: HarnessConfig, env: str, candidate: Candidate, max_reques
     staging = Path(tempfile.mkdtemp(prefix=f".{PROFILE}-", dir=reports_root))
     staging.chmod(0o755)
     try:
-        with shadowing(config, env, candidate, spec.mirror_timeout_ms) as shadow:
+        with shadowing(config, env, candidate, spec.mirror_timeout_ms, spec.nice) as shadow:
             _, traffic = _window(config, shadow, judge, max_requests, max_duration_s,
                                  staging / "traffic" if replay_golden else None)
         cases = judge.cases()

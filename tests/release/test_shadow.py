@@ -251,3 +251,20 @@ def test_nginx_missing_or_production_serving_directly_is_refused(
         assert _production_serves(direct, model_artifact)
     finally:
         _cleanup(direct)
+
+
+@pytest.mark.end_to_end
+def test_the_shadow_starts_beside_at_the_configured_niceness(
+        tmp_path: Path, model_artifact: Path) -> None:
+    config = shadow_config(tmp_path, model_artifact)
+    folder = tmp_path / "beside"
+    pid, port = LocalTarget(config).start_beside("production", build_candidate(model_artifact),
+                                                 folder, nice=7)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5).status_code == 200
+        # /proc/<pid>/stat: the niceness is the 19th field (after the command's name).
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        assert int(fields[16]) == 7
+        assert str(folder) in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+    finally:
+        os.killpg(pid, signal.SIGKILL)
