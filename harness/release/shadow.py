@@ -188,7 +188,8 @@ def _record(config: HarnessConfig, result: ShadowResult, duration_s: float) -> N
         verdict = decide([result.junit], [])
         record = run_record(config, PROFILE, verdict, duration_s, result.candidate)
         run_id = history.record_run(record)
-        write_report(config, PROFILE, result.reports, history)
+        write_report(config, PROFILE, result.reports, history,
+                     f"harness shadow --env {result.env} --candidate {result.candidate.id}")
         passed = result.verdict is Verdict.PASS
         if passed:
             try:

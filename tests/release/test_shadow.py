@@ -129,6 +129,8 @@ def test_a_candidate_identical_to_production_passes(
     assert agreement.decision == "pass" and agreement.flips == "none"
     assert _mirror_is_off(production) and _production_serves(production, model_artifact)
     assert (production.root / "reports/shadow/html/index.html").is_file()
+    summary = (production.root / "reports/shadow/summary.md").read_text()
+    assert summary.startswith("### credit-scoring: harness shadow --env production")
     out = capsys.readouterr().out
     assert "agreement: the candidate decided otherwise on 0 of" in out
     assert "pass, decided after" in out

@@ -22,13 +22,14 @@ class ReportFiles:
 
 
 def write_report(config: HarnessConfig, profile: str, reports_dir: Path,
-                 history: HistoryStore | None) -> ReportFiles:
+                 history: HistoryStore | None, command: str = "") -> ReportFiles:
     """Write ``<reports_dir>/html/index.html`` (with its stylesheet and plots) and
-    ``<reports_dir>/summary.md`` from the run's JUnit files and the history store."""
+    ``<reports_dir>/summary.md`` from the run's JUnit files and the history store;
+    ``command`` names what made the run (default: ``harness check --profile P``)."""
     if not (reports_dir / "junit").is_dir():
         raise ReportError(f"{reports_dir} holds no JUnit reports; run `harness check "
                            f"--profile {profile}` first")
-    content = gather(config, profile, reports_dir, history)
+    content = gather(config, profile, reports_dir, history, command)
     page = write_page(content, reports_dir / "html")
     summary = reports_dir / "summary.md"
     summary.write_text(markdown(content), encoding="utf-8")
