@@ -92,8 +92,10 @@ from harness.errors import StatisticsInputError
 BETS = np.geomspace(0.003, 0.95, 12)
 CAUTIOUS_BETS = np.geomspace(0.003, 0.5, 12)
 _CHUNK = 2048  # observations per vectorised block: bounds memory at chunk x points x bets
-_BISECTION_POINTS = 33
-_BISECTION_ROUNDS = 4
+_BISECTION_STEPS = 24  # the interval's ends to 2^-24 of the observations' range
+# The interval's ends are computed from the observations rounded outwards to a grid of
+# this many levels (see _Engine._counts); decisions use them unrounded.
+_LEVELS = 4096
 _MAX_LOG_EVALUE = 700.0  # exp() stays finite
 
 
@@ -185,7 +187,8 @@ def _log_returns(y: np.ndarray, m: np.ndarray, up: bool, bets: np.ndarray) -> np
 @dataclass(frozen=True)
 class _Rule:
     """Which capitals decide: FAIL when any of ``fail_any`` crosses, PASS when all of
-    ``pass_all`` have; each a (point index, up?) pair."""
+    ``pass_all`` have; each a (point index, up?) pair, the points (candidate means) on
+    the observations' own scale."""
 
     points: tuple[float, ...]
     fail_any: tuple[tuple[int, bool], ...]
@@ -201,12 +204,17 @@ class _Engine:
         self.bets = {True: up_bets, False: down_bets}
         self.threshold = math.log(1 / alpha_side)
         self.low, self.high = low, high
-        self.points = np.asarray(rule.points, dtype=float)
+        # The rule's points are on the observations' scale; the capitals work on [0, 1].
+        self.points = (np.asarray(rule.points, dtype=float) - low) / (high - low)
+        self._original = {float(m): float(p) + 0.0  # no -0.0
+                          for m, p in zip(self.points, rule.points, strict=True)}
         # Only the capitals the rule reads: (point index, up?) -> log capital of each bet.
         self.capital = {process: np.zeros(len(self.bets[process[1]]))
                         for process in (*rule.fail_any, *rule.pass_all)}
-        self._blocks: list[np.ndarray] = []  # the rescaled observations up to the stop
-        self._distinct: tuple[np.ndarray, np.ndarray] | None = None
+        # The rescaled observations up to the stop, counted on _LEVELS levels: rounded
+        # down (for K+) and up (for K-).
+        self._histogram = {True: np.zeros(_LEVELS + 1), False: np.zeros(_LEVELS + 1)}
+        self._decision: SequentialDecision | None = None  # at the current n
         self.n = 0
         self.total = 0.0
         self.outcome = Outcome.CONTINUE
@@ -241,59 +249,57 @@ class _Engine:
             self.outcome = Outcome.FAIL if fails[stop] else Outcome.PASS
         self.capital = {process: path[stop] for process, path in paths.items()}
         kept = y[:stop + 1]
-        self._blocks.append(kept)
-        self._distinct = None
+        for up, rounding in ((True, np.floor), (False, np.ceil)):
+            self._histogram[up] += np.bincount(rounding(kept * _LEVELS).astype(int),
+                                               minlength=_LEVELS + 1)
+        self._decision = None
         self.n += len(kept)
         self.total += float(x[:stop + 1].sum())
 
-    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct observations and their counts: a capital depends on nothing else,
-        and binary observations have two."""
-        if self._distinct is None:
-            self._blocks = [np.concatenate(self._blocks)] if self._blocks else []
-            values, counts = np.unique(self._blocks[0] if self._blocks else np.zeros(0),
-                                       return_counts=True)
-            self._distinct = (values, counts.astype(float))
-        return self._distinct
+    def _counts(self, up: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The observations as distinct values and counts (a capital depends on nothing
+        else), rounded to _LEVELS levels towards less evidence: down for K+, up for K-
+        (each factor of K+ grows with y, each of K- shrinks). A capital computed from
+        them is at most the exact one, so an interval from them can only be wider; it
+        costs O(levels), not O(observations). Binary observations stay exact."""
+        levels = np.flatnonzero(self._histogram[up])
+        return levels / _LEVELS, self._histogram[up][levels]
 
     def _log_capital(self, m: np.ndarray, up: bool) -> np.ndarray:
         """The mixture's log capital now, against each null mean in ``m``."""
-        values, counts = self._counts()
+        values, counts = self._counts(up)
         per_bet = np.einsum("v,vmj->mj", counts, _log_returns(values, m, up, self.bets[up]))
         return _log_mean_exp(per_bet)
 
     def _bound(self, up: bool) -> float:
         """The interval's end on [0, 1], found by bisection on a capital monotone in m and
-        rounded outwards (to the last rejected point), so it never covers less."""
+        kept on the rejected side, so the interval never covers less than it should."""
         rejected, kept = (0.0, 1.0) if up else (1.0, 0.0)
         if self.n == 0:
             return rejected
-        for _ in range(_BISECTION_ROUNDS):
-            grid = np.linspace(rejected, kept, _BISECTION_POINTS)[1:-1]
-            over = self._log_capital(grid, up) >= self.threshold
-            # over is True up to some index (monotone): the last True is still rejected.
-            inside = int(np.argmin(over)) if not over.all() else len(grid)
-            if inside > 0:
-                rejected = float(grid[inside - 1])
-            if inside < len(grid):
-                kept = float(grid[inside])
-        # A test point already rejected bounds the interval exactly: it agrees with the
-        # decision taken at that point.
+        # A test point the exact capital rejected bounds the interval: it agrees with
+        # the decision taken there.
         for (point, side), capital in self.capital.items():
             if side is up and _log_mean_exp(capital) >= self.threshold:
                 m = float(self.points[point])
                 rejected = max(rejected, m) if up else min(rejected, m)
+        for _ in range(_BISECTION_STEPS):
+            middle = (rejected + kept) / 2
+            if self._log_capital(np.array([middle]), up)[0] >= self.threshold:
+                rejected = middle
+            else:
+                kept = middle
         return rejected
 
     def _needed(self) -> int | None:
         """Observations that would decide, if those to come average as those so far."""
         if self.n == 0:
             return None
-        values, counts = self._counts()
 
         def total_for(point: int, up: bool) -> float:
             if _log_mean_exp(self.capital[point, up]) >= self.threshold:
                 return float(self.n)
+            values, counts = self._counts(up)
             returns = _log_returns(values, self.points[point:point + 1], up, self.bets[up])
             growth = np.einsum("v,vj->j", counts, returns[:, 0]) / self.n
             # A bet's share of the mixture's capital reaches the threshold at
@@ -312,7 +318,15 @@ class _Engine:
         return max(1, math.ceil(total) - self.n)
 
     def decision(self) -> SequentialDecision:
-        span = self.high - self.low
+        if self._decision is None:
+            self._decision = self._decide()
+        return self._decision
+
+    def _scaled_back(self, value: float) -> float:
+        # A test point comes back as given (0.02, not 0.020000000000000018).
+        return self._original.get(value, self.low + (self.high - self.low) * value)
+
+    def _decide(self) -> SequentialDecision:
         logs = {process: float(_log_mean_exp(c)) for process, c in self.capital.items()}
         # The evidence nearest a decision: the strongest against a FAIL hypothesis, or
         # the weakest of those that must all be rejected for a PASS.
@@ -323,8 +337,8 @@ class _Engine:
         return SequentialDecision(
             outcome=self.outcome, n=self.n,
             estimate=self.total / self.n if self.n else math.nan,
-            low=self.low + span * self._bound(up=True),
-            high=self.low + span * self._bound(up=False),
+            low=self._scaled_back(self._bound(up=True)),
+            high=self._scaled_back(self._bound(up=False)),
             statistic=math.exp(min(evidence, _MAX_LOG_EVALUE)),
             needed_more=self._needed() if self.outcome is Outcome.CONTINUE else None)
 
@@ -385,9 +399,8 @@ class DisagreementTest:
 
 def _margin_rule(margin: float, pass_margin: float | None) -> _Rule:
     wide = margin if pass_margin is None else pass_margin
-    # Points on [0, 1] for a difference on [-1, 1]: d -> (d + 1) / 2.
-    points = ((1 + margin) / 2, (1 - margin) / 2, (1 + wide) / 2, (1 - wide) / 2)
-    return _Rule(points, fail_any=((0, True), (1, False)), pass_all=((2, False), (3, True)))
+    return _Rule((margin, -margin, wide, -wide), fail_any=((0, True), (1, False)),
+                 pass_all=((2, False), (3, True)))
 
 
 def _check_margins(margin: float, pass_margin: float | None) -> tuple[float, float | None]:
