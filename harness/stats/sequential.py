@@ -26,9 +26,8 @@ Why this rather than the alternatives:
   hold for Bernoulli data only; betting does both.
 - The bets are a fixed mixture over fractions k_j of the largest safe bet (1/m, or
   1/(1-m)), the "diversified" betting of Waudby-Smith and Ramdas (``BETS``). Each bet
-  makes K+(m)
-  nonincreasing in m and K-(m) nondecreasing, so the sequence is an interval and a test
-  at a tolerance agrees with the interval shown beside it. The price of the mixture is
+  makes K+(m) nonincreasing in m and K-(m) nondecreasing, so the sequence is an interval
+  and a test at a tolerance agrees with the interval shown beside it. The price of the mixture is
   at most log(number of bets) in log capital. Against a plug-in (predictable) bet size,
   the mixture stopped a 3 % disagreement rate at a 1 % tolerance after about 400
   requests on average rather than 490 to 560 (at alpha 0.025 a side): rare events are
@@ -66,11 +65,10 @@ With anytime-valid tests this holds across every look: each test's chance of *ev
 falsely stopping is at most its share, so the chance that any of them ever does is at
 most their sum, alpha. A fixed-horizon test repeated at every interval has no such bound.
 
-**At the end of a window** (fixed horizon): the two-sample Kolmogorov-Smirnov test of the
-score distributions (``scipy.stats.ks_2samp``), and the Mann-Whitney U test of latency
-(``scipy.stats.mannwhitneyu``) with its Hodges-Lehmann shift (the median of all pairwise
-differences, selected without forming them) and its distribution-free interval, as
-Kayenta judges canaries, for comparison.
+**At the end of a window** (fixed horizon, in ``harness.stats.two_sample``): the
+two-sample Kolmogorov-Smirnov test of the score distributions, and the Mann-Whitney U test
+of latency with its Hodges-Lehmann shift and interval, as Kayenta judges canaries, for
+comparison.
 
 Pure: numpy and scipy, nothing of the harness but its errors; callers import it lazily.
 """
