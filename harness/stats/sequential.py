@@ -24,13 +24,18 @@ Why this rather than the alternatives:
 - Howard et al.'s (2021) closed-form boundaries (empirical Bernstein, beta-binomial) are
   exact too, but either do not adapt to a small variance (score differences are small) or
   hold for Bernoulli data only; betting does both.
-- The bets are a fixed mixture over ``BET_FRACTIONS`` of the largest safe bet (1/m, or
-  1/(1-m)), the "diversified" betting of Waudby-Smith and Ramdas. Each bet makes K+(m)
-  nonincreasing in m and K-(m) nondecreasing, so the sequence is an interval and a test at
-  a tolerance agrees with the interval shown beside it. Against a plug-in (predictable)
-  bet, the mixture stopped a 3 % disagreement at a 1 % tolerance after 400 requests on
-  average rather than 490 to 560: rare events are where second-order (variance-based) bet
-  sizes underbet. The price of the mixture is at most log(len(BET_FRACTIONS)) in log capital.
+- The bets are a fixed mixture over fractions k_j of the largest safe bet (1/m, or
+  1/(1-m)), the "diversified" betting of Waudby-Smith and Ramdas (``BETS``). Each bet
+  makes K+(m) nonincreasing in m and K-(m) nondecreasing, so the sequence is an interval
+  and a test at a tolerance agrees with the interval shown beside it. The price of the mixture is
+  at most log(number of bets) in log capital. Against a plug-in (predictable) bet size,
+  the mixture stopped a 3 % disagreement rate at a 1 % tolerance after about 400
+  requests on average rather than 490 to 560 (at alpha 0.025 a side): rare events are
+  where second-order (variance-based) bet sizes underbet.
+- The bets that a rate is above its tolerance stop at half the largest
+  (``CAUTIOUS_BETS``: against m = 1 %, a rate near 50 %), so that no single request
+  decides: with the largest ones, one disagreement on the very first request FAILed a
+  candidate (valid, at most alpha of the time, but no way to judge one).
 
 **Decisions.** A test at a tolerance (the disagreement rate) FAILs when K+(tolerance)
 reaches 1/alpha (the rate is surely above it) and PASSes when K-(tolerance) does (surely
@@ -60,11 +65,10 @@ With anytime-valid tests this holds across every look: each test's chance of *ev
 falsely stopping is at most its share, so the chance that any of them ever does is at
 most their sum, alpha. A fixed-horizon test repeated at every interval has no such bound.
 
-**At the end of a window** (fixed horizon): the two-sample Kolmogorov-Smirnov test of the
-score distributions (``scipy.stats.ks_2samp``), and the Mann-Whitney U test of latency
-(``scipy.stats.mannwhitneyu``) with its Hodges-Lehmann shift (the median of all pairwise
-differences, selected without forming them) and its distribution-free interval, as
-Kayenta judges canaries, for comparison.
+**At the end of a window** (fixed horizon, in ``harness.stats.two_sample``): the
+two-sample Kolmogorov-Smirnov test of the score distributions, and the Mann-Whitney U test
+of latency with its Hodges-Lehmann shift and interval, as Kayenta judges canaries, for
+comparison.
 
 Pure: numpy and scipy, nothing of the harness but its errors; callers import it lazily.
 """
@@ -83,11 +87,13 @@ from harness.errors import StatisticsInputError
 # Bets as fractions of the largest bet that cannot lose everything on one observation:
 # small ones for rare events near a small tolerance, large ones for small-variance
 # differences. Geometric, so each order of magnitude of effect has its bets.
-BET_FRACTIONS = np.geomspace(0.003, 0.95, 12)
-_LOG_BETS = math.log(len(BET_FRACTIONS))
+BETS = np.geomspace(0.003, 0.95, 12)
+CAUTIOUS_BETS = np.geomspace(0.003, 0.5, 12)
 _CHUNK = 2048  # observations per vectorised block: bounds memory at chunk x points x bets
-_BISECTION_POINTS = 33
-_BISECTION_ROUNDS = 4
+_BISECTION_STEPS = 24  # the interval's ends to 2^-24 of the observations' range
+# The interval's ends are computed from the observations rounded outwards to a grid of
+# this many levels (see _Engine._counts); decisions use them unrounded.
+_LEVELS = 4096
 _MAX_LOG_EVALUE = 700.0  # exp() stays finite
 
 
@@ -149,6 +155,8 @@ def _check_range(name: str, value: float, low: float, high: float) -> float:
 
 def _as_observations(values: Iterable[float] | float, low: float, high: float,
                      what: str) -> np.ndarray:
+    if not isinstance(values, (np.ndarray, list, tuple, int, float)):
+        values = list(values)  # a generator, a range
     array = np.atleast_1d(np.asarray(values, dtype=float))
     if array.ndim != 1:
         raise StatisticsInputError(f"{what} must be a flat sequence of numbers")
@@ -167,17 +175,18 @@ def _log_mean_exp(values: np.ndarray) -> np.ndarray:
     return (top + np.log(np.exp(values - top).mean(axis=-1, keepdims=True)))[..., 0]
 
 
-def _log_returns(y: np.ndarray, m: np.ndarray, up: bool) -> np.ndarray:
+def _log_returns(y: np.ndarray, m: np.ndarray, up: bool, bets: np.ndarray) -> np.ndarray:
     """log(1 + k (y/m - 1)) (up) or log(1 + k ((1-y)/(1-m) - 1)) (down), shaped
     y x m x bets."""
     ratio = (y[:, None] / m[None, :] if up else (1 - y)[:, None] / (1 - m)[None, :]) - 1
-    return np.log1p(ratio[:, :, None] * BET_FRACTIONS)
+    return np.log1p(ratio[:, :, None] * bets)
 
 
 @dataclass(frozen=True)
 class _Rule:
     """Which capitals decide: FAIL when any of ``fail_any`` crosses, PASS when all of
-    ``pass_all`` have; each a (point index, up?) pair."""
+    ``pass_all`` have; each a (point index, up?) pair, the points (candidate means) on
+    the observations' own scale."""
 
     points: tuple[float, ...]
     fail_any: tuple[tuple[int, bool], ...]
@@ -187,15 +196,23 @@ class _Rule:
 class _Engine:
     """The capitals of one test on observations rescaled to [0, 1], its stop, its interval."""
 
-    def __init__(self, rule: _Rule, alpha_side: float, low: float, high: float) -> None:
+    def __init__(self, rule: _Rule, alpha_side: float, low: float, high: float, *,
+                 up_bets: np.ndarray = BETS, down_bets: np.ndarray = BETS) -> None:
         self.rule = rule
+        self.bets = {True: up_bets, False: down_bets}
         self.threshold = math.log(1 / alpha_side)
         self.low, self.high = low, high
-        self.points = np.asarray(rule.points, dtype=float)
-        shape = (len(self.points), len(BET_FRACTIONS))
-        self.log_up, self.log_down = np.zeros(shape), np.zeros(shape)
-        self._blocks: list[np.ndarray] = []  # the rescaled observations up to the stop
-        self._distinct: tuple[np.ndarray, np.ndarray] | None = None
+        # The rule's points are on the observations' scale; the capitals work on [0, 1].
+        self.points = (np.asarray(rule.points, dtype=float) - low) / (high - low)
+        self._original = {float(m): float(p) + 0.0  # no -0.0
+                          for m, p in zip(self.points, rule.points, strict=True)}
+        # Only the capitals the rule reads: (point index, up?) -> log capital of each bet.
+        self.capital = {process: np.zeros(len(self.bets[process[1]]))
+                        for process in (*rule.fail_any, *rule.pass_all)}
+        # The rescaled observations up to the stop, counted on _LEVELS levels: rounded
+        # down (for K+) and up (for K-).
+        self._histogram = {True: np.zeros(_LEVELS + 1), False: np.zeros(_LEVELS + 1)}
+        self._decision: SequentialDecision | None = None  # at the current n
         self.n = 0
         self.total = 0.0
         self.outcome = Outcome.CONTINUE
@@ -208,85 +225,88 @@ class _Engine:
 
     def _add_block(self, x: np.ndarray) -> None:
         y = np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
-        up = self.log_up + np.cumsum(_log_returns(y, self.points, True), axis=0)
-        down = self.log_down + np.cumsum(_log_returns(y, self.points, False), axis=0)
-        crossed = {True: _log_mean_exp(up) >= self.threshold,
-                   False: _log_mean_exp(down) >= self.threshold}  # each y x points
+        paths, crossed = {}, {}
+        for process, start in self.capital.items():
+            point, up = process
+            returns = _log_returns(y, self.points[point:point + 1], up, self.bets[up])[:, 0]
+            path = paths[process] = start + np.cumsum(returns, axis=0)  # y x bets
+            # The mixture (a mean) is below its best bet: only where that bet is over
+            # the threshold can the mixture be, so only there is it worth computing.
+            near = np.flatnonzero(path.max(axis=1) >= self.threshold)
+            crossed[process] = np.zeros(len(y), dtype=bool)
+            crossed[process][near] = _log_mean_exp(path[near]) >= self.threshold
         fails = np.zeros(len(y), dtype=bool)
-        for point, side in self.rule.fail_any:
-            fails |= crossed[side][:, point]
+        for process in self.rule.fail_any:
+            fails |= crossed[process]
         passes = np.ones(len(y), dtype=bool)
-        for point, side in self.rule.pass_all:
-            passes &= crossed[side][:, point]
+        for process in self.rule.pass_all:
+            passes &= crossed[process]
         decided = np.flatnonzero(fails | passes)
         stop = int(decided[0]) if len(decided) else len(y) - 1
         if len(decided):
             self.outcome = Outcome.FAIL if fails[stop] else Outcome.PASS
-        self.log_up, self.log_down = up[stop], down[stop]
+        self.capital = {process: path[stop] for process, path in paths.items()}
         kept = y[:stop + 1]
-        self._blocks.append(kept)
-        self._distinct = None
+        for up, rounding in ((True, np.floor), (False, np.ceil)):
+            self._histogram[up] += np.bincount(rounding(kept * _LEVELS).astype(int),
+                                               minlength=_LEVELS + 1)
+        self._decision = None
         self.n += len(kept)
         self.total += float(x[:stop + 1].sum())
 
-    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct observations and their counts: a capital depends on nothing else,
-        and binary observations have two."""
-        if self._distinct is None:
-            self._blocks = [np.concatenate(self._blocks)] if self._blocks else []
-            values, counts = np.unique(self._blocks[0] if self._blocks else np.zeros(0),
-                                       return_counts=True)
-            self._distinct = (values, counts.astype(float))
-        return self._distinct
+    def _counts(self, up: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The observations as distinct values and counts (a capital depends on nothing
+        else), rounded to _LEVELS levels towards less evidence: down for K+, up for K-
+        (each factor of K+ grows with y, each of K- shrinks). A capital computed from
+        them is at most the exact one, so an interval from them can only be wider; it
+        costs O(levels), not O(observations). Binary observations stay exact."""
+        levels = np.flatnonzero(self._histogram[up])
+        return levels / _LEVELS, self._histogram[up][levels]
 
     def _log_capital(self, m: np.ndarray, up: bool) -> np.ndarray:
         """The mixture's log capital now, against each null mean in ``m``."""
-        values, counts = self._counts()
-        per_bet = np.einsum("v,vmj->mj", counts, _log_returns(values, m, up))
+        values, counts = self._counts(up)
+        per_bet = np.einsum("v,vmj->mj", counts, _log_returns(values, m, up, self.bets[up]))
         return _log_mean_exp(per_bet)
 
     def _bound(self, up: bool) -> float:
         """The interval's end on [0, 1], found by bisection on a capital monotone in m and
-        rounded outwards (to the last rejected point), so it never covers less."""
+        kept on the rejected side, so the interval never covers less than it should."""
         rejected, kept = (0.0, 1.0) if up else (1.0, 0.0)
         if self.n == 0:
             return rejected
-        for _ in range(_BISECTION_ROUNDS):
-            grid = np.linspace(rejected, kept, _BISECTION_POINTS)[1:-1]
-            over = self._log_capital(grid, up) >= self.threshold
-            # over is True up to some index (monotone): the last True is still rejected.
-            inside = int(np.argmin(over)) if not over.all() else len(grid)
-            if inside > 0:
-                rejected = float(grid[inside - 1])
-            if inside < len(grid):
-                kept = float(grid[inside])
-        # A test point already rejected bounds the interval exactly: it agrees with the
-        # decision taken at that point.
-        for index, m in enumerate(self.points):
-            capital = self.log_up if up else self.log_down
-            if _log_mean_exp(capital[index]) >= self.threshold:
+        # A test point the exact capital rejected bounds the interval: it agrees with
+        # the decision taken there.
+        for (point, side), capital in self.capital.items():
+            if side is up and _log_mean_exp(capital) >= self.threshold:
+                m = float(self.points[point])
                 rejected = max(rejected, m) if up else min(rejected, m)
+        for _ in range(_BISECTION_STEPS):
+            middle = (rejected + kept) / 2
+            if self._log_capital(np.array([middle]), up)[0] >= self.threshold:
+                rejected = middle
+            else:
+                kept = middle
         return rejected
 
     def _needed(self) -> int | None:
         """Observations that would decide, if those to come average as those so far."""
         if self.n == 0:
             return None
-        values, counts = self._counts()
 
         def total_for(point: int, up: bool) -> float:
-            current = self.log_up[point] if up else self.log_down[point]
-            if _log_mean_exp(current) >= self.threshold:
+            if _log_mean_exp(self.capital[point, up]) >= self.threshold:
                 return float(self.n)
-            growth = np.einsum("v,vj->j", counts,
-                               _log_returns(values, self.points[point:point + 1], up)[:, 0])
-            growth /= self.n
+            values, counts = self._counts(up)
+            returns = _log_returns(values, self.points[point:point + 1], up, self.bets[up])
+            growth = np.einsum("v,vj->j", counts, returns[:, 0]) / self.n
             # A bet's share of the mixture's capital reaches the threshold at
             # log(share) = threshold + log(number of bets).
             positive = growth > 0
             if not positive.any():
                 return math.inf
-            return float(((self.threshold + _LOG_BETS) / growth[positive]).min())
+            return float(((self.threshold + math.log(len(self.bets[up])))
+                          / growth[positive]).min())
 
         fail = min(total_for(p, side) for p, side in self.rule.fail_any)
         passing = max(total_for(p, side) for p, side in self.rule.pass_all)
@@ -296,19 +316,27 @@ class _Engine:
         return max(1, math.ceil(total) - self.n)
 
     def decision(self) -> SequentialDecision:
-        span = self.high - self.low
-        logs = {True: _log_mean_exp(self.log_up), False: _log_mean_exp(self.log_down)}
+        if self._decision is None:
+            self._decision = self._decide()
+        return self._decision
+
+    def _scaled_back(self, value: float) -> float:
+        # A test point comes back as given (0.02, not 0.020000000000000018).
+        return self._original.get(value, self.low + (self.high - self.low) * value)
+
+    def _decide(self) -> SequentialDecision:
+        logs = {process: float(_log_mean_exp(c)) for process, c in self.capital.items()}
         # The evidence nearest a decision: the strongest against a FAIL hypothesis, or
         # the weakest of those that must all be rejected for a PASS.
-        fail = max(float(logs[side][point]) for point, side in self.rule.fail_any)
-        passing = min(float(logs[side][point]) for point, side in self.rule.pass_all)
+        fail = max(logs[process] for process in self.rule.fail_any)
+        passing = min(logs[process] for process in self.rule.pass_all)
         evidence = {Outcome.FAIL: fail, Outcome.PASS: passing}.get(self.outcome,
                                                                    max(fail, passing))
         return SequentialDecision(
             outcome=self.outcome, n=self.n,
             estimate=self.total / self.n if self.n else math.nan,
-            low=self.low + span * self._bound(up=True),
-            high=self.low + span * self._bound(up=False),
+            low=self._scaled_back(self._bound(up=True)),
+            high=self._scaled_back(self._bound(up=False)),
             statistic=math.exp(min(evidence, _MAX_LOG_EVALUE)),
             needed_more=self._needed() if self.outcome is Outcome.CONTINUE else None)
 
@@ -328,14 +356,14 @@ class DisagreementTest:
         self.alpha = _check_alpha(alpha)
         self.confidence = 1 - 2 * self.alpha
         self._engine = _Engine(_Rule((self.tolerance,), ((0, True),), ((0, False),)),
-                               self.alpha, 0.0, 1.0)
+                               self.alpha, 0.0, 1.0, up_bets=CAUTIOUS_BETS)
         self._flips = [0, 0, 0]  # approve->reject, reject->approve, agree
 
     def update(self, disagreed: bool | float) -> SequentialDecision:
         return self.update_many([disagreed])
 
     def update_many(self, disagreements: Iterable[bool | int | float]) -> SequentialDecision:
-        x = _as_observations(list(disagreements), 0.0, 1.0, "a disagreement")
+        x = _as_observations(disagreements, 0.0, 1.0, "a disagreement")
         if not np.isin(x, (0.0, 1.0)).all():
             raise StatisticsInputError("a disagreement must be 0 or 1 (or a bool)")
         self._engine.add(x)
@@ -369,9 +397,8 @@ class DisagreementTest:
 
 def _margin_rule(margin: float, pass_margin: float | None) -> _Rule:
     wide = margin if pass_margin is None else pass_margin
-    # Points on [0, 1] for a difference on [-1, 1]: d -> (d + 1) / 2.
-    points = ((1 + margin) / 2, (1 - margin) / 2, (1 + wide) / 2, (1 - wide) / 2)
-    return _Rule(points, fail_any=((0, True), (1, False)), pass_all=((2, False), (3, True)))
+    return _Rule((margin, -margin, wide, -wide), fail_any=((0, True), (1, False)),
+                 pass_all=((2, False), (3, True)))
 
 
 def _check_margins(margin: float, pass_margin: float | None) -> tuple[float, float | None]:
@@ -403,7 +430,7 @@ class PairedDifferenceTest:
         return self.update_many([difference])
 
     def update_many(self, differences: Iterable[float]) -> SequentialDecision:
-        self._engine.add(_as_observations(list(differences), -1.0, 1.0, "a score difference"))
+        self._engine.add(_as_observations(differences, -1.0, 1.0, "a score difference"))
         return self._engine.decision()
 
     def decision(self) -> SequentialDecision:
@@ -445,37 +472,39 @@ class TwoArmTest:
         self._paired = PairedDifferenceTest(margin, alpha, pass_margin)
         self.alpha, self.confidence = self._paired.alpha, self._paired.confidence
         self.batch = {Arm.CANARY: canary_batch, Arm.STABLE: stable_batch}
-        self._waiting: dict[Arm, list[float]] = {Arm.CANARY: [], Arm.STABLE: []}
+        self._waiting = {side: np.zeros(0) for side in Arm}
         self.seen = {Arm.CANARY: 0, Arm.STABLE: 0}
 
     def update(self, arm: Arm | str, answer: float) -> SequentialDecision:
         return self.update_many([arm], [answer])
 
-    def update_many(self, arms: Sequence[Arm | str],
-                    answers: Sequence[float]) -> SequentialDecision:
+    def update_many(self, arms: Sequence[Arm | str] | np.ndarray,
+                    answers: Sequence[float] | np.ndarray) -> SequentialDecision:
+        """Answers in arrival order, each with the arm that gave it ('canary' or
+        'stable', or an ``Arm``); a numpy array of labels is taken as it is."""
         if len(arms) != len(answers):
             raise StatisticsInputError(
                 f"arms and answers must have one length, got {len(arms)} and {len(answers)}")
-        values = _as_observations(list(answers), 0.0, 1.0, "an answer")
-        try:
-            sides = [Arm(arm) for arm in arms]
-        except ValueError as error:
-            raise StatisticsInputError(f"an arm must be 'canary' or 'stable': {error}") \
-                from None
+        values = _as_observations(answers, 0.0, 1.0, "an answer")
+        labels = arms if isinstance(arms, np.ndarray) else np.array(
+            [getattr(arm, "value", arm) for arm in arms], dtype=object)
+        chosen = {side: labels == side.value for side in Arm}
+        unknown = ~(chosen[Arm.CANARY] | chosen[Arm.STABLE])
+        if unknown.any():
+            raise StatisticsInputError(f"an arm must be 'canary' or 'stable', got "
+                                       f"{labels[np.flatnonzero(unknown)[0]]!r}")
         for side in Arm:
-            chosen = values[[s is side for s in sides]] if len(values) else values
-            self._waiting[side].extend(chosen.tolist())
-            self.seen[side] += len(chosen)
+            self._waiting[side] = np.concatenate([self._waiting[side], values[chosen[side]]])
+            self.seen[side] += int(chosen[side].sum())
         pairs = min(len(self._waiting[side]) // self.batch[side] for side in Arm)
-        if pairs:
-            means = {}
-            for side in Arm:
-                used = pairs * self.batch[side]
-                block = np.asarray(self._waiting[side][:used]).reshape(pairs, -1)
-                means[side] = block.mean(axis=1)
-                del self._waiting[side][:used]
-            return self._paired.update_many(means[Arm.CANARY] - means[Arm.STABLE])
-        return self._paired.decision()
+        if not pairs:
+            return self._paired.decision()
+        means = {}
+        for side in Arm:
+            used = pairs * self.batch[side]
+            means[side] = self._waiting[side][:used].reshape(pairs, -1).mean(axis=1)
+            self._waiting[side] = self._waiting[side][used:]
+        return self._paired.update_many(means[Arm.CANARY] - means[Arm.STABLE])
 
     def decision(self) -> SequentialDecision:
         return self._paired.decision()

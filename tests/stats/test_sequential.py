@@ -56,7 +56,7 @@ def test_the_difference_sequence_covers_a_zero_mean_at_every_time(values, weight
     rng = np.random.default_rng(28)
     p = None if weights is None else np.asarray(weights)
     streams = rng.choice(np.asarray(values), size=(300, 1000), p=p)
-    assert abs(float(np.dot(values, p if p is not None else np.full(len(values), 1 / len(values))))) < 1e-12
+    assert abs(float(np.average(values, weights=p))) < 1e-12
     miss = _ever_decided(streams, lambda: PairedDifferenceTest(margin=0.0, alpha=ALPHA))
     assert miss <= _allowed(ALPHA, 300), miss
 
@@ -131,7 +131,8 @@ def test_paired_differences_pass_inside_and_fail_outside_the_margin(shift, outco
     if outcome is Outcome.PASS:
         assert -0.02 <= decision.low and decision.high <= 0.02
     else:
-        assert decision.low > 0.02 or decision.high < -0.02
+        # The margin itself is rejected: the interval ends on it at most.
+        assert decision.low >= 0.02 or decision.high <= -0.02
         assert decision.n < 50  # grossly different: a few dozen pairs at most
 
 
@@ -194,3 +195,25 @@ def test_bad_input_is_one_clear_error(make, message: str) -> None:
     with pytest.raises(StatisticsInputError, match=message) as raised:
         make()
     assert isinstance(raised.value, HarnessError) and isinstance(raised.value, ValueError)
+
+
+def test_the_interval_ends_are_rejected_by_the_exact_capital_and_tight() -> None:
+    # The ends come from observations rounded outwards to 4096 levels: each must still
+    # be rejected by the capital on the exact observations (the docs' formula, written
+    # out here), and a little inside it must not be.
+    from harness.stats.sequential import BETS
+
+    rng = np.random.default_rng(4)
+    differences = np.clip(rng.normal(0.01, 0.2, 3000), -1, 1)
+    decision = PairedDifferenceTest(margin=0.0, alpha=ALPHA).update_many(differences)
+    y = (differences[:decision.n] + 1) / 2  # up to the stop, if any
+
+    def log_capital(m: float, up: bool) -> float:
+        ratio = (y / m if up else (1 - y) / (1 - m)) - 1
+        per_bet = np.log1p(np.outer(ratio, BETS)).sum(axis=0)
+        return float(np.log(np.mean(np.exp(per_bet - per_bet.max()))) + per_bet.max())
+
+    threshold = math.log(2 / ALPHA)
+    low, high = (decision.low + 1) / 2, (decision.high + 1) / 2
+    assert log_capital(low, up=True) >= threshold > log_capital(low + 0.001, up=True)
+    assert log_capital(high, up=False) >= threshold > log_capital(high - 0.001, up=False)
