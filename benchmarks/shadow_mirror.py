@@ -80,7 +80,8 @@ def main() -> int:
                         help="run the candidates at this CPU niceness (0: as production)")
     args = parser.parse_args()
     config, artifact = args.config.resolve(), args.artifact.resolve()
-    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+    # The folder outlives the stack: nginx is stopped (its pid file read) before it goes.
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
         production, production_pid = stack.enter_context(_server(config, artifact))
         fast, _ = stack.enter_context(_server(config, artifact, nice=args.nice))
