@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import signal
@@ -184,6 +185,26 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
         candidate = operations.candidate_for(config, args.artifact, args.image)
     print(describe(args.env, operations.deploy(config, args.env, candidate, glass)))
     return 0
+
+
+def _cmd_shadow(args: argparse.Namespace) -> int:
+    from harness.deploy import operations
+    from harness.release.shadow import run_shadow
+
+    config = _config(args)
+    if "@sha256:" in args.candidate:
+        candidate = _publishing().candidate_from_reference(config, args.candidate, None)
+    else:
+        candidate = operations.candidate_for(config, Path(args.candidate).absolute())
+    result = run_shadow(config, args.env, candidate, args.max_requests, args.max_duration,
+                        args.replay_golden, Path(args.reports))
+    for case in result.cases:
+        print(f"  {case.outcome.value:<8} {case.name}: {case.message}")
+    print(f"shadow of candidate {candidate.id} beside {args.env}: {result.verdict.value} on "
+          f"{result.pairs} joined requests; JUnit {result.junit}")
+    if result.evidence_note:
+        print(f"  evidence: {result.evidence_note}")
+    return result.exit_code
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -445,6 +466,24 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     _add_break_glass(deploy)
     deploy.set_defaults(func=_cmd_deploy)
 
+    shadow = commands.add_parser(
+        "shadow", help="judge a candidate on production's own requests: nginx mirrors them "
+        "to it beside production, and the two answers are compared request by request")
+    shadow.add_argument("--env", required=True, help="the environment shadowed, e.g. production")
+    shadow.add_argument("--candidate", required=True, metavar="REF|ARTIFACT",
+                        help="a published candidate (REGISTRY/REPO@sha256:...) or an "
+                        "artifact folder")
+    shadow.add_argument("--max-requests", type=_positive_int, required=True, metavar="N",
+                        help="judge at most N joined requests (the sequential tests may "
+                        "decide sooner)")
+    shadow.add_argument("--max-duration", type=_positive_float, required=True, metavar="S",
+                        help="and mirror for at most S seconds")
+    shadow.add_argument("--replay-golden", action="store_true",
+                        help="send the traffic too: Locust replays golden rows at the "
+                        "environment's router (loopback only), bounded by N and S")
+    shadow.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    shadow.set_defaults(func=_cmd_shadow)
+
     publish_ = commands.add_parser(
         "publish", help="push the model artifact to the OCI registry; prints its reference")
     publish_.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
@@ -542,6 +581,26 @@ def _version() -> str:
 # Options that name files or folders: relative to the current folder, as in every CLI,
 # whatever folder the command then runs things in (paths in harness.yaml are relative
 # to the config's folder instead).
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
 _PATH_OPTIONS = ("reports", "artifact", "write", "out", "data", "dir")
 
 

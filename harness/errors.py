@@ -150,3 +150,9 @@ class HistorySchemaError(HistoryError):
 
 class ReportError(HarnessError):
     """A report cannot be written: there is nothing to report on."""
+
+
+class StatisticsInputError(HarnessError, ValueError):
+    """A statistical test was given a parameter or an observation outside its range (an
+    alpha outside (0, 1), a score outside its bounds); the message names which and the
+    range it must lie in. Also a ``ValueError``, since ``harness.stats`` is a library."""

@@ -47,6 +47,8 @@ ARGS: dict[Command, list[str]] = {
     ("run",): ["--approver", "ana"],
     ("audit",): [],
     ("deploy",): ["--env", "staging"],
+    ("shadow",): ["--env", "production", "--candidate", "model", "--max-requests", "10",
+                  "--max-duration", "1"],
     ("publish",): [],
     ("pull",): ["--reference", "127.0.0.1:1/x@sha256:" + "0" * 64, "--out", "pulled"],
     ("serve",): ["--port", "1"],

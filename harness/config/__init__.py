@@ -26,13 +26,15 @@ from harness.config.release import (
     LocalDeploySpec,
     RegistrySpec,
     ReleaseSpec,
+    ShadowSpec,
 )
+from harness.config.server import PredictionLogSpec, ServerSpec
 
 __all__ = [
     "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
     "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "FeatureDriftSpec", "GatesSpec",
     "HarnessConfig", "HistorySpec", "IntervalSpec", "KubernetesDeploySpec", "LoadSLO",
     "LoadScenario", "LoadSpec", "LocalDeploySpec", "MetricGate", "ModelAccess", "ModelSpec",
-    "ProfileSpec", "PromotionLoadSpec", "RegistrySpec", "ReleaseSpec", "SchemaSpec",
-    "SliceSpec", "load_config",
+    "PredictionLogSpec", "ProfileSpec", "PromotionLoadSpec", "RegistrySpec", "ReleaseSpec", "SchemaSpec",
+    "ServerSpec", "ShadowSpec", "SliceSpec", "load_config",
 ]

@@ -28,6 +28,7 @@ from harness.config.release import (
     ReleaseSpec,
     default_environments,
 )
+from harness.config.server import ServerSpec
 from harness.errors import ConfigError
 from harness.gates.checks import CHECKS
 
@@ -97,6 +98,7 @@ class HarnessConfig(StrictModel):
         return environments
     deepchecks: DeepchecksSpec = Field(default_factory=DeepchecksSpec)
     registry: RegistrySpec | None = None
+    server: ServerSpec = Field(default_factory=ServerSpec)
 
     @model_validator(mode="after")
     def _metrics_fit_the_kind(self) -> HarnessConfig:

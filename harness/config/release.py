@@ -41,6 +41,33 @@ class AttestationSpec(StrictModel):
         return self
 
 
+class ShadowSpec(StrictModel):
+    """``harness shadow``: how a candidate mirrored beside production is judged.
+
+    ``tolerance``: the share of requests on which the candidate may decide otherwise than
+    production; ``margin``: how far its mean score may move from production's; both judged
+    by anytime-valid tests at level ``alpha``, looked at after every joined request, never
+    decided before ``min_requests``. ``latency_margin_ms``: how much slower (Hodges-Lehmann
+    shift) it may answer; ``max_error_rate``: the share of its answers that may fail where
+    production's did not. ``mirror_timeout_ms`` bounds how long nginx waits for the
+    shadow's answer, so how much a slow shadow can delay production's next request on one
+    keep-alive connection; ``nice`` lowers the shadow's CPU priority on the local target.
+    ``on_inconclusive``: a window that ends undecided blocks (``fail``, exit 1) or only
+    warns."""
+
+    tolerance: float = Field(default=0.01, gt=0, lt=1)
+    margin: float = Field(default=0.02, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    min_requests: int = Field(default=50, ge=1)
+    latency_margin_ms: float = Field(default=10.0, ge=0)
+    max_error_rate: float = Field(default=0.0, ge=0, lt=1)
+    mirror_timeout_ms: int = Field(default=200, ge=1, le=60_000)
+    # The local target: the shadow's CPU niceness. Above 0, production wins the cores it
+    # shares with the shadow, and the shadow's own latency grows with the host's load.
+    nice: int = Field(default=0, ge=0, le=19)
+    on_inconclusive: Literal["fail", "warn"] = "fail"
+
+
 class ReleaseSpec(StrictModel):
     """Who may approve a promotion, how fresh its evidence must be, and which environments
     a release goes through."""
@@ -53,6 +80,7 @@ class ReleaseSpec(StrictModel):
     staging_profile: Name = "release"  # run against staging; its evidence gates promotion
     load: PromotionLoadSpec | None = None  # a short load check on production after the switch
     attestations: AttestationSpec = Field(default_factory=AttestationSpec)
+    shadow: ShadowSpec = Field(default_factory=ShadowSpec)
 
 
 class HistorySpec(StrictModel):

@@ -167,6 +167,35 @@ class LocalTarget:
                 self._router(state.env, folder).stop()
             save_state(folder, state)
 
+    def start_beside(self, env: str, candidate: Candidate, folder: Path,
+                     nice: int = 0) -> tuple[int, int]:
+        """Start ``candidate`` as a service of ``env`` on a free loopback port of its own,
+        its artifact and log under ``folder``, at CPU priority ``nice``, never touching what
+        serves ``env``; wait until it is ready and scores a golden record. Returns (pid,
+        port); not ready: it is stopped, its artifact removed, and ``DeployError`` says why."""
+        spec = self._environment(env)
+        revision = Revision(revision=1, candidate=candidate,
+                            artifact_dir=self._materialize(
+                                candidate, folder / "revisions" / "1" / "artifact"),
+                            deployed_at=utc_now(), note=f"beside {env}",
+                            env=self._declared_env())
+        port = free_loopback_port()
+        pid = self._start(folder, spec, revision, port, nice)
+        url = f"http://127.0.0.1:{port}"
+        problem = (wait_ready(url + self._config.deploy.local.ready_path,
+                              self._ready_timeout_s, pid)
+                   or served_artifact_problem(url, candidate)
+                   or scoring_problem(self._config, url))
+        if problem is None:
+            return pid, port
+        stop_process(pid)
+        log = folder / "revisions" / "1" / LOG_FILE
+        tail = log_tail(log)
+        shutil.rmtree(revision.artifact_dir, ignore_errors=True)
+        raise DeployError(
+            f"environment '{env}': candidate {candidate.id} did not become ready beside it: "
+            f"{problem}. Its log: {log}" + (f"\n  {tail}" if tail else ""))
+
     # -- how it is done ------------------------------------------------------------------
 
     def _environment(self, env: str) -> EnvironmentSpec:
@@ -257,7 +286,7 @@ class LocalTarget:
         return {**passed, **local.env}
 
     def _start(self, folder: Path, spec: EnvironmentSpec, revision: Revision,
-               port: int | None = None) -> int:
+               port: int | None = None, nice: int = 0) -> int:
         log = folder / "revisions" / str(revision.revision) / LOG_FILE
         # A clean environment: the caller's fault injection or HARNESS_* settings (a shell,
         # a Jenkins stage) never reach a service; the config declares what does.
@@ -271,8 +300,10 @@ class LocalTarget:
             env.pop(name, None)
         if revision.candidate.reference:
             env[MODEL_REFERENCE_ENV] = revision.candidate.reference
-        return spawn_detached(self._command(spec, revision.artifact_dir, port), log,
-                              cwd=self._config.root, env=env)
+        command = self._command(spec, revision.artifact_dir, port)
+        if nice:  # coreutils' nice execs the command: the pid stays the service's
+            command = ["nice", "-n", str(nice), *command]
+        return spawn_detached(command, log, cwd=self._config.root, env=env)
 
     @staticmethod
     def _serves(pid: int, revision: Revision) -> bool:

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import DeployError
@@ -27,6 +28,9 @@ CONF = "nginx.conf"
 PID = "nginx.pid"
 # Each answer carries the revision nginx routes to, so a switch can be confirmed.
 REVISION_HEADER = "X-Harness-Revision"
+REQUEST_ID_HEADER = "X-Request-ID"
+MIRROR_LOCATION = "/_harness_shadow"
+MIRROR_MARK = "harness shadow on port"
 WAIT_S = 10.0
 POLL_S = 0.05
 
@@ -51,8 +55,51 @@ def free_loopback_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _conf(folder: Path, host: str, port: int, upstream_port: int, revision: int) -> str:
+@dataclass(frozen=True)
+class Mirror:
+    """Where nginx copies production's predict requests (a shadow's loopback port), and
+    how long it waits for the copy's answer before giving up on it."""
+
+    port: int
+    timeout_ms: int
+
+
+def _mirror_locations(folder: Path, mirror: Mirror | None) -> tuple[str, str]:
+    """The directives that copy ``/predict`` requests to ``mirror``, and its internal
+    location; nothing when there is no mirror."""
+    if mirror is None:
+        return "", ""
+    timeout = f"{mirror.timeout_ms}ms"
+    copy = f"""
+            mirror {MIRROR_LOCATION};
+            mirror_request_body on;"""
+    # nginx finishes a request only when its mirror subrequest has finished, and reads
+    # the next request on a keep-alive connection only then: the timeouts bound what a slow
+    # shadow costs production. The shadow logs its answer whether nginx waits or not.
+    internal = f"""
+        location = {MIRROR_LOCATION} {{
+            internal;
+            proxy_pass http://shadow$request_uri;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header {REQUEST_ID_HEADER} $harness_request_id;
+            proxy_connect_timeout {timeout};
+            proxy_send_timeout {timeout};
+            proxy_read_timeout {timeout};
+            proxy_next_upstream off;
+            # A timed-out copy is expected, not production's error: logged apart.
+            error_log {folder / 'mirror-error.log'} error;
+        }}"""
+    return copy, internal
+
+
+def _conf(folder: Path, host: str, port: int, upstream_port: int, revision: int,
+          mirror: Mirror | None = None) -> str:
     listen = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
+    copy, internal = _mirror_locations(folder, mirror)
+    shadow = (f"\n    upstream shadow {{ server 127.0.0.1:{mirror.port}; keepalive 16; }}"
+              f"\n    # {MIRROR_MARK} {mirror.port}" if mirror else "")
     return f"""# Written by harness; rewritten on every deploy, rollback and recovery.
 worker_processes 1;
 pid {folder / PID};
@@ -70,17 +117,26 @@ http {{
     uwsgi_temp_path {folder / 'tmp/uwsgi'};
     scgi_temp_path {folder / 'tmp/scgi'};
     client_max_body_size 16m;
-    upstream revision {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}
+    # Every request carries an id: the caller's own X-Request-ID, else one nginx makes.
+    map $http_x_request_id $harness_request_id {{
+        default $http_x_request_id;
+        "" $request_id;
+    }}
+    upstream revision {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}{shadow}
     server {{
         listen {listen};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header {REQUEST_ID_HEADER} $harness_request_id;
+        proxy_read_timeout 300s;
+        add_header {REVISION_HEADER} {revision} always;
         location / {{
             proxy_pass http://revision;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_read_timeout 300s;
-            add_header {REVISION_HEADER} {revision} always;
         }}
+        location /predict {{{copy}
+            proxy_pass http://revision;
+        }}{internal}
     }}
 }}
 """
@@ -110,14 +166,15 @@ class NginxRouter:
             return None
         return None
 
-    def route(self, upstream_port: int, revision: int) -> None:
+    def route(self, upstream_port: int, revision: int, mirror: Mirror | None = None) -> None:
         """Route to ``revision`` on ``upstream_port``: write the conf atomically, then start
         nginx or reload it, and wait until an answer carries the new revision and the
-        workers that served the old one have finished their requests."""
+        workers that served the old one have finished their requests. With ``mirror``,
+        production's predict requests are copied to it as well."""
         binary = nginx_binary(self.env)
         for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
-        self._write(_conf(self.folder, self.host, self.port, upstream_port, revision))
+        self._write(_conf(self.folder, self.host, self.port, upstream_port, revision, mirror))
         self._nginx(binary, "-t")
         master = self.pid()
         old_workers = self._workers(master) if master else set()
@@ -129,6 +186,16 @@ class NginxRouter:
         deadline = time.monotonic() + WAIT_S
         while old_workers & self._workers(self.pid()) and time.monotonic() < deadline:
             time.sleep(POLL_S)
+
+    def mirrors_to(self) -> int | None:
+        """The shadow port the written configuration copies requests to, if any."""
+        try:
+            for line in (self.folder / CONF).read_text().splitlines():
+                if MIRROR_MARK in line:
+                    return int(line.split()[-1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
 
     def stop(self) -> None:
         """Stop nginx (gracefully, then by force); nothing when it does not run."""

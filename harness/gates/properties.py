@@ -134,6 +134,8 @@ class GateProperties:
     status: str | None = None
     # promotion
     bundle_sha256: str | None = None
+    # shadow: the decisions the candidate changed, per direction ("good→bad 3, bad→good 1")
+    flips: str | None = None
     # Properties no field holds, as written: a team's own, or one a field cannot hold.
     extra: Mapping[str, str] = field(default_factory=dict)
 

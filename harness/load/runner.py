@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -182,11 +183,13 @@ def locustfile_path(config: HarnessConfig) -> Path:
     return config.resolve(config.load.locustfile)
 
 
-def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None) -> LoadResults:
+def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None,
+             stop: threading.Event | None = None) -> LoadResults:
     """Run the configured load test against the target and return what Locust measured.
 
     Locust's CSV, HTML and logs stay in ``out_dir``. A target where nothing answers gives
-    results with ``unreachable`` set and no Locust run, in a few seconds."""
+    results with ``unreachable`` set and no Locust run, in a few seconds. Setting ``stop``
+    ends the run early (Locust quits as at its bounds and writes its results)."""
     target = resolve_target(config, target_url)
     locustfile = locustfile_path(config)
     if not locustfile.is_file():
@@ -218,7 +221,7 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
             processes.append(spawn_locust(command, env, out_dir / f"locust-worker-{i}.log",
                                     config.root))
         try:
-            master.wait(timeout=max(deadline - time.monotonic(), 1.0))
+            _wait(master, deadline, stop)
         except subprocess.TimeoutExpired:
             raise LoadTestError(
                 f"Locust did not stop by itself within {bound_s:.0f}s (load.run_time_s plus "
@@ -241,6 +244,17 @@ def run_load(config: HarnessConfig, out_dir: Path, target_url: str | None = None
         )
     results = read_results(out_dir / "locust", target.url, out_dir / "locust.html")
     return replace(results, generator=read_generator_cpu(cpu))
+
+
+def _wait(master: subprocess.Popen[bytes], deadline: float,
+          stop: threading.Event | None) -> None:
+    """Wait for the master to end by itself, or until ``stop``; then ask it to quit (SIGTERM:
+    Locust stops its users and writes its results) and wait for that."""
+    while stop is not None and master.poll() is None and time.monotonic() < deadline:
+        if stop.wait(0.1):
+            master.send_signal(signal.SIGTERM)
+            break
+    master.wait(timeout=max(deadline - time.monotonic(), 1.0))
 
 
 def spawn_locust(command: list[str], env: dict[str, str], log: Path,

@@ -42,6 +42,7 @@ from harness.server.faults import FaultInjection
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics
 from harness.server.placement import ScoringPlace
+from harness.server.prediction_log import add_prediction_log
 from harness.server.predictions import Prediction, predictions
 from harness.server.records import batch_model, record_model
 from harness.text import clip
@@ -169,6 +170,7 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     app = FastAPI(title=f"{spec.name} (harness model server)", lifespan=lifespan,
                   version="1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    add_prediction_log(app, config.server.prediction_log)
     # Added last, so outermost: it times and counts the 413s and 415s too.
     app.add_middleware(RequestMetrics, metrics=metrics)
 

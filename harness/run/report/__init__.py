@@ -25,10 +25,11 @@ class ReportFiles:
 
 def write_report(config: HarnessConfig, profile: str, reports_dir: Path,
                  history: HistoryStore | None,
-                 models: list[ModelSection] | None = None) -> ReportFiles:
+                 models: list[ModelSection] | None = None, command: str = "") -> ReportFiles:
     """Write ``<reports_dir>/html/index.html`` (with its stylesheet and plots) and
     ``<reports_dir>/summary.md`` from the run's JUnit files and the history store;
-    ``models``: the model's pictures when they were drawn ahead (``ahead.py``)."""
+    ``models``: the model's pictures when they were drawn ahead (``ahead.py``);
+    ``command`` names what made the run (default: ``harness check --profile P``)."""
     from harness.errors import ReportError
     from harness.run.report.content import gather
     from harness.run.report.page import write_page
@@ -37,7 +38,7 @@ def write_report(config: HarnessConfig, profile: str, reports_dir: Path,
     if not (reports_dir / "junit").is_dir():
         raise ReportError(f"{reports_dir} holds no JUnit reports; run `harness check "
                            f"--profile {profile}` first")
-    content = gather(config, profile, reports_dir, history)
+    content = gather(config, profile, reports_dir, history, command)
     page = write_page(content, reports_dir / "html", models)
     summary = reports_dir / "summary.md"
     summary.write_text(markdown(content), encoding="utf-8")

@@ -165,6 +165,7 @@ class ReportContent:
     deepchecks: list[DeepchecksGroup]
     load: list[CaseOutcome]
     baseline: str = "passport"  # the profile's: passport, production or none
+    command: str = ""  # what made the run, for the title; default `harness check --profile P`
     positive_label: str = ""  # what a binary model's positive class is called
     lineage: Lineage | None = None  # what made the artifact under test, when recorded
     quality_history: list[RunMetric] = field(default_factory=list)
@@ -190,7 +191,7 @@ class ReportContent:
 
     @property
     def title(self) -> str:
-        return f"{self.project}: harness check --profile {self.profile}"
+        return f"{self.project}: {self.command or f'harness check --profile {self.profile}'}"
 
     @property
     def verdict_word(self) -> str:
@@ -303,7 +304,7 @@ def _baseline(config: HarnessConfig, profile: str) -> str:
 
 
 def gather(config: HarnessConfig, profile: str, reports_dir: Path,
-           history: HistoryStore | None) -> ReportContent:
+           history: HistoryStore | None, command: str = "") -> ReportContent:
     """Everything the report shows, read from a finished run's report folder and history."""
     verdict = decide(sorted((reports_dir / "junit").glob("*.xml")))
     passports = _passports(config)
@@ -316,7 +317,7 @@ def gather(config: HarnessConfig, profile: str, reports_dir: Path,
                            if r.segment == "overall"]
         load_history = history.metric_rows(profile, HISTORY_RUNS, "load.")
     return ReportContent(
-        project=config.project, profile=profile,
+        project=config.project, profile=profile, command=command,
         generated_at=utc_now(),
         verdict=verdict, run=run, baseline=_baseline(config, profile),
         positive_label=str(config.model.positive_label or ""),

@@ -1,0 +1,136 @@
+"""Shadow analysis power (issue 27's goals): how soon the anytime-valid tests of
+harness.stats.sequential stop a worse candidate, and how rarely they stop an acceptable
+one, on simulated paired streams (seeded), beside a fixed-horizon test repeated at every
+interval (the Kayenta / Argo pattern) on the very same streams.
+
+    .venv/bin/python benchmarks/shadow_power.py [--streams 500] [--horizon 5000] [--seed 0]
+
+Disagreement (one-sample Bernoulli, tolerance 1 %): each paired request disagrees with
+probability 3 % or 10 % (detection: requests until FAIL), or 0.5 % (false stops: the share
+of streams FAILed within the horizon). The repeated test is the one-sided exact binomial
+test of "rate <= tolerance" at alpha, run on all requests so far every ``--every``
+requests, failing the candidate at its first rejection.
+
+Paired score difference (margin 0.02): production's score is Beta(2, 5) (a credit-like
+spread); the candidate's is production's plus a shift plus normal noise (sd 0.05, the
+jitter of a retrained model), clipped to [0, 1]; the difference is their gap. Shifts 0.06
+and 0.15 for detection, 0, 0.01 and 0.02 (within the margin, the last on it) for false
+stops. The repeated test
+is the z test of "|mean| <= margin" at alpha (each side at alpha / 2, as the sequence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+from harness.stats.sequential import (
+    DisagreementTest,
+    Outcome,
+    PairedDifferenceTest,
+    SequentialDecision,
+)
+
+TOLERANCE = 0.01
+MARGIN = 0.02
+
+
+def _run(streams: list[np.ndarray], make: Callable[[], object]) -> list[SequentialDecision]:
+    return [make().update_many(stream) for stream in streams]  # type: ignore[attr-defined]
+
+
+def _stopping(decisions: list[SequentialDecision], outcome: Outcome) -> str:
+    stops = np.array([d.n for d in decisions if d.outcome is outcome], dtype=float)
+    share = len(stops) / len(decisions)
+    if not len(stops):
+        return f"{outcome.value} in {share:.1%} of streams"
+    return (f"{outcome.value} in {share:.1%} of streams, after mean {stops.mean():.0f}, "
+            f"median {np.median(stops):.0f}, 90th percentile {np.quantile(stops, 0.9):.0f} "
+            f"requests")
+
+
+def _binomial_every(stream: np.ndarray, every: int, alpha: float) -> bool:
+    looks = np.arange(every, len(stream) + 1, every)
+    counts = np.cumsum(stream)[looks - 1]
+    # P(X >= count | n, tolerance): the one-sided exact p-value.
+    return bool((stats.binom.sf(counts - 1, looks, TOLERANCE) < alpha).any())
+
+
+def _z_every(stream: np.ndarray, every: int, alpha: float) -> bool:
+    looks = np.arange(every, len(stream) + 1, every)
+    sums, squares = np.cumsum(stream)[looks - 1], np.cumsum(stream ** 2)[looks - 1]
+    mean = sums / looks
+    sd = np.sqrt(np.maximum(squares / looks - mean ** 2, 1e-12) * looks / (looks - 1))
+    z = stats.norm.ppf(1 - alpha / 2)
+    beyond = (mean - MARGIN) / (sd / np.sqrt(looks)) > z
+    below = (mean + MARGIN) / (sd / np.sqrt(looks)) < -z
+    return bool((beyond | below).any())
+
+
+def _score_streams(rng: np.random.Generator, shift: float, count: int,
+                   horizon: int) -> list[np.ndarray]:
+    production = rng.beta(2, 5, (count, horizon))
+    candidate = np.clip(production + shift + rng.normal(0, 0.05, (count, horizon)), 0, 1)
+    # Logged scores carry a few decimals: differences to 1e-3.
+    return list(np.round(candidate - production, 3))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=500)
+    parser.add_argument("--horizon", type=int, default=5000,
+                        help="paired requests per stream (the shadow window)")
+    parser.add_argument("--every", type=int, default=50,
+                        help="requests between looks of the repeated fixed-horizon test")
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print("$ .venv/bin/python benchmarks/shadow_power.py " + shlex.join(argv or sys.argv[1:]))
+    rng = np.random.default_rng(args.seed)
+    started = time.perf_counter()
+    alpha = args.alpha
+
+    print(f"\nDisagreement rate, tolerance {TOLERANCE:.0%}, alpha {alpha} (a false FAIL at "
+          f"most alpha), {args.streams} streams of {args.horizon} paired requests")
+    for rate, goal in ((0.03, "goal: mean <= 300"), (0.10, "goal: mean <= 60")):
+        streams = list((rng.random((args.streams, args.horizon)) < rate).astype(float))
+        decisions = _run(streams, lambda: DisagreementTest(TOLERANCE, alpha))
+        print(f"  detection, candidate at {rate:.1%}: {_stopping(decisions, Outcome.FAIL)} "
+              f"({goal})")
+    # 0.5 % is the issue's goal; 1 %, the tolerance itself, is the worst case of "within
+    # tolerance", where a repeated fixed-horizon test inflates most.
+    for rate, goal in ((0.005, " (goal <= 1%)"), (TOLERANCE, "")):
+        streams = list((rng.random((args.streams, args.horizon)) < rate).astype(float))
+        decisions = _run(streams, lambda: DisagreementTest(TOLERANCE, alpha))
+        false_sequential = np.mean([d.outcome is Outcome.FAIL for d in decisions])
+        false_repeated = np.mean([_binomial_every(s, args.every, alpha) for s in streams])
+        print(f"  false stops, candidate at {rate:.1%}: sequential {false_sequential:.1%}"
+              f"{goal} | exact binomial test at alpha every {args.every} requests "
+              f"{false_repeated:.1%}")
+        print(f"    the same streams: {_stopping(decisions, Outcome.PASS)}")
+
+    print(f"\nPaired score difference, margin {MARGIN}, alpha {alpha}, {args.streams} "
+          f"streams of {args.horizon} paired requests")
+    for shift in (0.06, 0.15):
+        decisions = _run(_score_streams(rng, shift, args.streams, args.horizon),
+                         lambda: PairedDifferenceTest(MARGIN, alpha))
+        print(f"  detection, shift {shift}: {_stopping(decisions, Outcome.FAIL)}")
+    for shift in (0.0, 0.01, MARGIN):
+        streams = _score_streams(rng, shift, args.streams, args.horizon)
+        decisions = _run(streams, lambda: PairedDifferenceTest(MARGIN, alpha))
+        false_sequential = np.mean([d.outcome is Outcome.FAIL for d in decisions])
+        false_repeated = np.mean([_z_every(s, args.every, alpha) for s in streams])
+        print(f"  false stops, shift {shift}: sequential {false_sequential:.1%} | z test at "
+              f"alpha every {args.every} requests {false_repeated:.1%}")
+        print(f"    the same streams: {_stopping(decisions, Outcome.PASS)}")
+    print(f"\n{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

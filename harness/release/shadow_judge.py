@@ -1,0 +1,278 @@
+"""The judgments of a shadow window, request by request: one JUnit testcase each.
+
+- ``agreement``: the share of requests on which the candidate decides otherwise than
+  production (its label; at the model's threshold for a binary model), against
+  ``release.shadow.tolerance``, with the flips counted per direction;
+- ``score_difference``: the paired difference of the scores (the probability of the
+  positive class, or of the most probable one), against ``margin``, with its interval (a
+  regression's value is unbounded: not judged here);
+- ``score_distribution``: the two samples of scores, a two-sample Kolmogorov-Smirnov test;
+- ``latency``: the two samples of server-side latency, Mann-Whitney with the Hodges-Lehmann
+  shift (as Kayenta judges a canary), against ``latency_margin_ms``;
+- ``errors``: the candidate's failed or missing answers where production answered.
+
+The first two are anytime-valid sequential tests (harness/stats/sequential.py, a betting
+confidence sequence): they look at every joined request and may stop the window either
+way, their error rates held at ``alpha`` however often they look. The window never stops
+before ``min_requests`` joined requests. One that ends before both decide is
+inconclusive, never a pass. The last three are fixed-horizon (harness/stats/two_sample.py),
+judged once at the end on what the window joined.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import replace
+from enum import StrEnum
+
+from harness.candidate.identity import Candidate
+from harness.config.release import ShadowSpec
+from harness.gates.outcome import Outcome
+from harness.gates.properties import Figure, GateProperties
+from harness.release.shadow_logs import Pair
+from harness.run.junit import Case
+from harness.server.prediction_log import LoggedPrediction
+from harness.stats import sequential, two_sample
+
+CLASSNAME = "shadow"
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+
+def score_of(record: LoggedPrediction) -> float | None:
+    """The one number in [0, 1] an answer is compared by: P(positive), else the
+    probability of the most probable class; None for a regression's value (unbounded, so
+    no bounded-difference test applies to it)."""
+    if record.probability is not None:
+        return record.probability
+    if record.probabilities:
+        return max(record.probabilities)
+    return None
+
+
+class ShadowJudge:
+    """Takes joined requests as they come; says when the sequential tests have decided,
+    and at the end writes every judgment as a testcase."""
+
+    def __init__(self, spec: ShadowSpec) -> None:
+        self.spec = spec
+        self.agreement = sequential.DisagreementTest(tolerance=spec.tolerance,
+                                                     alpha=spec.alpha)
+        self.difference = sequential.PairedDifferenceTest(margin=spec.margin,
+                                                          alpha=spec.alpha)
+        self.flips: Counter[tuple[str, str]] = Counter()
+        self.production_scores: list[float] = []
+        self.candidate_scores: list[float] = []
+        self.production_latency: list[float] = []
+        self.candidate_latency: list[float] = []
+        self.requests = 0
+        self.failed = 0  # the candidate answered with an error
+        self.unanswered = 0  # the candidate never logged an answer (set by the window)
+        self.labels = 0
+
+    def add(self, pairs: list[Pair]) -> None:
+        """Judge ``pairs`` in order. The tests see them one by one (a batch only saves
+        recomputing the interval after each)."""
+        disagreements: list[bool] = []
+        differences: list[float] = []
+        for pair in pairs:
+            self.requests += 1
+            production, candidate = pair.production, pair.shadow
+            if pair.shadow_failed:
+                self.failed += 1
+                continue
+            self.production_latency.append(production.latency_ms)
+            self.candidate_latency.append(candidate.latency_ms)
+            if production.label is not None and candidate.label is not None:
+                self.labels += 1
+                if production.label != candidate.label:
+                    self.flips[(production.label, candidate.label)] += 1
+                disagreements.append(production.label != candidate.label)
+            ours, theirs = score_of(production), score_of(candidate)
+            if ours is not None and theirs is not None:
+                self.production_scores.append(ours)
+                self.candidate_scores.append(theirs)
+                differences.append(theirs - ours)
+        if disagreements:
+            self.agreement.update_many(disagreements)
+        if differences:
+            self.difference.update_many(differences)
+
+    # -- when to stop ---------------------------------------------------------------------
+
+    def _applying(self) -> list[sequential.SequentialDecision]:
+        """Where each sequential test that has seen anything stands."""
+        return [test.decision() for test, seen in ((self.agreement, self.labels),
+                                                   (self.difference, self.candidate_scores))
+                if seen]
+
+    @property
+    def decided(self) -> bool:
+        """True once the window may stop: ``min_requests`` joined, and a sequential test
+        failed or every one that applies passed."""
+        if self.requests < self.spec.min_requests:
+            return False
+        stood = [d.outcome for d in self._applying()]
+        if sequential.Outcome.FAIL in stood:
+            return True
+        return bool(stood) and all(o is sequential.Outcome.PASS for o in stood)
+
+    # -- the judgments --------------------------------------------------------------------
+
+    def cases(self) -> list[Case]:
+        return [self._agreement_case(), self._difference_case(), self._distribution_case(),
+                self._latency_case(), self._errors_case()]
+
+    @property
+    def verdict(self) -> Verdict:
+        outcomes = [case.properties.decision for case in self.cases()]
+        if Verdict.FAIL.value in outcomes:
+            return Verdict.FAIL
+        if Verdict.INCONCLUSIVE.value in outcomes:
+            return Verdict.INCONCLUSIVE
+        return Verdict.PASS
+
+    def _three_way(self, name: str, decision: sequential.SequentialDecision, figures: str,
+                   properties: GateProperties) -> Case:
+        if decision.outcome is sequential.Outcome.CONTINUE or \
+                self.requests < self.spec.min_requests:
+            needed = decision.needed_more
+            more = (f"about {needed} more joined requests would decide it, if they are like "
+                    "these" if needed else "the requests so far point to no decision")
+            if self.requests < self.spec.min_requests:
+                more = (f"fewer than release.shadow.min_requests ({self.spec.min_requests}) "
+                        f"were joined; {more}")
+            verdict = Verdict.INCONCLUSIVE
+            message = f"{figures}: undecided after {self.requests} joined requests; {more}"
+            outcome = Outcome.FAILED if self.spec.on_inconclusive == "fail" else Outcome.PASSED
+            properties = _with(properties, rows_needed=needed,
+                               on_inconclusive=self.spec.on_inconclusive)
+        else:
+            passed = decision.outcome is sequential.Outcome.PASS
+            verdict = Verdict.PASS if passed else Verdict.FAIL
+            outcome = Outcome.of(passed)
+            message = f"{figures}: {verdict.value}, decided after {decision.n} requests"
+        return Case(CLASSNAME, name, outcome, message,
+                    _with(properties, decision=verdict.value, rows=self.requests))
+
+    def _agreement_case(self) -> Case:
+        if not self.labels:
+            return _not_applicable("agreement", "no answer carried a label on both sides")
+        rate = sum(self.flips.values()) / self.labels
+        flips = ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(self.flips.items())) or "none"
+        figures = (f"the candidate decided otherwise on {sum(self.flips.values())} of "
+                   f"{self.labels} requests ({rate:.2%}; tolerance {self.spec.tolerance:.2%}); "
+                   f"flips: {flips}")
+        decision = self.agreement.decision()
+        figures += (f"; {self.agreement.confidence:.0%} confidence sequence "
+                    f"[{decision.low:.2%}, {decision.high:.2%}]")
+        return self._three_way("agreement", decision, figures,
+                               GateProperties(metric="disagreement", value=Figure.of(rate),
+                                              ci_low=Figure.of(decision.low),
+                                              ci_high=Figure.of(decision.high),
+                                              ci_method="betting confidence sequence",
+                                              max=Figure.of(self.spec.tolerance),
+                                              flips=flips))
+
+    def _difference_case(self) -> Case:
+        if not self.candidate_scores:
+            return _not_applicable("score_difference", "no answer carried a score on both sides")
+        mean = math.fsum(c - p for c, p in zip(self.candidate_scores, self.production_scores,
+                                               strict=True)) / len(self.candidate_scores)
+        decision = self.difference.decision()
+        low, high = decision.low, decision.high
+        figures = (f"mean score difference (candidate - production) {mean:+.4f}, "
+                   f"{self.difference.confidence:.0%} confidence sequence "
+                   f"[{low:+.4f}, {high:+.4f}], margin ±{self.spec.margin:g}")
+        return self._three_way("score_difference", decision, figures, GateProperties(
+                                   metric="score_difference", difference=Figure.of(mean),
+                                   difference_ci_low=Figure.of(low),
+                                   difference_ci_high=Figure.of(high),
+                                   max_gap=Figure.of(self.spec.margin),
+                                   ci_method="betting confidence sequence"))
+
+    def _distribution_case(self) -> Case:
+        if len(self.candidate_scores) < 2:
+            return _not_applicable("score_distribution", "fewer than two scores on each side")
+        test = two_sample.ks_two_sample(self.candidate_scores, self.production_scores)
+        passed = not test.p_value < self.spec.alpha
+        message = (f"two-sample Kolmogorov-Smirnov D = {test.statistic:.4f}, "
+                   f"p = {test.p_value:.3g} on {len(self.candidate_scores)} pairs "
+                   f"({'same' if passed else 'different'} at alpha {self.spec.alpha:g})")
+        return Case(CLASSNAME, "score_distribution", Outcome.of(passed), message,
+                    GateProperties(metric="ks_statistic", value=Figure.of(test.statistic),
+                                   p_value=Figure.of(test.p_value, ".4g"),
+                                   rows=len(self.candidate_scores),
+                                   decision="pass" if passed else "fail"))
+
+    def _latency_case(self) -> Case:
+        if len(self.candidate_latency) < 2:
+            return _not_applicable("latency", "fewer than two answers on each side")
+        test = two_sample.mann_whitney(self.candidate_latency, self.production_latency,
+                                       confidence=1 - self.spec.alpha)
+        slower = test.p_value < self.spec.alpha and test.shift > self.spec.latency_margin_ms
+        message = (f"candidate - production latency, Hodges-Lehmann shift "
+                   f"{test.shift:+.2f} ms [{test.shift_low:+.2f}, {test.shift_high:+.2f}], Mann-Whitney "
+                   f"p = {test.p_value:.3g} on {len(self.candidate_latency)} pairs; margin "
+                   f"{self.spec.latency_margin_ms:g} ms")
+        return Case(CLASSNAME, "latency", Outcome.of(not slower), message,
+                    GateProperties(metric="latency_ms", difference=Figure.of(test.shift, ".2f"),
+                                   difference_ci_low=Figure.of(test.shift_low, ".2f"),
+                                   difference_ci_high=Figure.of(test.shift_high, ".2f"),
+                                   p_value=Figure.of(test.p_value, ".4g"),
+                                   max_gap=Figure.of(self.spec.latency_margin_ms, ".2f"),
+                                   rows=len(self.candidate_latency),
+                                   decision="fail" if slower else "pass"))
+
+    def _errors_case(self) -> Case:
+        bad = self.failed + self.unanswered
+        asked = self.requests + self.unanswered
+        if not asked:
+            return Case(CLASSNAME, "errors", Outcome.FAILED,
+                        "no request was joined: nothing reached both production and the "
+                        "candidate in the window", GateProperties(decision="inconclusive",
+                                                                  rows=0))
+        rate = bad / asked
+        passed = rate <= self.spec.max_error_rate
+        message = (f"the candidate failed {self.failed} and left {self.unanswered} "
+                   f"unanswered of {asked} requests production answered ({rate:.2%}; "
+                   f"allowed {self.spec.max_error_rate:.2%})")
+        return Case(CLASSNAME, "errors", Outcome.of(passed), message,
+                    GateProperties(metric="error_rate", value=Figure.of(rate),
+                                   max=Figure.of(self.spec.max_error_rate), failures=bad,
+                                   requests=asked, decision="pass" if passed else "fail"))
+
+    def summary_json(self, candidate: Candidate, env: str) -> str:
+        """The window's figures as one JSON document beside the JUnit."""
+        return json.dumps({
+            "candidate": candidate.id, "environment": env, "verdict": self.verdict.value,
+            "joined": self.requests, "candidate_failed": self.failed,
+            "unanswered": self.unanswered,
+            "flips": [{"production": a, "candidate": b, "count": n}
+                      for (a, b), n in sorted(self.flips.items())],
+            "agreement": _decision_json(self.agreement.decision()) if self.labels else None,
+            "score_difference": (_decision_json(self.difference.decision())
+                                 if self.candidate_scores else None),
+            "settings": self.spec.model_dump(),
+        }, indent=2) + "\n"
+
+
+def _decision_json(decision: sequential.SequentialDecision) -> dict[str, object]:
+    return {"outcome": decision.outcome.value, "n": decision.n, "estimate": decision.estimate,
+            "low": decision.low, "high": decision.high, "e_value": decision.statistic,
+            "needed_more": decision.needed_more}
+
+
+def _with(properties: GateProperties, **changes: object) -> GateProperties:
+    return replace(properties, **changes)  # type: ignore[arg-type]
+
+
+def _not_applicable(name: str, why: str) -> Case:
+    return Case(CLASSNAME, name, Outcome.SKIPPED, f"not judged: {why}",
+                GateProperties(decision="skipped"))

@@ -1,0 +1,145 @@
+"""The shadow's join and judgments, on logged records built here: pairs by request id and
+row, the sequential tests stopping either way, an undecided window inconclusive, and the
+fixed-horizon judgments at the end."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from harness.config import ShadowSpec
+from harness.config.loader import load_config
+from harness.errors import ConfigError
+from harness.gates.outcome import Outcome
+from harness.release.shadow_judge import ShadowJudge, Verdict
+from harness.release.shadow_logs import Join, Pair
+from harness.server.prediction_log import LoggedPrediction
+from tests.conftest import write_config
+
+_seq = iter(range(1, 10**9))
+
+
+def record(request_id: str, probability: float | None = 0.2, label: str | None = "good",
+           status: int = 200, latency_ms: float = 5.0, index: int = 0) -> LoggedPrediction:
+    return LoggedPrediction(seq=next(_seq), request_id=request_id, index=index, at=0.0,
+                            endpoint="/predict", status=status, latency_ms=latency_ms,
+                            input_sha256="0" * 64, probability=probability, label=label)
+
+
+def test_the_join_pairs_by_request_id_and_row_in_productions_order() -> None:
+    join = Join()
+    production = [record("a"), record("b", status=503), record("c"), record("d", index=1)]
+    first = join.add(production, [record("c"), record("x")])
+    assert [p.production.request_id for p in first] == ["c"]
+    later = join.add([], [record("a"), record("d", index=0), record("d", index=1)])
+    assert [(p.production.request_id, p.production.index) for p in later] == [("a", 0),
+                                                                               ("d", 1)]
+    # Production's own failure has nothing to compare with; "d" row 0 was never production's.
+    assert join.production_failed == 1 and join.unmatched == 0
+
+
+def _stream(judge: ShadowJudge, flip_rate: float, shift: float, n: int, seed: int = 1,
+            candidate_latency_ms: float = 5.0) -> None:
+    rng = random.Random(seed)
+    pairs = []
+    for i in range(n):
+        p = rng.random()
+        ours = record(f"r{i}", p, "bad" if p >= 0.5 else "good", latency_ms=rng.gauss(5, 0.5))
+        q = min(max(p + shift, 0.0), 1.0)
+        label = ours.label if rng.random() >= flip_rate else (
+            "good" if ours.label == "bad" else "bad")
+        theirs = record(f"r{i}", q, label,
+                        latency_ms=rng.gauss(candidate_latency_ms, 0.5))
+        pairs.append(Pair(ours, theirs))
+    for start in range(0, n, 10):  # as the window reads them: a few at a time
+        judge.add(pairs[start:start + 10])
+        if judge.decided:
+            return
+
+
+def _by_name(judge: ShadowJudge) -> dict:
+    return {case.name: case for case in judge.cases()}
+
+
+def test_an_identical_candidate_passes_early() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50))
+    _stream(judge, 0.0, 0.0, 2000)
+    assert judge.decided and judge.verdict is Verdict.PASS
+    assert judge.requests < 2000
+    cases = _by_name(judge)
+    assert all(case.outcome is Outcome.PASSED for case in cases.values()), cases
+    assert cases["agreement"].properties.flips == "none"
+    assert "decided after" in cases["agreement"].message
+
+
+def test_a_candidate_that_disagrees_often_fails_early_naming_the_flips() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50))
+    _stream(judge, 0.10, 0.0, 2000)
+    cases = _by_name(judge)
+    assert judge.verdict is Verdict.FAIL and judge.requests < 400
+    agreement = cases["agreement"]
+    assert agreement.outcome is Outcome.FAILED and agreement.properties.decision == "fail"
+    assert "bad→good" in (agreement.properties.flips or "")
+    assert "good→bad" in agreement.message and "tolerance 1.00%" in agreement.message
+
+
+def test_a_shifted_score_fails_the_paired_difference_with_its_interval() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50, margin=0.02))
+    _stream(judge, 0.0, 0.08, 2000)
+    case = _by_name(judge)["score_difference"]
+    assert case.outcome is Outcome.FAILED
+    low, high = float(case.properties.difference_ci_low), float(case.properties.difference_ci_high)
+    # Wholly beyond the margin (the figure is rounded to 4 decimals).
+    assert 0.02 <= low <= float(case.properties.difference) <= high
+    assert "margin ±0.02" in case.message
+
+
+def test_too_few_requests_are_inconclusive_never_a_pass() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50))
+    _stream(judge, 0.0, 0.0, 20)
+    cases = _by_name(judge)
+    assert not judge.decided and judge.verdict is Verdict.INCONCLUSIVE
+    agreement = cases["agreement"]
+    assert agreement.outcome is Outcome.FAILED and agreement.properties.decision == "inconclusive"
+    assert "release.shadow.min_requests (50)" in agreement.message
+    warned = ShadowJudge(ShadowSpec(min_requests=50, on_inconclusive="warn"))
+    _stream(warned, 0.0, 0.0, 20)
+    assert _by_name(warned)["agreement"].outcome is Outcome.PASSED
+    assert warned.verdict is Verdict.INCONCLUSIVE
+
+
+def test_an_undecided_test_says_how_many_more_requests_it_needs() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=10, tolerance=0.05))
+    _stream(judge, 0.0, 0.0, 30)
+    case = _by_name(judge)["agreement"]
+    assert case.properties.decision == "inconclusive"
+    assert case.properties.rows_needed and "more joined requests would decide it" in case.message
+
+
+def test_a_slower_candidate_fails_on_latency_and_failures_on_errors() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50, latency_margin_ms=10))
+    _stream(judge, 0.0, 0.0, 200, candidate_latency_ms=40.0)
+    judge.add([Pair(record("e1"), record("e1", None, None, status=500))])
+    cases = _by_name(judge)
+    assert cases["latency"].outcome is Outcome.FAILED
+    assert 30 < float(cases["latency"].properties.difference) < 40
+    assert cases["errors"].outcome is Outcome.FAILED and "failed 1" in cases["errors"].message
+
+
+def test_nothing_joined_is_never_a_pass() -> None:
+    judge = ShadowJudge(ShadowSpec())
+    assert judge.verdict is not Verdict.PASS
+    assert _by_name(judge)["errors"].outcome is Outcome.FAILED
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("tolerance", 0, "release.shadow.tolerance"), ("margin", 1.5, "release.shadow.margin"),
+    ("alpha", 0.7, "release.shadow.alpha"), ("mirror_timeout_ms", 0,
+                                             "release.shadow.mirror_timeout_ms"),
+    ("min_requests", 0, "release.shadow.min_requests"), ("unknown", 1, "unknown")])
+def test_a_bad_shadow_setting_names_its_key(tmp_path, key: str, value: object,
+                                            expected: str) -> None:
+    path = write_config(tmp_path, release={"shadow": {key: value}})
+    with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
+        load_config(path)
