@@ -14,7 +14,7 @@ from harness.errors import ConfigError
 Obj = dict[str, Any]
 
 # What the kubernetes target does in the namespace: server-side apply of the overlay's
-# objects, reading the rollout, and the rollback patch (docs/kubernetes.md).
+# objects, reading the rollout, the rollback patch, and the HTTPRoute (docs/kubernetes.md).
 RULES = [
     {"apiGroups": [""], "resources": ["services", "serviceaccounts", "configmaps"],
      "verbs": ["get", "list", "watch", "create", "patch"]},
@@ -22,6 +22,9 @@ RULES = [
      "verbs": ["get", "list", "watch", "create", "patch", "update"]},
     {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+    # The environment's HTTPRoute (environments.<env>.gateway) and a shadow's mirror on it.
+    {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["httproutes"],
+     "verbs": ["get", "create", "patch"]},
 ]
 
 
