@@ -148,13 +148,17 @@ class KubernetesTarget:
         return self._describe(env, spec, deployment)
 
     def wait_ready(self, env: str, timeout_s: float) -> Deployment:
+        return self.wait_rollout(env, self._deployment_name, timeout_s)
+
+    def wait_rollout(self, env: str, name: str, timeout_s: float) -> Deployment:
+        """``wait_ready`` for the Deployment ``name`` in ``env``'s namespace (a shadow's)."""
         spec = self._environment(env)
         deadline = time.monotonic() + timeout_s
         while True:
-            deployment = self._read_deployment(spec)
+            deployment = self._read_deployment(spec, name)
             if deployment is None:
                 raise DeployError(
-                    f"no Deployment '{self._deployment_name}' in namespace '{spec.namespace}'; "
+                    f"no Deployment '{name}' in namespace '{spec.namespace}'; "
                     "deploy a candidate first"
                 )
             rollout = rollout_status(deployment)
@@ -271,6 +275,21 @@ class KubernetesTarget:
         except _NotFound:
             return None
 
+    def apply_objects(self, objects: list[Obj]) -> None:
+        """Server-side apply ``objects`` (of the kinds the overlays hold), in order."""
+        for obj in objects:
+            self._apply(obj)
+
+    def delete(self, object_kind: str, namespace: str, name: str) -> bool:
+        """Delete a Deployment or Service; False when there was none."""
+        method = {"Deployment": self._apps().delete_namespaced_deployment,
+                  "Service": self._core().delete_namespaced_service}[object_kind]
+        try:
+            self._call(f"delete {object_kind}/{name}", method, name, namespace)
+        except _NotFound:
+            return False
+        return True
+
     def has_service(self, namespace: str, name: str) -> bool:
         """Whether the Service ``name`` exists in ``namespace``."""
         try:
@@ -309,11 +328,11 @@ class KubernetesTarget:
             field_manager=FIELD_MANAGER, force=True, _content_type=APPLY,
         )
 
-    def _read_deployment(self, spec: _Env) -> Obj | None:
+    def _read_deployment(self, spec: _Env, name: str | None = None) -> Obj | None:
         try:
             return self._call(
                 "read the Deployment", self._apps().read_namespaced_deployment,
-                self._deployment_name, spec.namespace,
+                name or self._deployment_name, spec.namespace,
             )
         except _NotFound:
             return None

@@ -183,3 +183,18 @@ def test_rendered_routes_pass_the_gateway_api_schema_and_broken_ones_do_not() ->
     assert "requestMirror must have required property backendRef" in answers[1]["error"]
     assert "filters/0/type must be equal to one of the allowed values" in answers[2]["error"]
     assert "backendRefs/0/port must be integer" in answers[3]["error"]
+
+
+def test_the_promote_role_may_route_and_delete_only_the_shadow(tmp_path: Path) -> None:
+    from tests.test_manifests import validate
+
+    assert main(["--config", str(EXAMPLE / "harness.yaml"), "rbac", "--account-namespace",
+                 "jenkins", "--out", str(tmp_path)]) == 0
+    objects = list(yaml.safe_load_all((tmp_path / "rbac-production.yaml").read_text()))
+    validate(objects)
+    rules = next(o for o in objects if o["kind"] == "Role")["rules"]
+    assert {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["httproutes"],
+            "verbs": ["get", "create", "patch"]} in rules
+    deleting = [r for r in rules if "delete" in r["verbs"]]
+    assert deleting == [{"apiGroups": ["", "apps"], "resources": ["services", "deployments"],
+                         "resourceNames": ["credit-scoring-shadow"], "verbs": ["delete"]}]

@@ -4,6 +4,7 @@ emulator at each stage."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,20 @@ from kubernetes import client as k8s
 from harness.candidate.identity import build_candidate
 from harness.config import HarnessConfig
 from harness.deploy.kubernetes import KubernetesTarget
-from harness.deploy.kubernetes_shadow import mirroring, start_mirror, stop_mirror
+from harness.deploy.kubernetes_shadow import (
+    mirroring,
+    shadow_objects,
+    shadowing,
+    start_mirror,
+    stop_mirror,
+)
+from harness.deploy.manifests import kustomize_build
 from harness.errors import DeployError
 from tests import kube_api
+from tests.conftest import EXAMPLE
 from tests.deploy.test_httproute import gateway_config as on_gateway
 from tests.kube_api import Controller, RunningApiServer
+from tests.test_manifests import validate
 
 NAMESPACE = "credit-production"
 ROUTE = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NAMESPACE}/httproutes/credit-scoring"
@@ -171,3 +181,88 @@ def test_a_deploy_applies_the_route_without_a_mirror(
     assert deployed.healthy
     route = route_in(api)
     assert mirrors(route) == [] and backends(route) == {"credit-scoring"}
+
+
+def image(tag: str) -> str:
+    return f"registry.example.com/credit-scoring@sha256:{tag * 64}"
+
+
+def read(api: RunningApiServer, kind: str, name: str) -> dict[str, Any] | None:
+    client = k8s.ApiClient(k8s.Configuration(host=api.url))
+    method = (k8s.AppsV1Api(client).read_namespaced_deployment if kind == "Deployment"
+              else k8s.CoreV1Api(client).read_namespaced_service)
+    try:
+        return json.loads(method(name, NAMESPACE, _preload_content=False).data)
+    except k8s.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def test_the_shadows_pods_are_selected_by_its_service_and_by_nothing_of_productions(
+        model_artifact: Path) -> None:
+    objects = kustomize_build(EXAMPLE / "deploy/k8s/overlays/production")
+    candidate = build_candidate(model_artifact, image=image("b"), code_revision="2" * 40)
+    deployment, service = shadow_objects(objects, "credit-scoring", candidate, "service",
+                                         "2026-12-07T16:00:00Z")
+    assert (deployment["kind"], service["kind"]) == ("Deployment", "Service")
+    assert deployment["metadata"]["name"] == service["metadata"]["name"] == \
+        "credit-scoring-shadow"
+    assert deployment["metadata"]["namespace"] == NAMESPACE and deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == image("b")
+    pods = deployment["spec"]["template"]["metadata"]["labels"]
+    assert selects(service["spec"]["selector"], pods)
+    assert selects(deployment["spec"]["selector"]["matchLabels"], pods)
+    production = {o["kind"]: o for o in objects}
+    assert production["Service"]["spec"]["selector"]  # the overlay selects on labels
+    assert not selects(production["Service"]["spec"]["selector"], pods)
+    assert not selects(production["Deployment"]["spec"]["selector"]["matchLabels"], pods)
+    assert service["spec"]["ports"] == production["Service"]["spec"]["ports"]
+    validate([deployment, service])
+
+
+def test_a_shadow_runs_beside_production_mirrored_and_is_gone_afterwards(
+        config: HarnessConfig, api: RunningApiServer, model_artifact: Path) -> None:
+    production = build_candidate(model_artifact, image=image("a"), code_revision="1" * 40)
+    candidate = build_candidate(model_artifact, image=image("b"), code_revision="2" * 40)
+    with Controller(api.url, NAMESPACE):
+        target(config).deploy("production", production)
+        before = read(api, "Deployment", "credit-scoring")
+        with shadowing(config, "production", candidate, target(config)) as shadow:
+            deployment = read(api, "Deployment", "credit-scoring-shadow")
+            assert deployment is not None
+            assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == image("b")
+            assert (deployment.get("status") or {}).get("availableReplicas") == 1
+            assert read(api, "Service", "credit-scoring-shadow") is not None
+            assert mirrors(route_in(api)) == mirrors(shadow.route) == [
+                {"backendRef": {"name": "credit-scoring-shadow", "port": 80}, "percent": 40}]
+            assert shadow.production_url == "http://credit-scoring.credit-production.svc:80"
+            assert shadow.shadow_url == "http://credit-scoring-shadow.credit-production.svc:80"
+    assert mirrors(route_in(api)) == []
+    assert read(api, "Deployment", "credit-scoring-shadow") is None
+    assert read(api, "Service", "credit-scoring-shadow") is None
+    # Production was never touched: same generation, same candidate.
+    after = read(api, "Deployment", "credit-scoring")
+    assert before is not None and after is not None
+    assert after["metadata"]["generation"] == before["metadata"]["generation"]
+    assert after["spec"]["template"] == before["spec"]["template"]
+
+
+def test_a_shadow_that_is_not_ready_is_deleted_and_never_mirrored_to(
+        config: HarnessConfig, api: RunningApiServer, model_artifact: Path) -> None:
+    candidate = build_candidate(model_artifact, image=image("b"), code_revision="2" * 40)
+
+    def outcome(deployment: dict[str, Any]) -> str:
+        return "deadline" if deployment["metadata"]["name"].endswith("-shadow") else "done"
+
+    with Controller(api.url, NAMESPACE, outcome=outcome), \
+            pytest.raises(DeployError, match='"credit-scoring-shadow" exceeded its progress'), \
+            shadowing(config, "production", candidate, target(config)):
+        pytest.fail("the window ran with a shadow that was not ready")
+    assert route_in(api) is None
+    assert read(api, "Deployment", "credit-scoring-shadow") is None
+    assert read(api, "Service", "credit-scoring-shadow") is None
