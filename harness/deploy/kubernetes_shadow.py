@@ -27,6 +27,7 @@ from harness.errors import DeployError
 
 Obj = dict[str, Any]
 ROLE_LABEL = "harness.dev/role"
+LABEL_VALUE_MAX = 63
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,13 @@ class KubernetesShadow:
 
 def _shadowed(labels: dict[str, str], keys: set[str]) -> dict[str, str]:
     """``labels`` with the value of each of ``keys`` marked as the shadow's."""
-    return {k: f"{v}{SHADOW_SUFFIX}" if k in keys else v for k, v in labels.items()}
+    shadowed = {k: f"{v}{SHADOW_SUFFIX}" if k in keys else v for k, v in labels.items()}
+    too_long = sorted(k for k, v in shadowed.items() if len(v) > LABEL_VALUE_MAX)
+    if too_long:
+        raise DeployError(f"the shadow's value of label {too_long[0]} ('{shadowed[too_long[0]]}') "
+                          f"is longer than Kubernetes allows ({LABEL_VALUE_MAX}); shorten "
+                          "the overlay's value")
+    return shadowed
 
 
 def shadow_objects(objects: list[Obj], name: str, candidate: Candidate, container: str,

@@ -266,3 +266,13 @@ def test_a_shadow_that_is_not_ready_is_deleted_and_never_mirrored_to(
     assert route_in(api) is None
     assert read(api, "Deployment", "credit-scoring-shadow") is None
     assert read(api, "Service", "credit-scoring-shadow") is None
+
+
+def test_a_label_the_shadows_value_would_make_too_long_is_named(model_artifact: Path) -> None:
+    objects = kustomize_build(EXAMPLE / "deploy/k8s/overlays/production")
+    service = next(o for o in objects if o["kind"] == "Service")
+    service["spec"]["selector"]["app.kubernetes.io/instance"] = "x" * 60
+    candidate = build_candidate(model_artifact, image=image("b"), code_revision="2" * 40)
+    with pytest.raises(DeployError, match="label app.kubernetes.io/instance .* longer than "
+                       r"Kubernetes allows \(63\)"):
+        shadow_objects(objects, "credit-scoring", candidate, "service", "2026-12-07T16:00:00Z")
