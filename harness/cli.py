@@ -267,6 +267,13 @@ def _cmd_rbac(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_route(args: argparse.Namespace) -> int:
+    from harness.deploy.httproute import write_route
+
+    print(write_route(_config(args), args.env, Path(args.out), shadow=args.shadow))
+    return 0
+
+
 def _cmd_keygen(args: argparse.Namespace) -> int:
     from harness.attest.keys import fingerprint, generate
     from harness.errors import AttestationError
@@ -526,6 +533,17 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
                       help="the namespace the promote job runs in (e.g. jenkins)")
     rbac.add_argument("--out", required=True, help="folder to write rbac-<env>.yaml in")
     rbac.set_defaults(func=_cmd_rbac)
+
+    route = commands.add_parser(
+        "route", help="write the Gateway API HTTPRoute that fronts an environment's Service "
+        "(kubernetes)")
+    route.add_argument("--env", default="production", help="the environment")
+    route.add_argument("--shadow", action="store_true",
+                       help="with the RequestMirror filter copying predictions to the shadow's "
+                       "Service (<service>-shadow)")
+    route.add_argument("--out", required=True,
+                       help="folder to write httproute-<env>[-shadow].yaml in")
+    route.set_defaults(func=_cmd_route)
 
     serve = commands.add_parser(
         "serve", help="serve the config's model over the harness's HTTP contract")

@@ -58,6 +58,7 @@ ARGS: dict[Command, list[str]] = {
     ("verify",): [],
     ("keygen",): ["--out", "key.pem"],
     ("rbac",): ["--env", "production", "--account-namespace", "ci", "--out", "rbac"],
+    ("route",): ["--env", "production", "--shadow", "--out", "route"],
 }
 # Commands that read no file of the project: nothing in the corpus reaches them.
 NOT_IN_CORPUS = {("deepchecks", "install"): "creates deepchecks' virtualenv from PyPI; "
@@ -83,7 +84,7 @@ READERS: dict[str, list[Command]] = {
 PER_KEY: list[Command] = [("check",), ("deploy",), ("promote",), ("status",)]
 # Run against a config that a corruption left valid: they read, start or change nothing.
 SAFE: list[Command] = [("status",), ("history",), ("audit",), ("golden", "verify"),
-                       ("verify",), ("rbac",)]
+                       ("verify",), ("rbac",), ("route",)]
 
 
 def commands(parser: argparse.ArgumentParser, prefix: Command = ()) -> Iterator[Command]:

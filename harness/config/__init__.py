@@ -21,6 +21,7 @@ from harness.config.project import HarnessConfig, ProfileSpec
 from harness.config.release import (
     DeploySpec,
     EnvironmentSpec,
+    GatewaySpec,
     HistorySpec,
     KubernetesDeploySpec,
     LocalDeploySpec,
@@ -33,6 +34,7 @@ from harness.config.server import PredictionLogSpec, ServerSpec
 __all__ = [
     "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
     "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "FeatureDriftSpec", "GatesSpec",
+    "GatewaySpec",
     "HarnessConfig", "HistorySpec", "IntervalSpec", "KubernetesDeploySpec", "LoadSLO",
     "LoadScenario", "LoadSpec", "LocalDeploySpec", "MetricGate", "ModelAccess", "ModelSpec",
     "PredictionLogSpec", "ProfileSpec", "PromotionLoadSpec", "RegistrySpec", "ReleaseSpec", "SchemaSpec",

@@ -3,10 +3,12 @@ environments."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     field_validator,
     model_validator,
@@ -66,6 +68,9 @@ class ShadowSpec(StrictModel):
     # shares with the shadow, and the shadow's own latency grows with the host's load.
     nice: int = Field(default=0, ge=0, le=19)
     on_inconclusive: Literal["fail", "warn"] = "fail"
+    # The kubernetes target: the share of requests the Gateway's RequestMirror filter copies
+    # to the shadow (the local nginx mirrors every request).
+    mirror_percent: int = Field(default=100, ge=1, le=100)
 
 
 class ReleaseSpec(StrictModel):
@@ -133,6 +138,31 @@ class DeploySpec(StrictModel):
     kubernetes: KubernetesDeploySpec = Field(default_factory=KubernetesDeploySpec)
 
 
+_HOSTNAME = re.compile(r"(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def _hostname(value: str) -> str:
+    """The Gateway API's Hostname: a lowercase DNS name, optionally behind one ``*.``."""
+    if len(value) > 253 or not _HOSTNAME.fullmatch(value):
+        raise ValueError(f"'{value}' is not a hostname an HTTPRoute accepts: lowercase DNS "
+                         "labels, optionally after '*.' (credit.example.com, *.example.com)")
+    return value
+
+
+Hostname = Annotated[str, AfterValidator(_hostname)]
+
+
+class GatewaySpec(StrictModel):
+    """The Gateway API ``Gateway`` an environment's ``HTTPRoute`` attaches to (the kubernetes
+    target): its name, its namespace (default: the environment's), the listener
+    (``section_name``) when it has several, and the hostnames the route answers for."""
+
+    name: Name
+    namespace: Name | None = None
+    section_name: Name | None = None
+    hostnames: list[Hostname] = Field(default_factory=list, max_length=16)
+
+
 class EnvironmentSpec(StrictModel):
     """One environment (staging, production): its loopback port for ``local``, its
     namespace and kustomize overlay for ``kubernetes``, and the URL it serves at."""
@@ -148,6 +178,9 @@ class EnvironmentSpec(StrictModel):
     # The local target only: an nginx in front of `port` (run by the harness as the user),
     # so a deploy starts the new revision beside the old one and switches with no gap.
     router: Literal["nginx"] | None = None
+    # The kubernetes target only: the Gateway whose HTTPRoute fronts the environment's
+    # Service, and carries a shadow's mirror.
+    gateway: GatewaySpec | None = None
 
     def address(self) -> str:
         """Where the environment's service answers: ``url``, else its loopback port."""

@@ -24,6 +24,7 @@ from urllib3.exceptions import HTTPError
 from harness.candidate.identity import Candidate
 from harness.clock import utc_now
 from harness.config import HarnessConfig
+from harness.deploy.httproute import GROUP, PLURAL, VERSION, route_for
 from harness.deploy.manifests import (
     CANDIDATE_ANNOTATION,
     DEPLOYED_AT_ANNOTATION,
@@ -115,9 +116,16 @@ class KubernetesTarget:
                     f"{object_kind}/{name} from {spec.kustomize} is in namespace '{namespace}', but "
                     f"environments.{env}.namespace is '{spec.namespace}'; make them agree"
                 )
+        # The environment's HTTPRoute, when it has a Gateway: rendered before anything is
+        # applied (a bad route changes nothing), applied with the overlay, without a mirror
+        # (a deploy ends a shadow's mirror a killed command left, as the local router does).
+        route = (route_for(self._config, env, objects=objects)
+                 if self._config.environment(env).gateway is not None else None)
         before = self._read_deployment(spec)
         for obj in objects:
             self._apply(obj)
+        if route is not None:
+            self.apply_route(route)
         try:
             return self.wait_ready(env, self._ready_timeout_s)
         except DeployError as exc:
@@ -140,13 +148,17 @@ class KubernetesTarget:
         return self._describe(env, spec, deployment)
 
     def wait_ready(self, env: str, timeout_s: float) -> Deployment:
+        return self.wait_rollout(env, self._deployment_name, timeout_s)
+
+    def wait_rollout(self, env: str, name: str, timeout_s: float) -> Deployment:
+        """``wait_ready`` for the Deployment ``name`` in ``env``'s namespace (a shadow's)."""
         spec = self._environment(env)
         deadline = time.monotonic() + timeout_s
         while True:
-            deployment = self._read_deployment(spec)
+            deployment = self._read_deployment(spec, name)
             if deployment is None:
                 raise DeployError(
-                    f"no Deployment '{self._deployment_name}' in namespace '{spec.namespace}'; "
+                    f"no Deployment '{name}' in namespace '{spec.namespace}'; "
                     "deploy a candidate first"
                 )
             rollout = rollout_status(deployment)
@@ -236,6 +248,57 @@ class KubernetesTarget:
     def _apps(self) -> k8s.AppsV1Api:
         return k8s.AppsV1Api(self._client())
 
+    def _custom(self) -> k8s.CustomObjectsApi:
+        return k8s.CustomObjectsApi(self._client())
+
+    def apply_route(self, route: Obj) -> Obj:
+        """Server-side apply an HTTPRoute (``harness.deploy.httproute``); the fields it
+        leaves out that 'harness' set before (a mirror filter) are removed."""
+        meta = route["metadata"]
+        try:
+            return self._call(
+                f"apply HTTPRoute/{meta['name']}", self._custom().patch_namespaced_custom_object,
+                GROUP, VERSION, meta["namespace"], PLURAL, meta["name"], body=route,
+                field_manager=FIELD_MANAGER, force=True, _content_type=APPLY,
+            )
+        except _NotFound as exc:
+            raise DeployError(f"{exc}; the cluster must serve the Gateway API (its v1 CRDs, "
+                              "v1.3 or later for a mirror's percent)") from None
+
+    def read_route(self, namespace: str, name: str) -> Obj | None:
+        """The HTTPRoute ``name`` in ``namespace`` as the API holds it, or None."""
+        try:
+            return self._call(
+                f"read HTTPRoute/{name}", self._custom().get_namespaced_custom_object,
+                GROUP, VERSION, namespace, PLURAL, name,
+            )
+        except _NotFound:
+            return None
+
+    def apply_objects(self, objects: list[Obj]) -> None:
+        """Server-side apply ``objects`` (of the kinds the overlays hold), in order."""
+        for obj in objects:
+            self._apply(obj)
+
+    def delete(self, object_kind: str, namespace: str, name: str) -> bool:
+        """Delete a Deployment or Service; False when there was none."""
+        method = {"Deployment": self._apps().delete_namespaced_deployment,
+                  "Service": self._core().delete_namespaced_service}[object_kind]
+        try:
+            self._call(f"delete {object_kind}/{name}", method, name, namespace)
+        except _NotFound:
+            return False
+        return True
+
+    def has_service(self, namespace: str, name: str) -> bool:
+        """Whether the Service ``name`` exists in ``namespace``."""
+        try:
+            self._call(f"read Service/{name}", self._core().read_namespaced_service,
+                       name, namespace)
+        except _NotFound:
+            return False
+        return True
+
     def _call(self, what: str, method: Any, *args: Any, **kwargs: Any) -> Obj:
         """Call the API, return the response body as a dict; errors become one clear line."""
         try:
@@ -265,11 +328,11 @@ class KubernetesTarget:
             field_manager=FIELD_MANAGER, force=True, _content_type=APPLY,
         )
 
-    def _read_deployment(self, spec: _Env) -> Obj | None:
+    def _read_deployment(self, spec: _Env, name: str | None = None) -> Obj | None:
         try:
             return self._call(
                 "read the Deployment", self._apps().read_namespaced_deployment,
-                self._deployment_name, spec.namespace,
+                name or self._deployment_name, spec.namespace,
             )
         except _NotFound:
             return None

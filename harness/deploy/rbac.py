@@ -14,7 +14,7 @@ from harness.errors import ConfigError
 Obj = dict[str, Any]
 
 # What the kubernetes target does in the namespace: server-side apply of the overlay's
-# objects, reading the rollout, and the rollback patch (docs/kubernetes.md).
+# objects, reading the rollout, the rollback patch, and the HTTPRoute (docs/kubernetes.md).
 RULES = [
     {"apiGroups": [""], "resources": ["services", "serviceaccounts", "configmaps"],
      "verbs": ["get", "list", "watch", "create", "patch"]},
@@ -22,14 +22,18 @@ RULES = [
      "verbs": ["get", "list", "watch", "create", "patch", "update"]},
     {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+    # The environment's HTTPRoute (environments.<env>.gateway) and a shadow's mirror on it.
+    {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["httproutes"],
+     "verbs": ["get", "create", "patch"]},
 ]
 
 
 def promotion_rbac(namespace: str, service_account: str, account_namespace: str,
-                   name: str = "harness-promote") -> list[Obj]:
+                   name: str = "harness-promote", shadow: str | None = None) -> list[Obj]:
     """The ServiceAccount of the promote job (in ``account_namespace``, where the job runs),
     a Role writing ``namespace``, its RoleBinding, and the ClusterRole(Binding) that lets
-    it patch that one Namespace object (the overlays apply it)."""
+    it patch that one Namespace object (the overlays apply it). With ``shadow``, the Role
+    may also delete the Deployment and Service of that name (a shadow's, once judged)."""
     labels = {"app.kubernetes.io/managed-by": "harness", "harness.dev/protects": namespace}
     subject = [{"kind": "ServiceAccount", "name": service_account,
                 "namespace": account_namespace}]
@@ -40,7 +44,8 @@ def promotion_rbac(namespace: str, service_account: str, account_namespace: str,
                       "labels": labels}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
          "metadata": {"name": name, "namespace": namespace, "labels": labels},
-         "rules": RULES},
+         "rules": RULES + ([{"apiGroups": ["", "apps"], "resources": ["services", "deployments"],
+                              "resourceNames": [shadow], "verbs": ["delete"]}] if shadow else [])},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
          "metadata": {"name": name, "namespace": namespace, "labels": labels},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
@@ -66,7 +71,11 @@ def write_rbac(config: HarnessConfig, env: str, service_account: str, account_na
     if spec.namespace is None or not config.protected(env):
         raise ConfigError(f"{config.source}: environment {env} needs a 'namespace' and must "
                           "be protected to render its RBAC", key=f"environments.{env}")
-    objects = promotion_rbac(spec.namespace, service_account, account_namespace)
+    from harness.deploy.httproute import SHADOW_SUFFIX
+
+    shadow = (config.deploy.kubernetes.deployment or config.project) + SHADOW_SUFFIX
+    objects = promotion_rbac(spec.namespace, service_account, account_namespace,
+                             shadow=shadow if spec.gateway is not None else None)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"rbac-{env}.yaml"
     path.write_text(yaml.safe_dump_all(objects, sort_keys=False), encoding="utf-8")
