@@ -7,24 +7,16 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from harness.gates import deepchecks_env
-from tests.service_process import free_port, running_service
+from tests.support.project import EXAMPLE, write_config
+from tests.support.service_process import running_service
 
-__all__ = ["EXAMPLE", "ROOT", "TEARDOWN_GLASS", "free_port", "write_config"]
-
-# How a test's teardown stops a protected environment through the CLI: a release manager's
-# (ana's, in the reference configs) audited break-glass.
-TEARDOWN_GLASS = ("--break-glass", "--reason", "test teardown", "--by", "ana")
-
-ROOT = Path(__file__).resolve().parents[1]
-# The reference project, laid out as a team's repository; its model code is importable here
-# as the harness makes it importable for the team (the config's folder is on the path).
-EXAMPLE = ROOT / "examples" / "credit"
+# The reference project's model code is importable here as the harness makes it importable
+# for the team (the config's folder is on the path).
 if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))
 
@@ -60,17 +52,6 @@ def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("model2") / "credit"
     return train(EXAMPLE / "fixtures/credit/train.csv", folder, seed=1, sample=400)
-
-
-def write_config(folder: Path, **changes: Any) -> Path:
-    """Write the reference harness.yaml into ``folder`` with top-level ``changes`` applied
-    (``model`` changes are merged into the model section)."""
-    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
-    data["model"].update(changes.pop("model", {}))
-    data.update(changes)
-    path = folder / "harness.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 @pytest.fixture
