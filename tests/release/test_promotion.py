@@ -1,5 +1,6 @@
-"""Promotion on the local target, for real: evidence, approval, lock, audit, post-deploy
-checks, automatic rollback, and recovery from a promotion killed midway."""
+"""Promotion on the local target, for real: a staged candidate promoted with its audit trail,
+post-deploy checks, automatic rollback, and recovery from a promotion killed midway. Its
+refusals are tested from files in test_promotion_refusals.py."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
 from harness.deploy.registry import get_target
-from harness.errors import EvidenceError, PromotionRefused
 from harness.history import HistoryStore
 from harness.history.release import Lock, audit_trail
 from harness.release.promotion import promote
@@ -94,61 +94,6 @@ def test_a_staged_candidate_is_promoted_with_an_audit_trail(release: HarnessConf
                                (candidate.id, "promote", "promoted")]
     junit = (result.junit or Path()).read_text()
     assert 'name="approver"' in junit and 'name="version"' in junit and "<failure" not in junit
-
-
-def test_refusals_fail_closed_and_are_audited(release: HarnessConfig, other_artifact) -> None:
-    candidate = _stage(release)
-    reports = release.root / "reports"
-    with pytest.raises(PromotionRefused, match="mallory may not approve promotions"):
-        promote(release, candidate.id, "mallory", reports)
-    other = operations.candidate_for(release, other_artifact)
-    with pytest.raises(EvidenceError, match=f"no evidence for candidate {other.id}"):
-        promote(release, other.id, "ana", reports)
-
-    holder = Lock(HistoryStore(release.history_url()), LOCK, "ben")
-    holder.acquire({"candidate": "c0ffee", "phase": "deploying"})  # this live process holds it
-    with pytest.raises(PromotionRefused, match="another promotion holds the lock: candidate "
-                                               "c0ffee by ben"):
-        promote(release, candidate.id, "ana", reports)
-    holder.release()
-
-    bundle = reports / "release/evidence.json"
-    edited = json.loads(bundle.read_text()) | {"run_id": 999}
-    bundle.write_text(json.dumps(edited))
-    with pytest.raises(EvidenceError, match="was changed after it was recorded"):
-        promote(release, candidate.id, "ana", reports)
-
-    assert operations.status(release, ["production"])["production"] is None, "nothing deployed"
-    outcomes = [outcome for _, _, outcome in _audit(release)]
-    assert outcomes == ["refused"] * 4
-
-
-def test_evidence_replaced_by_another_candidates_is_refused(release, other_artifact) -> None:
-    first = _stage(release)
-    second = _stage(release, other_artifact)  # its release run writes the same report folder
-    with pytest.raises(EvidenceError, match=f"now holds the evidence of candidate {second.id}, "
-                                            f"not {first.id}"):
-        promote(release, first.id, "ana", release.root / "reports")
-    assert promote(release, second.id, "ana", release.root / "reports").promoted
-
-
-def test_failing_and_stale_evidence_are_refused(release: HarnessConfig) -> None:
-    data = json.loads(json.dumps(release.model_dump(by_alias=True, mode="json")))
-    data["gates"]["quality"]["roc_auc"]["min"] = 0.99  # the release checks will fail
-    (release.root / "harness.yaml").write_text(json.dumps(data))
-    strict = load_config(release.root / "harness.yaml")
-    candidate = _stage(strict)
-    with pytest.raises(EvidenceError, match="release checks of candidate .* failed"):
-        promote(strict, candidate.id, "ana", release.root / "reports")
-
-    data["gates"]["quality"]["roc_auc"]["min"] = 0.8
-    data["release"]["evidence_max_age_hours"] = 0.0002  # under a second
-    (release.root / "harness.yaml").write_text(json.dumps(data))
-    hasty = load_config(release.root / "harness.yaml")
-    candidate = _stage(hasty)
-    time.sleep(1.5)
-    with pytest.raises(EvidenceError, match="hours old, more than the 0.0002 allowed"):
-        promote(hasty, candidate.id, "ana", release.root / "reports")
 
 
 def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release, monkeypatch,
@@ -289,72 +234,3 @@ def test_a_refused_promotion_keeps_the_last_promotions_report(release: HarnessCo
     # The next real promotion's report replaces the stale refusal, so Jenkins shows one story.
     assert promote(release, candidate.id, "ana", reports).promoted
     assert not (junit / "promotion-refused.xml").exists()
-
-
-def test_a_promotion_under_another_config_than_its_evidence_is_refused(
-        release: HarnessConfig) -> None:
-    candidate = _stage(release)
-    config_file = release.root / "harness.yaml"
-    data = json.loads(json.dumps(release.model_dump(by_alias=True, mode="json")))
-    data["gates"]["quality"]["precision"]["min"] = 0.5  # looser than what the checks judged
-    config_file.write_text(json.dumps(data))
-    reports = release.root / "reports"
-    before = _files(reports)
-    store = HistoryStore(release.history_url())
-    runs = store.runs()
-    store.close()
-
-    result = _cli(release, "promote", "--candidate", candidate.id, "--approver", "ana")
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stderr.count("harness: error:") == 1
-    message = result.stderr
-    assert f"candidate {candidate.id} was tested under other inputs: the configuration " \
-           f"{config_file} (sha256 " in message
-    assert "is not what the release checks ran under (evidence records " in message
-    assert "golden data" not in message, "only what differs is named"
-    assert "Rerun the release checks under this configuration (harness check --profile " \
-           "release)" in message
-
-    assert operations.status(release, ["production"])["production"] is None, "nothing deployed"
-    after = _files(reports)
-    assert after.pop("promotion/junit/promotion-refused.xml")
-    assert after == before, "the release reports and evidence are untouched"
-    store = HistoryStore(release.history_url())
-    assert store.runs() == runs, "no run recorded"
-    store.close()
-    assert _audit(release)[-1] == (candidate.id, "promote", "refused")
-
-
-def test_status_reads_history_only_where_there_is_one(project: Path, monkeypatch) -> None:
-    from harness.release.recovery import interrupted_promotion
-
-    config = load_config(project / "harness.yaml")
-    assert interrupted_promotion(config) is None
-    assert not (project / ".harness").exists(), "status creates no history store"
-    monkeypatch.setenv("HARNESS_HISTORY_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    found = interrupted_promotion(config)
-    assert found is not None and found.startswith(
-        "cannot tell whether a promotion was interrupted: history store "
-        "postgresql+psycopg://nobody@127.0.0.1:1/none cannot be opened")
-
-
-def test_a_promotion_without_the_signed_test_result_is_refused_before_the_deploy(
-        release: HarnessConfig) -> None:
-    from harness.attest import store
-    from harness.errors import AttestationError
-
-    candidate = _stage(release)
-    kept = store.folder(release, candidate.artifact_sha256)
-    [signed] = list(kept.glob("test-result-*.dsse.json"))
-    data = json.loads(signed.read_text())
-    data["payload"] = data["payload"][:-8] + ("A" * 8 if data["payload"][-8:] != "A" * 8
-                                              else "B" * 8)
-    signed.write_text(json.dumps(data))  # one changed payload: its signature fails
-    with pytest.raises(AttestationError, match="may not enter a protected environment: "
-                                               "signature check failed"):
-        promote(release, candidate.id, "ana", release.root / "reports")
-    shutil.rmtree(kept)
-    with pytest.raises(AttestationError, match="attestation check failed: no attestation"):
-        promote(release, candidate.id, "ana", release.root / "reports")
-    assert operations.status(release, ["production"])["production"] is None
-    assert [outcome for _, _, outcome in _audit(release)] == ["refused", "refused"]

@@ -1,9 +1,13 @@
-"""The CLI as a user runs it, in its own process; and a refusal checked as preflight gives it."""
+"""The CLI as a user runs it: in its own process, or its ``main`` in this one (whose import
+costs seconds on a shared host); and a refusal checked as preflight gives it."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.project import snapshot
@@ -29,3 +33,22 @@ def refused(project: Path, *args: str) -> str:
     assert snapshot(project) == before, "reports, golden data, history or deploy state changed"
     assert not (project / "reports").exists() and not (project / ".harness").exists()
     return result.stderr
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def in_process(config_file: Path, *args: str, cwd: Path | None = None) -> Result:
+    """``harness --config config_file ARGS`` through the CLI's ``main`` in this process, from
+    ``cwd`` if given; the exit code, stdout and stderr are what a shell would see."""
+    from harness.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        code = main(["--config", str(config_file), *args])
+    return Result(code, out.getvalue(), err.getvalue())

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from harness.cli import main
 from harness.config import HarnessConfig, load_config
+from tests.support.cli import Result, in_process
 from tests.support.oci_registry import RunningRegistry
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
@@ -41,27 +38,17 @@ def project(folder: Path, artifact: Path, registry: RunningRegistry, **changes: 
 
 
 def harness(config: HarnessConfig, *args: str, password: str | None = None) -> Result:
-    """Run the CLI in this process (its import costs seconds on a shared host); the exit
-    code, stdout and stderr are what a shell would see."""
+    """Run the CLI in this process with the registry's password in the environment (or
+    none); the exit code, stdout and stderr are what a shell would see."""
     saved = os.environ.pop(PASSWORD_ENV, None)
     if password is not None:
         os.environ[PASSWORD_ENV] = password
-    out, err = io.StringIO(), io.StringIO()
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--config", str(config.source), *args])
+        return in_process(config.source, *args)
     finally:
         os.environ.pop(PASSWORD_ENV, None)
         if saved is not None:
             os.environ[PASSWORD_ENV] = saved
-    return Result(code, out.getvalue(), err.getvalue())
-
-
-@dataclass(frozen=True)
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 def publish(config: HarnessConfig, *args: str, password: str | None = None) -> str:
