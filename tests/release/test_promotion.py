@@ -28,6 +28,7 @@ from harness.release.recovery import LOCK
 from harness.run.engine import run_check
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
+from tests.support.staged import audit as _audit
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.
 pytestmark = pytest.mark.end_to_end
@@ -75,14 +76,6 @@ def _stage(config: HarnessConfig, artifact: Path | None = None) -> Candidate:
 def _served_sha(config: HarnessConfig, env: str) -> str:
     return httpx.get(f"{config.environment_url(env)}/version", timeout=5).json()[
         "artifact_sha256"]
-
-
-def _audit(config: HarnessConfig) -> list[tuple[str, str, str]]:
-    store = HistoryStore(config.history_url())
-    try:
-        return [(e.candidate_id, e.action, e.outcome) for e in audit_trail(store)]
-    finally:
-        store.close()
 
 
 def test_a_staged_candidate_is_promoted_with_an_audit_trail(release: HarnessConfig) -> None:

@@ -17,24 +17,17 @@ from harness.config import HarnessConfig
 from harness.deploy import operations
 from harness.errors import AttestationError, EvidenceError, PromotionRefused
 from harness.history import HistoryStore
-from harness.history.release import Lock, audit_trail
+from harness.history.release import Lock
 from harness.release.promotion import promote
 from harness.release.recovery import LOCK
 from tests.support.cli import in_process
+from tests.support.staged import audit as _audit
 from tests.support.staged import backdate, release_project, stage
 
 
 @pytest.fixture
 def release(tmp_path: Path, model_artifact: Path) -> HarnessConfig:
     return release_project(tmp_path / "project", model_artifact)
-
-
-def _audit(config: HarnessConfig) -> list[tuple[str, str, str]]:
-    store = HistoryStore(config.history_url())
-    try:
-        return [(e.candidate_id, e.action, e.outcome) for e in audit_trail(store)]
-    finally:
-        store.close()
 
 
 def _files(folder: Path) -> dict[str, bytes]:

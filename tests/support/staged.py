@@ -23,7 +23,7 @@ from harness.deploy import operations
 from harness.digests import sha256_file
 from harness.gates.outcome import Outcome
 from harness.history import HistoryStore, MetricRecord, RunRecord
-from harness.history.release import record_evidence
+from harness.history.release import audit_trail, record_evidence
 from harness.run.evidence import BUNDLE, write_bundle
 from harness.run.junit import Case, write_junit
 from tests.support.project import EXAMPLE, write_config
@@ -106,5 +106,14 @@ def backdate(config: HarnessConfig, staged: Staged, hours: float) -> None:
         record_evidence(store, staged.id, ENVIRONMENT, data["verdict"],
                         sha256_file(staged.bundle), f"reports/{PROFILE}/{BUNDLE}",
                         staged.run_id)
+    finally:
+        store.close()
+
+
+def audit(config: HarnessConfig) -> list[tuple[str, str, str]]:
+    """The audit trail as (candidate, action, outcome), oldest first."""
+    store = HistoryStore(config.history_url())
+    try:
+        return [(e.candidate_id, e.action, e.outcome) for e in audit_trail(store)]
     finally:
         store.close()
