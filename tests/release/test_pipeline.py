@@ -87,24 +87,6 @@ def test_publish_stage_check_and_promote_by_digest_without_training(
     assert "PASSED" in verified.stdout and "approved by ana for production" in verified.stdout
 
 
-def test_promoting_a_reference_that_staging_never_ran_is_refused(
-        release: HarnessConfig, tmp_path: Path) -> None:
-    from credit_model.train import train
-
-    staged = publish(release)
-    other = train(EXAMPLE / "fixtures/credit/train.csv", tmp_path / "other" / "credit", seed=1,
-                  sample=300)
-    unstaged = publish(release, "--artifact", str(other))
-    assert harness(release, "deploy", "--env", "staging", "--candidate", staged).returncode == 0
-    assert harness(release, "check", "--profile", "release", "--reports",
-                   str(release.root / "reports")).returncode == 0
-    result = harness(release, "promote", "--candidate", unstaged, "--approver", "ana",
-                     "--reports", str(release.root / "reports"))
-    assert result.returncode == 2
-    assert "no evidence for candidate" in result.stderr
-    assert operations.status(release, ["production"])["production"] is None
-
-
 def test_harness_run_publish_takes_the_release_through_the_registry(
         release: HarnessConfig) -> None:
     said: list[str] = []

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.attest import store as attestations
+from harness.candidate.publish import candidate_from_reference
 from harness.config import HarnessConfig
 from harness.deploy import operations
 from harness.errors import AttestationError, EvidenceError, PromotionRefused
@@ -21,6 +22,8 @@ from harness.history.release import Lock
 from harness.release.promotion import promote
 from harness.release.recovery import LOCK
 from tests.support.cli import in_process
+from tests.support.oci_registry import RunningRegistry, registry_fixture
+from tests.support.published import publish
 from tests.support.staged import audit as _audit
 from tests.support.staged import backdate, release_project, stage
 
@@ -147,3 +150,24 @@ def test_a_promotion_without_the_signed_test_result_is_refused_before_the_deploy
         promote(release, candidate.id, "ana", release.root / "reports")
     _nothing_deployed(release)
     assert [outcome for _, _, outcome in _audit(release)] == ["refused", "refused"]
+
+
+registry = pytest.fixture(registry_fixture)
+
+
+def test_promoting_a_reference_that_staging_never_ran_is_refused(
+        tmp_path: Path, model_artifact: Path, second_artifact: Path,
+        registry: RunningRegistry) -> None:
+    """Two published candidates, the first with its release run on record: the second's
+    reference has no evidence, and the refusal deploys nothing."""
+    release = release_project(tmp_path / "project", model_artifact,
+                              registry={"host": registry.host, "repository": "credit/model",
+                                        "insecure": True})
+    staged = publish(release)
+    unstaged = publish(release, "--artifact", str(second_artifact))
+    stage(release, candidate=candidate_from_reference(release, staged))
+    result = in_process(release.source, "promote", "--candidate", unstaged, "--approver", "ana",
+                        "--reports", str(release.root / "reports"))
+    assert result.returncode == 2
+    assert "no evidence for candidate" in result.stderr
+    _nothing_deployed(release)

@@ -65,11 +65,12 @@ class Staged:
         return self.candidate.id
 
 
-def stage(config: HarnessConfig, artifact: Path | None = None, passed: bool = True) -> Staged:
-    """Record a release run of the candidate for ``artifact`` (default: the config's) as a
-    real one records it: a run in history, its JUnit, the evidence bundle over the reports
-    (recorded with its sha256), and, for a passed run, the signed test result."""
-    candidate = operations.candidate_for(config, artifact)
+def stage(config: HarnessConfig, artifact: Path | None = None, passed: bool = True,
+          candidate: Candidate | None = None) -> Staged:
+    """Record a release run of ``candidate`` (default: the one for ``artifact``, or the
+    config's) as a real one records it: a run in history, its JUnit, the evidence bundle over
+    the reports (recorded with its sha256), and, for a passed run, the signed test result."""
+    candidate = candidate or operations.candidate_for(config, artifact)
     outcome = Outcome.PASSED if passed else Outcome.FAILED
     store = HistoryStore(config.history_url())
     try:
