@@ -13,6 +13,7 @@ from harness.config import HarnessConfig, load_config
 from harness.deploy.registry import get_target
 from harness.history import HistoryStore
 from harness.history.release import audit_trail
+from tests.support.cli import Result, in_process
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
 
@@ -38,6 +39,12 @@ def _harness(config: HarnessConfig, *args: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=120, check=False)
 
 
+def _main(config: HarnessConfig, *args: str) -> Result:
+    """A refused command, through the CLI's ``main`` in this process (as from the config's
+    folder): nothing it refuses needs a process of its own."""
+    return in_process(config.source, *args, cwd=config.root)
+
+
 def _audit(config: HarnessConfig) -> list[tuple[str, str, str, str]]:
     store = HistoryStore(config.history_url())
     try:
@@ -59,7 +66,7 @@ def test_changing_production_outside_a_promotion_is_refused_before_anything_happ
         tmp_path: Path, command: str) -> None:
     # The artifact does not even exist: the refusal comes before the candidate is read.
     config = _config(tmp_path, tmp_path / "none")
-    result = _harness(config, command, "--env", "production")
+    result = _main(config, command, "--env", "production")
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert (f"environment production is protected: `harness {command} --env production` "
@@ -79,14 +86,14 @@ def test_changing_production_outside_a_promotion_is_refused_before_anything_happ
 def test_a_break_glass_is_for_a_release_manager_with_a_reason(
         tmp_path: Path, extra: list[str], message: str) -> None:
     config = _config(tmp_path, tmp_path / "none")
-    result = _harness(config, "deploy", "--env", "production", *extra)
+    result = _main(config, "deploy", "--env", "production", *extra)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / "state").exists() and not (tmp_path / ".harness").exists()
 
 
 def test_staging_needs_no_glass_and_refuses_one(tmp_path: Path) -> None:
     config = _config(tmp_path, tmp_path / "none")
-    result = _harness(config, "stop", "--env", "staging", "--break-glass", "--reason", "x",
+    result = _main(config, "stop", "--env", "staging", "--break-glass", "--reason", "x",
                       "--by", "ana")
     assert result.returncode == 2
     assert "environment staging is not protected" in result.stderr

@@ -50,5 +50,8 @@ def in_process(config_file: Path, *args: str, cwd: Path | None = None) -> Result
     out, err = io.StringIO(), io.StringIO()
     with contextlib.chdir(cwd or Path.cwd()), contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(err):
-        code = main(["--config", str(config_file), *args])
+        try:
+            code = main(["--config", str(config_file), *args])
+        except SystemExit as exc:  # argparse's usage errors exit as they would in a shell
+            code = exc.code if isinstance(exc.code, int) else 2
     return Result(code, out.getvalue(), err.getvalue())
