@@ -18,6 +18,16 @@ from tests.support.project import EXAMPLE, write_config
 
 pytest_plugins = ["pytester"]
 
+
+@pytest.fixture(autouse=True)
+def _outside_xdist(monkeypatch: pytest.MonkeyPatch, model_artifact: Path) -> None:
+    """The benchmark suite's own pytest process must not inherit this xdist worker's
+    variables: pytest-benchmark turns itself off when it sees PYTEST_XDIST_WORKER. And the
+    model (with numpy, scipy and scikit-learn) is loaded before any inline pytester session,
+    which unloads what it imported: their extensions cannot be loaded twice in a process."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+
 TINY_SUITE = """
 import pytest
 
