@@ -36,8 +36,10 @@ run: $(INSTALLED) $(MODEL)
 check: $(INSTALLED) $(MODEL)
 	cd $(EXAMPLE) && $(HARNESS) check --profile pr
 
+# Two workers, a test file each at a time (a module's fixtures are built once, on one worker);
+# `$(PY) -m pytest tests/x.py` runs one file in this process.
 test: $(INSTALLED)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 # The harness beside the tools a team would pick instead (docs/performance.md): minutes, and
 # evidently's own virtualenv is built on the first run.

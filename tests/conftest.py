@@ -3,28 +3,22 @@ in a temporary folder, and the reference service running on a loopback port."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from harness.gates import deepchecks_env
-from tests.service_process import free_port, running_service
+from tests.support.once import once
+from tests.support.project import EXAMPLE, write_config
+from tests.support.service_process import running_service
 
-__all__ = ["EXAMPLE", "ROOT", "TEARDOWN_GLASS", "free_port", "write_config"]
-
-# How a test's teardown stops a protected environment through the CLI: a release manager's
-# (ana's, in the reference configs) audited break-glass.
-TEARDOWN_GLASS = ("--break-glass", "--reason", "test teardown", "--by", "ana")
-
-ROOT = Path(__file__).resolve().parents[1]
-# The reference project, laid out as a team's repository; its model code is importable here
-# as the harness makes it importable for the team (the config's folder is on the path).
-EXAMPLE = ROOT / "examples" / "credit"
+# The reference project's model code is importable here as the harness makes it importable
+# for the team (the config's folder is on the path).
 if str(EXAMPLE) not in sys.path:
     sys.path.insert(0, str(EXAMPLE))
 
@@ -32,8 +26,14 @@ if str(EXAMPLE) not in sys.path:
 @pytest.fixture(scope="session", autouse=True)
 def harness_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This session's cache folder, apart from the user's: deepchecks' virtualenv is created
-    in it from PyPI on first use, once per session, as on a clean machine."""
-    folder = tmp_path_factory.mktemp("harness-cache")
+    in it from PyPI on first use, once per session, as on a clean machine. Under xdist the
+    session's workers share one folder (beside their own temporary roots): the first that
+    needs the virtualenv builds it and the others wait on its lock."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / "harness-cache"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("harness-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(deepchecks_env.CACHE_ENV, str(folder))
         yield folder
@@ -49,7 +49,8 @@ def deepchecks_environment(harness_cache: Path) -> deepchecks_env.DeepchecksEnv:
 def model_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from credit_model.train import train
 
-    return train(EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("model") / "credit")
+    return once(tmp_path_factory, "model_artifact", lambda: train(
+        EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("model") / "credit"))
 
 
 
@@ -58,19 +59,9 @@ def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Another model (other seed, smaller sample): a different artifact sha256."""
     from credit_model.train import train
 
-    folder = tmp_path_factory.mktemp("model2") / "credit"
-    return train(EXAMPLE / "fixtures/credit/train.csv", folder, seed=1, sample=400)
-
-
-def write_config(folder: Path, **changes: Any) -> Path:
-    """Write the reference harness.yaml into ``folder`` with top-level ``changes`` applied
-    (``model`` changes are merged into the model section)."""
-    data = yaml.safe_load((EXAMPLE / "harness.yaml").read_text())
-    data["model"].update(changes.pop("model", {}))
-    data.update(changes)
-    path = folder / "harness.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return once(tmp_path_factory, "second_artifact", lambda: train(
+        EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("model2") / "credit",
+        seed=1, sample=400))
 
 
 @pytest.fixture
@@ -113,6 +104,11 @@ def nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
     """A real nightly run of the reference project (schema, quality, drift, feature drift
     and deepchecks' data-integrity suite) with a roc_auc floor the model cannot hold,
     after two load-test runs in its history: what the report tests read."""
+    return once(tmp_path_factory, "nightly_run", lambda: _nightly_run(tmp_path_factory,
+                                                                      model_artifact))
+
+
+def _nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path):
     from harness.config import load_config
     from harness.history import HistoryStore
     from harness.run.engine import run_check

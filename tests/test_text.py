@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from harness.text import VALUE_LIMIT, clip, clip_repr
-from tests.test_cli import harness
-from tests.test_preflight import edit_config, rewrite_golden
+from tests.support.cli import harness
+from tests.support.project import edit_config, rewrite_golden
 
 
 def test_clip_keeps_short_values_and_tells_long_ones_apart() -> None:

@@ -1,0 +1,293 @@
+"""The Jenkins shared library (vars/) and this repository's Jenkinsfile, read as Jenkins
+reads their structure: thin (every stage one `harness` command, or the library's install
+script), publishing what the harness writes, and shaped so a failed gate stops the
+promotion and the approval holds no executor. The Groovy Jenkins runs pipelines with (2.4)
+compiles them; tests/test_pipeline_replay.py runs them. Each check is shown to catch a
+broken copy."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.jenkins_replay import REPLAY, groovy_env, require_groovy
+from tests.support.pipelines import (
+    LIBRARY_PIPELINES,
+    PIPELINE_SOURCES,
+    ROOT,
+    Block,
+    parse_groovy_blocks,
+    shell_steps,
+)
+
+PULL_REQUEST = ROOT / "vars/harnessPullRequest.groovy"
+PROMOTE = ROOT / "vars/harnessPromote.groovy"
+INSTALL = "libraryResource('harness/install.sh')"
+HARNESS = re.compile(r'^"\$HARNESS" \w+( |$)')
+# Steps that would let a failed gate pass unnoticed, or logic that belongs in Python.
+FORBIDDEN = re.compile(r"\b(catchError|warnError|returnStatus|propagate|unstable|try|"
+                       r"currentBuild|script|bat|powershell|parallel|matrix|failFast)\b"
+                       r"|\|\| *true|set \+e")
+GATES = ("Deploy to staging", "Gate: release checks on staging", "Approval and promotion")
+# A step that builds a model: it belongs to the pull-request, main and nightly builds.
+TRAINS = re.compile(r"\"\$HARNESS\" build\b|\bmake\b[^']*\bmodel\b|\btrain\b")
+
+
+def pipeline(text: str) -> Block:
+    [block] = parse_groovy_blocks(text).find(r"pipeline")
+    return block
+
+
+def stage(root: Block, name: str) -> Block | None:
+    found = root.find(rf"stage\('{re.escape(name)}'\)")
+    return found[0] if len(found) == 1 else None
+
+
+def directive(block: Block, head: str) -> Block | None:
+    found = [b for b in block.children if b.head == head]
+    return found[0] if len(found) == 1 else None
+
+
+def steps_of(text: str) -> list[str]:
+    """Every step that runs a command: `sh '...'`, and `sh libraryResource(...)`."""
+    return [*shell_steps(text), *(INSTALL for _ in re.finditer(
+        rf"\bsh {re.escape(INSTALL)}", text))]
+
+
+def pipeline_problems(text: str) -> list[str]:
+    """What makes a library pipeline other than thin and publishing its reports."""
+    problems = []
+    steps = steps_of(text)
+    if not steps:
+        problems.append("no sh step")
+    problems += [f"not a harness step: {s}" for s in steps
+                 if s != INSTALL and not HARNESS.match(s)]
+    if INSTALL not in steps:
+        problems.append("the pinned harness is not installed by the library's install script")
+    source = "\n".join(line.split("//")[0] for line in text.splitlines())
+    problems += [f"'{m.group()}' has no place in a thin pipeline"
+                 for m in FORBIDDEN.finditer(source)]
+    always = " ".join(" ".join(b.body.split()) for b in pipeline(text).find("always"))
+    if "junit testResults: 'reports/**/junit/*.xml', keepProperties: true" not in always:
+        problems.append("JUnit reports/**/junit/*.xml not published with their properties")
+    if "archiveArtifacts artifacts: 'reports/**'" not in always:
+        problems.append("reports not archived")
+    if '"$HARNESS" check --profile "$HARNESS_PROFILE" --reports reports' in steps and \
+            'reportDir: "reports/${settings.profile}/html", reportFiles: \'index.html\'' \
+            not in always:
+        problems.append("no HTML report published for the profile")
+    return problems
+
+
+def promotion_problems(text: str) -> list[str]:
+    """What would let a promotion run past a failed gate, approve without a release
+    manager, wait forever or hold an executor while it waits."""
+    problems = []
+    root = pipeline(text)
+    stages = [stage(root, name) for name in GATES]
+    if None in stages:
+        return [f"stages must be exactly: {', '.join(GATES)}"]
+    order = [b.head for b in root.find(r"stage\(.*\)")]
+    if [order.index(s.head) for s in stages] != sorted(order.index(s.head) for s in stages):
+        problems.append("gates must come before deploy, approval and promotion")
+    deploy, release, approval = stages
+    for block, needle in ((deploy, 'deploy --env "$HARNESS_STAGING" --candidate "$CANDIDATE"'),
+                          (release, 'check --profile "$HARNESS_PROFILE"')):
+        if needle not in block.body:
+            problems.append(f"{block.head} does not run {needle}")
+    problems += [f"the promotion trains: {step}" for step in steps_of(text)
+                 if TRAINS.search(step)]
+    success = root.find("success")
+    if not success or "stash name: 'evidence'" not in success[0].body:
+        problems.append("evidence is not stashed on success only")
+    if "unstash 'evidence'" not in approval.body:
+        problems.append("promotion does not unstash the evidence")
+    if not re.search(r"^\s*agent none\s*$", root.own_text(), re.MULTILINE):
+        problems.append("the pipeline holds an agent: use agent none and per-stage agents")
+    top = directive(root, "stages")
+    if top is None or approval not in top.children:
+        problems.append("the approval stage is nested in another stage (which may hold an agent)")
+    input_block = directive(approval, "input")
+    if input_block is None:
+        problems.append("approval is not a stage-level input directive (evaluated before agent)")
+    else:
+        fields = dict(re.findall(r"^\s*(\w+) (.+?)\s*$", input_block.body, re.MULTILINE))
+        if fields.get("submitter") != '"${settings.approvers}"':
+            problems.append("approval is not restricted to the configured approvers")
+        if fields.get("submitterParameter") != "'APPROVER'":
+            problems.append("the approver is not recorded in APPROVER")
+    options = directive(approval, "options")
+    if options is None or not re.search(r"timeout\(time: \d+, unit: 'HOURS'\)", options.body):
+        problems.append("no timeout in hours bounds the approval")
+    if 'promote --candidate "$CANDIDATE" --approver "$APPROVER"' not in approval.body:
+        problems.append("harness promote is not given the candidate and the approver")
+    return problems
+
+
+@pytest.mark.parametrize("path", LIBRARY_PIPELINES, ids=[p.name for p in LIBRARY_PIPELINES])
+def test_pipeline_is_thin_and_publishes_its_reports(path: Path) -> None:
+    assert pipeline_problems(path.read_text()) == []
+
+
+def test_the_library_s_pipelines_are_the_three_a_team_needs() -> None:
+    assert [p.stem for p in LIBRARY_PIPELINES] == ["harnessNightly", "harnessPromote",
+                                                   "harnessPullRequest"]
+
+
+def test_approval_defaults_to_release_managers() -> None:
+    settings = (ROOT / "vars/harnessSettings.groovy").read_text()
+    assert re.search(r"approvers: 'release-managers',", settings)
+
+
+def test_this_repository_s_jenkinsfile_calls_the_library() -> None:
+    text = (ROOT / "Jenkinsfile").read_text()
+    code = [line for line in text.splitlines() if line.strip() and not line.startswith("//")]
+    assert code == [
+        ('library identifier: "harness@${env.BRANCH_NAME ?: \'main\'}", '
+         "retriever: legacySCM(scm)"),
+        "harnessPullRequest(config: 'examples/credit/harness.yaml', harness: '.')",
+    ]
+
+
+def test_promotion_is_gated_approved_and_bounded() -> None:
+    assert promotion_problems(PROMOTE.read_text()) == []
+
+
+def publication_problems(text: str) -> list[str]:
+    """What keeps the pull-request build from publishing its candidate exactly once, after
+    its checks passed."""
+    steps = shell_steps(text)
+    publishes = [i for i, step in enumerate(steps) if re.search(r" publish( |$)", step)]
+    checks = [i for i, step in enumerate(steps) if " check --profile" in step]
+    if len(publishes) != 1:
+        return [f"the candidate is published {len(publishes)} times, not once"]
+    if not checks or publishes[0] < max(checks):
+        return ["the candidate is published before its pull-request checks pass"]
+    if "--write reports/candidate.ref" not in steps[publishes[0]]:
+        return ["the published reference is not kept in reports/candidate.ref"]
+    if "--if-configured" not in steps[publishes[0]]:
+        return ["a team without a registry would fail at publish"]
+    return []
+
+
+def test_the_pull_request_build_publishes_its_candidate_once() -> None:
+    assert publication_problems(PULL_REQUEST.read_text()) == []
+
+
+# Broken copies of the promotion pipeline, and what the checks must say about each.
+RELEASE_GATE = "sh '\"$HARNESS\" check --profile \"$HARNESS_PROFILE\" --reports reports'"
+DEPLOY = 'sh \'"$HARNESS" deploy --env "$HARNESS_STAGING" --candidate "$CANDIDATE"\''
+MUTATIONS = {
+    "swallowed gate": (RELEASE_GATE, f"catchError {{ {RELEASE_GATE} }}", pipeline_problems,
+                       "'catchError' has no place"),
+    "ignored exit": (RELEASE_GATE, RELEASE_GATE.replace("reports'", "reports || true'"),
+                     pipeline_problems, "'|| true' has no place"),
+    "shell logic": (f"sh {INSTALL}\n                        }}",
+                    ("sh 'pip install harness'\n"
+                     "                        }"), pipeline_problems,
+                    "not a harness step: pip install harness"),
+    "no properties kept": ("keepProperties: true", "keepProperties: false", pipeline_problems,
+                           "JUnit reports/**/junit/*.xml not published"),
+    "executor held": ("        agent none\n", "        agent any\n", promotion_problems,
+                      "the pipeline holds an agent"),
+    "anyone approves": ('submitter "${settings.approvers}"', "submitter 'developers'",
+                        promotion_problems, "not restricted to the configured approvers"),
+    "no timeout": ("options { timeout(time: 24, unit: 'HOURS') }", "", promotion_problems,
+                   "no timeout in hours"),
+    "approver dropped": ('--approver "$APPROVER"', '--approver "$BUILD_USER"',
+                         promotion_problems, "not given the candidate and the approver"),
+    "retrains": ("                    unstash 'evidence'\n",
+                 ("                    unstash 'evidence'\n"
+                  "                    sh '\"$HARNESS\" build'\n"), promotion_problems,
+                 'the promotion trains: "$HARNESS" build'),
+    "deploys a rebuild": (DEPLOY, DEPLOY.replace(' --candidate "$CANDIDATE"', ""),
+                          promotion_problems, "does not run deploy --env"),
+}
+
+
+@pytest.mark.parametrize("name", MUTATIONS)
+def test_the_checks_catch_a_broken_promotion_pipeline(name: str) -> None:
+    old, new, check, expected = MUTATIONS[name]
+    text = PROMOTE.read_text()
+    assert old in text, f"mutation '{name}' no longer applies: update it"
+    problems = check(text.replace(old, new, 1))
+    assert any(expected in p for p in problems), problems
+
+
+def test_the_checks_catch_stages_out_of_order() -> None:
+    text = PROMOTE.read_text()
+    deploy = text.index("                    stage('Deploy to staging')")
+    release = text.index("                    stage('Gate: release checks on staging')")
+    end = text.index("                }\n                post {")
+    swapped = text[:deploy] + text[release:end] + text[deploy:release] + text[end:]
+    assert "gates must come before deploy" in " ".join(promotion_problems(swapped))
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("publish --if-configured --write reports/candidate.ref", "publish --if-configured",
+     "not kept in reports/candidate.ref"),
+    ("publish --if-configured --write", "publish --write", "without a registry would fail"),
+    ("sh '\"$HARNESS\" publish", "sh 'echo", "0 times"),
+])
+def test_the_checks_catch_a_build_that_does_not_publish_once(old: str, new: str,
+                                                             expected: str) -> None:
+    text = PULL_REQUEST.read_text()
+    assert old in text
+    assert any(expected in p for p in publication_problems(text.replace(old, new, 1)))
+    stage_text = text[text.index("            stage('Publish candidate')"):
+                      text.index("        post {")].rstrip().removesuffix("}").rstrip()
+    early = text.replace(stage_text, "").replace(
+        "            stage('Checks')", stage_text.strip() + "\n            stage('Checks')")
+    assert publication_problems(early) == [
+        "the candidate is published before its pull-request checks pass"]
+
+
+def test_the_structure_reader_sees_through_strings_and_comments() -> None:
+    text = """
+    // a comment with { a brace
+    pipeline {
+        stages { stage('a') { steps { sh 'echo "}" /* not a comment */' } } }
+        /* a block comment } */
+    }
+    """
+    [block] = parse_groovy_blocks(text).find("pipeline")
+    assert [b.head for b in block.find(r"stage\(.*\)")] == ["stage('a')"]
+    with pytest.raises(ValueError, match="unclosed"):
+        parse_groovy_blocks("pipeline { stage('x') { ")
+    with pytest.raises(ValueError, match="unterminated"):
+        parse_groovy_blocks("sh 'echo")
+
+
+def compile_groovy(sources: dict[str, str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Compile Groovy sources (name: text) with the real groovyc: a syntax check, nothing
+    runs. Debian's groovy is 2.4, the Groovy version Jenkins runs pipelines with."""
+    groovyc = require_groovy("groovyc")
+    paths = []
+    for name, text in sources.items():
+        path = folder / (re.sub(r"\W", "_", name) + ".groovy")
+        # `@Library(...) _` names a class only Jenkins has; the rest compiles as it is.
+        path.write_text(re.sub(r"@Library\([^)]*\)\s*_", "", text))
+        paths.append(str(path))
+    return subprocess.run([groovyc, "-d", str(folder / "classes"), *paths], env=groovy_env(),
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_pipelines_the_library_and_the_seed_job_compile_as_groovy(tmp_path: Path) -> None:
+    sources = {p.relative_to(ROOT).as_posix(): p.read_text() for p in PIPELINE_SOURCES}
+    sources["replay"] = REPLAY.read_text()
+    casc = yaml.safe_load((ROOT / "jenkins/casc.yaml").read_text())
+    sources.update({f"seed_job_{i}": job["script"] for i, job in enumerate(casc["jobs"])})
+    result = compile_groovy(sources, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_groovyc_rejects_a_broken_pipeline(tmp_path: Path) -> None:
+    text = PULL_REQUEST.read_text()
+    broken = text.replace("allowMissing: true]", "allowMissing: true", 1)
+    assert broken != text and parse_groovy_blocks(broken), "braces alone do not show it"
+    result = compile_groovy({"harnessPullRequest": broken}, tmp_path)
+    assert result.returncode != 0 and "startup failed" in result.stderr
