@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.service_process import free_port
+from tests.support.service_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

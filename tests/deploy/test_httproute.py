@@ -17,7 +17,8 @@ from harness.cli import main
 from harness.config import GatewaySpec, HarnessConfig, load_config
 from harness.deploy.httproute import Backend, http_route, route_for
 from harness.errors import ConfigError, DeployError
-from tests.conftest import EXAMPLE, ROOT, write_config
+from tests.support.kubernetes import gateway_config
+from tests.support.project import EXAMPLE, ROOT, write_config
 
 NODE_DIR = ROOT / "tests" / "support" / "node"
 GATEWAY = GatewaySpec(name="public", namespace="gateway-system",
@@ -88,24 +89,6 @@ def test_a_gateway_in_the_routes_namespace_and_a_listener() -> None:
     assert "hostnames" not in route["spec"]
 
 
-def gateway_config(folder: Path, kubeconfig: Path | None = None,
-                   **shadow: Any) -> HarnessConfig:
-    """The reference config on the kubernetes target, production behind a Gateway."""
-    for name in ("golden", "fixtures", "credit_model"):
-        (folder / name).symlink_to(EXAMPLE / name)
-    overlays = EXAMPLE / "deploy/k8s/overlays"
-    kubernetes = {"kubeconfig": str(kubeconfig)} if kubeconfig else {}
-    return load_config(write_config(
-        folder, profiles={"pr": {"checks": ["schema"]}},
-        deploy={"target": "kubernetes", "kubernetes": kubernetes},
-        release={"shadow": shadow},
-        environments={
-            "staging": {"namespace": "credit-staging", "kustomize": str(overlays / "staging")},
-            "production": {"namespace": "credit-production",
-                           "kustomize": str(overlays / "production"),
-                           "gateway": {"name": "public", "namespace": "gateway-system",
-                                       "hostnames": ["credit.example.com"]}},
-        }))
 
 
 def test_the_route_takes_the_overlays_service_and_the_configs_percent(tmp_path: Path) -> None:
@@ -186,7 +169,7 @@ def test_rendered_routes_pass_the_gateway_api_schema_and_broken_ones_do_not() ->
 
 
 def test_the_promote_role_may_route_and_delete_only_the_shadow(tmp_path: Path) -> None:
-    from tests.test_manifests import validate
+    from tests.support.kubernetes import validate
 
     assert main(["--config", str(EXAMPLE / "harness.yaml"), "rbac", "--account-namespace",
                  "jenkins", "--out", str(tmp_path)]) == 0

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from harness.deploy.router import CONF, Mirror, NginxRouter, _conf
-from tests.service_process import free_port, running_service
+from tests.support.service_process import free_port, running_service
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 

@@ -24,8 +24,8 @@ from harness.deploy.state import env_dir, load_state
 from harness.gates.properties import GateProperties
 from harness.processes import pid_alive
 from harness.run.verdict import read_junit
-from tests.conftest import EXAMPLE, write_config
-from tests.service_process import free_port
+from tests.support.project import EXAMPLE, write_config
+from tests.support.service_process import free_port
 
 nginx = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 

@@ -15,7 +15,7 @@ from harness.gates.outcome import Outcome
 from harness.release.shadow_judge import ShadowJudge, Verdict
 from harness.release.shadow_logs import Join, Pair
 from harness.server.prediction_log import LoggedPrediction
-from tests.conftest import write_config
+from tests.support.project import write_config
 
 _seq = iter(range(1, 10**9))
 

@@ -10,8 +10,8 @@ import pytest
 
 from harness.errors import DeployError
 from harness.release.shadow_logs import LogReader
-from tests.conftest import EXAMPLE, write_config
-from tests.service_process import running_service
+from tests.support.project import EXAMPLE, write_config
+from tests.support.service_process import running_service
 
 APPLICATION = {"Seniority": 9, "Home": "rent", "Time": 60, "Age": 30, "Marital": "married",
                "Records": "no", "Job": "freelance", "Expenses": 73, "Income": 129.0,

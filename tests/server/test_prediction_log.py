@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from harness.config import HarnessConfig, load_config
 from harness.server import FaultInjection, create_app
 from harness.server.prediction_log import PredictionLog
-from tests.conftest import EXAMPLE
+from tests.support.project import EXAMPLE
 
 APPLICATION = {"Seniority": 9, "Home": "rent", "Time": 60, "Age": 30, "Marital": "married",
                "Records": "no", "Job": "freelance", "Expenses": 73, "Income": 129.0,

@@ -43,3 +43,22 @@ KUBERNETES_VERSION = "1.32.0"
 def validate(objects: list[dict[str, Any]]) -> None:
     for obj in objects:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+def gateway_config(folder: Path, kubeconfig: Path | None = None,
+                   **shadow: Any) -> HarnessConfig:
+    """The reference config on the kubernetes target, production behind a Gateway."""
+    for name in ("golden", "fixtures", "credit_model"):
+        (folder / name).symlink_to(EXAMPLE / name)
+    overlays = EXAMPLE / "deploy/k8s/overlays"
+    kubernetes = {"kubeconfig": str(kubeconfig)} if kubeconfig else {}
+    return load_config(write_config(
+        folder, profiles={"pr": {"checks": ["schema"]}},
+        deploy={"target": "kubernetes", "kubernetes": kubernetes},
+        release={"shadow": shadow},
+        environments={
+            "staging": {"namespace": "credit-staging", "kustomize": str(overlays / "staging")},
+            "production": {"namespace": "credit-production",
+                           "kustomize": str(overlays / "production"),
+                           "gateway": {"name": "public", "namespace": "gateway-system",
+                                       "hostnames": ["credit.example.com"]}},
+        }))

@@ -12,7 +12,7 @@ import pytest
 from harness.config import load_config
 from harness.errors import PreflightError
 from harness.run.engine import run_check
-from tests.test_preflight import edit_config
+from tests.support.project import edit_config
 
 
 def test_the_engine_never_imports_the_teams_model(project: Path) -> None:
