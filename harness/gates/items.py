@@ -46,6 +46,12 @@ class HarnessFile(pytest.File):
         target_url = self.config.getoption("harness_target_url")
         try:
             config = load_config(self.path)
+            remote_workers = self.config.getoption("harness_remote_workers")
+            master_bind = self.config.getoption("harness_master_bind")
+            if remote_workers is not None or master_bind is not None:
+                from harness.load.worker import distributed
+
+                config = distributed(config, remote_workers, master_bind)
             profile_name = self.config.getoption("harness_profile")
             if profile_name:
                 context = RunContext.resolve(config, profile_name, target_url,

@@ -42,6 +42,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="URL of the running service the load check targets (default: load.url, model.url)",
     )
+    # `harness check --remote-workers/--master-bind` reach the load check through these: the
+    # pytest process reads harness.yaml itself.
+    group.addoption(
+        "--harness-remote-workers",
+        default=None,
+        type=int,
+        help="Locust workers on other hosts the load check waits for (default: load.remote_workers)",
+    )
+    group.addoption(
+        "--harness-master-bind",
+        default=None,
+        help="HOST:PORT the load check's Locust master listens on (default: load.master_bind)",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

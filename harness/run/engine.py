@@ -74,7 +74,17 @@ def pytest_arguments(context: RunContext, junit: Path) -> list[str]:
         "-p", "no:locust",
         *([f"--harness-reports={reports}"] if reports else []),
         *([f"--harness-target-url={target_url}"] if target_url else []),
+        *(_load_arguments(config) if "load" in spec.checks else []),
     ]
+
+
+def _load_arguments(config: HarnessConfig) -> list[str]:
+    """The load check's distribution as the engine's config has it (`harness check
+    --remote-workers/--master-bind` may have changed it), for the pytest process, which reads
+    harness.yaml again."""
+    load = config.load
+    return [f"--harness-remote-workers={load.remote_workers}",
+            *([f"--harness-master-bind={load.master_bind}"] if load.master_bind else [])]
 
 
 def run_check(config: HarnessConfig, profile: str, reports_root: Path,
