@@ -70,10 +70,10 @@ def write_page(content: ReportContent, folder: Path,
     """Write ``index.html``, ``style.css`` and the PNG plots into ``folder`` (made anew),
     or, given ``models`` (the model's pictures, drawn into a new ``folder`` while pytest
     ran: ``report/ahead.py``), beside them."""
-    if models is None:
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+    if models is None and folder.exists():
+        shutil.rmtree(folder)
+    # Pictures drawn ahead left the folder in place; a run that kept no scores left none.
+    folder.mkdir(parents=True, exist_ok=True)
     figures = {
         "suites": plots.suite_counts(content.suites, folder),
         "quality": plots.quality_trends(content, folder),
