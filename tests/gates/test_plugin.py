@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from harness.run.verdict import read_junit
 from tests.support.plugin_sessions import _project, _run
 from tests.support.project import EXAMPLE
 
