@@ -14,7 +14,7 @@ import functools
 import http.server
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,13 +69,20 @@ def browser() -> Iterator:
         instance.close()
 
 
-def _open(browser, url: str, screenshot: Path | None = None) -> tuple[list[str], list[dict]]:
-    """Load a page; (console messages, each image's src and natural width)."""
+def _open(browser, url: str, screenshot: Path | None = None,
+          until: Callable[[list[str]], bool] | None = None) -> tuple[list[str], list[dict]]:
+    """Load a page; (console messages, each image's src and natural width). ``until``: the
+    console messages expected, waited for (up to 10 s), since a violation's message may
+    reach us after the load event on a busy machine."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     console: list[str] = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     response = page.goto(url, wait_until="load")
     assert response is not None and response.headers["content-security-policy"] == JENKINS_CSP
+    for _ in range(200):
+        if until is None or until(console):
+            break
+        page.wait_for_timeout(50)
     images = page.evaluate(
         "Array.from(document.images).map(i => ({src: i.getAttribute('src'),"
         " loaded: i.complete, width: i.naturalWidth}))")
@@ -112,7 +119,10 @@ def test_a_page_breaking_the_policy_is_caught(nightly_run, browser, serve, tmp_p
     broken = ('<p style="color: red">inline style</p>'
               '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="inline image">')
     page.write_text(page.read_text().replace("<body>", "<body>" + broken, 1))
-    console, images = _open(browser, f"{serve(folder)}/index.html")
+    console, images = _open(
+        browser, f"{serve(folder)}/index.html",
+        until=lambda seen: (any("style" in v for v in _violations(seen))
+                            and any("data:image/gif" in v for v in _violations(seen))))
     violations = _violations(console)
     assert any("style" in v for v in violations), console
     assert any("data:image/gif" in v for v in violations), console
