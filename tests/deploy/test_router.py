@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
 from harness.processes import pid_alive
 from tests.support.load_loop import LoadLoop
-from tests.support.local_target import local_config
+from tests.support.local_target import local_config, stop_routed
 from tests.support.service_process import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -41,15 +40,7 @@ def config(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
     try:
         yield config
     finally:
-        LocalTarget(config).stop("production")
-        folder = env_dir(config.resolve(config.deploy.state_dir), "production")
-        state = load_state(folder)
-        for pid in (state.pid, state.starting_pid) if state else ():
-            if pid and pid_alive(pid):
-                os.killpg(pid, signal.SIGKILL)
-        master = NginxRouter("production", folder / "router", "127.0.0.1", 1).pid()
-        if master:
-            os.kill(master, signal.SIGKILL)
+        stop_routed(config)
 
 
 @pytest.mark.end_to_end

@@ -22,8 +22,8 @@ from harness.deploy.local import LocalTarget
 from harness.deploy.router import NginxRouter
 from harness.deploy.state import env_dir, load_state
 from harness.gates.properties import GateProperties
-from harness.processes import pid_alive
 from harness.run.verdict import read_junit
+from tests.support.local_target import stop_routed
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
 
@@ -51,17 +51,6 @@ def shadow_config(folder: Path, artifact: Path, router: bool = True,
     return load_config(path)
 
 
-def _cleanup(config: HarnessConfig) -> None:
-    target = LocalTarget(config)
-    target.stop("production")
-    folder = env_dir(config.resolve(config.deploy.state_dir), "production")
-    state = load_state(folder)
-    for pid in (state.pid, state.starting_pid) if state else ():
-        if pid and pid_alive(pid):
-            os.killpg(pid, signal.SIGKILL)
-    master = NginxRouter("production", folder / "router", "127.0.0.1", 1).pid()
-    if master:
-        os.kill(master, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -72,7 +61,7 @@ def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
         LocalTarget(config).deploy("production", build_candidate(model_artifact))
         yield config
     finally:
-        _cleanup(config)
+        stop_routed(config)
 
 
 @pytest.fixture(scope="session")
@@ -252,7 +241,7 @@ def test_nginx_missing_or_production_serving_directly_is_refused(
         assert err.count("harness: error:") == 1 and "nginx is not on PATH" in err
         assert _production_serves(direct, model_artifact)
     finally:
-        _cleanup(direct)
+        stop_routed(direct)
 
 
 @pytest.mark.end_to_end

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 from harness.config import HarnessConfig, load_config
+from harness.deploy.local import LocalTarget
+from harness.deploy.router import NginxRouter
+from harness.deploy.state import env_dir, load_state
+from harness.processes import pid_alive
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
 
@@ -26,3 +32,17 @@ def local_config(folder: Path, model_artifact: Path,
                                       "production": {"port": free_port()}},
     )
     return load_config(path)
+
+
+def stop_routed(config: HarnessConfig, env: str = "production") -> None:
+    """A test's teardown of an environment behind nginx: stopped through the target, then
+    whatever a failed test left of it (a revision starting, the router) killed."""
+    LocalTarget(config).stop(env)
+    folder = env_dir(config.resolve(config.deploy.state_dir), env)
+    state = load_state(folder)
+    for pid in (state.pid, state.starting_pid) if state else ():
+        if pid and pid_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+    master = NginxRouter(env, folder / "router", "127.0.0.1", 1).pid()
+    if master:
+        os.kill(master, signal.SIGKILL)
