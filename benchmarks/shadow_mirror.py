@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server_latency import Figures, _free_port, _record, _wrk, _wrk_script  # noqa: E402
+from server_latency import Figures, _free_port, _record, _wrk, _wrk_script
 
-from harness.deploy.router import Mirror, NginxRouter  # noqa: E402
-from harness.processes import wait_ready  # noqa: E402
+from harness.deploy.router import Mirror, NginxRouter
+from harness.processes import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"
@@ -46,9 +46,10 @@ def _server(config: Path, artifact: Path, latency_ms: float = 0,
     port = _free_port()
     env = {**os.environ, "HARNESS_INJECT_LATENCY_MS": f"{latency_ms:g}",
            "HARNESS_INJECT_ERROR_RATE": "0"}
-    process = subprocess.Popen([sys.executable, "-m", "harness", "--config", str(config),
-                                "serve", "--artifact", str(artifact), "--port", str(port)],
-                               env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+    niced = ["nice", "-n", str(nice)] if nice else []  # as the local target runs a shadow
+    process = subprocess.Popen([*niced, sys.executable, "-m", "harness", "--config",
+                                str(config), "serve", "--artifact", str(artifact),
+                                "--port", str(port)], env=env)
     try:
         problem = wait_ready(f"http://127.0.0.1:{port}/ready", 60, process.pid)
         if problem is not None:

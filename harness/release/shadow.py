@@ -28,7 +28,7 @@ from pathlib import Path
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.shadow import Shadow, shadowing
-from harness.errors import EvidenceError, HarnessError, LoadTestError
+from harness.errors import EvidenceError, HarnessError
 from harness.load.results import LoadResults
 from harness.release.shadow_judge import ShadowJudge, Verdict
 from harness.release.shadow_logs import Join, LogReader

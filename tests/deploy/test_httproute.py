@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from harness.cli import main
-from harness.config import GatewaySpec, HarnessConfig, load_config
+from harness.config import GatewaySpec, load_config
 from harness.deploy.httproute import Backend, http_route, route_for
 from harness.errors import ConfigError, DeployError
 from tests.support.kubernetes import gateway_config

@@ -27,10 +27,10 @@ from harness.deploy.kubernetes_shadow import (
 from harness.deploy.manifests import kustomize_build
 from harness.errors import DeployError
 from tests.support import kube_api
-from tests.support.project import EXAMPLE
-from tests.support.kubernetes import gateway_config as on_gateway
 from tests.support.kube_api import Controller, RunningApiServer
+from tests.support.kubernetes import gateway_config as on_gateway
 from tests.support.kubernetes import validate
+from tests.support.project import EXAMPLE
 
 NAMESPACE = "credit-production"
 ROUTE = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NAMESPACE}/httproutes/credit-scoring"

@@ -36,9 +36,9 @@ def test_a_reader_sees_only_what_came_after_it(tmp_path: Path, model_artifact: P
 
 def test_a_log_that_keeps_nothing_is_refused_naming_the_key(
         tmp_path: Path, model_artifact: Path) -> None:
-    with running_service(model_artifact, config=_config(tmp_path, 0)) as url:
-        with pytest.raises(DeployError, match="server.prediction_log.max_records is 0"):
-            LogReader(url, "candidate")
+    with (running_service(model_artifact, config=_config(tmp_path, 0)) as url,
+          pytest.raises(DeployError, match="server.prediction_log.max_records is 0")):
+        LogReader(url, "candidate")
 
 
 def test_a_service_without_a_log_is_named() -> None:
