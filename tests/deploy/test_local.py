@@ -22,7 +22,7 @@ from harness.deploy.local import LocalTarget
 from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
 from harness.processes import pid_alive, port_is_free
-from tests.support.local_target import local_config
+from tests.support.local_target import local_config, tampered_copy
 from tests.support.project import EXAMPLE, ROOT
 
 
@@ -93,10 +93,7 @@ def test_deploy_redeploy_and_roll_back(
 def test_a_broken_candidate_fails_readiness_and_the_previous_revision_keeps_serving(
     config: HarnessConfig, tmp_path: Path, model_artifact: Path
 ) -> None:
-    broken = tmp_path / "broken"
-    shutil.copytree(model_artifact, broken)
-    with open(broken / "model.joblib", "ab") as handle:
-        handle.write(b"tampered")  # the service refuses it: its sha256 no longer matches
+    broken = tampered_copy(model_artifact, tmp_path / "broken")
     good = build_candidate(model_artifact)
     bad = build_candidate(broken)
     LocalTarget(config).deploy("staging", good)

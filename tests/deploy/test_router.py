@@ -21,7 +21,7 @@ from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
 from harness.processes import pid_alive
 from tests.support.load_loop import LoadLoop
-from tests.support.local_target import local_config, stop_routed
+from tests.support.local_target import local_config, stop_routed, tampered_copy
 from tests.support.service_process import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -86,10 +86,7 @@ def test_a_deploy_under_load_loses_no_request_and_switches_the_digest(
 def test_a_revision_that_is_not_ready_leaves_the_router_on_the_old_one(
     config: HarnessConfig, tmp_path: Path, model_artifact: Path
 ) -> None:
-    broken = tmp_path / "broken"
-    shutil.copytree(model_artifact, broken)
-    with open(broken / "model.joblib", "ab") as handle:
-        handle.write(b"tampered")  # the service refuses it: its sha256 no longer matches
+    broken = tampered_copy(model_artifact, tmp_path / "broken")
     good, bad = build_candidate(model_artifact), build_candidate(broken)
     target = LocalTarget(config, ready_timeout_s=12)
     target.deploy("production", good)

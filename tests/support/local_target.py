@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -46,3 +47,11 @@ def stop_routed(config: HarnessConfig, env: str = "production") -> None:
     master = NginxRouter(env, folder / "router", "127.0.0.1", 1).pid()
     if master:
         os.kill(master, signal.SIGKILL)
+
+
+def tampered_copy(artifact: Path, folder: Path) -> Path:
+    """A copy of ``artifact`` the service refuses to serve: its sha256 no longer matches."""
+    shutil.copytree(artifact, folder)
+    with open(folder / "model.joblib", "ab") as handle:
+        handle.write(b"tampered")
+    return folder
