@@ -8,7 +8,10 @@
 // Nothing here trains: staging and production pull exactly those bytes by digest. A failing
 // gate fails its stage, so the approval and the promotion never run; `harness promote`
 // itself refuses a candidate without good evidence, or an approver who is not a release
-// manager in the config. docs/jenkins.md says more.
+// manager in the config. With `promotion: 'canary'`, `harness canary` steps production's
+// live traffic to the candidate in the config's release.canary steps instead of switching
+// it all at once, and aborts by itself (failing the build) when a step's tests fail.
+// docs/jenkins.md says more.
 def call(Map args = [:]) {
     Map settings = harnessSettings(args, 'harnessPromote')
     pipeline {
@@ -87,18 +90,39 @@ def call(Map args = [:]) {
                     submitter "${settings.approvers}"
                     submitterParameter 'APPROVER'
                 }
-                steps {
-                    harnessCheckout(settings)
-                    unstash 'evidence'
-                    sh libraryResource('harness/install.sh')
-                    sh '"$HARNESS" promote --candidate "$CANDIDATE" --approver "$APPROVER" --reports reports'
-                    sh '"$HARNESS" status --env "$HARNESS_PRODUCTION"'
+                stages {
+                    stage('Prepare') {
+                        steps {
+                            harnessCheckout(settings)
+                            unstash 'evidence'
+                            sh libraryResource('harness/install.sh')
+                        }
+                    }
+                    stage('Promote all at once') {
+                        when { expression { settings.promotion == 'all-at-once' } }
+                        steps {
+                            sh '"$HARNESS" promote --candidate "$CANDIDATE" --approver "$APPROVER" --reports reports'
+                        }
+                    }
+                    // The same evidence, approval and lock, on production's live traffic.
+                    stage('Promote by canary steps') {
+                        when { expression { settings.promotion == 'canary' } }
+                        steps {
+                            sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --candidate "$CANDIDATE" --approver "$APPROVER" --reports reports'
+                        }
+                    }
+                    stage('Production status') {
+                        steps {
+                            sh '"$HARNESS" status --env "$HARNESS_PRODUCTION"'
+                        }
+                    }
                 }
                 post {
                     always {
-                        junit testResults: 'reports/promotion/junit/*.xml', keepProperties: true,
-                              allowEmptyResults: true
-                        archiveArtifacts artifacts: 'reports/promotion/**', allowEmptyArchive: true
+                        junit testResults: 'reports/promotion/junit/*.xml, reports/canary/junit/*.xml',
+                              keepProperties: true, allowEmptyResults: true
+                        archiveArtifacts artifacts: 'reports/promotion/**, reports/canary/**',
+                                         allowEmptyArchive: true
                     }
                 }
             }

@@ -20,6 +20,7 @@ Map call(Map args, String step) {
         staging: 'staging',                        // promote: where the candidate is checked
         production: 'production',                  // promote: where it is promoted to
         approvers: 'release-managers',             // promote: who may answer the approval
+        promotion: 'all-at-once',                  // promote: 'all-at-once' or 'canary' (traffic steps)
         repository: '',                            // a clone URL; default: the job's own SCM
         credentialsId: '',                         // the credential that reads `repository`
         branch: 'main',                            // the branch `repository` is built from
@@ -29,5 +30,9 @@ Map call(Map args, String step) {
         error "${step}: unknown setting(s) ${unknown.sort().join(', ')}; known: " +
               defaults.keySet().sort().join(', ')
     }
-    return defaults + args.findAll { it.value != null && it.value != '' }
+    Map settings = defaults + args.findAll { it.value != null && it.value != '' }
+    if (!(settings.promotion in ['all-at-once', 'canary'])) {
+        error "${step}: promotion '${settings.promotion}' is not one of all-at-once, canary"
+    }
+    return settings
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.jenkins_replay import REPLAY, groovy_env, require_groovy
+from tests.support.jenkins_replay import REPLAY, Agent, Replay, groovy_env, require_groovy
 from tests.support.pipelines import (
     LIBRARY_PIPELINES,
     PIPELINE_SOURCES,
@@ -125,6 +125,16 @@ def promotion_problems(text: str) -> list[str]:
         problems.append("no timeout in hours bounds the approval")
     if 'promote --candidate "$CANDIDATE" --approver "$APPROVER"' not in approval.body:
         problems.append("harness promote is not given the candidate and the approver")
+    canary = ('canary --env "$HARNESS_PRODUCTION" --candidate "$CANDIDATE" '
+              '--approver "$APPROVER"')
+    if canary not in approval.body:
+        problems.append("harness canary is not given production, the candidate and the approver")
+    for name, value in (("Promote all at once", "all-at-once"),
+                        ("Promote by canary steps", "canary")):
+        found = stage(approval, name)
+        guard = f"when {{ expression {{ settings.promotion == '{value}' }} }}"
+        if found is None or guard not in found.body:
+            problems.append(f"'{name}' does not run only with promotion: '{value}'")
     return problems
 
 
@@ -136,6 +146,61 @@ def test_pipeline_is_thin_and_publishes_its_reports(path: Path) -> None:
 def test_the_library_s_pipelines_are_the_three_a_team_needs() -> None:
     assert [p.stem for p in LIBRARY_PIPELINES] == ["harnessNightly", "harnessPromote",
                                                    "harnessPullRequest"]
+
+
+FAKE_HARNESS = """#!/bin/sh
+# Records what the pipeline asked of the harness; writes a report as `check` would.
+echo "$*" >> "$HARNESS_CALLS"
+mkdir -p reports/release
+echo "$*" > reports/release/ran.txt
+"""
+
+
+def _replay_promote(tmp_path: Path, settings: str) -> tuple[Replay, list[str]]:
+    """The library's promote step replayed with ``settings``, its harness a recorder: the
+    pipeline's own choices (stages, commands, the settings check), not the harness's."""
+    repository = tmp_path / "team"
+    repository.mkdir()
+    (repository / "harness.yaml").write_text("{}\n")
+    for command in (["init", "-q", "-b", "main"], ["add", "."],
+                    ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one"]):
+        subprocess.run(["git", *command], cwd=repository, check=True)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin/harness").write_text(FAKE_HARNESS)
+    (venv / "bin/harness").chmod(0o755)
+    version = re.search(r"HARNESS_VERSION = '([^']+)'", (ROOT / "vars/harnessSettings.groovy")
+                        .read_text()).group(1)  # type: ignore[union-attr]
+    (venv / ".harness-install").write_text(f"package=harness=={version}\n")
+    script = tmp_path / "Jenkinsfile"
+    script.write_text(f"@Library('harness@v0.2') _\nharnessPromote(venv: '{venv}'{settings})\n")
+    calls = tmp_path / "calls.txt"
+    agent = Agent(tmp_path / "agent", site_env={"HARNESS_CALLS": str(calls)})
+    replay = agent.replay(script, "team/promote", scm={"url": str(repository), "branch": "main"},
+                          params={"CANDIDATE": "registry.example/team/model@sha256:" + "a" * 64},
+                          approver="ana", timeout_s=300)
+    return replay, calls.read_text().splitlines() if calls.exists() else []
+
+
+@pytest.mark.parametrize("promotion", ["all-at-once", "canary"])
+def test_the_promote_step_runs_the_promotion_its_settings_name(tmp_path: Path,
+                                                                promotion: str) -> None:
+    replay, calls = _replay_promote(tmp_path, f", promotion: '{promotion}'")
+    assert replay.result == "SUCCESS", replay.log()[-3000:]
+    reference = "registry.example/team/model@sha256:" + "a" * 64
+    promote = f"promote --candidate {reference} --approver ana --reports reports"
+    canary = f"canary --env production --candidate {reference} --approver ana --reports reports"
+    assert calls[-2] == (canary if promotion == "canary" else promote), calls
+    assert calls[-1] == "status --env production"
+    assert not [c for c in calls if c.startswith("promote" if promotion == "canary" else "canary")]
+    skipped = "Promote all at once" if promotion == "canary" else "Promote by canary steps"
+    assert replay.statuses()[skipped] == "skipped: when"
+
+
+def test_the_promote_step_refuses_an_unknown_promotion(tmp_path: Path) -> None:
+    replay, calls = _replay_promote(tmp_path, ", promotion: 'rolling'")
+    assert replay.result == "FAILURE" and calls == [] and replay.stages == []
+    assert "promotion 'rolling' is not one of all-at-once, canary" in (replay.error or "")
 
 
 def test_approval_defaults_to_release_managers() -> None:

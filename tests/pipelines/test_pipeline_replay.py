@@ -216,6 +216,7 @@ def test_a_team_repository_through_every_pipeline(site: Site, team: TeamReposito
     _assert_ran(promote, ["Checkout", "Install harness", "Deploy to staging",
                           "Gate: release checks on staging", "Approval and promotion"])
     assert promote.stage("Approval and promotion")["input"]["submitter"] == "release-managers"
+    assert promote.statuses()["Promote by canary steps"] == "skipped: when"  # all at once
     built = re.search(r"sha256: ([0-9a-f]{64})", pull.stage("Build model")["steps"][0]["output"])
     version = httpx.get(f"http://127.0.0.1:{team.production}/version", timeout=5).json()
     assert built and version["artifact_sha256"] == built.group(1), "production runs other bytes"
