@@ -9,7 +9,12 @@
 - ``score_distribution``: the two samples of scores, a two-sample Kolmogorov-Smirnov test;
 - ``latency``: the two samples of server-side latency, Mann-Whitney with the Hodges-Lehmann
   shift (as Kayenta judges a canary), against ``latency_margin_ms``;
-- ``errors``: the candidate's failed or missing answers where production answered.
+- ``errors``: the candidate's failed or missing answers where production answered. When
+  the mirror copies only ``mirror_percent`` of the requests (the Gateway API's
+  ``RequestMirror`` percent, on Kubernetes), a production answer without the candidate's is
+  counted as unmirrored, not as the candidate's error, and the testcase says how many were
+  mirrored; it fails when the candidate's answers are surely fewer than that percent
+  would send (an exact binomial test at ``alpha``): then the candidate loses requests.
 
 The first two are anytime-valid sequential tests (harness/stats/sequential.py, a betting
 confidence sequence): they look at every joined request and may stop the window either
@@ -60,8 +65,12 @@ class ShadowJudge:
     """Takes joined requests as they come; says when the sequential tests have decided,
     and at the end writes every judgment as a testcase."""
 
-    def __init__(self, spec: ShadowSpec) -> None:
+    def __init__(self, spec: ShadowSpec, mirror_percent: int = 100) -> None:
+        """``mirror_percent``: the share of production's requests the mirror copies to
+        the candidate (the local nginx copies all; a Gateway copies
+        ``release.shadow.mirror_percent``)."""
         self.spec = spec
+        self.mirror_percent = mirror_percent
         self.agreement = sequential.DisagreementTest(tolerance=spec.tolerance,
                                                      alpha=spec.alpha)
         self.difference = sequential.PairedDifferenceTest(margin=spec.margin,
@@ -73,7 +82,9 @@ class ShadowJudge:
         self.candidate_latency: list[float] = []
         self.requests = 0
         self.failed = 0  # the candidate answered with an error
-        self.unanswered = 0  # the candidate never logged an answer (set by the window)
+        # Production's answers the candidate never logged (set by the window): its errors
+        # when every request is mirrored, else unmirrored (or lost: see _errors_case).
+        self.unanswered = 0
         self.labels = 0
 
     def add(self, pairs: list[Pair]) -> None:
@@ -231,13 +242,12 @@ class ShadowJudge:
                                    decision="fail" if slower else "pass"))
 
     def _errors_case(self) -> Case:
+        if self.mirror_percent < 100:
+            return self._sampled_errors_case()
         bad = self.failed + self.unanswered
         asked = self.requests + self.unanswered
         if not asked:
-            return Case(CLASSNAME, "errors", Outcome.FAILED,
-                        "no request was joined: nothing reached both production and the "
-                        "candidate in the window", GateProperties(decision="inconclusive",
-                                                                  rows=0))
+            return _nothing_joined()
         rate = bad / asked
         passed = rate <= self.spec.max_error_rate
         message = (f"the candidate failed {self.failed} and left {self.unanswered} "
@@ -248,12 +258,48 @@ class ShadowJudge:
                                    max=Figure.of(self.spec.max_error_rate), failures=bad,
                                    requests=asked, decision="pass" if passed else "fail"))
 
+    def _sampled_errors_case(self) -> Case:
+        """The errors when the mirror copies only a share: the candidate's failures among
+        the requests it answered; a production answer without the candidate's is
+        unmirrored, unless the candidate's answers are surely fewer than the share sends."""
+        production = self.requests + self.unanswered
+        if not self.requests:
+            return _nothing_joined(f" ({production} production answers, mirror_percent "
+                                   f"{self.mirror_percent})")
+        share = self.mirror_percent / 100
+        rate = self.failed / self.requests
+        # P(at most this many mirrored | the percent): small when answers go missing.
+        p_value = two_sample.binomial_at_most(self.requests, production, share)
+        lost = p_value < self.spec.alpha
+        passed = rate <= self.spec.max_error_rate and not lost
+        message = (f"{self.requests} of {production} requests production answered were "
+                   f"mirrored and answered by the candidate ({self.requests / production:.1%}; "
+                   f"mirror_percent {self.mirror_percent}), {self.unanswered} unmirrored; "
+                   f"the candidate failed {self.failed} of its {self.requests} ({rate:.2%}; "
+                   f"allowed {self.spec.max_error_rate:.2%})")
+        if lost:
+            message += (f"; fewer answers than mirror_percent sends (binomial p = "
+                        f"{p_value:.3g} < alpha {self.spec.alpha:g}): the candidate loses "
+                        "requests")
+        return Case(CLASSNAME, "errors", Outcome.of(passed), message,
+                    GateProperties(metric="error_rate", value=Figure.of(rate),
+                                   max=Figure.of(self.spec.max_error_rate),
+                                   failures=self.failed, requests=self.requests,
+                                   p_value=Figure.of(p_value, ".4g"),
+                                   decision="pass" if passed else "fail",
+                                   extra={"mirrored": str(self.requests),
+                                          "unmirrored": str(self.unanswered),
+                                          "mirror_percent": str(self.mirror_percent)}))
+
     def summary_json(self, candidate: Candidate, env: str) -> str:
         """The window's figures as one JSON document beside the JUnit."""
         return json.dumps({
             "candidate": candidate.id, "environment": env, "verdict": self.verdict.value,
             "joined": self.requests, "candidate_failed": self.failed,
-            "unanswered": self.unanswered,
+            "unanswered": self.unanswered if self.mirror_percent == 100 else 0,
+            "mirror_percent": self.mirror_percent,
+            "mirrored": self.requests,
+            "unmirrored": 0 if self.mirror_percent == 100 else self.unanswered,
             "flips": [{"production": a, "candidate": b, "count": n}
                       for (a, b), n in sorted(self.flips.items())],
             "agreement": _decision_json(self.agreement.decision()) if self.labels else None,
@@ -271,6 +317,12 @@ def _decision_json(decision: sequential.SequentialDecision) -> dict[str, object]
 
 def _with(properties: GateProperties, **changes: object) -> GateProperties:
     return replace(properties, **changes)  # type: ignore[arg-type]
+
+
+def _nothing_joined(detail: str = "") -> Case:
+    return Case(CLASSNAME, "errors", Outcome.FAILED,
+                f"no request was joined{detail}: nothing reached both production and the "
+                "candidate in the window", GateProperties(decision="inconclusive", rows=0))
 
 
 def _not_applicable(name: str, why: str) -> Case:

@@ -143,3 +143,52 @@ def test_a_bad_shadow_setting_names_its_key(tmp_path, key: str, value: object,
     path = write_config(tmp_path, release={"shadow": {key: value}})
     with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
         load_config(path)
+
+
+def _sampled_window(percent: int, answered_share: float, n: int = 400,
+                    seed: int = 5) -> ShadowJudge:
+    """Production logs ``n`` answers; the candidate logs those a mirror copying
+    ``answered_share`` of them would reach, joined as the window joins them."""
+    rng = random.Random(seed)
+    judge = ShadowJudge(ShadowSpec(min_requests=10), mirror_percent=percent)
+    join = Join()
+    production = [record(f"m{i}") for i in range(n)]
+    candidate = [record(r.request_id) for r in production if rng.random() < answered_share]
+    judge.add(join.add(production, candidate))
+    judge.unanswered = join.unmatched
+    return judge
+
+
+def test_a_sampled_mirror_counts_the_rest_as_unmirrored_not_as_errors() -> None:
+    judge = _sampled_window(percent=25, answered_share=0.25)
+    errors = _by_name(judge)["errors"]
+    assert errors.outcome is Outcome.PASSED, errors.message
+    mirrored = judge.requests
+    assert 70 < mirrored < 130 and judge.unanswered == 400 - mirrored
+    assert f"{mirrored} of 400 requests production answered were mirrored" in errors.message
+    assert "mirror_percent 25" in errors.message
+    assert errors.properties.extra == {"mirrored": str(mirrored),
+                                       "unmirrored": str(400 - mirrored),
+                                       "mirror_percent": "25"}
+    summary = judge.summary_json(_candidate(), "production")
+    assert f'"mirrored": {mirrored}' in summary and f'"unmirrored": {400 - mirrored}' in summary
+    # Every request mirrored: the same missing answers are the candidate's errors.
+    everything = _sampled_window(percent=100, answered_share=0.25)
+    assert _by_name(everything)["errors"].outcome is Outcome.FAILED
+    assert f"left {400 - mirrored} unanswered" in _by_name(everything)["errors"].message
+
+
+def test_fewer_answers_than_the_percent_sends_fail_as_lost_requests() -> None:
+    judge = _sampled_window(percent=50, answered_share=0.05)
+    errors = _by_name(judge)["errors"]
+    assert errors.outcome is Outcome.FAILED
+    assert "the candidate loses requests" in errors.message
+    assert float(errors.properties.p_value) < 0.05
+
+
+def _candidate():
+    from pathlib import Path
+
+    from harness.candidate.identity import Candidate
+
+    return Candidate(id="c0ffee", artifact=Path("artifact"), artifact_sha256="0" * 64)
