@@ -197,7 +197,7 @@ def _cmd_shadow(args: argparse.Namespace) -> int:
     else:
         candidate = operations.candidate_for(config, Path(args.candidate).absolute())
     result = run_shadow(config, args.env, candidate, args.max_requests, args.max_duration,
-                        args.replay_golden, Path(args.reports))
+                        args.replay_golden, Path(args.reports), noise_floor=args.noise_floor)
     for case in result.cases:
         print(f"  {case.outcome.value:<8} {case.name}: {case.message}")
     print(f"shadow of candidate {candidate.id} beside {args.env}: {result.verdict.value} on "
@@ -489,6 +489,10 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     shadow.add_argument("--replay-golden", action="store_true",
                         help="send the traffic too: Locust replays golden rows at the "
                         "environment's router (loopback only), bounded by N and S")
+    shadow.add_argument("--noise-floor", action="store_true",
+                        help="mirror to a second copy of production too, and judge the "
+                        "candidate's excess over production's own disagreement with itself "
+                        "(for a nondeterministic model)")
     shadow.add_argument("--reports", default="reports", help="report folder (default: reports)")
     shadow.set_defaults(func=_cmd_shadow)
 

@@ -16,6 +16,14 @@
   mirrored; it fails when the candidate's answers are surely fewer than that percent
   would send (an exact binomial test at ``alpha``): then the candidate loses requests.
 
+With a noise floor (``noise_floor``: a copy of production's revision mirrored too, fed as
+``Triple``s), ``agreement`` and ``score_difference`` judge the candidate's *excess* over the
+copy's, request by request: disagreed with production (1 or 0) minus the copy disagreed
+(in [-1, 1], at ``tolerance``), and |candidate - production| minus |copy - production| (in
+[-1, 1], at ``margin``), each a paired-difference sequential test; a ``noise_floor``
+testcase reports the copy's own figures (the A/A comparison, as Diffy does). A
+deterministic model's floor is 0, and its excess is its plain difference.
+
 The first two are anytime-valid sequential tests (harness/stats/sequential.py, a betting
 confidence sequence): they look at every joined request and may stop the window either
 way, their error rates held at ``alpha`` however often they look. The window never stops
@@ -36,7 +44,7 @@ from harness.candidate.identity import Candidate
 from harness.config.release import ShadowSpec
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
-from harness.release.shadow_logs import Pair
+from harness.release.shadow_logs import Pair, Triple
 from harness.run.junit import Case
 from harness.server.prediction_log import LoggedPrediction
 from harness.stats import sequential, two_sample
@@ -65,12 +73,16 @@ class ShadowJudge:
     """Takes joined requests as they come; says when the sequential tests have decided,
     and at the end writes every judgment as a testcase."""
 
-    def __init__(self, spec: ShadowSpec, mirror_percent: int = 100) -> None:
+    def __init__(self, spec: ShadowSpec, mirror_percent: int = 100,
+                 noise_floor: bool = False) -> None:
         """``mirror_percent``: the share of production's requests the mirror copies to
         the candidate (the local nginx copies all; a Gateway copies
-        ``release.shadow.mirror_percent``)."""
+        ``release.shadow.mirror_percent``). ``noise_floor``: requests come as ``Triple``s
+        (``add_triples``) and the candidate is judged on its excess over production's copy."""
         self.spec = spec
         self.mirror_percent = mirror_percent
+        self.noise_floor = noise_floor
+        self.floor = _Floor(spec) if noise_floor else None
         self.agreement = sequential.DisagreementTest(tolerance=spec.tolerance,
                                                      alpha=spec.alpha)
         self.difference = sequential.PairedDifferenceTest(margin=spec.margin,
@@ -115,10 +127,22 @@ class ShadowJudge:
         if differences:
             self.difference.update_many(differences)
 
+    def add_triples(self, triples: list[Triple]) -> None:
+        """Judge requests answered by production, the candidate and production's copy:
+        the candidate's pairs as ``add`` does, and its excess over the copy."""
+        if self.floor is None:
+            raise ValueError("add_triples needs a judge made with noise_floor=True")
+        self.add([triple.pair for triple in triples])
+        self.floor.add(triples)
+
     # -- when to stop ---------------------------------------------------------------------
 
     def _applying(self) -> list[sequential.SequentialDecision]:
         """Where each sequential test that has seen anything stands."""
+        if self.floor is not None:
+            return [test.decision() for test, seen in (
+                (self.floor.agreement, self.floor.labels),
+                (self.floor.difference, self.floor.candidate_distance)) if seen]
         return [test.decision() for test, seen in ((self.agreement, self.labels),
                                                    (self.difference, self.candidate_scores))
                 if seen]
@@ -137,6 +161,10 @@ class ShadowJudge:
     # -- the judgments --------------------------------------------------------------------
 
     def cases(self) -> list[Case]:
+        if self.floor is not None:
+            return [self._excess_agreement_case(), self._excess_difference_case(),
+                    self._floor_case(), self._distribution_case(), self._latency_case(),
+                    self._errors_case()]
         return [self._agreement_case(), self._difference_case(), self._distribution_case(),
                 self._latency_case(), self._errors_case()]
 
@@ -207,6 +235,77 @@ class ShadowJudge:
                                    difference_ci_high=Figure.of(high),
                                    max_gap=Figure.of(self.spec.margin),
                                    ci_method="betting confidence sequence"))
+
+    def _excess_agreement_case(self) -> Case:
+        floor = self.floor
+        assert floor is not None
+        if not floor.labels:
+            return _not_applicable("agreement", "no request carried a label from production, "
+                                   "the candidate and its copy")
+        ours, copy = floor.candidate_disagreed / floor.labels, floor.copy_disagreed / floor.labels
+        decision = floor.agreement.decision()
+        flips = ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(floor.flips.items())) or "none"
+        figures = (f"the candidate decided otherwise than production on "
+                   f"{floor.candidate_disagreed} of {floor.labels} requests ({ours:.2%}), "
+                   f"production's copy on {floor.copy_disagreed} ({copy:.2%}, the noise "
+                   f"floor); excess {ours - copy:+.2%}, {floor.agreement.confidence:.0%} "
+                   f"confidence sequence [{decision.low:+.2%}, {decision.high:+.2%}], "
+                   f"tolerance ±{self.spec.tolerance:.2%}; flips: {flips}")
+        return self._three_way("agreement", decision, figures, GateProperties(
+            metric="excess_disagreement", value=Figure.of(ours - copy),
+            ci_low=Figure.of(decision.low), ci_high=Figure.of(decision.high),
+            ci_method="betting confidence sequence", max=Figure.of(self.spec.tolerance),
+            flips=flips))
+
+    def _excess_difference_case(self) -> Case:
+        floor = self.floor
+        assert floor is not None
+        if not floor.candidate_distance:
+            return _not_applicable("score_difference", "no request carried a score from "
+                                   "production, the candidate and its copy")
+        n = len(floor.candidate_distance)
+        ours, copy = math.fsum(floor.candidate_distance) / n, math.fsum(floor.copy_distance) / n
+        decision = floor.difference.decision()
+        figures = (f"mean score distance to production: the candidate's {ours:.4f}, "
+                   f"production's copy's {copy:.4f} (the noise floor); excess "
+                   f"{ours - copy:+.4f}, {floor.difference.confidence:.0%} confidence "
+                   f"sequence [{decision.low:+.4f}, {decision.high:+.4f}], margin "
+                   f"±{self.spec.margin:g}")
+        return self._three_way("score_difference", decision, figures, GateProperties(
+            metric="excess_score_distance", difference=Figure.of(ours - copy),
+            difference_ci_low=Figure.of(decision.low),
+            difference_ci_high=Figure.of(decision.high), max_gap=Figure.of(self.spec.margin),
+            ci_method="betting confidence sequence"))
+
+    def _floor_case(self) -> Case:
+        """The A/A figures: production against its own copy. Measured, not judged."""
+        floor = self.floor
+        assert floor is not None
+        if not floor.requests:
+            return _not_applicable("noise_floor", "no request was answered by production, "
+                                   "the candidate and production's copy")
+        parts = [(f"production's copy (its own revision) answered {floor.requests} requests "
+                  "beside the candidate")]
+        if floor.labels:
+            flips = ", ".join(f"{a}→{b} {n}" for (a, b), n in
+                              sorted(floor.copy_flips.items())) or "none"
+            parts.append(f"decided otherwise than production on {floor.copy_disagreed} of "
+                         f"{floor.labels} ({floor.copy_disagreed / floor.labels:.2%}; flips: "
+                         f"{flips})")
+        if floor.copy_distance:
+            n = len(floor.copy_distance)
+            parts.append(f"its scores differed by {math.fsum(floor.copy_distance) / n:.4f} "
+                         f"on average (mean signed {math.fsum(floor.copy_shift) / n:+.4f})")
+        if floor.copy_failed:
+            parts.append(f"it failed {floor.copy_failed} (left out of the comparison)")
+        message = "; ".join(parts) + ("; the candidate is judged on its excess over these "
+                                      "(a deterministic model's floor is 0)")
+        rate = floor.copy_disagreed / floor.labels if floor.labels else None
+        return Case(CLASSNAME, "noise_floor", Outcome.PASSED, message, GateProperties(
+            metric="aa_disagreement", value=Figure.of(rate) if rate is not None else None,
+            rows=floor.requests, failures=floor.copy_failed,
+            flips=", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(floor.copy_flips.items()))
+            or "none"))
 
     def _distribution_case(self) -> Case:
         if len(self.candidate_scores) < 2:
@@ -305,8 +404,73 @@ class ShadowJudge:
             "agreement": _decision_json(self.agreement.decision()) if self.labels else None,
             "score_difference": (_decision_json(self.difference.decision())
                                  if self.candidate_scores else None),
+            "noise_floor": self.floor.summary() if self.floor is not None else None,
             "settings": self.spec.model_dump(),
         }, indent=2) + "\n"
+
+
+class _Floor:
+    """The candidate against production's copy on the same requests: the copy's own
+    figures (the A/A floor) and the candidate's excess over them, tested sequentially."""
+
+    def __init__(self, spec: ShadowSpec) -> None:
+        self.agreement = sequential.PairedDifferenceTest(margin=spec.tolerance,
+                                                         alpha=spec.alpha)
+        self.difference = sequential.PairedDifferenceTest(margin=spec.margin,
+                                                          alpha=spec.alpha)
+        self.requests = 0  # answered by all three
+        self.copy_failed = 0
+        self.labels = 0
+        self.candidate_disagreed = 0
+        self.copy_disagreed = 0
+        self.flips: Counter[tuple[str, str]] = Counter()  # production -> candidate
+        self.copy_flips: Counter[tuple[str, str]] = Counter()  # production -> copy
+        self.candidate_distance: list[float] = []
+        self.copy_distance: list[float] = []
+        self.copy_shift: list[float] = []
+
+    def add(self, triples: list[Triple]) -> None:
+        agreements: list[float] = []
+        distances: list[float] = []
+        for triple in triples:
+            production, candidate, copy = triple.production, triple.shadow, triple.copy
+            if copy.status != 200:
+                self.copy_failed += 1
+            if candidate.status != 200 or copy.status != 200:
+                continue
+            self.requests += 1
+            if None not in (production.label, candidate.label, copy.label):
+                self.labels += 1
+                ours, theirs = production.label != candidate.label, production.label != copy.label
+                self.candidate_disagreed += ours
+                self.copy_disagreed += theirs
+                if ours:
+                    self.flips[(str(production.label), str(candidate.label))] += 1
+                if theirs:
+                    self.copy_flips[(str(production.label), str(copy.label))] += 1
+                agreements.append(float(ours) - float(theirs))
+            base, new, again = score_of(production), score_of(candidate), score_of(copy)
+            if base is not None and new is not None and again is not None:
+                self.candidate_distance.append(abs(new - base))
+                self.copy_distance.append(abs(again - base))
+                self.copy_shift.append(again - base)
+                distances.append(abs(new - base) - abs(again - base))
+        if agreements:
+            self.agreement.update_many(agreements)
+        if distances:
+            self.difference.update_many(distances)
+
+    def summary(self) -> dict[str, object]:
+        n = len(self.copy_distance)
+        return {
+            "requests": self.requests, "copy_failed": self.copy_failed,
+            "labels": self.labels, "candidate_disagreed": self.candidate_disagreed,
+            "copy_disagreed": self.copy_disagreed,
+            "copy_mean_score_distance": math.fsum(self.copy_distance) / n if n else None,
+            "excess_agreement": (_decision_json(self.agreement.decision())
+                                 if self.labels else None),
+            "excess_score_distance": (_decision_json(self.difference.decision())
+                                      if n else None)}
 
 
 def _decision_json(decision: sequential.SequentialDecision) -> dict[str, object]:

@@ -192,3 +192,93 @@ def _candidate():
     from harness.candidate.identity import Candidate
 
     return Candidate(id="c0ffee", artifact=Path("artifact"), artifact_sha256="0" * 64)
+
+
+# -- the noise floor: production, the candidate and production's copy ----------------------
+
+def test_the_triple_join_waits_for_all_three_answers() -> None:
+    from harness.release.shadow_logs import TripleJoin
+
+    join = TripleJoin()
+    first = join.add([record("a"), record("b"), record("c", status=500)],
+                     [record("a"), record("b")], [record("b")])
+    assert [t.production.request_id for t in first] == ["b"]
+    assert join.unmatched == 1  # "a" waits for the copy; production's failure is left out
+    later = join.add([], [], [record("a"), record("z")])
+    assert [(t.production.request_id, t.shadow.request_id, t.copy.request_id)
+            for t in later] == [("a", "a", "a")]
+    assert join.unmatched == 0 and join.production_failed == 1
+    assert len(join.triples) == 2
+
+
+def _noisy(judge: ShadowJudge, candidate_flips: float, copy_flips: float, n: int,
+           seed: int = 2, jitter: float = 0.02) -> None:
+    """A nondeterministic model: the candidate and production's copy each decide
+    otherwise than production at their own rate, their scores jittered."""
+    from harness.release.shadow_logs import Triple
+
+    rng = random.Random(seed)
+
+    def again(ours: LoggedPrediction, flips: float) -> LoggedPrediction:
+        label = ours.label if rng.random() >= flips else (
+            "good" if ours.label == "bad" else "bad")
+        jittered = min(max((ours.probability or 0) + rng.uniform(-jitter, jitter), 0.0), 1.0)
+        return record(ours.request_id, jittered, label)
+
+    triples = []
+    for i in range(n):
+        p = rng.random()
+        ours = record(f"n{i}", p, "bad" if p >= 0.5 else "good")
+        triples.append(Triple(ours, again(ours, candidate_flips), again(ours, copy_flips)))
+    for start in range(0, n, 50):
+        judge.add_triples(triples[start:start + 50])
+        if judge.decided:
+            return
+
+
+def test_a_candidate_as_noisy_as_production_passes_on_its_excess() -> None:
+    spec = ShadowSpec(min_requests=50, tolerance=0.03)
+    plain = ShadowJudge(spec, noise_floor=False)
+    # Judged plainly, production's own noise (6 % flips) fails the candidate ...
+    _stream(plain, 0.06, 0.0, 3000)
+    assert plain.verdict is Verdict.FAIL
+    # ... judged on its excess over production's copy, the same noise passes.
+    judge = ShadowJudge(spec, noise_floor=True)
+    _noisy(judge, 0.06, 0.06, 6000)
+    cases = _by_name(judge)
+    assert judge.decided and judge.verdict is Verdict.PASS, cases
+    assert list(cases) == ["agreement", "score_difference", "noise_floor",
+                           "score_distribution", "latency", "errors"]
+    agreement = cases["agreement"]
+    assert agreement.properties.metric == "excess_disagreement"
+    assert "production's copy on" in agreement.message and "noise floor" in agreement.message
+    floor = cases["noise_floor"]
+    assert floor.outcome is Outcome.PASSED
+    assert 0.04 < float(floor.properties.value) < 0.08, floor.message
+    assert "decided otherwise than production on" in floor.message
+    summary = judge.summary_json(_candidate(), "production")
+    assert '"noise_floor": {' in summary and '"copy_disagreed"' in summary
+
+
+def test_a_candidate_noisier_than_production_fails_on_its_excess() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50, tolerance=0.03), noise_floor=True)
+    _noisy(judge, 0.20, 0.05, 4000)
+    cases = _by_name(judge)
+    assert judge.verdict is Verdict.FAIL and judge.requests < 1000
+    agreement = cases["agreement"]
+    assert agreement.outcome is Outcome.FAILED
+    assert float(agreement.properties.ci_low) > 0.03
+
+
+def test_a_deterministic_models_floor_is_zero() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50, tolerance=0.03), noise_floor=True)
+    _noisy(judge, 0.0, 0.0, 3000, jitter=0.0)
+    floor = _by_name(judge)["noise_floor"]
+    assert float(floor.properties.value) == 0 and "flips: none" in floor.message
+    assert "its scores differed by 0.0000" in floor.message
+    assert judge.verdict is Verdict.PASS
+
+
+def test_triples_need_a_noise_floor_judge() -> None:
+    with pytest.raises(ValueError, match="noise_floor=True"):
+        ShadowJudge(ShadowSpec()).add_triples([])
