@@ -279,6 +279,23 @@ def test_a_deterministic_models_floor_is_zero() -> None:
     assert judge.verdict is Verdict.PASS
 
 
+def test_with_a_noise_floor_latency_is_judged_against_productions_copy() -> None:
+    # Both shadows answer 30 ms slower than production (they queue behind it on one
+    # machine): against production the candidate is slower, against its copy it is not.
+    from harness.release.shadow_logs import Triple
+
+    judge = ShadowJudge(ShadowSpec(min_requests=10, latency_margin_ms=10), noise_floor=True)
+    rng = random.Random(3)
+    judge.add_triples([Triple(record(f"l{i}", latency_ms=rng.gauss(5, 0.5)),
+                              record(f"l{i}", latency_ms=rng.gauss(35, 2)),
+                              record(f"l{i}", latency_ms=rng.gauss(35, 2)))
+                       for i in range(200)])
+    latency = _by_name(judge)["latency"]
+    assert latency.outcome is Outcome.PASSED
+    assert "candidate - production's copy latency" in latency.message
+    assert abs(float(latency.properties.difference)) < 5
+
+
 def test_triples_need_a_noise_floor_judge() -> None:
     with pytest.raises(ValueError, match="noise_floor=True"):
         ShadowJudge(ShadowSpec()).add_triples([])
