@@ -55,9 +55,12 @@ def _refuse_without_router(config: HarnessConfig, env: str, state: EnvState | No
     spec = config.environment(env)
     key = f"environments.{env}.router"
     if config.deploy.target != "local":
-        raise DeployError(f"harness shadow runs on the local target; deploy.target is "
-                          f"'{config.deploy.target}' (on Kubernetes the HTTPRoute's "
-                          "RequestMirror filter does this)", key="deploy.target")
+        raise DeployError(
+            f"harness shadow judges a shadow on the local target only, and deploy.target is "
+            f"'{config.deploy.target}': on Kubernetes each pod keeps its own prediction "
+            "log, which the harness cannot read yet; render the mirror with `harness route "
+            "--shadow` and judge on the local target (docs/kubernetes.md)",
+            key="deploy.target")
     if spec.router != "nginx":
         raise DeployError(f"a shadow needs nginx in front of environment '{env}': set {key}: "
                           f"nginx and deploy it again", key=key)

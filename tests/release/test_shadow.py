@@ -285,6 +285,18 @@ def test_nginx_missing_or_production_serving_directly_is_refused(
         stop_routed(direct)
 
 
+def test_the_kubernetes_target_is_refused_as_local_only(
+        tmp_path: Path, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.support.kubernetes import gateway_config
+
+    config = gateway_config(tmp_path)
+    assert _shadow(config, model_artifact) == 2
+    err = capsys.readouterr().err
+    assert err.count("harness: error:") == 1 and "Traceback" not in err
+    assert "on the local target only" in err and "harness route --shadow" in err
+    assert not (config.root / "reports" / "shadow").exists()
+
+
 @pytest.mark.end_to_end
 def test_the_shadow_starts_beside_at_the_configured_niceness(
         tmp_path: Path, model_artifact: Path) -> None:
