@@ -21,6 +21,14 @@ jitter of a retrained model), clipped to [0, 1]; the difference is their gap. Sh
 and 0.15 for detection, 0, 0.01 and 0.02 (within the margin, the last on it) for false
 stops. The repeated test
 is the z test of "|mean| <= margin" at alpha (each side at alpha / 2, as the sequence).
+
+Noise floor (``harness shadow --noise-floor``, tolerance 1 %): production's copy disagrees
+with production on 2 % of requests (a nondeterministic model's A/A floor) and the
+candidate, independently, at 2 % (as noisy: acceptable), 3 % (1 point of excess: on the
+tolerance) or 5 % (3 points of excess: to be stopped). The excess test is the paired
+difference of the two disagreement indicators (in [-1, 1]) at margin = tolerance; beside it,
+the plain disagreement test on the candidate's stream alone, which cannot tell the floor
+from the candidate.
 """
 
 from __future__ import annotations
@@ -165,6 +173,23 @@ def main(argv: list[str] | None = None) -> None:
               f"{args.wide_alpha} {false_wide:.1%} | exact binomial test at alpha every "
               f"{args.every} requests {false_repeated:.1%}")
         print(f"    the same streams: {_stopping(decisions, Outcome.PASS)}")
+
+    floor = 0.02
+    print(f"\nNoise floor: production's copy disagrees on {floor:.0%}, tolerance "
+          f"{TOLERANCE:.0%}, alpha {alpha}, {args.streams} streams of {args.horizon} requests")
+    for rate, what in ((0.02, "as noisy as production (acceptable)"),
+                       (0.03, "1 point of excess (on the tolerance)"),
+                       (0.05, "3 points of excess")):
+        candidate = rng.random((args.streams, args.horizon)) < rate
+        copy = rng.random((args.streams, args.horizon)) < floor
+        excess = _run(list(candidate.astype(float) - copy.astype(float)),
+                      lambda: PairedDifferenceTest(TOLERANCE, alpha))
+        plain = _run(list(candidate.astype(float)), lambda: DisagreementTest(TOLERANCE, alpha))
+        plain_fails = np.mean([d.outcome is Outcome.FAIL for d in plain])
+        print(f"  candidate at {rate:.0%}, {what}:\n"
+              f"    excess: {_stopping(excess, Outcome.FAIL)}; "
+              f"{_stopping(excess, Outcome.PASS)}\n"
+              f"    plain disagreement test: fail in {plain_fails:.1%} of streams")
 
     print(f"\nPaired score difference, margin {MARGIN}, alpha {alpha}, {args.streams} "
           f"streams of {args.horizon} paired requests")
