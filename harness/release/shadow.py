@@ -132,6 +132,18 @@ class _Joined:
     def unmatched(self) -> int:
         return self.join.unmatched
 
+    @property
+    def candidate_unanswered(self) -> int:
+        """Production's answers the candidate never logged (a request only the copy missed
+        is not the candidate's)."""
+        if isinstance(self.join, TripleJoin):
+            return self.join.shadow_unmatched
+        return self.join.unmatched
+
+    @property
+    def copy_unanswered(self) -> int:
+        return self.join.copy_unmatched if isinstance(self.join, TripleJoin) else 0
+
 
 def _window(config: HarnessConfig, shadow: Shadow, judge: ShadowJudge, max_requests: int,
             max_duration_s: float,
@@ -157,8 +169,10 @@ def _window(config: HarnessConfig, shadow: Shadow, judge: ShadowJudge, max_reque
     while joined.unmatched and time.monotonic() < settle and not judge.decided:
         time.sleep(POLL_S)
         joined.feed(judge, max_requests)
-    judge.unanswered = 0 if judge.decided else min(joined.unmatched,
+    judge.unanswered = 0 if judge.decided else min(joined.candidate_unanswered,
                                                    max(max_requests - judge.requests, 0))
+    if judge.floor is not None and not judge.decided:
+        judge.floor.copy_unanswered = joined.copy_unanswered
     if traffic is not None and traffic.error is not None:
         raise traffic.error
     return joined.join, traffic

@@ -296,8 +296,9 @@ class ShadowJudge:
             n = len(floor.copy_distance)
             parts.append(f"its scores differed by {math.fsum(floor.copy_distance) / n:.4f} "
                          f"on average (mean signed {math.fsum(floor.copy_shift) / n:+.4f})")
-        if floor.copy_failed:
-            parts.append(f"it failed {floor.copy_failed} (left out of the comparison)")
+        if floor.copy_failed or floor.copy_unanswered:
+            parts.append(f"it failed {floor.copy_failed} and left {floor.copy_unanswered} "
+                         "unanswered (left out of the comparison, not the candidate's errors)")
         message = "; ".join(parts) + ("; the candidate is judged on its excess over these "
                                       "(a deterministic model's floor is 0)")
         rate = floor.copy_disagreed / floor.labels if floor.labels else None
@@ -427,6 +428,9 @@ class _Floor:
                                                           alpha=spec.alpha)
         self.requests = 0  # answered by all three
         self.copy_failed = 0
+        # Production's answers only the copy never logged (set by the window): left out of
+        # the comparison, not counted against the candidate.
+        self.copy_unanswered = 0
         self.labels = 0
         self.candidate_disagreed = 0
         self.copy_disagreed = 0
@@ -475,6 +479,7 @@ class _Floor:
         n = len(self.copy_distance)
         return {
             "requests": self.requests, "copy_failed": self.copy_failed,
+            "copy_unanswered": self.copy_unanswered,
             "labels": self.labels, "candidate_disagreed": self.candidate_disagreed,
             "copy_disagreed": self.copy_disagreed,
             "copy_mean_score_distance": math.fsum(self.copy_distance) / n if n else None,

@@ -167,3 +167,13 @@ class TripleJoin:
     def unmatched(self) -> int:
         """Production's answers the shadow or the copy has not logged (yet)."""
         return len(self._shadow.pending() | self._copy.pending())
+
+    @property
+    def shadow_unmatched(self) -> int:
+        """Production's answers the shadow has not logged (yet): the shadow's to answer for."""
+        return self._shadow.unmatched
+
+    @property
+    def copy_unmatched(self) -> int:
+        """Production's answers only the copy has not logged (yet): not the shadow's fault."""
+        return len(self._copy.pending() - self._shadow.pending())

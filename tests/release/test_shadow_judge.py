@@ -209,6 +209,9 @@ def test_the_triple_join_waits_for_all_three_answers() -> None:
             for t in later] == [("a", "a", "a")]
     assert join.unmatched == 0 and join.production_failed == 1
     assert len(join.triples) == 2
+    # A request only the copy missed is not the candidate's to answer for.
+    join.add([record("d"), record("e")], [record("d")], [])
+    assert (join.unmatched, join.shadow_unmatched, join.copy_unmatched) == (2, 1, 1)
 
 
 def _noisy(judge: ShadowJudge, candidate_flips: float, copy_flips: float, n: int,
