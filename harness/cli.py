@@ -197,7 +197,7 @@ def _cmd_shadow(args: argparse.Namespace) -> int:
     else:
         candidate = operations.candidate_for(config, Path(args.candidate).absolute())
     result = run_shadow(config, args.env, candidate, args.max_requests, args.max_duration,
-                        args.replay_golden, Path(args.reports))
+                        args.replay_golden, Path(args.reports), noise_floor=args.noise_floor)
     for case in result.cases:
         print(f"  {case.outcome.value:<8} {case.name}: {case.message}")
     print(f"shadow of candidate {candidate.id} beside {args.env}: {result.verdict.value} on "
@@ -270,7 +270,8 @@ def _cmd_rbac(args: argparse.Namespace) -> int:
 def _cmd_route(args: argparse.Namespace) -> int:
     from harness.deploy.httproute import write_route
 
-    print(write_route(_config(args), args.env, Path(args.out), shadow=args.shadow))
+    print(write_route(_config(args), args.env, Path(args.out), shadow=args.shadow,
+                      canary_share=args.canary))
     return 0
 
 
@@ -488,6 +489,10 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     shadow.add_argument("--replay-golden", action="store_true",
                         help="send the traffic too: Locust replays golden rows at the "
                         "environment's router (loopback only), bounded by N and S")
+    shadow.add_argument("--noise-floor", action="store_true",
+                        help="mirror to a second copy of production too, and judge the "
+                        "candidate's excess over production's own disagreement with itself "
+                        "(for a nondeterministic model)")
     shadow.add_argument("--reports", default="reports", help="report folder (default: reports)")
     shadow.set_defaults(func=_cmd_shadow)
 
@@ -538,11 +543,15 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "route", help="write the Gateway API HTTPRoute that fronts an environment's Service "
         "(kubernetes)")
     route.add_argument("--env", default="production", help="the environment")
-    route.add_argument("--shadow", action="store_true",
-                       help="with the RequestMirror filter copying predictions to the shadow's "
-                       "Service (<service>-shadow)")
+    routed = route.add_mutually_exclusive_group()
+    routed.add_argument("--shadow", action="store_true",
+                        help="with the RequestMirror filter copying predictions to the "
+                        "shadow's Service (<service>-shadow)")
+    routed.add_argument("--canary", type=_share, metavar="SHARE",
+                        help="weighted: SHARE of the requests (0.1 for 10%%) to the canary's "
+                        "Service (<service>-canary), the rest to the stable one")
     route.add_argument("--out", required=True,
-                       help="folder to write httproute-<env>[-shadow].yaml in")
+                       help="folder to write httproute-<env>[-shadow|-canary].yaml in")
     route.set_defaults(func=_cmd_route)
 
     serve = commands.add_parser(
@@ -616,6 +625,17 @@ def _positive_float(text: str) -> float:
         value = math.nan
     if not value > 0 or math.isinf(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share of the traffic above 0 and at most 1 (0.1 for 10 %)")
     return value
 
 

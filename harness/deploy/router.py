@@ -31,6 +31,9 @@ REVISION_HEADER = "X-Harness-Revision"
 REQUEST_ID_HEADER = "X-Request-ID"
 MIRROR_LOCATION = "/_harness_shadow"
 MIRROR_MARK = "harness shadow on port"
+# A second mirror (a copy of production, for a shadow's A/A noise floor).
+SECOND_LOCATION = "/_harness_second"
+SECOND_MARK = "harness second mirror on port"
 WAIT_S = 10.0
 POLL_S = 0.05
 
@@ -64,22 +67,24 @@ class Mirror:
     timeout_ms: int
 
 
-def _mirror_locations(folder: Path, mirror: Mirror | None) -> tuple[str, str]:
-    """The directives that copy ``/predict`` requests to ``mirror``, and its internal
-    location; nothing when there is no mirror."""
+def _mirror_locations(folder: Path, mirror: Mirror | None,
+                      location: str = MIRROR_LOCATION,
+                      upstream: str = "shadow") -> tuple[str, str]:
+    """The directives that copy ``/predict`` requests to ``mirror`` (through ``location``
+    and ``upstream``), and its internal location; nothing when there is no mirror."""
     if mirror is None:
         return "", ""
     timeout = f"{mirror.timeout_ms}ms"
     copy = f"""
-            mirror {MIRROR_LOCATION};
+            mirror {location};
             mirror_request_body on;"""
     # nginx finishes a request only when its mirror subrequest has finished, and reads
     # the next request on a keep-alive connection only then: the timeouts bound what a slow
     # shadow costs production. The shadow logs its answer whether nginx waits or not.
     internal = f"""
-        location = {MIRROR_LOCATION} {{
+        location = {location} {{
             internal;
-            proxy_pass http://shadow$request_uri;
+            proxy_pass http://{upstream}$request_uri;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
@@ -95,11 +100,18 @@ def _mirror_locations(folder: Path, mirror: Mirror | None) -> tuple[str, str]:
 
 
 def _conf(folder: Path, host: str, port: int, upstream_port: int, revision: int,
-          mirror: Mirror | None = None) -> str:
+          mirror: Mirror | None = None, second: Mirror | None = None) -> str:
     listen = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
     copy, internal = _mirror_locations(folder, mirror)
     shadow = (f"\n    upstream shadow {{ server 127.0.0.1:{mirror.port}; keepalive 16; }}"
               f"\n    # {MIRROR_MARK} {mirror.port}" if mirror else "")
+    if mirror is not None and second is not None:
+        # nginx allows several mirror directives: each request is copied to both.
+        more, more_internal = _mirror_locations(folder, second, SECOND_LOCATION, "second")
+        more = more.replace("\n            mirror_request_body on;", "")  # once per location
+        copy, internal = copy + more, internal + more_internal
+        shadow += (f"\n    upstream second {{ server 127.0.0.1:{second.port}; keepalive 16; }}"
+                   f"\n    # {SECOND_MARK} {second.port}")
     return f"""# Written by harness; rewritten on every deploy, rollback and recovery.
 worker_processes 1;
 pid {folder / PID};
@@ -166,15 +178,20 @@ class NginxRouter:
             return None
         return None
 
-    def route(self, upstream_port: int, revision: int, mirror: Mirror | None = None) -> None:
+    def route(self, upstream_port: int, revision: int, mirror: Mirror | None = None,
+              second: Mirror | None = None) -> None:
         """Route to ``revision`` on ``upstream_port``: write the conf atomically, then start
         nginx or reload it, and wait until an answer carries the new revision and the
         workers that served the old one have finished their requests. With ``mirror``,
-        production's predict requests are copied to it as well."""
+        production's predict requests are copied to it as well, and with ``second`` (only
+        beside a ``mirror``) to that one too."""
+        if second is not None and mirror is None:
+            raise ValueError("a second mirror needs a first")
         binary = nginx_binary(self.env)
         for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
-        self._write(_conf(self.folder, self.host, self.port, upstream_port, revision, mirror))
+        self._write(_conf(self.folder, self.host, self.port, upstream_port, revision, mirror,
+                          second))
         self._nginx(binary, "-t")
         master = self.pid()
         old_workers = self._workers(master) if master else set()
@@ -189,9 +206,16 @@ class NginxRouter:
 
     def mirrors_to(self) -> int | None:
         """The shadow port the written configuration copies requests to, if any."""
+        return self._marked(MIRROR_MARK)
+
+    def second_mirror_to(self) -> int | None:
+        """The port the written configuration copies requests to besides the shadow's."""
+        return self._marked(SECOND_MARK)
+
+    def _marked(self, mark: str) -> int | None:
         try:
             for line in (self.folder / CONF).read_text().splitlines():
-                if MIRROR_MARK in line:
+                if mark in line:
                     return int(line.split()[-1])
         except (OSError, ValueError, IndexError):
             return None

@@ -8,11 +8,17 @@ artifact, its log, and ``shadow.json`` naming its process), and the environment'
 held for the whole window, so no deploy or promotion changes the environment meanwhile.
 A shadow left behind by a killed command is stopped, and the mirror turned off, by the
 next ``harness shadow`` of the environment (a deploy turns the mirror off too).
+
+With a noise floor, a second copy of production's own revision runs beside it too (under
+``shadow/copy/``), and nginx mirrors every predict request to both: production against its
+copy is the A/A comparison that shows how much a nondeterministic model disagrees with
+itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -41,15 +47,20 @@ class Shadow:
     shadow_url: str
     production_revision: int
     folder: Path
+    # A second copy of production's revision, mirrored too (a noise floor), else None.
+    copy_url: str | None = None
 
 
 def _refuse_without_router(config: HarnessConfig, env: str, state: EnvState | None) -> None:
     spec = config.environment(env)
     key = f"environments.{env}.router"
     if config.deploy.target != "local":
-        raise DeployError(f"harness shadow runs on the local target; deploy.target is "
-                          f"'{config.deploy.target}' (on Kubernetes the HTTPRoute's "
-                          "RequestMirror filter does this)", key="deploy.target")
+        raise DeployError(
+            f"harness shadow judges a shadow on the local target only, and deploy.target is "
+            f"'{config.deploy.target}': on Kubernetes each pod keeps its own prediction "
+            "log, which the harness cannot read yet; render the mirror with `harness route "
+            "--shadow` and judge on the local target (docs/kubernetes.md)",
+            key="deploy.target")
     if spec.router != "nginx":
         raise DeployError(f"a shadow needs nginx in front of environment '{env}': set {key}: "
                           f"nginx and deploy it again", key=key)
@@ -68,9 +79,11 @@ def _stop_leftover(folder: Path, router: NginxRouter, state: EnvState) -> None:
     """Stop a shadow a killed command left, and route without the mirror again."""
     record = folder / RECORD
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        pid = int(json.loads(record.read_text())["pid"])
-        if pid > 1 and pid_alive(pid) and _ours(pid, folder):
-            stop_process(pid)
+        recorded = json.loads(record.read_text())
+        for key in ("pid", "copy_pid"):
+            pid = int(recorded.get(key) or 0)
+            if pid > 1 and pid_alive(pid) and _ours(pid, folder):
+                stop_process(pid)
     record.unlink(missing_ok=True)
     if router.mirrors_to() is not None and state.router and state.router.port \
             and state.router.revision is not None and router.pid() is not None:
@@ -86,13 +99,14 @@ def _ours(pid: int, folder: Path) -> bool:
 
 @contextlib.contextmanager
 def shadowing(config: HarnessConfig, env: str, candidate: Candidate,
-              mirror_timeout_ms: int, nice: int = 0) -> Iterator[Shadow]:
+              mirror_timeout_ms: int, nice: int = 0,
+              noise_floor: bool = False) -> Iterator[Shadow]:
     """Run ``candidate`` as ``env``'s shadow (at CPU priority ``nice``) for the ``with``
-    block; afterwards the mirror
-    is off, the shadow stopped and its artifact removed (its log stays), whatever happened.
-    Refused (``DeployError``) before anything changes when the environment has no running
-    nginx in front of a running revision; when the candidate is not ready, nothing was
-    routed to it."""
+    block; with ``noise_floor``, a copy of production's revision beside it, mirrored too.
+    Afterwards the mirror is off, the shadow (and the copy) stopped and its artifact removed
+    (its log stays), whatever happened. Refused (``DeployError``) before anything changes
+    when the environment has no running nginx in front of a running revision; when the
+    candidate (or the copy) is not ready, nothing was routed to it."""
     env_folder = env_dir(config.state_dir(), env)
     folder = env_folder / "shadow"
     spec = config.environment(env)
@@ -108,20 +122,47 @@ def shadowing(config: HarnessConfig, env: str, candidate: Candidate,
             # taken by something else is refused before the candidate starts.
             router.route(state.router.port, state.current)
         shutil.rmtree(folder / "revisions", ignore_errors=True)
-        pid, port = LocalTarget(config).start_beside(env, candidate, folder, nice)
+        shutil.rmtree(folder / "copy" / "revisions", ignore_errors=True)
+        target = LocalTarget(config)
+        pid, port = target.start_beside(env, candidate, folder, nice)
+        copy_pid: int | None = None
         try:
             (folder / RECORD).write_text(json.dumps({"pid": pid, "port": port,
                                                      "candidate": candidate.id}) + "\n")
-            router.route(state.router.port, state.current, Mirror(port, mirror_timeout_ms))
+            copy_port = None
+            if noise_floor:
+                copy_pid, copy_port = target.start_beside(
+                    env, _production_copy(state), folder / "copy", nice)
+                (folder / RECORD).write_text(json.dumps({
+                    "pid": pid, "port": port, "candidate": candidate.id,
+                    "copy_pid": copy_pid, "copy_port": copy_port}) + "\n")
+            router.route(state.router.port, state.current, Mirror(port, mirror_timeout_ms),
+                         Mirror(copy_port, mirror_timeout_ms) if copy_port else None)
             yield Shadow(env=env, production_url=spec.address(),
                          production_direct_url=f"http://127.0.0.1:{state.router.port}",
                          shadow_url=f"http://127.0.0.1:{port}",
-                         production_revision=state.current, folder=folder)
+                         production_revision=state.current, folder=folder,
+                         copy_url=f"http://127.0.0.1:{copy_port}" if copy_port else None)
         finally:
             try:
                 if router.pid() is not None:
                     router.route(state.router.port, state.current)
             finally:
                 stop_process(pid)
+                if copy_pid is not None:
+                    stop_process(copy_pid)
                 (folder / RECORD).unlink(missing_ok=True)
                 shutil.rmtree(folder / "revisions" / "1" / "artifact", ignore_errors=True)
+                shutil.rmtree(folder / "copy" / "revisions" / "1" / "artifact",
+                              ignore_errors=True)
+
+
+def _production_copy(state: EnvState) -> Candidate:
+    """Production's active revision as a candidate to start again: from its own copy of
+    the artifact (never pulled again), which the deploy checked."""
+    revision = state.revision(state.current)
+    if revision is None:
+        raise DeployError(f"environment '{state.env}' records no revision {state.current} "
+                          "to copy for the noise floor; deploy it again")
+    return dataclasses.replace(revision.candidate, artifact=revision.artifact_dir,
+                               reference=None)

@@ -4,7 +4,9 @@ The candidate runs as the environment's shadow (harness/deploy/shadow.py): nginx
 every request to production as before and copies its predict requests to the candidate.
 Both log their answers by request id; this reads the two logs as the window runs, joins
 them (shadow_logs.py) and feeds every joined request to the judge (shadow_judge.py),
-whose sequential tests may stop the window early either way. With ``replay_golden`` the
+whose sequential tests may stop the window early either way. With a noise floor, a copy of
+production's own revision is mirrored too, and the candidate is judged on its excess over
+the copy's differences from production (the A/A floor of a nondeterministic model). With ``replay_golden`` the
 traffic is the harness's own Locust run replaying golden rows at production's router,
 bounded by the window's requests and time; without it, the window waits for live traffic.
 
@@ -31,7 +33,7 @@ from harness.deploy.shadow import Shadow, shadowing
 from harness.errors import EvidenceError, HarnessError
 from harness.load.results import LoadResults
 from harness.release.shadow_judge import ShadowJudge, Verdict
-from harness.release.shadow_logs import Join, LogReader
+from harness.release.shadow_logs import Join, LogReader, TripleJoin
 from harness.run.junit import Case, write_junit
 
 PROFILE = "shadow"
@@ -106,19 +108,54 @@ class _Traffic:
         self._thread.join()
 
 
+class _Joined:
+    """The logs the window reads, joined: production's and the candidate's, and with a
+    noise floor production's copy's too; ``feed`` gives the judge what is newly joined."""
+
+    def __init__(self, shadow: Shadow) -> None:
+        self.readers = [LogReader(shadow.production_direct_url, "production"),
+                        LogReader(shadow.shadow_url, "candidate")]
+        self.join: Join | TripleJoin = Join()
+        if shadow.copy_url is not None:
+            self.readers.append(LogReader(shadow.copy_url, "production's copy"))
+            self.join = TripleJoin()
+
+    def feed(self, judge: ShadowJudge, max_requests: int) -> None:
+        room = max(max_requests - judge.requests, 0)
+        read = [reader.read() for reader in self.readers]
+        if isinstance(self.join, TripleJoin):
+            judge.add_triples(self.join.add(*read)[:room])
+        else:
+            judge.add(self.join.add(*read)[:room])
+
+    @property
+    def unmatched(self) -> int:
+        return self.join.unmatched
+
+    @property
+    def candidate_unanswered(self) -> int:
+        """Production's answers the candidate never logged (a request only the copy missed
+        is not the candidate's)."""
+        if isinstance(self.join, TripleJoin):
+            return self.join.shadow_unmatched
+        return self.join.unmatched
+
+    @property
+    def copy_unanswered(self) -> int:
+        return self.join.copy_unmatched if isinstance(self.join, TripleJoin) else 0
+
+
 def _window(config: HarnessConfig, shadow: Shadow, judge: ShadowJudge, max_requests: int,
-            max_duration_s: float, traffic_dir: Path | None) -> tuple[Join, _Traffic | None]:
-    production = LogReader(shadow.production_direct_url, "production")
-    candidate = LogReader(shadow.shadow_url, "candidate")
-    join = Join()
+            max_duration_s: float,
+            traffic_dir: Path | None) -> tuple[Join | TripleJoin, _Traffic | None]:
+    joined = _Joined(shadow)
     traffic = (_Traffic(config, shadow.production_url, max_requests, max_duration_s,
                         traffic_dir) if traffic_dir is not None else None)
     deadline = time.monotonic() + max_duration_s
     try:
         while True:
             time.sleep(POLL_S)
-            room = max_requests - judge.requests
-            judge.add(join.add(production.read(), candidate.read())[:max(room, 0)])
+            joined.feed(judge, max_requests)
             if judge.decided or judge.requests >= max_requests \
                     or time.monotonic() >= deadline:
                 break
@@ -129,30 +166,35 @@ def _window(config: HarnessConfig, shadow: Shadow, judge: ShadowJudge, max_reque
             traffic.stop()
     # Answers still on their way: the shadow logs them within the mirror's timeout.
     settle = time.monotonic() + SETTLE_S + config.release.shadow.mirror_timeout_ms / 1000
-    while join.unmatched and time.monotonic() < settle and not judge.decided:
+    while joined.unmatched and time.monotonic() < settle and not judge.decided:
         time.sleep(POLL_S)
-        room = max_requests - judge.requests
-        judge.add(join.add(production.read(), candidate.read())[:max(room, 0)])
-    judge.unanswered = 0 if judge.decided else min(join.unmatched,
+        joined.feed(judge, max_requests)
+    judge.unanswered = 0 if judge.decided else min(joined.candidate_unanswered,
                                                    max(max_requests - judge.requests, 0))
+    if judge.floor is not None and not judge.decided:
+        judge.floor.copy_unanswered = joined.copy_unanswered
     if traffic is not None and traffic.error is not None:
         raise traffic.error
-    return join, traffic
+    return joined.join, traffic
 
 
 def run_shadow(config: HarnessConfig, env: str, candidate: Candidate, max_requests: int,
-               max_duration_s: float, replay_golden: bool, reports_root: Path) -> ShadowResult:
+               max_duration_s: float, replay_golden: bool, reports_root: Path,
+               noise_floor: bool = False) -> ShadowResult:
     """Judge ``candidate`` as ``env``'s shadow for at most ``max_requests`` joined requests
-    and ``max_duration_s`` seconds; write the reports and the evidence."""
+    and ``max_duration_s`` seconds; write the reports and the evidence. With
+    ``noise_floor``, a copy of production's revision is mirrored too and the candidate is
+    judged on its excess over the copy's differences."""
     spec = config.release.shadow
-    judge = ShadowJudge(spec)
+    judge = ShadowJudge(spec, noise_floor=noise_floor)
     started = time.monotonic()
     reports_root = reports_root.absolute()
     reports_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{PROFILE}-", dir=reports_root))
     staging.chmod(0o755)
     try:
-        with shadowing(config, env, candidate, spec.mirror_timeout_ms, spec.nice) as shadow:
+        with shadowing(config, env, candidate, spec.mirror_timeout_ms, spec.nice,
+                       noise_floor=noise_floor) as shadow:
             _, traffic = _window(config, shadow, judge, max_requests, max_duration_s,
                                  staging / "traffic" if replay_golden else None)
         cases = judge.cases()

@@ -9,7 +9,20 @@
 - ``score_distribution``: the two samples of scores, a two-sample Kolmogorov-Smirnov test;
 - ``latency``: the two samples of server-side latency, Mann-Whitney with the Hodges-Lehmann
   shift (as Kayenta judges a canary), against ``latency_margin_ms``;
-- ``errors``: the candidate's failed or missing answers where production answered.
+- ``errors``: the candidate's failed or missing answers where production answered. When
+  the mirror copies only ``mirror_percent`` of the requests (the Gateway API's
+  ``RequestMirror`` percent, on Kubernetes), a production answer without the candidate's is
+  counted as unmirrored, not as the candidate's error, and the testcase says how many were
+  mirrored; it fails when the candidate's answers are surely fewer than that percent
+  would send (an exact binomial test at ``alpha``): then the candidate loses requests.
+
+With a noise floor (``noise_floor``: a copy of production's revision mirrored too, fed as
+``Triple``s), ``agreement`` and ``score_difference`` judge the candidate's *excess* over the
+copy's, request by request: disagreed with production (1 or 0) minus the copy disagreed
+(in [-1, 1], at ``tolerance``), and |candidate - production| minus |copy - production| (in
+[-1, 1], at ``margin``), each a paired-difference sequential test; a ``noise_floor``
+testcase reports the copy's own figures (the A/A comparison, as Diffy does). A
+deterministic model's floor is 0, and its excess is its plain difference.
 
 The first two are anytime-valid sequential tests (harness/stats/sequential.py, a betting
 confidence sequence): they look at every joined request and may stop the window either
@@ -31,7 +44,7 @@ from harness.candidate.identity import Candidate
 from harness.config.release import ShadowSpec
 from harness.gates.outcome import Outcome
 from harness.gates.properties import Figure, GateProperties
-from harness.release.shadow_logs import Pair
+from harness.release.shadow_logs import Pair, Triple
 from harness.run.junit import Case
 from harness.server.prediction_log import LoggedPrediction
 from harness.stats import sequential, two_sample
@@ -60,8 +73,16 @@ class ShadowJudge:
     """Takes joined requests as they come; says when the sequential tests have decided,
     and at the end writes every judgment as a testcase."""
 
-    def __init__(self, spec: ShadowSpec) -> None:
+    def __init__(self, spec: ShadowSpec, mirror_percent: int = 100,
+                 noise_floor: bool = False) -> None:
+        """``mirror_percent``: the share of production's requests the mirror copies to
+        the candidate (the local nginx copies all; a Gateway copies
+        ``release.shadow.mirror_percent``). ``noise_floor``: requests come as ``Triple``s
+        (``add_triples``) and the candidate is judged on its excess over production's copy."""
         self.spec = spec
+        self.mirror_percent = mirror_percent
+        self.noise_floor = noise_floor
+        self.floor = _Floor(spec) if noise_floor else None
         self.agreement = sequential.DisagreementTest(tolerance=spec.tolerance,
                                                      alpha=spec.alpha)
         self.difference = sequential.PairedDifferenceTest(margin=spec.margin,
@@ -73,7 +94,9 @@ class ShadowJudge:
         self.candidate_latency: list[float] = []
         self.requests = 0
         self.failed = 0  # the candidate answered with an error
-        self.unanswered = 0  # the candidate never logged an answer (set by the window)
+        # Production's answers the candidate never logged (set by the window): its errors
+        # when every request is mirrored, else unmirrored (or lost: see _errors_case).
+        self.unanswered = 0
         self.labels = 0
 
     def add(self, pairs: list[Pair]) -> None:
@@ -104,10 +127,22 @@ class ShadowJudge:
         if differences:
             self.difference.update_many(differences)
 
+    def add_triples(self, triples: list[Triple]) -> None:
+        """Judge requests answered by production, the candidate and production's copy:
+        the candidate's pairs as ``add`` does, and its excess over the copy."""
+        if self.floor is None:
+            raise ValueError("add_triples needs a judge made with noise_floor=True")
+        self.add([triple.pair for triple in triples])
+        self.floor.add(triples)
+
     # -- when to stop ---------------------------------------------------------------------
 
     def _applying(self) -> list[sequential.SequentialDecision]:
         """Where each sequential test that has seen anything stands."""
+        if self.floor is not None:
+            return [test.decision() for test, seen in (
+                (self.floor.agreement, self.floor.labels),
+                (self.floor.difference, self.floor.candidate_distance)) if seen]
         return [test.decision() for test, seen in ((self.agreement, self.labels),
                                                    (self.difference, self.candidate_scores))
                 if seen]
@@ -126,6 +161,10 @@ class ShadowJudge:
     # -- the judgments --------------------------------------------------------------------
 
     def cases(self) -> list[Case]:
+        if self.floor is not None:
+            return [self._excess_agreement_case(), self._excess_difference_case(),
+                    self._floor_case(), self._distribution_case(), self._latency_case(),
+                    self._errors_case()]
         return [self._agreement_case(), self._difference_case(), self._distribution_case(),
                 self._latency_case(), self._errors_case()]
 
@@ -197,6 +236,78 @@ class ShadowJudge:
                                    max_gap=Figure.of(self.spec.margin),
                                    ci_method="betting confidence sequence"))
 
+    def _excess_agreement_case(self) -> Case:
+        floor = self.floor
+        assert floor is not None
+        if not floor.labels:
+            return _not_applicable("agreement", "no request carried a label from production, "
+                                   "the candidate and its copy")
+        ours, copy = floor.candidate_disagreed / floor.labels, floor.copy_disagreed / floor.labels
+        decision = floor.agreement.decision()
+        flips = ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(floor.flips.items())) or "none"
+        figures = (f"the candidate decided otherwise than production on "
+                   f"{floor.candidate_disagreed} of {floor.labels} requests ({ours:.2%}), "
+                   f"production's copy on {floor.copy_disagreed} ({copy:.2%}, the noise "
+                   f"floor); excess {ours - copy:+.2%}, {floor.agreement.confidence:.0%} "
+                   f"confidence sequence [{decision.low:+.2%}, {decision.high:+.2%}], "
+                   f"tolerance ±{self.spec.tolerance:.2%}; flips: {flips}")
+        return self._three_way("agreement", decision, figures, GateProperties(
+            metric="excess_disagreement", value=Figure.of(ours - copy),
+            ci_low=Figure.of(decision.low), ci_high=Figure.of(decision.high),
+            ci_method="betting confidence sequence", max=Figure.of(self.spec.tolerance),
+            flips=flips))
+
+    def _excess_difference_case(self) -> Case:
+        floor = self.floor
+        assert floor is not None
+        if not floor.candidate_distance:
+            return _not_applicable("score_difference", "no request carried a score from "
+                                   "production, the candidate and its copy")
+        n = len(floor.candidate_distance)
+        ours, copy = math.fsum(floor.candidate_distance) / n, math.fsum(floor.copy_distance) / n
+        decision = floor.difference.decision()
+        figures = (f"mean score distance to production: the candidate's {ours:.4f}, "
+                   f"production's copy's {copy:.4f} (the noise floor); excess "
+                   f"{ours - copy:+.4f}, {floor.difference.confidence:.0%} confidence "
+                   f"sequence [{decision.low:+.4f}, {decision.high:+.4f}], margin "
+                   f"±{self.spec.margin:g}")
+        return self._three_way("score_difference", decision, figures, GateProperties(
+            metric="excess_score_distance", difference=Figure.of(ours - copy),
+            difference_ci_low=Figure.of(decision.low),
+            difference_ci_high=Figure.of(decision.high), max_gap=Figure.of(self.spec.margin),
+            ci_method="betting confidence sequence"))
+
+    def _floor_case(self) -> Case:
+        """The A/A figures: production against its own copy. Measured, not judged."""
+        floor = self.floor
+        assert floor is not None
+        if not floor.requests:
+            return _not_applicable("noise_floor", "no request was answered by production, "
+                                   "the candidate and production's copy")
+        parts = [(f"production's copy (its own revision) answered {floor.requests} requests "
+                  "beside the candidate")]
+        if floor.labels:
+            flips = ", ".join(f"{a}→{b} {n}" for (a, b), n in
+                              sorted(floor.copy_flips.items())) or "none"
+            parts.append(f"decided otherwise than production on {floor.copy_disagreed} of "
+                         f"{floor.labels} ({floor.copy_disagreed / floor.labels:.2%}; flips: "
+                         f"{flips})")
+        if floor.copy_distance:
+            n = len(floor.copy_distance)
+            parts.append(f"its scores differed by {math.fsum(floor.copy_distance) / n:.4f} "
+                         f"on average (mean signed {math.fsum(floor.copy_shift) / n:+.4f})")
+        if floor.copy_failed or floor.copy_unanswered:
+            parts.append(f"it failed {floor.copy_failed} and left {floor.copy_unanswered} "
+                         "unanswered (left out of the comparison, not the candidate's errors)")
+        message = "; ".join(parts) + ("; the candidate is judged on its excess over these "
+                                      "(a deterministic model's floor is 0)")
+        rate = floor.copy_disagreed / floor.labels if floor.labels else None
+        return Case(CLASSNAME, "noise_floor", Outcome.PASSED, message, GateProperties(
+            metric="aa_disagreement", value=Figure.of(rate) if rate is not None else None,
+            rows=floor.requests, failures=floor.copy_failed,
+            flips=", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(floor.copy_flips.items()))
+            or "none"))
+
     def _distribution_case(self) -> Case:
         if len(self.candidate_scores) < 2:
             return _not_applicable("score_distribution", "fewer than two scores on each side")
@@ -212,14 +323,21 @@ class ShadowJudge:
                                    decision="pass" if passed else "fail"))
 
     def _latency_case(self) -> Case:
-        if len(self.candidate_latency) < 2:
+        # With a noise floor the baseline is production's copy: served as the candidate is
+        # (beside production, mirrored, at the same niceness), so the cost of being a
+        # shadow on a shared machine is in both samples, not counted against the candidate.
+        candidate, baseline, against = self.candidate_latency, self.production_latency, \
+            "production"
+        if self.floor is not None:
+            candidate, baseline = self.floor.candidate_latency, self.floor.copy_latency
+            against = "production's copy"
+        if len(candidate) < 2:
             return _not_applicable("latency", "fewer than two answers on each side")
-        test = two_sample.mann_whitney(self.candidate_latency, self.production_latency,
-                                       confidence=1 - self.spec.alpha)
+        test = two_sample.mann_whitney(candidate, baseline, confidence=1 - self.spec.alpha)
         slower = test.p_value < self.spec.alpha and test.shift > self.spec.latency_margin_ms
-        message = (f"candidate - production latency, Hodges-Lehmann shift "
+        message = (f"candidate - {against} latency, Hodges-Lehmann shift "
                    f"{test.shift:+.2f} ms [{test.shift_low:+.2f}, {test.shift_high:+.2f}], Mann-Whitney "
-                   f"p = {test.p_value:.3g} on {len(self.candidate_latency)} pairs; margin "
+                   f"p = {test.p_value:.3g} on {len(candidate)} pairs; margin "
                    f"{self.spec.latency_margin_ms:g} ms")
         return Case(CLASSNAME, "latency", Outcome.of(not slower), message,
                     GateProperties(metric="latency_ms", difference=Figure.of(test.shift, ".2f"),
@@ -227,17 +345,16 @@ class ShadowJudge:
                                    difference_ci_high=Figure.of(test.shift_high, ".2f"),
                                    p_value=Figure.of(test.p_value, ".4g"),
                                    max_gap=Figure.of(self.spec.latency_margin_ms, ".2f"),
-                                   rows=len(self.candidate_latency),
+                                   rows=len(candidate),
                                    decision="fail" if slower else "pass"))
 
     def _errors_case(self) -> Case:
+        if self.mirror_percent < 100:
+            return self._sampled_errors_case()
         bad = self.failed + self.unanswered
         asked = self.requests + self.unanswered
         if not asked:
-            return Case(CLASSNAME, "errors", Outcome.FAILED,
-                        "no request was joined: nothing reached both production and the "
-                        "candidate in the window", GateProperties(decision="inconclusive",
-                                                                  rows=0))
+            return _nothing_joined()
         rate = bad / asked
         passed = rate <= self.spec.max_error_rate
         message = (f"the candidate failed {self.failed} and left {self.unanswered} "
@@ -248,19 +365,128 @@ class ShadowJudge:
                                    max=Figure.of(self.spec.max_error_rate), failures=bad,
                                    requests=asked, decision="pass" if passed else "fail"))
 
+    def _sampled_errors_case(self) -> Case:
+        """The errors when the mirror copies only a share: the candidate's failures among
+        the requests it answered; a production answer without the candidate's is
+        unmirrored, unless the candidate's answers are surely fewer than the share sends."""
+        production = self.requests + self.unanswered
+        if not self.requests:
+            return _nothing_joined(f" ({production} production answers, mirror_percent "
+                                   f"{self.mirror_percent})")
+        share = self.mirror_percent / 100
+        rate = self.failed / self.requests
+        # P(at most this many mirrored | the percent): small when answers go missing.
+        p_value = two_sample.binomial_at_most(self.requests, production, share)
+        lost = p_value < self.spec.alpha
+        passed = rate <= self.spec.max_error_rate and not lost
+        message = (f"{self.requests} of {production} requests production answered were "
+                   f"mirrored and answered by the candidate ({self.requests / production:.1%}; "
+                   f"mirror_percent {self.mirror_percent}), {self.unanswered} unmirrored; "
+                   f"the candidate failed {self.failed} of its {self.requests} ({rate:.2%}; "
+                   f"allowed {self.spec.max_error_rate:.2%})")
+        if lost:
+            message += (f"; fewer answers than mirror_percent sends (binomial p = "
+                        f"{p_value:.3g} < alpha {self.spec.alpha:g}): the candidate loses "
+                        "requests")
+        return Case(CLASSNAME, "errors", Outcome.of(passed), message,
+                    GateProperties(metric="error_rate", value=Figure.of(rate),
+                                   max=Figure.of(self.spec.max_error_rate),
+                                   failures=self.failed, requests=self.requests,
+                                   p_value=Figure.of(p_value, ".4g"),
+                                   decision="pass" if passed else "fail",
+                                   extra={"mirrored": str(self.requests),
+                                          "unmirrored": str(self.unanswered),
+                                          "mirror_percent": str(self.mirror_percent)}))
+
     def summary_json(self, candidate: Candidate, env: str) -> str:
         """The window's figures as one JSON document beside the JUnit."""
         return json.dumps({
             "candidate": candidate.id, "environment": env, "verdict": self.verdict.value,
             "joined": self.requests, "candidate_failed": self.failed,
-            "unanswered": self.unanswered,
+            "unanswered": self.unanswered if self.mirror_percent == 100 else 0,
+            "mirror_percent": self.mirror_percent,
+            "mirrored": self.requests,
+            "unmirrored": 0 if self.mirror_percent == 100 else self.unanswered,
             "flips": [{"production": a, "candidate": b, "count": n}
                       for (a, b), n in sorted(self.flips.items())],
             "agreement": _decision_json(self.agreement.decision()) if self.labels else None,
             "score_difference": (_decision_json(self.difference.decision())
                                  if self.candidate_scores else None),
+            "noise_floor": self.floor.summary() if self.floor is not None else None,
             "settings": self.spec.model_dump(),
         }, indent=2) + "\n"
+
+
+class _Floor:
+    """The candidate against production's copy on the same requests: the copy's own
+    figures (the A/A floor) and the candidate's excess over them, tested sequentially."""
+
+    def __init__(self, spec: ShadowSpec) -> None:
+        self.agreement = sequential.PairedDifferenceTest(margin=spec.tolerance,
+                                                         alpha=spec.alpha)
+        self.difference = sequential.PairedDifferenceTest(margin=spec.margin,
+                                                          alpha=spec.alpha)
+        self.requests = 0  # answered by all three
+        self.copy_failed = 0
+        # Production's answers only the copy never logged (set by the window): left out of
+        # the comparison, not counted against the candidate.
+        self.copy_unanswered = 0
+        self.labels = 0
+        self.candidate_disagreed = 0
+        self.copy_disagreed = 0
+        self.flips: Counter[tuple[str, str]] = Counter()  # production -> candidate
+        self.copy_flips: Counter[tuple[str, str]] = Counter()  # production -> copy
+        self.candidate_distance: list[float] = []
+        self.copy_distance: list[float] = []
+        self.copy_shift: list[float] = []
+        self.candidate_latency: list[float] = []
+        self.copy_latency: list[float] = []
+
+    def add(self, triples: list[Triple]) -> None:
+        agreements: list[float] = []
+        distances: list[float] = []
+        for triple in triples:
+            production, candidate, copy = triple.production, triple.shadow, triple.copy
+            if copy.status != 200:
+                self.copy_failed += 1
+            if candidate.status != 200 or copy.status != 200:
+                continue
+            self.requests += 1
+            self.candidate_latency.append(candidate.latency_ms)
+            self.copy_latency.append(copy.latency_ms)
+            if None not in (production.label, candidate.label, copy.label):
+                self.labels += 1
+                ours, theirs = production.label != candidate.label, production.label != copy.label
+                self.candidate_disagreed += ours
+                self.copy_disagreed += theirs
+                if ours:
+                    self.flips[(str(production.label), str(candidate.label))] += 1
+                if theirs:
+                    self.copy_flips[(str(production.label), str(copy.label))] += 1
+                agreements.append(float(ours) - float(theirs))
+            base, new, again = score_of(production), score_of(candidate), score_of(copy)
+            if base is not None and new is not None and again is not None:
+                self.candidate_distance.append(abs(new - base))
+                self.copy_distance.append(abs(again - base))
+                self.copy_shift.append(again - base)
+                distances.append(abs(new - base) - abs(again - base))
+        if agreements:
+            self.agreement.update_many(agreements)
+        if distances:
+            self.difference.update_many(distances)
+
+    def summary(self) -> dict[str, object]:
+        n = len(self.copy_distance)
+        return {
+            "requests": self.requests, "copy_failed": self.copy_failed,
+            "copy_unanswered": self.copy_unanswered,
+            "labels": self.labels, "candidate_disagreed": self.candidate_disagreed,
+            "copy_disagreed": self.copy_disagreed,
+            "copy_mean_score_distance": math.fsum(self.copy_distance) / n if n else None,
+            "excess_agreement": (_decision_json(self.agreement.decision())
+                                 if self.labels else None),
+            "excess_score_distance": (_decision_json(self.difference.decision())
+                                      if n else None)}
 
 
 def _decision_json(decision: sequential.SequentialDecision) -> dict[str, object]:
@@ -271,6 +497,12 @@ def _decision_json(decision: sequential.SequentialDecision) -> dict[str, object]
 
 def _with(properties: GateProperties, **changes: object) -> GateProperties:
     return replace(properties, **changes)  # type: ignore[arg-type]
+
+
+def _nothing_joined(detail: str = "") -> Case:
+    return Case(CLASSNAME, "errors", Outcome.FAILED,
+                f"no request was joined{detail}: nothing reached both production and the "
+                "candidate in the window", GateProperties(decision="inconclusive", rows=0))
 
 
 def _not_applicable(name: str, why: str) -> Case:

@@ -4,7 +4,9 @@ Both logs are read over HTTP (``GET /predictions/log``, docs/model-contract.md) 
 cursor taken before the mirror was turned on, so only the window's requests count. A pair
 is production's answer and the shadow's to the same request id and row; production's
 failed answers are left out (there is nothing to compare with), and a production answer the
-shadow never logged is counted apart (the mirror gave up, or the shadow lost it).
+shadow never logged is counted apart (the mirror gave up, or the shadow lost it). With a
+noise floor, a third log (a copy of production's revision, mirrored too) is joined the same
+way: ``TripleJoin`` gives production's, the shadow's and the copy's answer to each request.
 """
 
 from __future__ import annotations
@@ -109,3 +111,69 @@ class Join:
     def unmatched(self) -> int:
         """Production's answers the shadow has not logged (yet)."""
         return len(self._production)
+
+    def pending(self) -> set[tuple[str, int]]:
+        """The (request id, row) of those answers."""
+        return set(self._production)
+
+
+@dataclass(frozen=True)
+class Triple:
+    """One request as production, the shadow and production's copy answered it."""
+
+    production: LoggedPrediction
+    shadow: LoggedPrediction
+    copy: LoggedPrediction
+
+    @property
+    def pair(self) -> Pair:
+        return Pair(self.production, self.shadow)
+
+    @property
+    def copy_pair(self) -> Pair:
+        return Pair(self.production, self.copy)
+
+
+class TripleJoin:
+    """Production's records with the shadow's and the copy's on (request id, row), as they
+    arrive, in the order production answered them; a request is complete when all three
+    logged it."""
+
+    def __init__(self) -> None:
+        self._shadow, self._copy = Join(), Join()
+        self._waiting: dict[tuple[str, int], dict[str, Pair]] = {}
+        self.triples: list[Triple] = []
+
+    def add(self, production: list[LoggedPrediction], shadow: list[LoggedPrediction],
+            copy: list[LoggedPrediction]) -> list[Triple]:
+        """Take newly read records; return the triples they complete, in production's order."""
+        for side, join, records in (("shadow", self._shadow, shadow),
+                                    ("copy", self._copy, copy)):
+            for pair in join.add(production, records):
+                key = (pair.production.request_id, pair.production.index)
+                self._waiting.setdefault(key, {})[side] = pair
+        done = sorted((key for key, sides in self._waiting.items() if len(sides) == 2),
+                      key=lambda key: self._waiting[key]["shadow"].production.seq)
+        new = [Triple(pairs["shadow"].production, pairs["shadow"].shadow, pairs["copy"].shadow)
+               for pairs in (self._waiting.pop(key) for key in done)]
+        self.triples.extend(new)
+        return new
+
+    @property
+    def production_failed(self) -> int:
+        return self._shadow.production_failed
+
+    @property
+    def unmatched(self) -> int:
+        """Production's answers the shadow or the copy has not logged (yet)."""
+        return len(self._shadow.pending() | self._copy.pending())
+
+    @property
+    def shadow_unmatched(self) -> int:
+        """Production's answers the shadow has not logged (yet): the shadow's to answer for."""
+        return self._shadow.unmatched
+
+    @property
+    def copy_unmatched(self) -> int:
+        """Production's answers only the copy has not logged (yet): not the shadow's fault."""
+        return len(self._copy.pending() - self._shadow.pending())

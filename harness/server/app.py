@@ -215,7 +215,8 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         # infer, at about half its cost on one record.
         frame = pd.DataFrame({name: [getattr(r, name) for r in records] for name in columns},
                              copy=False)
-        scored = predictions(loaded.model, frame)
+        scored = predictions(loaded.model, frame,
+                             faults.jittered if faults.score_jitter else None)
         place.add(time.perf_counter() - started, len(records))
         metrics.count_predictions(scored)
         return loaded, scored

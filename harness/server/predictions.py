@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from pydantic import BaseModel
 
@@ -17,8 +19,12 @@ class Prediction(BaseModel):
     label: str | None = None
 
 
-def predictions(model: PythonModel, frame: pd.DataFrame) -> list[Prediction]:
-    """One prediction per row of ``frame``, in order."""
+def predictions(model: PythonModel, frame: pd.DataFrame,
+                jitter: Callable[[list[float]], list[float]] | None = None) -> list[Prediction]:
+    """One prediction per row of ``frame``, in order; ``jitter`` moves a binary model's
+    P(positive) before its label is read (the server's HARNESS_INJECT_SCORE_JITTER)."""
     kind, classes = model.kind, model.classes
-    return [Prediction(**kind.answer(score, classes, model.label_of))
-            for score in model.score(frame)]
+    scores = model.score(frame)
+    if jitter is not None and kind.needs_positive_label:
+        scores = jitter([float(score) for score in scores])
+    return [Prediction(**kind.answer(score, classes, model.label_of)) for score in scores]

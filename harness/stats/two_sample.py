@@ -4,6 +4,8 @@ Hodges-Lehmann shift and its distribution-free interval), as Kayenta judges a ca
 comparison with the anytime-valid tests of ``harness.stats.sequential``.
 
 These are valid once, at a horizon fixed in advance (the window's end), not at every look.
+So is ``binomial_at_most``, the exact binomial tail that tells a mirror sampling a share of
+the requests from a shadow that loses some.
 
 The Hodges-Lehmann shift is the median of all n x m differences candidate - baseline. It
 is found without forming them: both samples sorted, the k-th smallest difference is
@@ -148,3 +150,13 @@ def mann_whitney(candidate: Sequence[float] | np.ndarray,
     return MannWhitney(u=float(result.statistic), p_value=float(result.pvalue),
                        shift=hodges_lehmann_shift(a, b), shift_low=low, shift_high=high,
                        confidence=float(confidence), n_candidate=n, n_baseline=m)
+
+
+def binomial_at_most(successes: int, trials: int, p: float) -> float:
+    """P(X <= ``successes``) for X ~ Binomial(``trials``, ``p``): the exact one-sided p-value
+    of "fewer successes than ``p`` gives" (a shadow's mirrored share below its percent)."""
+    if not (0 <= successes <= trials and 0 <= p <= 1):
+        raise StatisticsInputError(
+            f"a binomial count needs 0 <= successes <= trials and p in [0, 1], got "
+            f"{successes}, {trials}, {p}")
+    return float(stats.binom.cdf(successes, trials, p))

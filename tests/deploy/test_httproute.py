@@ -15,7 +15,13 @@ import yaml
 
 from harness.cli import main
 from harness.config import GatewaySpec, load_config
-from harness.deploy.httproute import Backend, http_route, route_for
+from harness.deploy.httproute import (
+    Backend,
+    canary_weights,
+    http_route,
+    route_for,
+    weighted_route,
+)
 from harness.errors import ConfigError, DeployError
 from tests.support.kubernetes import gateway_config
 from tests.support.project import EXAMPLE, ROOT, write_config
@@ -24,6 +30,7 @@ NODE_DIR = ROOT / "tests" / "support" / "node"
 GATEWAY = GatewaySpec(name="public", namespace="gateway-system",
                       hostnames=["credit.example.com"])
 STABLE, SHADOW = Backend("credit-scoring", 80), Backend("credit-scoring-shadow", 80)
+CANARY = Backend("credit-scoring-canary", 80)
 
 
 def validated(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -181,3 +188,62 @@ def test_the_promote_role_may_route_and_delete_only_the_shadow(tmp_path: Path) -
     deleting = [r for r in rules if "delete" in r["verbs"]]
     assert deleting == [{"apiGroups": ["", "apps"], "resources": ["services", "deployments"],
                          "resourceNames": ["credit-scoring-shadow"], "verbs": ["delete"]}]
+
+
+@pytest.mark.parametrize("share, weights", [(0.1, (9, 1)), (0.5, (1, 1)), (0.25, (3, 1)),
+                                            (0.05, (19, 1)), (0.125, (7, 1)),
+                                            (0.333, (667, 333)), (1.0, (0, 1))])
+def test_a_canary_share_becomes_reduced_integer_weights(share, weights) -> None:
+    assert canary_weights(share) == weights
+
+
+@pytest.mark.parametrize("share, message", [(0.0, "above 0 and at most 1"),
+                                            (1.5, "above 0 and at most 1"),
+                                            (float("nan"), "above 0 and at most 1"),
+                                            (0.0001, "rounds to no traffic")])
+def test_a_share_outside_the_range_is_one_clear_error(share, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        weighted_route("r", "ns", GATEWAY, STABLE, CANARY, share)
+
+
+def test_a_canary_step_splits_every_request_by_weight() -> None:
+    route = weighted_route("credit-scoring", "credit-production", GATEWAY, STABLE, CANARY, 0.1)
+    assert route["spec"]["parentRefs"] == http_route(
+        "credit-scoring", "credit-production", GATEWAY, STABLE)["spec"]["parentRefs"]
+    assert route["spec"]["rules"] == [{
+        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+        "backendRefs": [{"name": "credit-scoring", "port": 80, "weight": 9},
+                        {"name": "credit-scoring-canary", "port": 80, "weight": 1}]}]
+    assert mirror_of(route) == []
+
+
+def test_weighted_routes_pass_the_gateway_api_schema_and_a_negative_weight_does_not() -> None:
+    good = [weighted_route("credit-scoring", "credit-production", GATEWAY, STABLE, CANARY, s)
+            for s in (0.1, 0.5, 1.0)]
+    bad = weighted_route("r", "ns", GATEWAY, STABLE, CANARY, 0.5)
+    bad["spec"]["rules"][0]["backendRefs"][0]["weight"] = -1
+    answers = validated([*good, bad])
+    assert [a["valid"] for a in answers] == [True, True, True, False]
+    assert "backendRefs/0/weight must be >= 0" in answers[3]["error"]
+
+
+def test_harness_route_renders_a_canary_step_and_refuses_a_bad_share(tmp_path: Path,
+                                                                      capsys) -> None:
+    config = str(EXAMPLE / "harness.yaml")
+    out = tmp_path / "deploy"
+    assert main(["--config", config, "route", "--canary", "0.25", "--out", str(out)]) == 0
+    route = yaml.safe_load((out / "httproute-production-canary.yaml").read_text())
+    assert [(b["name"], b["weight"]) for b in route["spec"]["rules"][0]["backendRefs"]] == [
+        ("credit-scoring", 3), ("credit-scoring-canary", 1)]
+    assert validated([route])[0]["valid"] is True
+    for bad in (["--canary", "0"], ["--canary", "ten"], ["--canary", "0.1", "--shadow"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["--config", config, "route", *bad, "--out", str(tmp_path / "other")])
+        assert exited.value.code == 2
+    assert "not a share of the traffic" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_route_is_not_both_a_shadow_and_a_canary(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not both"):
+        route_for(gateway_config(tmp_path), "production", shadow=True, canary_share=0.1)

@@ -51,6 +51,22 @@ def test_the_conf_mirrors_predict_requests_only_with_a_bounded_wait(tmp_path: Pa
         assert checked.returncode == 0, checked.stderr
 
 
+def test_a_second_mirror_copies_each_predict_request_to_both(tmp_path: Path) -> None:
+    both = _conf(tmp_path, "127.0.0.1", free_port(), 9001, 3, Mirror(9002, 150),
+                 Mirror(9003, 150))
+    predict = both.split("location /predict {", 1)[1].split("}", 1)[0]
+    assert "mirror /_harness_shadow;" in predict and "mirror /_harness_second;" in predict
+    second = both.split("location = /_harness_second {", 1)[1].split("}", 1)[0]
+    assert "proxy_pass http://second$request_uri;" in second
+    assert "proxy_set_header X-Request-ID $harness_request_id;" in second
+    assert "server 127.0.0.1:9003;" in both and "server 127.0.0.1:9002;" in both
+    # The single mirror's text is unchanged by the second's existence.
+    assert _conf(tmp_path, "127.0.0.1", 1, 9001, 3, Mirror(9002, 150)) == \
+        _conf(tmp_path, "127.0.0.1", 1, 9001, 3, Mirror(9002, 150), None)
+    checked = _nginx_test(tmp_path, both)
+    assert checked.returncode == 0, checked.stderr
+
+
 @pytest.fixture
 def router(tmp_path: Path) -> Iterator[NginxRouter]:
     router = NginxRouter("production", tmp_path / "router", "127.0.0.1", free_port())

@@ -160,6 +160,43 @@ def test_a_slow_candidate_fails_on_latency(
     assert cases["agreement"][0] in ("passed", "failure")  # decided or not, not the point
 
 
+@nginx
+@pytest.mark.end_to_end
+def test_a_nondeterministic_production_is_judged_on_its_excess_over_a_copy(
+        tmp_path: Path, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+    # Every service of this config jitters its scores (the server's test hook), so
+    # production disagrees with itself: the candidate, production's own artifact, is judged
+    # on what it adds to that floor, and the floor is reported.
+    config = shadow_config(tmp_path, model_artifact)
+    edit_config(config.root, deploy={"state_dir": "state", "ready_timeout_s": 60, "local": {
+        "env": {"HARNESS_INJECT_SCORE_JITTER": "0.03"}}})
+    config = load_config(config.source)
+    try:
+        LocalTarget(config).deploy("production", build_candidate(model_artifact))
+        code = _shadow(config, model_artifact, "--noise-floor", requests=1500)
+        cases = _cases(config)
+        out = capsys.readouterr().out
+        # Production's own artifact, as noisy as production: it passes on its excess.
+        assert code == 0, out
+        assert list(cases) == ["agreement", "score_difference", "noise_floor",
+                               "score_distribution", "latency", "errors"]
+        outcome, _, properties = cases["noise_floor"]
+        floor = next(line for line in out.splitlines() if "noise_floor:" in line)
+        assert outcome == "passed" and "production's copy" in floor
+        # The floor is not 0: production and its copy differ by the injected jitter.
+        assert "its scores differed by 0.0000" not in floor and (properties.rows or 0) > 0
+        assert cases["agreement"][2].metric == "excess_disagreement"
+        assert cases["score_difference"][2].metric == "excess_score_distance"
+        assert "candidate - production's copy latency" in out
+        assert _mirror_is_off(config) and _production_serves(config, model_artifact)
+        folder = env_dir(config.resolve(config.deploy.state_dir), "production")
+        assert NginxRouter("production", folder / "router", "127.0.0.1", 1) \
+            .second_mirror_to() is None
+        assert not (folder / "shadow/copy/revisions/1/artifact").exists()
+    finally:
+        stop_routed(config)
+
+
 # -- refusals: one message, exit 2, production still serving -------------------------------
 
 @nginx
@@ -246,6 +283,18 @@ def test_nginx_missing_or_production_serving_directly_is_refused(
         assert _production_serves(direct, model_artifact)
     finally:
         stop_routed(direct)
+
+
+def test_the_kubernetes_target_is_refused_as_local_only(
+        tmp_path: Path, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.support.kubernetes import gateway_config
+
+    config = gateway_config(tmp_path)
+    assert _shadow(config, model_artifact) == 2
+    err = capsys.readouterr().err
+    assert err.count("harness: error:") == 1 and "Traceback" not in err
+    assert "on the local target only" in err and "harness route --shadow" in err
+    assert not (config.root / "reports" / "shadow").exists()
 
 
 @pytest.mark.end_to_end

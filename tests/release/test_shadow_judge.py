@@ -143,3 +143,162 @@ def test_a_bad_shadow_setting_names_its_key(tmp_path, key: str, value: object,
     path = write_config(tmp_path, release={"shadow": {key: value}})
     with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
         load_config(path)
+
+
+def _sampled_window(percent: int, answered_share: float, n: int = 400,
+                    seed: int = 5) -> ShadowJudge:
+    """Production logs ``n`` answers; the candidate logs those a mirror copying
+    ``answered_share`` of them would reach, joined as the window joins them."""
+    rng = random.Random(seed)
+    judge = ShadowJudge(ShadowSpec(min_requests=10), mirror_percent=percent)
+    join = Join()
+    production = [record(f"m{i}") for i in range(n)]
+    candidate = [record(r.request_id) for r in production if rng.random() < answered_share]
+    judge.add(join.add(production, candidate))
+    judge.unanswered = join.unmatched
+    return judge
+
+
+def test_a_sampled_mirror_counts_the_rest_as_unmirrored_not_as_errors() -> None:
+    judge = _sampled_window(percent=25, answered_share=0.25)
+    errors = _by_name(judge)["errors"]
+    assert errors.outcome is Outcome.PASSED, errors.message
+    mirrored = judge.requests
+    assert 70 < mirrored < 130 and judge.unanswered == 400 - mirrored
+    assert f"{mirrored} of 400 requests production answered were mirrored" in errors.message
+    assert "mirror_percent 25" in errors.message
+    assert errors.properties.extra == {"mirrored": str(mirrored),
+                                       "unmirrored": str(400 - mirrored),
+                                       "mirror_percent": "25"}
+    summary = judge.summary_json(_candidate(), "production")
+    assert f'"mirrored": {mirrored}' in summary and f'"unmirrored": {400 - mirrored}' in summary
+    # Every request mirrored: the same missing answers are the candidate's errors.
+    everything = _sampled_window(percent=100, answered_share=0.25)
+    assert _by_name(everything)["errors"].outcome is Outcome.FAILED
+    assert f"left {400 - mirrored} unanswered" in _by_name(everything)["errors"].message
+
+
+def test_fewer_answers_than_the_percent_sends_fail_as_lost_requests() -> None:
+    judge = _sampled_window(percent=50, answered_share=0.05)
+    errors = _by_name(judge)["errors"]
+    assert errors.outcome is Outcome.FAILED
+    assert "the candidate loses requests" in errors.message
+    assert float(errors.properties.p_value) < 0.05
+
+
+def _candidate():
+    from pathlib import Path
+
+    from harness.candidate.identity import Candidate
+
+    return Candidate(id="c0ffee", artifact=Path("artifact"), artifact_sha256="0" * 64)
+
+
+# -- the noise floor: production, the candidate and production's copy ----------------------
+
+def test_the_triple_join_waits_for_all_three_answers() -> None:
+    from harness.release.shadow_logs import TripleJoin
+
+    join = TripleJoin()
+    first = join.add([record("a"), record("b"), record("c", status=500)],
+                     [record("a"), record("b")], [record("b")])
+    assert [t.production.request_id for t in first] == ["b"]
+    assert join.unmatched == 1  # "a" waits for the copy; production's failure is left out
+    later = join.add([], [], [record("a"), record("z")])
+    assert [(t.production.request_id, t.shadow.request_id, t.copy.request_id)
+            for t in later] == [("a", "a", "a")]
+    assert join.unmatched == 0 and join.production_failed == 1
+    assert len(join.triples) == 2
+    # A request only the copy missed is not the candidate's to answer for.
+    join.add([record("d"), record("e")], [record("d")], [])
+    assert (join.unmatched, join.shadow_unmatched, join.copy_unmatched) == (2, 1, 1)
+
+
+def _noisy(judge: ShadowJudge, candidate_flips: float, copy_flips: float, n: int,
+           seed: int = 2, jitter: float = 0.02) -> None:
+    """A nondeterministic model: the candidate and production's copy each decide
+    otherwise than production at their own rate, their scores jittered."""
+    from harness.release.shadow_logs import Triple
+
+    rng = random.Random(seed)
+
+    def again(ours: LoggedPrediction, flips: float) -> LoggedPrediction:
+        label = ours.label if rng.random() >= flips else (
+            "good" if ours.label == "bad" else "bad")
+        jittered = min(max((ours.probability or 0) + rng.uniform(-jitter, jitter), 0.0), 1.0)
+        return record(ours.request_id, jittered, label)
+
+    triples = []
+    for i in range(n):
+        p = rng.random()
+        ours = record(f"n{i}", p, "bad" if p >= 0.5 else "good")
+        triples.append(Triple(ours, again(ours, candidate_flips), again(ours, copy_flips)))
+    for start in range(0, n, 50):
+        judge.add_triples(triples[start:start + 50])
+        if judge.decided:
+            return
+
+
+def test_a_candidate_as_noisy_as_production_passes_on_its_excess() -> None:
+    spec = ShadowSpec(min_requests=50, tolerance=0.03)
+    plain = ShadowJudge(spec, noise_floor=False)
+    # Judged plainly, production's own noise (6 % flips) fails the candidate ...
+    _stream(plain, 0.06, 0.0, 3000)
+    assert plain.verdict is Verdict.FAIL
+    # ... judged on its excess over production's copy, the same noise passes.
+    judge = ShadowJudge(spec, noise_floor=True)
+    _noisy(judge, 0.06, 0.06, 6000)
+    cases = _by_name(judge)
+    assert judge.decided and judge.verdict is Verdict.PASS, cases
+    assert list(cases) == ["agreement", "score_difference", "noise_floor",
+                           "score_distribution", "latency", "errors"]
+    agreement = cases["agreement"]
+    assert agreement.properties.metric == "excess_disagreement"
+    assert "production's copy on" in agreement.message and "noise floor" in agreement.message
+    floor = cases["noise_floor"]
+    assert floor.outcome is Outcome.PASSED
+    assert 0.04 < float(floor.properties.value) < 0.08, floor.message
+    assert "decided otherwise than production on" in floor.message
+    summary = judge.summary_json(_candidate(), "production")
+    assert '"noise_floor": {' in summary and '"copy_disagreed"' in summary
+
+
+def test_a_candidate_noisier_than_production_fails_on_its_excess() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50, tolerance=0.03), noise_floor=True)
+    _noisy(judge, 0.20, 0.05, 4000)
+    cases = _by_name(judge)
+    assert judge.verdict is Verdict.FAIL and judge.requests < 1000
+    agreement = cases["agreement"]
+    assert agreement.outcome is Outcome.FAILED
+    assert float(agreement.properties.ci_low) > 0.03
+
+
+def test_a_deterministic_models_floor_is_zero() -> None:
+    judge = ShadowJudge(ShadowSpec(min_requests=50, tolerance=0.03), noise_floor=True)
+    _noisy(judge, 0.0, 0.0, 3000, jitter=0.0)
+    floor = _by_name(judge)["noise_floor"]
+    assert float(floor.properties.value) == 0 and "flips: none" in floor.message
+    assert "its scores differed by 0.0000" in floor.message
+    assert judge.verdict is Verdict.PASS
+
+
+def test_with_a_noise_floor_latency_is_judged_against_productions_copy() -> None:
+    # Both shadows answer 30 ms slower than production (they queue behind it on one
+    # machine): against production the candidate is slower, against its copy it is not.
+    from harness.release.shadow_logs import Triple
+
+    judge = ShadowJudge(ShadowSpec(min_requests=10, latency_margin_ms=10), noise_floor=True)
+    rng = random.Random(3)
+    judge.add_triples([Triple(record(f"l{i}", latency_ms=rng.gauss(5, 0.5)),
+                              record(f"l{i}", latency_ms=rng.gauss(35, 2)),
+                              record(f"l{i}", latency_ms=rng.gauss(35, 2)))
+                       for i in range(200)])
+    latency = _by_name(judge)["latency"]
+    assert latency.outcome is Outcome.PASSED
+    assert "candidate - production's copy latency" in latency.message
+    assert abs(float(latency.properties.difference)) < 5
+
+
+def test_triples_need_a_noise_floor_judge() -> None:
+    with pytest.raises(ValueError, match="noise_floor=True"):
+        ShadowJudge(ShadowSpec()).add_triples([])

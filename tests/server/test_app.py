@@ -158,6 +158,27 @@ def test_injected_latency_slows_predictions(credit_config: HarnessConfig, model_
     assert elapsed >= 0.2
 
 
+def test_injected_score_jitter_differs_between_two_copies(
+        credit_config: HarnessConfig, model_artifact: Path, application: dict,
+        monkeypatch) -> None:
+    # Two servers of one model given the same requests: without jitter they agree to the
+    # last digit; with it each draws its own noise, within the jitter of the model's score.
+    monkeypatch.setenv("HARNESS_INJECT_SCORE_JITTER", "0.05")
+    body = {"records": [application] * 50}
+    with (TestClient(create_app(credit_config, model_artifact)) as one,
+          TestClient(create_app(credit_config, model_artifact)) as two,
+          TestClient(create_app(credit_config, model_artifact,
+                                faults=FaultInjection())) as exact):
+        truth = exact.post("/predict/batch", json=body).json()["predictions"][0]["probability"]
+        first, second = ([p["probability"] for p in c.post("/predict/batch",
+                                                              json=body).json()["predictions"]]
+                         for c in (one, two))
+    assert first != second and len(set(first)) > 1
+    assert all(abs(p - truth) <= 0.05 + 1e-12 for p in first + second)
+    with pytest.raises(ValueError, match="HARNESS_INJECT_SCORE_JITTER must be in 0..1"):
+        FaultInjection(score_jitter=2.0)
+
+
 def test_a_slow_prediction_does_not_hold_health(model_artifact: Path, application: dict) -> None:
     # A real server: /health is answered while a single-record prediction is in flight.
     with (running_service(model_artifact, latency_ms=3000) as url,

@@ -84,3 +84,12 @@ def test_the_interval_covers_a_known_shift() -> None:
 def test_bad_samples_are_one_clear_error(call, message: str) -> None:
     with pytest.raises(StatisticsInputError, match=message):
         call()
+
+
+def test_the_binomial_tail_is_scipys_and_refuses_impossible_counts() -> None:
+    from harness.stats.two_sample import binomial_at_most
+
+    assert binomial_at_most(3, 10, 0.5) == pytest.approx(stats.binom.cdf(3, 10, 0.5))
+    assert binomial_at_most(10, 10, 0.5) == pytest.approx(1.0)
+    with pytest.raises(StatisticsInputError, match="successes <= trials"):
+        binomial_at_most(11, 10, 0.5)
