@@ -43,25 +43,30 @@ class Shadow:
     folder: Path
 
 
-def _refuse_without_router(config: HarnessConfig, env: str, state: EnvState | None) -> None:
+def _refuse_without_router(config: HarnessConfig, env: str, state: EnvState | None,
+                           what: str = "shadow") -> None:
+    """Refuse (``DeployError``) unless nginx routes ``env``'s running revision on the local
+    target, which a ``what`` (shadow, canary) needs."""
     spec = config.environment(env)
     key = f"environments.{env}.router"
     if config.deploy.target != "local":
-        raise DeployError(f"harness shadow runs on the local target; deploy.target is "
-                          f"'{config.deploy.target}' (on Kubernetes the HTTPRoute's "
-                          "RequestMirror filter does this)", key="deploy.target")
+        on_kubernetes = ("the HTTPRoute's RequestMirror filter does this" if what == "shadow"
+                         else "weighted HTTPRoute backendRefs do this")
+        raise DeployError(f"harness {what} runs on the local target; deploy.target is "
+                          f"'{config.deploy.target}' (on Kubernetes {on_kubernetes})",
+                          key="deploy.target")
     if spec.router != "nginx":
-        raise DeployError(f"a shadow needs nginx in front of environment '{env}': set {key}: "
+        raise DeployError(f"a {what} needs nginx in front of environment '{env}': set {key}: "
                           f"nginx and deploy it again", key=key)
     nginx_binary(env)
     if state is None or state.current is None or state.pid is None:
         raise DeployError(f"nothing serves environment '{env}'; deploy a candidate to it "
-                          "before shadowing another beside it")
+                          f"before running a {what} beside it")
     if state.router is None or state.router.port is None:
         raise DeployError(
             f"environment '{env}' (revision {state.current}) serves directly on port "
             f"{state.port}, which nginx would need; deploy it again with {key}: nginx so "
-            "nginx takes the port, then run the shadow", key=key)
+            f"nginx takes the port, then run the {what}", key=key)
 
 
 def _stop_leftover(folder: Path, router: NginxRouter, state: EnvState) -> None:
