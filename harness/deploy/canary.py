@@ -65,6 +65,11 @@ class Canary:
         shutil.rmtree(self.folder / "revisions" / "1" / "artifact", ignore_errors=True)
 
 
+def refuse_without_router(config: HarnessConfig, env: str) -> None:
+    """Refuse (``DeployError``) unless ``env`` runs behind nginx on the local target."""
+    _refuse_without_router(config, env, load_state(env_dir(config.state_dir(), env)), "canary")
+
+
 def _canary_folder(config: HarnessConfig, env: str) -> Path:
     return env_dir(config.state_dir(), env) / FOLDER
 

@@ -153,6 +153,11 @@ http {{
     uwsgi_temp_path {folder / 'tmp/uwsgi'};
     scgi_temp_path {folder / 'tmp/scgi'};
     client_max_body_size 16m;
+    # Bodies and answers stay in memory, never in the temp folders: nginx started as root
+    # runs its workers as another user, who cannot write the folders the harness made (a
+    # golden batch through the router failed with 500 that way).
+    client_body_buffer_size 16m;
+    proxy_max_temp_file_size 0;
     # Every request carries an id: the caller's own X-Request-ID, else one nginx makes.
     map $http_x_request_id $harness_request_id {{
         default $http_x_request_id;
