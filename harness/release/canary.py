@@ -103,12 +103,11 @@ class _Steps:
         self.notes: dict[int, str] = {}
         self.aborted_step: int | None = None
         self.abort_s: float | None = None
-        self.candidate: Candidate | None = None
         self.started = time.monotonic()
 
     def __call__(self, admission: Admission, lock: Lock, journal: PromotionJournal,
                  store: HistoryStore) -> str | None:
-        self.candidate = candidate = admission.candidate
+        candidate = admission.candidate
         env = admission.env
         with canarying(self.config, env, candidate) as canary:
             traffic = self._traffic(env)

@@ -169,6 +169,20 @@ def test_a_slow_canary_fails_on_latency(production: HarnessConfig, model_artifac
     assert "latency:" in _trail(production)[-1][2]
 
 
+def test_an_approver_who_is_no_release_manager_is_refused_before_the_first_step(
+        production: HarnessConfig, model_artifact: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    stage(production, model_artifact)
+    assert main(["--config", str(production.source), "canary", "--env", "production",
+                 "--candidate", str(model_artifact), "--approver", "bob",
+                 "--replay-golden"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("harness: error:") == 1 and "bob may not approve promotions" in err
+    assert _router(production).splits_to() is None and canary_pid(production, "production") is None
+    assert not (production.root / "reports/canary").exists()
+    assert [(a, o) for a, o, _ in _trail(production)] == [("promote", "refused")]
+
+
 def test_a_canary_killed_midway_is_reported_and_recovered(
         production: HarnessConfig, model_artifact: Path) -> None:
     # A step that cannot pass in the test's time (a pass margin no sample here reaches),
