@@ -207,6 +207,26 @@ def _cmd_shadow(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _cmd_canary(args: argparse.Namespace) -> int:
+    from harness.deploy import operations
+    from harness.release.canary import run_canary
+
+    config = _config(args)
+    if "@sha256:" in args.candidate:
+        candidate = _publishing().candidate_from_reference(config, args.candidate, None)
+    else:
+        candidate = operations.candidate_for(config, Path(args.candidate).absolute())
+    result = run_canary(config, args.env, candidate, args.approver, args.steps,
+                        args.replay_golden, args.max_requests, Path(args.reports))
+    for case in result.steps:
+        print(f"  {case.outcome.value:<8} {case.name}: {case.message}")
+    print(result.promotion.message)
+    if result.junit:
+        print(f"  canary report: {result.junit}")
+    print(f"  promotion report: {result.promotion.junit}")
+    return result.exit_code
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from harness.candidate.build import build
 
@@ -496,6 +516,26 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     shadow.add_argument("--reports", default="reports", help="report folder (default: reports)")
     shadow.set_defaults(func=_cmd_shadow)
 
+    canary = commands.add_parser(
+        "canary", help="step production's traffic to a candidate (10, 50, 100 %% by default), "
+        "judge each step against the stable revision, abort by itself, promote at the end")
+    canary.add_argument("--env", required=True, help="the environment, release.production")
+    canary.add_argument("--candidate", required=True, metavar="REF|ARTIFACT",
+                        help="a published candidate (REGISTRY/REPO@sha256:...) or an "
+                        "artifact folder, with passing release-check evidence")
+    canary.add_argument("--approver", required=True,
+                        help="the release manager approving it (checked before the first step)")
+    canary.add_argument("--steps", type=_shares, metavar="P,P,...",
+                        help="the canary's shares in percent, rising (default: "
+                        "release.canary.steps)")
+    canary.add_argument("--replay-golden", action="store_true",
+                        help="send the traffic too: Locust replays golden rows at the "
+                        "environment's router (loopback only), bounded by --max-requests")
+    canary.add_argument("--max-requests", type=_positive_int, default=5000, metavar="N",
+                        help="with --replay-golden: at most N requests in all (default 5000)")
+    canary.add_argument("--reports", default="reports", help="report folder (default: reports)")
+    canary.set_defaults(func=_cmd_canary)
+
     publish_ = commands.add_parser(
         "publish", help="push the model artifact to the OCI registry; prints its reference")
     publish_.add_argument("--artifact", help="model artifact folder (default: model.artifact)")
@@ -616,6 +656,18 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return value
+
+
+def _shares(text: str) -> list[float]:
+    try:
+        shares = [float(part) for part in text.split(",")]
+    except ValueError:
+        shares = []
+    if not shares or any(not 0 < share <= 100 for share in shares) \
+            or shares != sorted(set(shares)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a rising list of percents in (0, 100], such as 10,50,100")
+    return shares
 
 
 def _positive_float(text: str) -> float:

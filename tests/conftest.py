@@ -64,6 +64,21 @@ def second_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
         seed=1, sample=400))
 
 
+@pytest.fixture(scope="session")
+def flipped_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A degraded model: trained with a third of its labels flipped (the shadow's and the
+    canary's degraded candidate)."""
+    import pandas as pd
+    from credit_model.train import train
+
+    folder = tmp_path_factory.mktemp("flipped")
+    data = pd.read_csv(EXAMPLE / "fixtures/credit/train.csv")
+    flip = data.sample(frac=0.35, random_state=7).index
+    data.loc[flip, "Status"] = data.loc[flip, "Status"].map({"good": "bad", "bad": "good"})
+    data.to_csv(folder / "train.csv", index=False)
+    return train(folder / "train.csv", folder / "credit")
+
+
 @pytest.fixture
 def project(tmp_path: Path, model_artifact: Path) -> Path:
     """A copy of the reference project's data and config, using the session's model;

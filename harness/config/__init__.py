@@ -19,6 +19,8 @@ from harness.config.loader import load_config
 from harness.config.model import ModelAccess, ModelSpec
 from harness.config.project import HarnessConfig, ProfileSpec
 from harness.config.release import (
+    CanarySpec,
+    CanaryStepSpec,
     DeploySpec,
     EnvironmentSpec,
     GatewaySpec,
@@ -32,7 +34,7 @@ from harness.config.release import (
 from harness.config.server import PredictionLogSpec, ServerSpec
 
 __all__ = [
-    "BenchmarkGate", "BootstrapSpec", "ColumnRule", "DatasetSpec",
+    "BenchmarkGate", "BootstrapSpec", "CanarySpec", "CanaryStepSpec", "ColumnRule", "DatasetSpec",
     "DeepchecksSpec", "DeploySpec", "DriftSpec", "EnvironmentSpec", "FeatureDriftSpec", "GatesSpec",
     "GatewaySpec",
     "HarnessConfig", "HistorySpec", "IntervalSpec", "KubernetesDeploySpec", "LoadSLO",

@@ -73,6 +73,64 @@ class ShadowSpec(StrictModel):
     mirror_percent: int = Field(default=100, ge=1, le=100)
 
 
+class CanaryStepSpec(StrictModel):
+    """One traffic step of a canary: the canary's share (percent), the canary answers it
+    needs before it may pass, and how long it may run before it is inconclusive."""
+
+    percent: float = Field(gt=0, le=100)
+    min_requests: int = Field(default=50, ge=1)
+    max_duration_s: float = Field(default=300.0, gt=0)
+
+
+def _default_steps() -> list[CanaryStepSpec]:
+    return [CanaryStepSpec(percent=p) for p in (10, 50, 100)]
+
+
+class CanarySpec(StrictModel):
+    """``harness canary``: production's traffic stepped to a candidate, each step judged
+    against the stable revision's answers in the same window.
+
+    ``steps``: the shares in increasing order, the last one 100 or less. At a step with a
+    stable arm, anytime-valid two-arm tests compare the canary with stable on the decision
+    rate, the scores, the share of answers slower than ``slow_ms`` and the share of
+    errors: each FAILs when the difference (canary - stable) is surely beyond its margin
+    (``*_margin``; for latency and errors only the canary's worse side fails), PASSes when
+    surely within its pass margin. At 100 % there is no stable arm: the canary's own error
+    and slow shares are judged against ``max_error_rate`` and ``max_slow_share``. ``alpha``
+    is the false-abort rate over every step and test (split evenly). A step still undecided
+    after its ``max_duration_s`` is inconclusive: ``on_inconclusive: hold`` keeps it for
+    ``hold_s`` more, then aborts; ``abort`` aborts at once. It never advances."""
+
+    steps: list[CanaryStepSpec] = Field(default_factory=_default_steps, min_length=1,
+                                        max_length=20)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    decision_margin: float = Field(default=0.0, ge=0, lt=1)
+    decision_pass_margin: float = Field(default=0.03, gt=0, lt=1)
+    score_margin: float = Field(default=0.0, ge=0, lt=1)
+    score_pass_margin: float = Field(default=0.02, gt=0, lt=1)
+    slow_ms: float = Field(default=100.0, gt=0)
+    latency_margin: float = Field(default=0.02, ge=0, lt=1)
+    latency_pass_margin: float = Field(default=0.05, gt=0, lt=1)
+    error_margin: float = Field(default=0.0, ge=0, lt=1)
+    error_pass_margin: float = Field(default=0.01, gt=0, lt=1)
+    max_error_rate: float = Field(default=0.01, gt=0, lt=1)
+    max_slow_share: float = Field(default=0.05, gt=0, lt=1)
+    on_inconclusive: Literal["hold", "abort"] = "hold"
+    hold_s: float = Field(default=60.0, ge=0)
+
+    @model_validator(mode="after")
+    def _steps_and_margins(self) -> CanarySpec:
+        shares = [step.percent for step in self.steps]
+        if shares != sorted(set(shares)):
+            raise ValueError(f"steps must rise, each share once: got {shares} percent")
+        for name in ("decision", "score", "latency", "error"):
+            margin, wide = getattr(self, f"{name}_margin"), getattr(self, f"{name}_pass_margin")
+            if wide < margin:
+                raise ValueError(f"{name}_pass_margin ({wide:g}) must be at least "
+                                 f"{name}_margin ({margin:g})")
+        return self
+
+
 class ReleaseSpec(StrictModel):
     """Who may approve a promotion, how fresh its evidence must be, and which environments
     a release goes through."""
@@ -86,6 +144,7 @@ class ReleaseSpec(StrictModel):
     load: PromotionLoadSpec | None = None  # a short load check on production after the switch
     attestations: AttestationSpec = Field(default_factory=AttestationSpec)
     shadow: ShadowSpec = Field(default_factory=ShadowSpec)
+    canary: CanarySpec = Field(default_factory=CanarySpec)
 
 
 class HistorySpec(StrictModel):

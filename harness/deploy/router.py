@@ -34,6 +34,9 @@ MIRROR_MARK = "harness shadow on port"
 # A second mirror (a copy of production, for a shadow's A/A noise floor).
 SECOND_LOCATION = "/_harness_second"
 SECOND_MARK = "harness second mirror on port"
+CANARY_MARK = "harness canary on port"
+# Which revision answered: "stable" or "canary" (the upstream nginx chose for the request).
+ARM_HEADER = "X-Harness-Arm"
 WAIT_S = 10.0
 POLL_S = 0.05
 
@@ -65,6 +68,38 @@ class Mirror:
 
     port: int
     timeout_ms: int
+
+
+@dataclass(frozen=True)
+class Split:
+    """A canary step: ``percent`` of the predict requests go to the canary's loopback
+    port, chosen by a hash of each request's id (nginx ``split_clients``), the rest to the
+    active revision."""
+
+    port: int
+    percent: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.percent <= 100:
+            raise ValueError(f"a canary's share must lie in (0, 100] percent, got {self.percent}")
+
+
+def _split_blocks(split: Split | None) -> tuple[str, str]:
+    """The canary's upstream and the variable naming which upstream a predict request goes
+    to (``$harness_arm``); without a split, every request goes to ``stable``."""
+    if split is None:
+        return "", "\n    map $uri $harness_arm { default stable; }"
+    upstream = (f"\n    upstream canary {{ server 127.0.0.1:{split.port}; keepalive 16; }}"
+                f"\n    # {CANARY_MARK} {split.port} at {split.percent:g}%")
+    if split.percent >= 100:
+        return upstream, "\n    map $uri $harness_arm { default canary; }"
+    # Hashing the request id (the caller's, else nginx's) splits at random yet keeps a
+    # request retried with its id on one arm. nginx takes two decimals of a percent.
+    return upstream, f"""
+    split_clients "${{harness_request_id}}" $harness_arm {{
+        {split.percent:.2f}% canary;
+        * stable;
+    }}"""
 
 
 def _mirror_locations(folder: Path, mirror: Mirror | None,
@@ -100,9 +135,11 @@ def _mirror_locations(folder: Path, mirror: Mirror | None,
 
 
 def _conf(folder: Path, host: str, port: int, upstream_port: int, revision: int,
-          mirror: Mirror | None = None, second: Mirror | None = None) -> str:
+          mirror: Mirror | None = None, second: Mirror | None = None,
+          split: Split | None = None) -> str:
     listen = f"[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"{host}:{port}"
     copy, internal = _mirror_locations(folder, mirror)
+    canary, arm = _split_blocks(split)
     shadow = (f"\n    upstream shadow {{ server 127.0.0.1:{mirror.port}; keepalive 16; }}"
               f"\n    # {MIRROR_MARK} {mirror.port}" if mirror else "")
     if mirror is not None and second is not None:
@@ -129,12 +166,18 @@ http {{
     uwsgi_temp_path {folder / 'tmp/uwsgi'};
     scgi_temp_path {folder / 'tmp/scgi'};
     client_max_body_size 16m;
+    # Bodies and answers stay in memory, never in the temp folders: nginx started as root
+    # runs its workers as another user, who cannot write the folders the harness made (a
+    # golden batch through the router failed with 500 that way).
+    client_body_buffer_size 16m;
+    proxy_max_temp_file_size 0;
     # Every request carries an id: the caller's own X-Request-ID, else one nginx makes.
     map $http_x_request_id $harness_request_id {{
         default $http_x_request_id;
         "" $request_id;
     }}
-    upstream revision {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}{shadow}
+    upstream revision {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}
+    upstream stable {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}{shadow}{canary}{arm}
     server {{
         listen {listen};
         proxy_http_version 1.1;
@@ -147,7 +190,11 @@ http {{
             proxy_pass http://revision;
         }}
         location /predict {{{copy}
-            proxy_pass http://revision;
+            # A canary step sends its share here (only predictions are split: health,
+            # version and metrics answer from the active revision).
+            add_header {ARM_HEADER} $harness_arm always;
+            add_header {REVISION_HEADER} {revision} always;
+            proxy_pass http://$harness_arm;
         }}{internal}
     }}
 }}
@@ -179,19 +226,20 @@ class NginxRouter:
         return None
 
     def route(self, upstream_port: int, revision: int, mirror: Mirror | None = None,
-              second: Mirror | None = None) -> None:
+              second: Mirror | None = None, split: Split | None = None) -> None:
         """Route to ``revision`` on ``upstream_port``: write the conf atomically, then start
         nginx or reload it, and wait until an answer carries the new revision and the
         workers that served the old one have finished their requests. With ``mirror``,
         production's predict requests are copied to it as well, and with ``second`` (only
-        beside a ``mirror``) to that one too."""
+        beside a ``mirror``) to that one too; with ``split``, that share of them goes to a
+        canary instead. Once this returns, only the new workers route."""
         if second is not None and mirror is None:
             raise ValueError("a second mirror needs a first")
         binary = nginx_binary(self.env)
         for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
         self._write(_conf(self.folder, self.host, self.port, upstream_port, revision, mirror,
-                          second))
+                          second, split))
         self._nginx(binary, "-t")
         master = self.pid()
         old_workers = self._workers(master) if master else set()
@@ -217,6 +265,17 @@ class NginxRouter:
             for line in (self.folder / CONF).read_text().splitlines():
                 if mark in line:
                     return int(line.split()[-1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
+    def splits_to(self) -> tuple[int, float] | None:
+        """The canary's port and share (percent) the written configuration splits to."""
+        try:
+            for line in (self.folder / CONF).read_text().splitlines():
+                if CANARY_MARK in line:
+                    words = line.split()
+                    return int(words[-3]), float(words[-1].rstrip("%"))
         except (OSError, ValueError, IndexError):
             return None
         return None

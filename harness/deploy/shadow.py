@@ -51,28 +51,34 @@ class Shadow:
     copy_url: str | None = None
 
 
-def _refuse_without_router(config: HarnessConfig, env: str, state: EnvState | None) -> None:
+def _refuse_without_router(config: HarnessConfig, env: str, state: EnvState | None,
+                           what: str = "shadow") -> None:
+    """Refuse (``DeployError``) unless nginx routes ``env``'s running revision on the local
+    target, which a ``what`` (shadow, canary) needs."""
     spec = config.environment(env)
     key = f"environments.{env}.router"
     if config.deploy.target != "local":
-        raise DeployError(
-            f"harness shadow judges a shadow on the local target only, and deploy.target is "
-            f"'{config.deploy.target}': on Kubernetes each pod keeps its own prediction "
-            "log, which the harness cannot read yet; render the mirror with `harness route "
-            "--shadow` and judge on the local target (docs/kubernetes.md)",
-            key="deploy.target")
+        if what == "shadow":
+            why = ("on Kubernetes each pod keeps its own prediction log, which the harness "
+                   "cannot read yet; render the mirror with `harness route --shadow` and judge "
+                   "on the local target (docs/kubernetes.md)")
+        else:
+            why = ("on Kubernetes, render the weighted HTTPRoute with `harness route --canary "
+                   "SHARE` (docs/kubernetes.md)")
+        raise DeployError(f"harness {what} runs on the local target only, and deploy.target "
+                          f"is '{config.deploy.target}': {why}", key="deploy.target")
     if spec.router != "nginx":
-        raise DeployError(f"a shadow needs nginx in front of environment '{env}': set {key}: "
+        raise DeployError(f"a {what} needs nginx in front of environment '{env}': set {key}: "
                           f"nginx and deploy it again", key=key)
     nginx_binary(env)
     if state is None or state.current is None or state.pid is None:
         raise DeployError(f"nothing serves environment '{env}'; deploy a candidate to it "
-                          "before shadowing another beside it")
+                          f"before running a {what} beside it")
     if state.router is None or state.router.port is None:
         raise DeployError(
             f"environment '{env}' (revision {state.current}) serves directly on port "
             f"{state.port}, which nginx would need; deploy it again with {key}: nginx so "
-            "nginx takes the port, then run the shadow", key=key)
+            f"nginx takes the port, then run the {what}", key=key)
 
 
 def _stop_leftover(folder: Path, router: NginxRouter, state: EnvState) -> None:

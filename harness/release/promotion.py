@@ -10,6 +10,7 @@ audit trail.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -100,9 +101,29 @@ def _config_problems(config: HarnessConfig, recorded: dict[str, str]) -> list[st
             for key in ("config", "golden") if recorded.get(key) != now[key]]
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A candidate let through to production's switch: its evidence, checked against this
+    configuration, and the approval (an envelope for a protected environment)."""
+
+    candidate: Candidate
+    env: str
+    evidence_run: int
+    bundle_sha: str
+    approval: bytes | None
+
+
+# Run between the lock and the switch (a canary's traffic steps): given the admission,
+# the lock (to write its phases in the journal) and the journal, it returns None to go on
+# to the switch, or why the promotion stopped (production left on what ran before).
+BeforeSwitch = Callable[[Admission, Lock, PromotionJournal, HistoryStore], str | None]
+
+
 def promote(config: HarnessConfig, candidate_id: str, approver: str,
-            reports_root: Path) -> PromotionResult:
-    """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why."""
+            reports_root: Path, before_switch: BeforeSwitch | None = None) -> PromotionResult:
+    """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why.
+    With ``before_switch`` (``harness canary``), it runs under the promotion's lock after
+    every check of the approval and evidence and before the deploy, and may stop it."""
     store = HistoryStore(config.history_url())
     candidate_id = _candidate(store, candidate_id)
     actor = approver or "(nobody)"
@@ -112,7 +133,8 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
         if recovered:
             result.attempted = True
             result.cases.append(Case("promotion", "recovery", Outcome.PASSED, recovered))
-        result = _promote(config, store, candidate_id, approver, result, reports_root)
+        result = _promote(config, store, candidate_id, approver, result, reports_root,
+                          before_switch)
     except HarnessError as exc:
         result.message = str(exc)
         refused = isinstance(exc, (PromotionRefused, EvidenceError, AttestationError))
@@ -139,8 +161,10 @@ def _candidate(store: HistoryStore, given: str) -> str:
     return candidate_of_artifact(store, given) or given
 
 
-def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
-             result: PromotionResult, reports_root: Path | None = None) -> PromotionResult:
+def _admit(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
+           result: PromotionResult) -> Admission:
+    """The approver, the evidence and its inputs, the attestations: every check made before
+    production is touched; a refusal raises."""
     managers = config.release.managers
     allowed = approver in managers
     result.cases.append(Case("promotion", "approver", Outcome.of(allowed),
@@ -166,23 +190,40 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
             candidate=candidate_id,
         )
     candidate = evidence.candidate
-    target = get_target(config)
     env = config.release.production
     approval = _attested(config, candidate, approver, env, result)
+    return Admission(candidate, env, evidence.run_id, bundle_sha, approval)
+
+
+def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
+             result: PromotionResult, reports_root: Path | None = None,
+             before_switch: BeforeSwitch | None = None) -> PromotionResult:
+    admission = _admit(config, store, candidate_id, approver, result)
+    candidate, env, bundle_sha = admission.candidate, admission.env, admission.bundle_sha
+    target = get_target(config)
     lock = Lock(store, LOCK, approver)
     previous = target.status(env)
-    journal = PromotionJournal(candidate.id, "deploying",
-                               previous.candidate if previous else None)
+    journal = PromotionJournal(candidate.id, "deploying" if before_switch is None else "canary",
+                               previous.candidate if previous else None,
+                               canary=before_switch is not None)
     try:
         lock.acquire(journal.to_dict())
     except LockHeld as held:
         raise PromotionRefused(_held(held.holder), candidate=candidate_id) from None
     append_audit(store, approver, "promote", candidate.id, "started",
-                 f"to {env}, on evidence of run {evidence.run_id}", bundle_sha)
+                 f"to {env}, on evidence of run {admission.evidence_run}"
+                 + (", through a canary" if before_switch else ""), bundle_sha)
     result.attempted = True
     try:
-        if approval is not None:  # kept (and published) before the deploy that checks it
-            attestations.keep(config, candidate, "approval", approval)
+        if before_switch is not None:
+            stopped = before_switch(admission, lock, journal, store)
+            if stopped is not None:
+                result.cases.append(Case("promotion", "outcome", Outcome.FAILED, stopped))
+                result.message = stopped
+                return result
+            lock.write_journal(replace(journal, phase="deploying").to_dict())
+        if admission.approval is not None:  # kept (and published) before the deploy that checks it
+            attestations.keep(config, candidate, "approval", admission.approval)
         deployment = target.deploy(env, candidate)
         lock.write_journal(replace(journal, phase="verifying").to_dict())
         checks = _post_checks(config, deployment, candidate, reports_root)

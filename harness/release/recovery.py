@@ -28,6 +28,11 @@ class PromotionJournal:
     candidate: str
     phase: str
     previous: Candidate | None = None
+    canary: bool = False  # a canary's steps (harness canary), then its switch
+
+    @property
+    def what(self) -> str:
+        return "canary" if self.canary else "promotion"
 
     @property
     def previous_candidate(self) -> str | None:
@@ -37,7 +42,8 @@ class PromotionJournal:
         # previous_candidate is kept beside previous: journals have always carried both.
         return {"candidate": self.candidate, "phase": self.phase,
                 "previous_candidate": self.previous_candidate,
-                "previous": self.previous.to_dict() if self.previous else None}
+                "previous": self.previous.to_dict() if self.previous else None,
+                **({"canary": True} if self.canary else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PromotionJournal:
@@ -45,7 +51,8 @@ class PromotionJournal:
         try:
             previous = data.get("previous")
             return cls(str(data.get("candidate")), str(data.get("phase")),
-                       Candidate.parse(previous) if previous is not None else None)
+                       Candidate.parse(previous) if previous is not None else None,
+                       canary=data.get("canary") is True)
         except (AttributeError, TypeError, ValueError) as exc:
             raise HarnessError(f"the promotion lock's journal cannot be read ({exc}); "
                                "release it by hand once production is checked") from None
@@ -64,6 +71,11 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
     journal = PromotionJournal.from_dict(holder.journal)
     found = _stopped(holder)
     previous = journal.previous
+    ended = None
+    if journal.canary and config.deploy.target == "local":
+        from harness.deploy.canary import end_canary  # only for a canary: nginx, processes
+
+        ended = end_canary(config, env)
     current = target.status(env)
     if previous is None:
         target.stop(env)
@@ -73,6 +85,8 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
         action = f"restored candidate {previous.id} in {env} (revision {restored.revision})"
     else:
         action = f"{env} still runs candidate {previous.id}; nothing to undo"
+    if ended:
+        action = f"{ended}; {action}"
     append_audit(store, actor, "recover", journal.candidate, "recovered",
                  f"found {found}; {action}")
     lock.release()
@@ -81,7 +95,7 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
 
 def _stopped(holder: LockHolder) -> str:
     journal = PromotionJournal.from_dict(holder.journal)
-    return (f"a promotion of candidate {journal.candidate} by {holder.holder} "
+    return (f"a {journal.what} of candidate {journal.candidate} by {holder.holder} "
             f"(pid {holder.pid}, since {holder.acquired_at}) stopped during "
             f"'{journal.phase}'")
 
@@ -93,10 +107,13 @@ def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
     if holder is None or holder.alive():
         return None
     env = config.release.production
-    previous = PromotionJournal.from_dict(holder.journal).previous_candidate
+    journal = PromotionJournal.from_dict(holder.journal)
+    previous = journal.previous_candidate
     would = (f"restore candidate {previous} in {env}" if previous
              else f"stop {env}, where nothing ran before")
-    return (f"an interrupted promotion was found: {_stopped(holder)}; `harness recover` "
+    if journal.canary:
+        would = f"route all of {env}'s traffic to its current revision, stop the canary, {would}"
+    return (f"an interrupted {journal.what} was found: {_stopped(holder)}; `harness recover` "
             f"would {would}")
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +29,9 @@ from pathlib import Path
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.shadow import Shadow, shadowing
-from harness.errors import EvidenceError, HarnessError
+from harness.errors import EvidenceError
 from harness.load.results import LoadResults
+from harness.release.replay import ReplayTraffic
 from harness.release.shadow_judge import ShadowJudge, Verdict
 from harness.release.shadow_logs import Join, LogReader, TripleJoin
 from harness.run.junit import Case, write_junit
@@ -68,44 +68,6 @@ class ShadowResult:
             return 0
         return 0 if self.verdict is Verdict.INCONCLUSIVE and self.on_inconclusive == "warn" \
             else 1
-
-
-class _Traffic:
-    """The harness's Locust runner replaying golden rows at production's router, in a
-    thread of its own; ``stop()`` ends it early."""
-
-    def __init__(self, config: HarnessConfig, url: str, max_requests: int,
-                 max_duration_s: float, out_dir: Path) -> None:
-        load = config.load.model_copy(update={
-            "url": url, "users": min(config.load.users, 8), "spawn_rate": 100.0,
-            "run_time_s": max_duration_s, "max_requests": max_requests, "workers": 1,
-            "remote_workers": 0, "master_bind": None, "slos": [],
-            # Single rows only: a batch would be one request id for many rows.
-            "scenario": config.load.scenario.model_copy(update={
-                "predict": 1, "predict_batch": 0, "health": 0})})
-        self._config = config.model_copy(update={"load": load})
-        self._out_dir, self._url = out_dir, url
-        self._stop = threading.Event()
-        self.results: LoadResults | None = None
-        self.error: HarnessError | None = None
-        self._thread = threading.Thread(target=self._run, name="shadow-traffic", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from harness.load.runner import run_load
-
-        try:
-            self.results = run_load(self._config, self._out_dir, self._url, self._stop)
-        except HarnessError as exc:
-            self.error = exc
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class _Joined:
@@ -147,9 +109,9 @@ class _Joined:
 
 def _window(config: HarnessConfig, shadow: Shadow, judge: ShadowJudge, max_requests: int,
             max_duration_s: float,
-            traffic_dir: Path | None) -> tuple[Join | TripleJoin, _Traffic | None]:
+            traffic_dir: Path | None) -> tuple[Join | TripleJoin, ReplayTraffic | None]:
     joined = _Joined(shadow)
-    traffic = (_Traffic(config, shadow.production_url, max_requests, max_duration_s,
+    traffic = (ReplayTraffic(config, shadow.production_url, max_requests, max_duration_s,
                         traffic_dir) if traffic_dir is not None else None)
     deadline = time.monotonic() + max_duration_s
     try:

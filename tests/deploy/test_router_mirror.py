@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,24 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.deploy.router import CONF, Mirror, NginxRouter, _conf
+from harness.deploy.router import Mirror, NginxRouter, _conf
+from tests.support.nginx import APPLICATION, nginx_test
 from tests.support.service_process import free_port, running_service
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
-
-APPLICATION = {"Seniority": 9, "Home": "rent", "Time": 60, "Age": 30, "Marital": "married",
-               "Records": "no", "Job": "freelance", "Expenses": 73, "Income": 129.0,
-               "Assets": 0.0, "Debt": 0.0, "Amount": 800, "Price": 846}
-
-
-def _nginx_test(folder: Path, text: str) -> subprocess.CompletedProcess[str]:
-    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
-    (folder / CONF).write_text(text)
-    return subprocess.run(["nginx", "-p", str(folder), "-c", CONF, "-e",
-                           str(folder / "error.log"), "-t"], capture_output=True, text=True,
-                          check=False)
-
 
 def test_the_conf_mirrors_predict_requests_only_with_a_bounded_wait(tmp_path: Path) -> None:
     plain = _conf(tmp_path, "127.0.0.1", free_port(), 9001, 3)
@@ -47,7 +33,7 @@ def test_the_conf_mirrors_predict_requests_only_with_a_bounded_wait(tmp_path: Pa
     assert "internal;" in shadow and "server 127.0.0.1:9002;" in mirrored
     # Both are configurations nginx itself accepts.
     for text in (plain, mirrored):
-        checked = _nginx_test(tmp_path, text)
+        checked = nginx_test(tmp_path, text)
         assert checked.returncode == 0, checked.stderr
 
 
@@ -63,7 +49,7 @@ def test_a_second_mirror_copies_each_predict_request_to_both(tmp_path: Path) -> 
     # The single mirror's text is unchanged by the second's existence.
     assert _conf(tmp_path, "127.0.0.1", 1, 9001, 3, Mirror(9002, 150)) == \
         _conf(tmp_path, "127.0.0.1", 1, 9001, 3, Mirror(9002, 150), None)
-    checked = _nginx_test(tmp_path, both)
+    checked = nginx_test(tmp_path, both)
     assert checked.returncode == 0, checked.stderr
 
 

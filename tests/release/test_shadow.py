@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pandas as pd
 import pytest
 
 from harness.candidate.identity import build_candidate
@@ -60,19 +59,6 @@ def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
         yield config
     finally:
         stop_routed(config)
-
-
-@pytest.fixture(scope="session")
-def flipped_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A degraded model: trained with a third of its labels flipped."""
-    from credit_model.train import train
-
-    folder = tmp_path_factory.mktemp("flipped")
-    data = pd.read_csv(EXAMPLE / "fixtures/credit/train.csv")
-    flip = data.sample(frac=0.35, random_state=7).index
-    data.loc[flip, "Status"] = data.loc[flip, "Status"].map({"good": "bad", "bad": "good"})
-    data.to_csv(folder / "train.csv", index=False)
-    return train(folder / "train.csv", folder / "credit")
 
 
 def _shadow(config: HarnessConfig, candidate: Path, *extra: str,

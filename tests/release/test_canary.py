@@ -1,0 +1,230 @@
+"""``harness canary`` on the local target, for real: nginx splitting production's requests,
+Locust replaying golden rows, both revisions' prediction logs judged step by step; an equal
+canary promoted, a degraded and a slow one aborted with all traffic back on stable, and a
+canary killed midway found by ``harness status`` and ended by ``harness recover``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.candidate.identity import build_candidate
+from harness.cli import main
+from harness.config import HarnessConfig
+from harness.deploy.canary import canary_pid
+from harness.deploy.local import LocalTarget
+from harness.deploy.router import NginxRouter
+from harness.deploy.state import env_dir, load_state
+from harness.gates.properties import GateProperties
+from harness.history import HistoryStore
+from harness.history.release import Lock, audit_trail
+from harness.release.recovery import LOCK
+from harness.run.verdict import read_junit
+from tests.support.local_target import stop_routed
+from tests.support.project import edit_config
+from tests.support.service_process import free_port
+from tests.support.staged import release_project, stage
+
+pytestmark = [pytest.mark.end_to_end,
+              pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")]
+
+# Steps small enough for a test: pass margins wide enough that a few thousand replayed
+# requests decide an equal canary (the defaults ask for the traffic of a real service),
+# and narrower on the score than the flipped model's shift (about 0.16) so that it fails.
+CANARY = {"steps": [{"percent": 10, "min_requests": 20, "max_duration_s": 180},
+                    {"percent": 50, "min_requests": 20, "max_duration_s": 180},
+                    {"percent": 100, "min_requests": 30, "max_duration_s": 180}],
+          "decision_pass_margin": 0.3, "score_pass_margin": 0.1, "slow_ms": 100,
+          "latency_margin": 0.1, "latency_pass_margin": 0.3, "error_pass_margin": 0.2,
+          "max_error_rate": 0.2, "max_slow_share": 0.3, "hold_s": 0}
+
+
+@pytest.fixture
+def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
+    """Production behind nginx serving the session's model, with a canary section."""
+    config = release_project(
+        tmp_path, model_artifact,
+        environments={"staging": {"port": free_port()},
+                      "production": {"port": free_port(), "router": "nginx"}},
+        deploy={"target": "local", "state_dir": "state", "ready_timeout_s": 60,
+                "local": {"pass_env": ["HARNESS_INJECT_LATENCY_MS"]}},
+        release={"managers": ["ana"], "evidence_max_age_hours": 24, "canary": CANARY},
+        load={"users": 4, "spawn_rate": 4, "run_time_s": 30, "max_requests": 1000,
+              "workers": 1})
+    try:
+        LocalTarget(config).deploy("production", build_candidate(model_artifact))
+        yield config
+    finally:
+        pid = canary_pid(config, "production")
+        if pid:
+            os.killpg(pid, signal.SIGKILL)
+        stop_routed(config)
+
+
+def _canary(config: HarnessConfig, candidate: Path, *extra: str) -> int:
+    return main(["--config", str(config.source), "canary", "--env", "production",
+                 "--candidate", str(candidate), "--approver", "ana", "--replay-golden",
+                 "--max-requests", "20000", "--reports", str(config.root / "reports"), *extra])
+
+
+def _steps(config: HarnessConfig) -> dict[str, tuple[str, str, GateProperties]]:
+    cases, problems = read_junit([config.root / "reports/canary/junit/canary.xml"])
+    assert not problems
+    return {c.name: (c.status.value, c.message, c.properties) for c in cases}
+
+
+def _router(config: HarnessConfig) -> NginxRouter:
+    folder = env_dir(config.resolve(config.deploy.state_dir), "production")
+    return NginxRouter("production", folder / "router", "127.0.0.1", 1)
+
+
+def _serves(config: HarnessConfig, artifact: Path) -> bool:
+    url = config.environments["production"].address()
+    answer = httpx.get(f"{url}/version", timeout=5)
+    return answer.json()["artifact_sha256"] == build_candidate(artifact).artifact_sha256
+
+
+def _trail(config: HarnessConfig) -> list[tuple[str, str, str]]:
+    store = HistoryStore(config.history_url())
+    try:
+        return [(e.action, e.outcome, e.detail) for e in audit_trail(store)]
+    finally:
+        store.close()
+
+
+def test_an_equal_canary_walks_10_50_100_and_becomes_production(
+        production: HarnessConfig, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+    stage(production, model_artifact)
+    before = load_state(env_dir(production.resolve(production.deploy.state_dir), "production"))
+    assert _canary(production, model_artifact) == 0, capsys.readouterr()
+    steps = _steps(production)
+    assert list(steps) == ["step_1_10_percent", "step_2_50_percent", "step_3_100_percent"]
+    for outcome, _, properties in steps.values():
+        assert outcome == "passed" and properties.decision == "pass"
+        assert int(properties.extra["canary_answers"]) >= 20
+    tenth = steps["step_1_10_percent"][2]
+    assert {"decision_rate_decision", "score_decision", "latency_decision",
+            "errors_decision"} <= set(tenth.extra)
+    assert int(tenth.extra["stable_answers"]) > int(tenth.extra["canary_answers"])
+    assert set(steps["step_3_100_percent"][2].extra) >= {"errors_decision", "latency_decision"}
+    # Production's active revision is the candidate's, deployed as promote deploys.
+    after = load_state(env_dir(production.resolve(production.deploy.state_dir), "production"))
+    assert before and after and after.current == (before.current or 0) + 1
+    assert _router(production).splits_to() is None and _serves(production, model_artifact)
+    assert canary_pid(production, "production") is None
+    trail = [(action, outcome) for action, outcome, _ in _trail(production)]
+    assert trail == [("promote", "started"), ("canary", "step passed"),
+                     ("canary", "step passed"), ("canary", "step passed"),
+                     ("promote", "promoted")]
+    out = capsys.readouterr().out
+    assert "runs in production (revision" in out
+    assert (production.root / "reports/canary/html/index.html").is_file()
+    assert (production.root / "reports/canary/evidence.json").is_file() or any(
+        (production.root / "reports/canary").glob("*evidence*"))
+
+
+def test_a_degraded_canary_is_aborted_at_its_first_step_with_traffic_back_on_stable(
+        production: HarnessConfig, model_artifact: Path, flipped_artifact: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    stage(production, flipped_artifact)
+    assert _canary(production, flipped_artifact) == 1
+    steps = _steps(production)
+    assert list(steps) == ["step_1_10_percent"]
+    outcome, message, properties = steps["step_1_10_percent"]
+    assert outcome == "failed" and properties.decision == "fail"
+    failed = [name for name in ("decision_rate", "score", "latency", "errors")
+              if properties.extra.get(f"{name}_decision") == "fail"]
+    assert set(failed) & {"decision_rate", "score"}, message
+    assert _router(production).splits_to() is None and _serves(production, model_artifact)
+    assert canary_pid(production, "production") is None
+    action, result, detail = _trail(production)[-1]
+    assert (action, result) == ("canary", "aborted")
+    assert "aborted at step 1 (10 %)" in detail and "failed:" in detail
+    assert any(f"{name}:" in detail for name in failed)
+    out = capsys.readouterr().out
+    print(out)
+    assert "all traffic back on the stable revision in" in out
+
+
+def test_a_slow_canary_fails_on_latency(production: HarnessConfig, model_artifact: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    stage(production, model_artifact)
+    # Production was deployed without it; the canary gets it through deploy.local.pass_env.
+    monkeypatch.setenv("HARNESS_INJECT_LATENCY_MS", "150")
+    assert _canary(production, model_artifact, "--steps", "10,100") == 1
+    outcome, message, properties = _steps(production)["step_1_10_percent"]
+    assert outcome == "failed" and properties.extra["latency_decision"] == "fail", message
+    assert "latency: canary - stable share slower than 100 ms" in message
+    assert _router(production).splits_to() is None
+    assert "latency:" in _trail(production)[-1][2]
+
+
+def test_an_approver_who_is_no_release_manager_is_refused_before_the_first_step(
+        production: HarnessConfig, model_artifact: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    stage(production, model_artifact)
+    assert main(["--config", str(production.source), "canary", "--env", "production",
+                 "--candidate", str(model_artifact), "--approver", "bob",
+                 "--replay-golden"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("harness: error:") == 1 and "bob may not approve promotions" in err
+    assert _router(production).splits_to() is None and canary_pid(production, "production") is None
+    assert not (production.root / "reports/canary").exists()
+    assert [(a, o) for a, o, _ in _trail(production)] == [("promote", "refused")]
+
+
+def test_a_canary_killed_midway_is_reported_and_recovered(
+        production: HarnessConfig, model_artifact: Path) -> None:
+    # A step that cannot pass in the test's time (a pass margin no sample here reaches),
+    # so it is midway for as long as the test needs; then the candidate's evidence.
+    edit_config(production.root, release={"canary": CANARY | {
+        "decision_pass_margin": 0.0001, "score_pass_margin": 0.0001}})
+    stage(production, model_artifact)
+    command = [sys.executable, "-m", "harness", "canary", "--env", "production",
+               "--candidate", str(model_artifact), "--approver", "ana", "--steps", "50",
+               "--replay-golden", "--max-requests", "100000"]
+    process = subprocess.Popen(command, cwd=production.root, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    store = HistoryStore(production.history_url())
+    lock = Lock(store, LOCK, "test")
+    try:
+        deadline = time.monotonic() + 90
+        while _router(production).splits_to() is None:
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+            time.sleep(0.05)
+        holder = lock.read()
+        assert holder is not None and holder.journal["phase"] == "step 1 of 1 (50 %)"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        # What the killed command started in its process group (its Locust run) ends too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert canary_pid(production, "production") is not None  # the canary still answers
+
+    status = subprocess.run([sys.executable, "-m", "harness", "status"], cwd=production.root,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert "an interrupted canary was found: a canary of candidate" in status.stdout
+    assert "stopped during 'step 1 of 1 (50 %)'" in status.stdout
+    assert "would route all of production's traffic to its current revision" in status.stdout
+
+    recovery = subprocess.run([sys.executable, "-m", "harness", "recover", "--by", "ben"],
+                              cwd=production.root, capture_output=True, text=True,
+                              timeout=120, check=False)
+    assert recovery.returncode == 0, recovery.stdout + recovery.stderr
+    assert "routed all of production's traffic to revision" in recovery.stdout
+    assert "stopped the canary" in recovery.stdout
+    assert _router(production).splits_to() is None and _serves(production, model_artifact)
+    assert canary_pid(production, "production") is None and lock.read() is None
+    store.close()
