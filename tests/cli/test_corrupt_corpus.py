@@ -50,6 +50,8 @@ ARGS: dict[Command, list[str]] = {
     ("deploy",): ["--env", "staging"],
     ("shadow",): ["--env", "production", "--candidate", "model", "--max-requests", "10",
                   "--max-duration", "1"],
+    ("canary",): ["--env", "production", "--candidate", "model", "--approver", "ana",
+                  "--max-requests", "10"],
     ("publish",): [],
     ("pull",): ["--reference", "127.0.0.1:1/x@sha256:" + "0" * 64, "--out", "pulled"],
     ("serve",): ["--port", "1"],
@@ -77,7 +79,7 @@ READERS: dict[str, list[Command]] = {
     MANIFEST: [("check",), ("golden", "verify"), ("golden", "bless"), ("golden", "plan"),
                ("report",)],
     PASSPORT: [("check",), ("golden", "verify"), ("golden", "plan"), ("report",)],
-    EVIDENCE: [("promote",), ("recover",), ("audit",)],
+    EVIDENCE: [("promote",), ("canary",), ("recover",), ("audit",)],
     STATE: [("status",), ("stop",), ("rollback",)],
     DATA: [("init",), ("golden", "add")],
 }
