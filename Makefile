@@ -36,8 +36,9 @@ run: $(INSTALLED) $(MODEL)
 check: $(INSTALLED) $(MODEL)
 	cd $(EXAMPLE) && $(HARNESS) check --profile pr
 
-# Two workers, a test file each at a time (a module's fixtures are built once, on one worker);
-# `$(PY) -m pytest tests/x.py` runs one file in this process.
+# Two workers, a test file each at a time (a module's fixtures are built once, on one worker),
+# the longest files first (tests/file_seconds.json; tests/support/file_order.py says how to
+# record it again); `$(PY) -m pytest tests/x.py` runs one file in this process.
 test: $(INSTALLED)
 	$(PY) -m pytest -n 2 --dist loadfile
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from harness.gates import deepchecks_env
+from tests.support.file_order import file_seconds, longest_first
 from tests.support.once import once
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import running_service
@@ -145,3 +146,9 @@ def _nightly_run(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path)
     store.record_run(_load_run("old", 11.0, 38.0, 90.0, 195.0))
     store.close()
     return run_check(config, "nightly", folder / "reports")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest test files first, so two workers under ``--dist loadfile`` finish close
+    together (tests/support/file_order.py)."""
+    items[:] = longest_first(items, file_seconds())

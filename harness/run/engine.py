@@ -48,11 +48,6 @@ class CheckRun:
     candidate_id: str = ""  # as history records it; `harness promote --candidate` takes it
 
 
-def pytest_command(context: RunContext, junit: Path) -> list[str]:
-    """pytest over the profile's gates and tests, told the context by the plugin's options."""
-    return [sys.executable, "-m", "pytest", *pytest_arguments(context, junit)]
-
-
 def pytest_arguments(context: RunContext, junit: Path) -> list[str]:
     """pytest's arguments: the config (when the profile has checks), the team's tests, and
     the plugin's options."""
@@ -98,31 +93,46 @@ def run_check(config: HarnessConfig, profile: str, reports_root: Path,
     # The pytest process proves the team's entry point imports, before pytest starts, when
     # nothing else refuses the run: the model is imported once (run/pytest_process.py).
     in_pytest = pytest_process.proves_entry_point(context)
-    before = _refuse(context, entry_point=not in_pytest)
-    # Last of the refusals: a local-only signing key is made on first use, and a run refused
-    # above (another project's service, say) must leave nothing behind.
-    signer = _release_signer(config, profile, environment)
+    made: list[Path] = []
+    staging: Path | None = None
+    early: subprocess.Popen[bytes] | None = None
     history = None
-    if not in_pytest:  # else made (or migrated) by the pytest process, before pytest started
-        from harness.history import HistoryStore
+    try:
+        if in_pytest:
+            # Started first, waiting: its start-up overlaps the refusals below, and it runs
+            # or records nothing until told to go.
+            made, staging = _stage(reports_root, profile)
+            early = _start_pytest(_command(context, staging, in_pytest), config)
+        before = _refuse(context, entry_point=not in_pytest)
+        # Last of the refusals: a local-only signing key is made on first use, and a run
+        # refused above (another project's service, say) must leave nothing behind.
+        signer = _release_signer(config, profile, environment)
+        if not in_pytest:  # else made (or migrated) by the pytest process, after go
+            from harness.history import HistoryStore
 
-        history = HistoryStore(config.history_url())
+            history = HistoryStore(config.history_url())
+            made, staging = _stage(reports_root, profile)
+    except BaseException:
+        # Refused (or interrupted): the waiting pytest process is stopped, and nothing of
+        # the run is left.
+        if early is not None:
+            _cancel(early)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            _remove_made(made)
+        raise
+    assert staging is not None
     started = time.monotonic()
-    made = _make_folder(reports_root)
     final = reports_root / profile
-    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
     # The report's slow parts (and what the rest of the run imports), while pytest runs.
     ahead = Ahead.start(staging, _AFTER_PYTEST, config.state_dir() / "cache" / "pictures")
     try:
-        # mkdtemp makes a private folder; a team's Jenkins may read reports as another user.
-        staging.chmod(0o755)
-        (staging / "junit").mkdir()
         junit = staging / "junit" / "checks.xml"
-        staged = replace(context, reports=staging)
         refusal = staging / "refusal.pickle"
-        command = (pytest_process.command(context, refusal, pytest_arguments(staged, junit))
-                   if in_pytest else pytest_command(staged, junit))
-        returncode = _run_pytest(command, config, staging / "pytest.log", stream)
+        if early is not None:
+            _go(early)
+        process = early or _start_pytest(_command(context, staging, False), config)
+        returncode = _follow(process, staging / "pytest.log", stream)
         if in_pytest and refusal.exists():
             error = pytest_process.read_refusal(refusal)
             shutil.rmtree(staging)
@@ -231,12 +241,59 @@ def _release_signer(config: HarnessConfig, profile: str,
     return signer(config)
 
 
-def _run_pytest(command: list[str], config: HarnessConfig, log: Path, stream: bool) -> int:
-    """Run pytest, keeping its output in ``log`` and, if ``stream``, on the console too."""
-    with log.open("wb") as out, subprocess.Popen(
-        command, cwd=config.root, env=config.child_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT
-    ) as process:
+def _stage(reports_root: Path, profile: str) -> tuple[list[Path], Path]:
+    """The run's staging folder in ``reports_root`` (made, with its missing parents: the
+    folders made, innermost first, for ``_remove_made``), with its ``junit`` folder."""
+    made = _make_folder(reports_root)
+    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=reports_root))
+    # mkdtemp makes a private folder; a team's Jenkins may read reports as another user.
+    staging.chmod(0o755)
+    (staging / "junit").mkdir()
+    return made, staging
+
+
+def _command(context: RunContext, staging: Path, in_pytest: bool) -> list[str]:
+    """The pytest process's command line, writing into ``staging``: with ``in_pytest``, the
+    one that makes the last refusal and waits for ``go`` (run/pytest_process.py)."""
+    arguments = pytest_arguments(replace(context, reports=staging),
+                                 staging / "junit" / "checks.xml")
+    if in_pytest:
+        return pytest_process.command(context, staging / "refusal.pickle", arguments,
+                                      wait=True)
+    return [sys.executable, "-m", "pytest", *arguments]
+
+
+def _start_pytest(command: list[str], config: HarnessConfig) -> subprocess.Popen[bytes]:
+    """Start the pytest process; its output is read by ``_follow``. Its standard input is a
+    pipe: a process started with ``--wait`` reads ``go`` from it (``_go``)."""
+    return subprocess.Popen(command, cwd=config.root, env=config.child_env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def _go(process: subprocess.Popen[bytes]) -> None:
+    """Tell a waiting pytest process to run. It may have ended already, refusing the run
+    (its entry point did not import): its refusal is read once it has ended."""
+    assert process.stdin is not None
+    try:
+        process.stdin.write(pytest_process.GO)
+        process.stdin.close()
+    except BrokenPipeError:
+        pass
+
+
+def _cancel(process: subprocess.Popen[bytes]) -> None:
+    """Stop a waiting pytest process: it has run and recorded nothing yet."""
+    process.kill()
+    process.communicate()
+
+
+def _follow(process: subprocess.Popen[bytes], log: Path, stream: bool) -> int:
+    """Wait for pytest, keeping its output in ``log`` and, if ``stream``, on the console
+    too."""
+    with log.open("wb") as out, process:
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()  # pytest reads no input
         assert process.stdout is not None
         for line in process.stdout:
             out.write(line)

@@ -13,8 +13,15 @@ before pytest starts, having run and recorded nothing; the engine raises that sa
 When anything else is wrong, the engine imports the entry point itself, so its refusal
 lists every problem as before.
 
+With ``--wait`` the engine starts this process before its own refusals, so that their
+reading of the data overlaps this process's start-up (Python, pytest, the team's model):
+the process imports what it will need, proves the entry point, and then waits for ``go``
+on its standard input before it opens the history store or starts pytest. Anything else
+(the engine refused the run, or died: end of input) and it exits with ``CANCELLED``,
+having run and recorded nothing.
+
     python -m harness.run.pytest_process --config FILE --profile NAME --refusal FILE
-        -- PYTEST_ARGUMENTS...
+        [--wait] -- PYTEST_ARGUMENTS...
 
 Its module level imports the standard library only: the engine imports it for its names.
 """
@@ -33,36 +40,59 @@ if TYPE_CHECKING:
 
 # Outside pytest's own exit codes (0-5): the run was refused before pytest started.
 REFUSED = 64
+# Told by the engine not to run (``--wait`` without ``go``): it refused the run itself.
+CANCELLED = 65
+GO = b"go\n"  # what the engine writes, once its own refusals found nothing
 # What the refusal file holds: ("refused", HarnessError) or ("crashed", traceback text).
 _REFUSED, _CRASHED = "refused", "crashed"
 
 
 def proves_entry_point(context: RunContext) -> bool:
-    """Whether this process proves the run's entry point loads: when preflight would import
-    it (a profile that calls the model in-process), and nothing the engine does between
-    preflight and pytest could refuse the run first (a protocol probe of ``--target-url``,
-    making the deepchecks environment), so the refusals keep their order."""
-    from harness.run.preflight import imports_model
-
-    return (imports_model(context) and context.target_url is None
+    """Whether this process makes the run's last refusal, proving the entry point loads if
+    preflight would import it (a profile whose checks call the model in-process): when
+    nothing the engine does between preflight and pytest could refuse the run first (a
+    protocol probe of ``--target-url``, an environment's identity, making the deepchecks
+    environment), so the refusals keep their order. Config facts only, nothing imported:
+    the engine starts this process before its own refusals."""
+    return (context.target_url is None and context.profile.environment is None
             and "deepchecks" not in context.profile.checks)
 
 
-def refuse(context: RunContext) -> None:
+def refuse(context: RunContext, wait: bool = False) -> bool:
     """What the engine leaves to this process, in its order: the entry point, then the
-    history store, opened (made, or migrated) last so a refused run leaves none."""
+    history store, opened (made, or migrated) last so a refused run leaves none. With
+    ``wait``, the store is opened only once the engine says ``go``; False when it did not."""
     from harness.history import HistoryStore
     from harness.run.preflight import check_entry_point
 
     check_entry_point(context)
+    if wait:
+        _prepare(context)
+        if sys.stdin.buffer.readline() != GO:
+            return False
     HistoryStore(context.config.history_url()).close()
+    return True
 
 
-def command(context: RunContext, refusal: Path, pytest_arguments: list[str]) -> list[str]:
-    """This module, run with the context's config and profile, then pytest's arguments."""
+def _prepare(context: RunContext) -> None:
+    """While the engine's refusals run: import what pytest will import anyway (pytest, the
+    plugin, the profile's checks), so the wait costs the run nothing."""
+    import pytest  # noqa: F401
+
+    import harness.gates.plugin  # noqa: F401
+    from harness.gates.checks import check
+
+    for name in context.profile.checks:
+        check(name)
+
+
+def command(context: RunContext, refusal: Path, pytest_arguments: list[str],
+            wait: bool = False) -> list[str]:
+    """This module, run with the context's config and profile, then pytest's arguments;
+    with ``wait``, waiting for ``go`` before it records or runs anything."""
     return [sys.executable, "-m", __name__, "--config", str(context.config.source),
-            "--profile", context.profile_name, "--refusal", str(refusal), "--",
-            *pytest_arguments]
+            "--profile", context.profile_name, "--refusal", str(refusal),
+            *(["--wait"] if wait else []), "--", *pytest_arguments]
 
 
 def read_refusal(refusal: Path) -> BaseException:
@@ -83,6 +113,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--profile", required=True)
     parser.add_argument("--refusal", type=Path, required=True)
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for 'go' on standard input before running anything")
     args = parser.parse_args(own)
 
     from harness.config import load_config
@@ -90,7 +122,8 @@ def main(argv: list[str]) -> int:
     from harness.gates.context import RunContext
 
     try:
-        refuse(RunContext.resolve(load_config(args.config), args.profile))
+        if not refuse(RunContext.resolve(load_config(args.config), args.profile), args.wait):
+            return CANCELLED
     except HarnessError as exc:
         args.refusal.write_bytes(pickle.dumps((_REFUSED, exc)))
         return REFUSED

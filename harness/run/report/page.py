@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from harness.run.report import plots
+from harness.run.report.aside import aside
 from harness.run.report.content import ReportContent
 from harness.run.verdict import STATUSES
 
@@ -74,20 +75,22 @@ def write_page(content: ReportContent, folder: Path,
         shutil.rmtree(folder)
     # Pictures drawn ahead left the folder in place; a run that kept no scores left none.
     folder.mkdir(parents=True, exist_ok=True)
-    figures = {
-        "suites": plots.suite_counts(content.suites, folder),
-        "quality": plots.quality_trends(content, folder),
-        "slices": plots.slice_bars(content, folder),
-        "load": plots.load_trends(content, folder),
-        "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
-        "drift": plots.feature_drift_bars(content, folder),
-    }
-    if models is None:
-        from harness.gates import scores
-        from harness.run.report.model_plots import model_sections
+    # The quality trends, the slowest of the plots, drawn beside the others (aside.py).
+    with aside(plots.quality_trends, content, folder) as trends:
+        figures = {
+            "suites": plots.suite_counts(content.suites, folder),
+            "slices": plots.slice_bars(content, folder),
+            "load": plots.load_trends(content, folder),
+            "deepchecks": plots.deepchecks_counts(content.deepchecks, folder),
+            "drift": plots.feature_drift_bars(content, folder),
+        }
+        if models is None:
+            from harness.gates import scores
+            from harness.run.report.model_plots import model_sections
 
-        # The scores are beside the html folder, in the run's report folder.
-        models = model_sections(scores.load(folder.parent), folder)
+            # The scores are beside the html folder, in the run's report folder.
+            models = model_sections(scores.load(folder.parent), folder)
+        figures["quality"] = trends()
     failures = content.verdict.failures
     html = _environment().get_template("index.html.j2").render(
         c=content, plots=figures, models=models, statuses=STATUSES, failures=failures[:MAX_FAILURES],
