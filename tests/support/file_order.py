@@ -9,8 +9,9 @@ seconds per file are recorded in tests/file_seconds.json, from a run's durations
     .venv/bin/python -m pytest -n 2 --dist loadfile --durations=0 -q tests > durations.txt
     .venv/bin/python -m tests.support.file_order durations.txt
 
-A file not recorded goes after the recorded ones, in collection order; the tests in a file
-keep their order (module fixtures are made once per file).
+A file not recorded yet (a new one, perhaps long) goes first, before the recorded ones, in
+collection order; the tests in a file keep their order (module fixtures are made once per
+file).
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ def file_seconds(record: Path = RECORD) -> dict[str, float]:
 
 
 def longest_first(items: list[pytest.Item], seconds: dict[str, float]) -> list[pytest.Item]:
-    """``items`` with whole files reordered, the longest recorded first; a stable sort, so
+    """``items`` with whole files reordered: files not recorded first (a long new file
+    handed out last would be the tail again), then the longest recorded; a stable sort, so
     unrecorded files and each file's own tests keep their order."""
     def file_of(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]
 
-    return sorted(items, key=lambda item: -seconds.get(file_of(item), 0.0))
+    return sorted(items, key=lambda item: -seconds.get(file_of(item), float("inf")))
 
 
 def record_from(durations: str) -> dict[str, float]:
