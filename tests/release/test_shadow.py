@@ -152,8 +152,10 @@ def test_a_nondeterministic_production_is_judged_on_its_excess_over_a_copy(
         tmp_path: Path, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
     # Every service of this config jitters its scores (the server's test hook), so
     # production disagrees with itself: the candidate, production's own artifact, is judged
-    # on what it adds to that floor, and the floor is reported.
-    config = shadow_config(tmp_path, model_artifact)
+    # on what it adds to that floor, and the floor is reported. Latency gets room: three
+    # servers, Locust and nginx share the cores, and on a loaded CI machine the candidate
+    # answered 10 ms slower than the copy (Hodges-Lehmann shift); the floor is what is tested.
+    config = shadow_config(tmp_path, model_artifact, latency_margin_ms=1000)
     edit_config(config.root, deploy={"state_dir": "state", "ready_timeout_s": 60, "local": {
         "env": {"HARNESS_INJECT_SCORE_JITTER": "0.03"}}})
     config = load_config(config.source)
