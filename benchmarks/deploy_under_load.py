@@ -24,12 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"
 sys.path[:0] = [str(ROOT), str(EXAMPLE)]  # the credit model's code, as a team's
 
-from tests.load_loop import LoadLoop
-from tests.service_process import free_port
-
 from harness.candidate.identity import build_candidate
 from harness.config import load_config
 from harness.deploy.local import LocalTarget
+from tests.support.load_loop import LoadLoop
+from tests.support.service_process import free_port
 
 
 def measure(folder: Path, artifact: Path, router: str | None, rounds: int,

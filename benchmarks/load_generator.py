@@ -30,10 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"
 sys.path[:0] = [str(ROOT), str(EXAMPLE)]  # the credit model's code, as a team's
 
-from tests.service_process import free_port, running_service
-
 from harness.config import load_config
 from harness.load.runner import run_load
+from tests.support.service_process import free_port, running_service
 
 _ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 

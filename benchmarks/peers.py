@@ -279,9 +279,8 @@ def load(artifact):
 def _harness_server(stack: ExitStack, folder: Path, name: str, serving: Path,
                     entrypoint: str) -> Server:
     """``harness serve`` with the config ``serving``; ``entrypoint`` is the one it names."""
-    from tests.service_process import free_port
-
     from harness.processes import wait_ready
+    from tests.support.service_process import free_port
 
     port = free_port()
     process = subprocess.Popen(
@@ -300,7 +299,7 @@ def _harness_server(stack: ExitStack, folder: Path, name: str, serving: Path,
 def servers(folder: Path) -> Iterator[list[Server]]:
     """The servers on the same model artifact, each on its own loopback port: the harness
     with the credit team's entry point and with the plain pipeline, MLServer, mlflow."""
-    from tests.model_servers import mlflow_server, mlserver, save_mlflow_models
+    from tests.support.model_servers import mlflow_server, mlserver, save_mlflow_models
 
     model = ARTIFACT / "model.joblib"
     with ExitStack() as stack:
@@ -481,7 +480,8 @@ def _peer_quality(tool: str, python: Path, golden: Path, model: Path, rows: int,
 def quality_section(folder: Path, sizes: list[int]) -> None:
     import quality_scale
     from peer_envs import python as peer_python
-    from tests.model_servers import save_mlflow_models
+
+    from tests.support.model_servers import save_mlflow_models
 
     candidate = quality_scale._artifact(0, folder)
     baseline = quality_scale._artifact(1, folder)
@@ -523,10 +523,9 @@ def quality_section(folder: Path, sizes: list[int]) -> None:
 
 def load_section(folder: Path, seconds: float, users: int) -> None:
     """The generators on the harness server's /predict: each one's CPU per request."""
-    from tests.service_process import running_service
-
     from harness.config import load_config
     from harness.load.runner import write_scenario
+    from tests.support.service_process import running_service
 
     with running_service(ARTIFACT) as url:
         config_path = _server_config(folder, "load", url, "harness")
