@@ -17,6 +17,7 @@ from harness.errors import GoldenIntegrityError, HarnessError
 EXIT_GATES_FAILED = 1
 
 if TYPE_CHECKING:
+    from harness.candidate.identity import Candidate
     from harness.config import HarnessConfig
     from harness.deploy.protection import BreakGlass
 
@@ -187,15 +188,21 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_shadow(args: argparse.Namespace) -> int:
+def _candidate_argument(config: HarnessConfig, given: str) -> Candidate:
+    """``--candidate REF|ARTIFACT`` of shadow and canary: a published reference (pulled and
+    checked by digest) or an artifact folder."""
     from harness.deploy import operations
+
+    if "@sha256:" in given:
+        return _publishing().candidate_from_reference(config, given, None)
+    return operations.candidate_for(config, Path(given).absolute())
+
+
+def _cmd_shadow(args: argparse.Namespace) -> int:
     from harness.release.shadow import run_shadow
 
     config = _config(args)
-    if "@sha256:" in args.candidate:
-        candidate = _publishing().candidate_from_reference(config, args.candidate, None)
-    else:
-        candidate = operations.candidate_for(config, Path(args.candidate).absolute())
+    candidate = _candidate_argument(config, args.candidate)
     result = run_shadow(config, args.env, candidate, args.max_requests, args.max_duration,
                         args.replay_golden, Path(args.reports), noise_floor=args.noise_floor)
     for case in result.cases:
@@ -208,14 +215,10 @@ def _cmd_shadow(args: argparse.Namespace) -> int:
 
 
 def _cmd_canary(args: argparse.Namespace) -> int:
-    from harness.deploy import operations
     from harness.release.canary import run_canary
 
     config = _config(args)
-    if "@sha256:" in args.candidate:
-        candidate = _publishing().candidate_from_reference(config, args.candidate, None)
-    else:
-        candidate = operations.candidate_for(config, Path(args.candidate).absolute())
+    candidate = _candidate_argument(config, args.candidate)
     result = run_canary(config, args.env, candidate, args.approver, args.steps,
                         args.replay_golden, args.max_requests, Path(args.reports))
     for case in result.steps:

@@ -4,9 +4,7 @@ timeout."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import httpx
 import pytest
 
 from harness.deploy.router import Mirror, NginxRouter, _conf
-from tests.support.nginx import APPLICATION, nginx_test
+from tests.support.nginx import APPLICATION, nginx_test, stopped_router
 from tests.support.service_process import free_port, running_service
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -55,14 +53,8 @@ def test_a_second_mirror_copies_each_predict_request_to_both(tmp_path: Path) -> 
 
 @pytest.fixture
 def router(tmp_path: Path) -> Iterator[NginxRouter]:
-    router = NginxRouter("production", tmp_path / "router", "127.0.0.1", free_port())
-    try:
+    with stopped_router(tmp_path / "router") as router:
         yield router
-    finally:
-        router.stop()
-        master = router.pid()
-        if master:
-            os.kill(master, signal.SIGKILL)
 
 
 def _log(url: str) -> list[dict]:

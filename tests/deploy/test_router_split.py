@@ -3,9 +3,7 @@ id, switched by a reload, and all of them back on the stable revision at once.""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ import httpx
 import pytest
 
 from harness.deploy.router import ARM_HEADER, NginxRouter, Split, _conf
-from tests.support.nginx import APPLICATION, nginx_test
+from tests.support.nginx import APPLICATION, nginx_test, stopped_router
 from tests.support.service_process import free_port, running_service
 
 nginx = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
@@ -53,14 +51,8 @@ def test_a_share_outside_0_to_100_percent_is_refused() -> None:
 
 @pytest.fixture
 def router(tmp_path: Path) -> Iterator[NginxRouter]:
-    router = NginxRouter("production", tmp_path / "router", "127.0.0.1", free_port())
-    try:
+    with stopped_router(tmp_path / "router") as router:
         yield router
-    finally:
-        router.stop()
-        master = router.pid()
-        if master:
-            os.kill(master, signal.SIGKILL)
 
 
 @nginx
