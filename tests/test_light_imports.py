@@ -51,12 +51,13 @@ def test_the_api_is_still_there_on_first_use() -> None:
     assert callable(harness.run_check)
 
 
-def test_status_loads_only_the_config_and_the_history_store() -> None:
+def test_status_loads_only_the_config() -> None:
     # `harness status` runs in every Jenkins stage: what it reads is the config (pydantic),
-    # the deploy state and the promotion lock (SQLAlchemy), nothing of the checks.
+    # the deploy state, the promotion lock and the break-glass audit (a SQLite store with
+    # sqlite3: tests/history/test_glance.py), nothing of the checks.
     loaded = _loaded_after("import harness.deploy.operations, harness.deploy.local, "
-                           "harness.release.recovery")
-    assert set(loaded) <= {"pydantic", "sqlalchemy"}, loaded
+                           "harness.deploy.protection, harness.release.recovery")
+    assert set(loaded) <= {"pydantic"}, loaded
 
 
 def test_preflight_and_the_checks_registry_load_no_statistics_or_plotting() -> None:

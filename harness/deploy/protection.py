@@ -97,12 +97,10 @@ def _what(deployment: Deployment | None) -> str:
 def last_break_glass(config: HarnessConfig, env: str) -> str | None:
     """The latest break-glass on ``env`` as one line for ``harness status``; None when there
     was none (or there is no history store yet)."""
-    from harness.history.release import latest_audit
-    from harness.history.store import read_existing
+    from harness.history.glance import newest_audit
 
-    entry = read_existing(config.history_url(),
-                          lambda store: latest_audit(store, BREAK_GLASS, f"{env}: "),
-                          f"{env}: cannot tell whether the glass was broken")
+    entry = newest_audit(config.history_url(), BREAK_GLASS, f"{env}: ",
+                         f"{env}: cannot tell whether the glass was broken")
     if isinstance(entry, str):
         return entry
     if entry is None:

@@ -5,11 +5,18 @@ its ``MetricRecord``s) and what reading gives back (``StoredRun``, ``RunMetric``
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.clock import utc_now
+
+# The newest migration's revision (tests check it is Alembic's head). A store already there
+# is opened without Alembic, whose import alone costs most of a second, and read by
+# ``harness status`` without SQLAlchemy (glance.py).
+SCHEMA_HEAD = "0003"
 
 
 @dataclass(frozen=True)
@@ -111,3 +118,41 @@ class PassportRecord:
         values = dict(row)
         metrics = json.loads(values.pop("metrics_json"))
         return cls(**values, metrics=metrics)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    actor: str
+    action: str
+    candidate_id: str
+    evidence_sha256: str | None
+    outcome: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    holder: str
+    host: str
+    pid: int
+    acquired_at: str
+    journal: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, holder: str, host: str, pid: int, acquired_at: str,
+                 journal: str) -> LockHolder:
+        return cls(holder, host, pid, acquired_at, json.loads(journal))
+
+    def alive(self) -> bool:
+        """Whether the holding process still runs (known only on the same host)."""
+        if self.host != socket.gethostname():
+            return True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True

@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from harness.clock import utc_now
+from harness.history.records import AuditEntry, LockHolder
 from harness.history.schema import audit, evidence, locks, runs
 from harness.history.store import HistoryStore
 
@@ -39,18 +40,6 @@ class EvidenceRecord:
     bundle_sha256: str
     path: str
     run_id: int | None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    actor: str
-    action: str
-    candidate_id: str
-    evidence_sha256: str | None
-    outcome: str
-    detail: str
 
 
 def latest_evidence(store: HistoryStore, candidate_id: str) -> EvidenceRecord | None:
@@ -98,27 +87,6 @@ def audit_trail(store: HistoryStore, limit: int = 50) -> list[AuditEntry]:
         return [AuditEntry(**r._mapping) for r in reversed(connection.execute(query).all())]
 
 
-@dataclass(frozen=True)
-class LockHolder:
-    holder: str
-    host: str
-    pid: int
-    acquired_at: str
-    journal: dict[str, Any]
-
-    def alive(self) -> bool:
-        """Whether the holding process still runs (known only on the same host)."""
-        if self.host != socket.gethostname():
-            return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-
 class LockHeld(Exception):
     """The lock is held by someone else."""
 
@@ -141,7 +109,7 @@ class Lock:
             row = connection.execute(select(locks).where(locks.c.name == self.name)).first()
         if row is None:
             return None
-        return LockHolder(row.holder, row.host, row.pid, row.acquired_at, json.loads(row.journal))
+        return LockHolder.from_row(row.holder, row.host, row.pid, row.acquired_at, row.journal)
 
     def acquire(self, journal: dict[str, Any]) -> None:
         """Take the lock, or raise ``LockHeld`` naming who has it."""

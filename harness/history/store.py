@@ -20,7 +20,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
 from harness.errors import HarnessError, HistoryError, HistorySchemaError
-from harness.history.records import MetricRecord, PassportRecord, RunMetric, RunRecord, StoredRun
+from harness.history.glance import history_exists
+from harness.history.records import (
+    SCHEMA_HEAD,
+    MetricRecord,
+    PassportRecord,
+    RunMetric,
+    RunRecord,
+    StoredRun,
+)
 from harness.history.schema import passports, run_metrics, runs
 from harness.text import clip
 
@@ -32,9 +40,6 @@ __all__ = ["HistoryError", "HistoryStore", "MetricRecord", "PassportRecord", "Ru
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _SQLITE_BUSY_MS = 60_000
 _PG_MIGRATION_LOCK = 0x6861726E  # any fixed key; "harn"
-# The newest migration's revision (tests check it is Alembic's head). A store already there
-# is opened without Alembic, whose import alone costs most of a second.
-SCHEMA_HEAD = "0003"
 
 
 def _sqlite_begins_immediately(engine: Engine) -> None:
@@ -71,17 +76,6 @@ def _sqlite_begins_immediately(engine: Engine) -> None:
 
 def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-def history_exists(url: str) -> bool:
-    """Whether there may be a history at ``url``: a server's database is assumed to exist;
-    a SQLite file must, so a read-only command does not create one."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url.startswith(prefix + ":memory:"):
-        return True
-    return Path(url.removeprefix(prefix).split("?")[0]).is_file()
-
-
 
 
 # A recorded metric with its run's id and time, in RunMetric's order.

@@ -5,16 +5,18 @@ deploy target and the history store, none of the checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import DeployTarget
 from harness.errors import HarnessError
-from harness.history import HistoryStore
-from harness.history.release import Lock, LockHolder, append_audit
-from harness.history.store import read_existing
+from harness.history.glance import lock_holder
+from harness.history.records import LockHolder
+
+if TYPE_CHECKING:
+    from harness.history import HistoryStore
 
 # The name of the lock a promotion holds, with its journal, while it runs.
 LOCK = "promotion"
@@ -62,6 +64,8 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
             target: DeployTarget | None = None) -> str | None:
     """If a promotion was killed midway, restore production to what ran before it and
     release its lock; returns what was found and done, or None when all is consistent."""
+    from harness.history.release import Lock, append_audit
+
     lock = Lock(store, LOCK, actor)
     holder = lock.read()
     if holder is None or holder.alive():
@@ -100,10 +104,9 @@ def _stopped(holder: LockHolder) -> str:
             f"'{journal.phase}'")
 
 
-def interrupted(config: HarnessConfig, store: HistoryStore) -> str | None:
-    """What a killed promotion left behind and what ``harness recover`` would do about it;
-    None when no promotion was interrupted. Reads only."""
-    holder = Lock(store, LOCK, "status").read()
+def interrupted(config: HarnessConfig, holder: LockHolder | None) -> str | None:
+    """What a killed promotion left behind (``holder`` of the promotion lock, if any) and
+    what ``harness recover`` would do about it; None when no promotion was interrupted."""
     if holder is None or holder.alive():
         return None
     env = config.release.production
@@ -121,5 +124,6 @@ def interrupted_promotion(config: HarnessConfig) -> str | None:
     """``interrupted`` for ``harness status``: creates no history store where there is none,
     and says so, rather than failing, when the store cannot be reached; a store a newer
     harness wrote is refused (``HistorySchemaError``), as every command refuses it."""
-    return read_existing(config.history_url(), lambda store: interrupted(config, store),
-                         "cannot tell whether a promotion was interrupted")
+    unknown = "cannot tell whether a promotion was interrupted"
+    holder = lock_holder(config.history_url(), LOCK, unknown)
+    return holder if isinstance(holder, str) else interrupted(config, holder)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,26 +12,6 @@ from sqlalchemy import create_engine, text
 from harness.errors import HistoryError
 from harness.history import HistoryStore, MetricRecord, RunRecord
 from harness.history.store import SCHEMA_HEAD
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, empty store: a SQLite file, or a database of its own on the server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/history.db"
-        return
-    name = f"harness_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{POSTGRES}/test", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _run(profile: str = "pr", auc: float = 0.83, writer: str = "") -> RunRecord:
