@@ -319,14 +319,14 @@ def resume_canary(config: HarnessConfig, env: str, approver: str, candidate: str
     holder, journal, hold = _the_hold(config, env, approver)
     if candidate is not None and candidate not in (journal.candidate, hold.artifact_sha256) \
             and not (len(candidate) >= 12 and hold.artifact_sha256.startswith(candidate)):
-        raise PromotionRefused(f"the canary held in {env} is candidate {journal.candidate} "
-                               f"(artifact {hold.artifact_sha256[:12]}...), not {candidate}",
-                               key="--candidate")
+        raise _refused(config, approver, journal.candidate,
+                       f"the canary held in {env} is candidate {journal.candidate} (artifact "
+                       f"{hold.artifact_sha256[:12]}...), not {candidate}")
     problem = held_problem(config, env, _held_candidate(journal, hold), hold.port, hold.percent)
     if problem is not None:
-        raise PromotionRefused(f"cannot resume the canary of candidate {journal.candidate} in "
-                               f"{env}: {problem}; `harness canary --env {env} --abort` gives "
-                               "it up", candidate=journal.candidate)
+        raise _refused(config, approver, journal.candidate,
+                       f"cannot resume the canary of candidate {journal.candidate} in {env}: "
+                       f"{problem}; `harness canary --env {env} --abort` gives it up")
     steps = steps_of(config, list(hold.shares))
     return _run(config, env, journal.candidate, approver, steps, replay_golden, max_requests,
                 reports_root, resume=(holder, hold))
@@ -366,18 +366,27 @@ def _the_hold(config: HarnessConfig, env: str,
     store = HistoryStore(config.history_url())
     try:
         holder = Lock(store, LOCK, actor).read()
-        journal = PromotionJournal.from_dict(holder.journal) if holder else None
-        if holder is None or journal is None or journal.hold is None:
-            doing = (f"a {journal.what} of candidate {journal.candidate} holds the lock "
-                     f"('{journal.phase}')" if journal else "nothing holds the promotion lock")
-            message = (f"no canary is held in {env} awaiting approval ({doing}); "
-                       "`harness canary --hold-before-last` holds one")
-            append_audit(store, actor, "canary", journal.candidate if journal else "-",
-                         "refused", message)
-            raise PromotionRefused(message)
-        return holder, journal, journal.hold
     finally:
         store.close()
+    journal = PromotionJournal.from_dict(holder.journal) if holder else None
+    if holder is None or journal is None or journal.hold is None:
+        doing = (f"a {journal.what} of candidate {journal.candidate} holds the lock "
+                 f"('{journal.phase}')" if journal else "nothing holds the promotion lock")
+        raise _refused(config, actor, journal.candidate if journal else "-",
+                       f"no canary is held in {env} awaiting approval ({doing}); "
+                       "`harness canary --hold-before-last` holds one")
+    return holder, journal, journal.hold
+
+
+def _refused(config: HarnessConfig, actor: str, candidate: str,
+             message: str) -> PromotionRefused:
+    """A refusal of --resume or --abort, audited; the hold (if any) is kept."""
+    store = HistoryStore(config.history_url())
+    try:
+        append_audit(store, actor, "canary", candidate, "refused", message)
+    finally:
+        store.close()
+    return PromotionRefused(message, candidate=None if candidate == "-" else candidate)
 
 
 def _held_candidate(journal: PromotionJournal, hold: CanaryHold) -> Candidate:

@@ -112,8 +112,8 @@ def test_nothing_held_is_neither_resumed_nor_aborted(release: HarnessConfig) -> 
     (("--approver", "ana"), "a new canary needs --candidate"),
     (("--resume",), "--resume needs --approver NAME"),
     (("--resume", "--approver", "ana", "--steps", "10,100"), "no --hold-before-last, --steps"),
-    (("--abort", "--candidate", "x", "--replay-golden"), "--abort takes no --candidate, "
-                                                          "--replay-golden"),
+    (("--abort", "--candidate", "x", "--replay-golden"),
+     "--abort takes no --candidate, --replay-golden"),
 ])
 def test_options_that_do_not_go_together_are_refused(release: HarnessConfig,
                                                      args: tuple[str, ...], says: str) -> None:
