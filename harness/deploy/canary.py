@@ -189,7 +189,7 @@ def resumed(config: HarnessConfig, env: str, candidate: Candidate, port: int,
         pid = canary_pid(config, env)
         if problem is not None or pid is None:
             raise DeployError(f"cannot resume the canary of candidate {candidate.id}: "
-                              f"{problem}; `harness canary --abort` gives it up")
+                              f"{problem or 'the held canary no longer runs'}")
         router = NginxRouter(env, env_folder / "router", spec.host, state.port)
         canary = Canary(env, router, state, pid, port, _canary_folder(config, env))
         canary.percent = percent

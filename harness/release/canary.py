@@ -144,13 +144,16 @@ class _Steps:
         self.started = time.monotonic()
 
     def _canary(self, admission: Admission) -> contextlib.AbstractContextManager[Canary]:
+        """The canary the steps run on: a new one, or the held one resumed (checked again
+        under the environment's lock; a refusal here, with the lock already taken over,
+        ends the canary as any failure does)."""
         if self.resume is None:
             return canarying(self.config, admission.env, admission.candidate)
         if admission.candidate.artifact_sha256 != self.resume.artifact_sha256:
             raise PromotionRefused(
                 f"candidate {admission.candidate.id}'s evidence now names artifact "
                 f"{admission.candidate.artifact_sha256[:12]}..., the held canary runs "
-                f"{self.resume.artifact_sha256[:12]}...; `harness canary --abort` gives it up",
+                f"{self.resume.artifact_sha256[:12]}...: the canary is given up",
                 candidate=admission.candidate.id)
         return resumed(self.config, admission.env, admission.candidate, self.resume.port,
                        self.resume.percent)

@@ -217,9 +217,10 @@ def test_the_promote_step_asks_the_canarys_approval_before_its_last_step(
     assert replay.result == "SUCCESS", replay.log()[-3000:]
     reference = "registry.example/team/model@sha256:" + "a" * 64
     calls = [call for call in calls if call != "--version"]  # the install script's
+    held = (f"canary --env production --candidate {reference} --hold-before-last "
+            "--by jenkins-team-promote-1 --reports reports")
     assert calls[-3:] == [
-        f"canary --env production --candidate {reference} --hold-before-last "
-        "--by jenkins-team-promote-1 --reports reports",
+        held,
         "canary --env production --resume --approver ana --reports reports",
         "status --env production"], calls
     statuses = replay.statuses()
