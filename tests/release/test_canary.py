@@ -1,7 +1,8 @@
 """``harness canary`` on the local target, for real: nginx splitting production's requests,
 Locust replaying golden rows, both revisions' prediction logs judged step by step; an equal
-canary promoted, a degraded and a slow one aborted with all traffic back on stable, and a
-canary killed midway found by ``harness status`` and ended by ``harness recover``."""
+canary promoted, a degraded and a slow one aborted with all traffic back on stable, a
+canary killed midway found by ``harness status`` and ended by ``harness recover``, and one
+held before its last step (outliving its command), resumed on approval or given up."""
 
 from __future__ import annotations
 
@@ -292,6 +293,21 @@ def test_a_held_canary_refuses_another_candidate_and_abort_restores_stable(
     assert err.count("harness: error:") == 1 and f"not {other}" in err
     assert _held_share(production) == split, "a refused resume keeps the hold"
 
+    # The canary answering as another artifact than the one held (here the journal names
+    # another digest) is refused too, the hold kept.
+    store = HistoryStore(production.history_url())
+    lock = Lock(store, LOCK, "test")
+    held = lock.read()
+    assert held is not None
+    lock.write_journal(held.journal | {"hold": held.journal["hold"] | {
+        "artifact_sha256": build_candidate(model_artifact).artifact_sha256}})
+    assert main(["--config", config, "canary", "--env", "production", "--resume",
+                 "--approver", "ana"]) == 2
+    err = capsys.readouterr().err
+    assert "the held canary is not the candidate it was:" in err and "/version reports" in err
+    lock.write_journal(held.journal)
+    store.close()
+
     assert main(["--config", config, "canary", "--env", "production", "--abort",
                  "--by", "ben"]) == 0
     out = capsys.readouterr().out
@@ -301,5 +317,6 @@ def test_a_held_canary_refuses_another_candidate_and_abort_restores_stable(
     assert canary_pid(production, "production") is None
     assert main(["--config", config, "status", "--env", "production"]) == 0
     assert "held" not in capsys.readouterr().out
-    assert [(a, o) for a, o, _ in _trail(production)][-3:] == [
-        ("promote", "held"), ("canary", "refused"), ("canary", "aborted")]
+    assert [(a, o) for a, o, _ in _trail(production)][-4:] == [
+        ("promote", "held"), ("canary", "refused"), ("canary", "refused"),
+        ("canary", "aborted")]
