@@ -249,7 +249,10 @@ def _cmd_canary(args: argparse.Namespace) -> int:
         print(canary.abort_canary(config, args.env, args.by))
         return 0
     if args.resume:
-        result = canary.resume_canary(config, args.env, args.approver, args.candidate,
+        held = args.candidate
+        if held and "@sha256:" in held:  # a published reference: the id it was canaried as
+            held = _publishing().candidate_from_reference(config, held, None).id
+        result = canary.resume_canary(config, args.env, args.approver, held,
                                       args.replay_golden, args.max_requests, Path(args.reports))
     else:
         result = canary.run_canary(config, args.env, _candidate_argument(config, args.candidate),
@@ -564,7 +567,8 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     canary.add_argument("--candidate", metavar="REF|ARTIFACT",
                         help="a published candidate (REGISTRY/REPO@sha256:...) or an "
                         "artifact folder, with passing release-check evidence (with "
-                        "--resume: an id or digest the held canary must be)")
+                        "--resume: the reference, id or artifact digest the held canary "
+                        "must be)")
     canary.add_argument("--approver",
                         help="the release manager approving it (checked before the first "
                         "step, or with --resume before the last)")

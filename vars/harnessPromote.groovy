@@ -141,11 +141,12 @@ def call(Map args = [:]) {
                             sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --candidate "$CANDIDATE" --approver "$APPROVER" --reports reports'
                         }
                     }
-                    // The held canary's last step, on this approval, then the switch.
+                    // The held canary's last step, on this approval, then the switch; refused
+                    // unless the canary held is this build's candidate.
                     stage('Last canary step') {
                         when { expression { settings.promotion == 'canary' && settings.canaryApproval == 'before-last' } }
                         steps {
-                            sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --resume --approver "$APPROVER" --reports reports'
+                            sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --resume --approver "$APPROVER" --candidate "$CANDIDATE" --reports reports'
                         }
                     }
                     stage('Production status') {

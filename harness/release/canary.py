@@ -125,7 +125,7 @@ class _Steps:
     def __init__(self, config: HarnessConfig, steps: list[CanaryStepSpec], actor: str,
                  replay_golden: bool, max_requests: int, staging: Path, hold: bool = False,
                  resume: CanaryHold | None = None) -> None:
-        self.config, self.steps, self.approver = config, steps, actor
+        self.config, self.steps, self.actor = config, steps, actor
         self.spec = config.release.canary
         # The same split when held and resumed: the last step keeps its share of alpha.
         self.budget: ErrorBudget = split_alpha(self.spec.alpha, len(steps), len(METRICS))
@@ -176,7 +176,7 @@ class _Steps:
                     if judge.outcome is not StepOutcome.PASS:
                         self.notes[number] = why
                         return self._abort(canary, judge, why, admission, store)
-                    append_audit(store, self.approver, "canary", candidate.id, "step passed",
+                    append_audit(store, self.actor, "canary", candidate.id, "step passed",
                                  f"step {number} ({step.percent:g} %) passed on "
                                  f"{judge.canary_answers} canary answers",
                                  admission.bundle_sha)
@@ -192,7 +192,7 @@ class _Steps:
               journal: PromotionJournal) -> Hold:
         """The journal names the hold; the canary keeps its share and its process."""
         self.held = CanaryHold(self.last, tuple(step.percent for step in self.steps),
-                               utc_now(), self.approver, candidate.artifact_sha256,
+                               utc_now(), self.actor, candidate.artifact_sha256,
                                canary.port, tuple(_case_dict(case) for case in self.cases()))
         lock.write_journal(replace(journal, phase=(
             f"held at step {self.last} of {len(self.steps)} ({canary.percent:g} %)"),
@@ -251,7 +251,7 @@ class _Steps:
         message = (f"canary of candidate {admission.candidate.id} aborted at step "
                    f"{judge.number} ({step.percent:g} %): {cause}; all traffic back on the "
                    f"stable revision in {self.abort_s:.2f} s and the canary stopped")
-        append_audit(store, self.approver, "canary", admission.candidate.id, "aborted",
+        append_audit(store, self.actor, "canary", admission.candidate.id, "aborted",
                      message, admission.bundle_sha)
         return message
 
@@ -320,7 +320,7 @@ def resume_canary(config: HarnessConfig, env: str, approver: str, candidate: str
     (an id or an artifact digest's start) names another, or the canary is not what it held."""
     _refuse_elsewhere(config, env)
     holder, journal, hold = _the_hold(config, env, approver)
-    if candidate is not None and candidate not in (journal.candidate, hold.artifact_sha256) \
+    if candidate is not None and candidate != journal.candidate \
             and not (len(candidate) >= 12 and hold.artifact_sha256.startswith(candidate)):
         raise _refused(config, approver, journal.candidate,
                        f"the canary held in {env} is candidate {journal.candidate} (artifact "

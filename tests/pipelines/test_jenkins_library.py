@@ -145,9 +145,10 @@ def promotion_problems(text: str) -> list[str]:
             '--hold-before-last' not in held.body or "unstash 'evidence'" not in held.body:
         problems.append("the canary's steps before the approval do not hold before the last "
                         "step, on the evidence, ahead of the approval")
-    resume = 'canary --env "$HARNESS_PRODUCTION" --resume --approver "$APPROVER"'
+    resume = ('canary --env "$HARNESS_PRODUCTION" --resume --approver "$APPROVER" '
+              '--candidate "$CANDIDATE"')
     if resume not in approval.body:
-        problems.append("the held canary is not resumed with the approver")
+        problems.append("the held canary is not resumed with the approver and the candidate")
     return problems
 
 
@@ -219,10 +220,8 @@ def test_the_promote_step_asks_the_canarys_approval_before_its_last_step(
     calls = [call for call in calls if call != "--version"]  # the install script's
     held = (f"canary --env production --candidate {reference} --hold-before-last "
             "--by jenkins-team-promote-1 --reports reports")
-    assert calls[-3:] == [
-        held,
-        "canary --env production --resume --approver ana --reports reports",
-        "status --env production"], calls
+    resume = f"canary --env production --resume --approver ana --candidate {reference}"
+    assert calls[-3:] == [held, f"{resume} --reports reports", "status --env production"], calls
     statuses = replay.statuses()
     assert [name for name in statuses if statuses[name] == "skipped: when"] == [
         "Promote all at once", "Promote by canary steps"]

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.candidate.publish import candidate_from_reference
 from harness.config import HarnessConfig
 from harness.errors import HarnessError
 from harness.history import HistoryStore
 from harness.history.release import Lock
 from harness.release.recovery import LOCK, CanaryHold, PromotionJournal
 from tests.support.cli import in_process
+from tests.support.oci_registry import RunningRegistry, registry_fixture
+from tests.support.published import publish
 from tests.support.staged import audit, release_project, stage
 
 HOLD = CanaryHold(2, (10.0, 50.0, 100.0), "2026-12-07T21:00:00+00:00", "jenkins",
@@ -126,3 +129,26 @@ def test_a_hold_needs_a_step_before_the_last(release: HarnessConfig,
     err = _refused(release, "canary", "--env", "production", "--candidate",
                    str(model_artifact), "--hold-before-last", "--steps", "100")
     assert "--hold-before-last needs two steps or more" in err
+
+
+registry = pytest.fixture(registry_fixture)
+
+
+def test_resume_reads_a_published_reference_as_the_candidate_it_names(
+        tmp_path: Path, model_artifact: Path, second_artifact: Path,
+        registry: RunningRegistry) -> None:
+    """The Jenkins step resumes with its build's CANDIDATE, a reference: it is the held
+    candidate when it names it, and refused when it names another."""
+    release = release_project(tmp_path / "project", model_artifact,
+                              registry={"host": registry.host, "repository": "credit/model",
+                                        "insecure": True})
+    held = publish(release)
+    other = publish(release, "--artifact", str(second_artifact))
+    staged = stage(release, candidate=candidate_from_reference(release, held))
+    _hold(release, staged.id)
+    err = _refused(release, "canary", "--env", "production", "--resume", "--approver", "ana",
+                   "--candidate", other)
+    assert f"the canary held in production is candidate {staged.id}" in err
+    err = _refused(release, "canary", "--env", "production", "--resume", "--approver", "ana",
+                   "--candidate", held)
+    assert "the held canary no longer runs" in err, "past the candidate's check"
