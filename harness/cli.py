@@ -214,13 +214,51 @@ def _cmd_shadow(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _cmd_canary(args: argparse.Namespace) -> int:
-    from harness.release.canary import run_canary
+def _canary_mode_problem(args: argparse.Namespace) -> str | None:
+    """Which of canary's options do not go together: a new canary needs --candidate and
+    (unless it holds before its last step) --approver; --resume the approver only; --abort
+    nothing but who gives it up."""
+    if args.abort:
+        given = [o for o, v in (("--candidate", args.candidate), ("--approver", args.approver),
+                                ("--steps", args.steps), ("--replay-golden", args.replay_golden),
+                                ("--hold-before-last", args.hold_before_last)) if v]
+        return f"--abort takes no {', '.join(given)}" if given else None
+    if args.resume:
+        if args.hold_before_last or args.steps:
+            return "--resume runs the held canary's last step: no --hold-before-last, --steps"
+        return None if args.approver else "--resume needs --approver NAME, a release manager"
+    if not args.candidate:
+        return "a new canary needs --candidate REF|ARTIFACT (or --resume, --abort)"
+    if args.hold_before_last:
+        return ("--hold-before-last asks the approval before the last step: give --approver "
+                "to `harness canary --resume`, and who runs the steps as --by"
+                if args.approver else None)
+    return None if args.approver else ("--approver NAME is needed (or --hold-before-last, "
+                                       "to ask the approval before the last step)")
 
+
+def _cmd_canary(args: argparse.Namespace) -> int:
+    from harness.errors import PromotionRefused
+    from harness.release import canary
+
+    problem = _canary_mode_problem(args)
+    if problem:
+        raise PromotionRefused(problem)
     config = _config(args)
-    candidate = _candidate_argument(config, args.candidate)
-    result = run_canary(config, args.env, candidate, args.approver, args.steps,
-                        args.replay_golden, args.max_requests, Path(args.reports))
+    if args.abort:
+        print(canary.abort_canary(config, args.env, args.by))
+        return 0
+    if args.resume:
+        held = args.candidate
+        if held and "@sha256:" in held:  # a published reference: the id it was canaried as
+            held = _publishing().candidate_from_reference(config, held, None).id
+        result = canary.resume_canary(config, args.env, args.approver, held,
+                                      args.replay_golden, args.max_requests, Path(args.reports))
+    else:
+        result = canary.run_canary(config, args.env, _candidate_argument(config, args.candidate),
+                                   args.approver or args.by, args.steps, args.replay_golden,
+                                   args.max_requests, Path(args.reports),
+                                   hold_before_last=args.hold_before_last)
     for case in result.steps:
         print(f"  {case.outcome.value:<8} {case.name}: {case.message}")
     print(result.promotion.message)
@@ -355,7 +393,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from harness.deploy import operations
     from harness.deploy.protection import last_break_glass
     from harness.deploy.target import describe
-    from harness.release.recovery import interrupted_promotion
+    from harness.release.recovery import held_canary, interrupted_promotion
 
     config = _config(args)
     deployments = operations.status(config, [args.env] if args.env else None)
@@ -367,6 +405,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     found = interrupted_promotion(config)
     if found:
         print(found)
+    held = None if found else held_canary(config)  # not a fault: it awaits its approval
+    if held:
+        print(held)
     healthy = all(d is None or d.healthy for d in deployments.values())
     return 0 if healthy and not found else EXIT_GATES_FAILED
 
@@ -405,12 +446,12 @@ def _cmd_promote(args: argparse.Namespace) -> int:
 
 def _cmd_recover(args: argparse.Namespace) -> int:
     from harness.history import HistoryStore
-    from harness.release.recovery import recover
+    from harness.release.recovery import held_canary, recover
 
     config = _config(args)
     store = HistoryStore(config.history_url())
     try:
-        found = recover(config, store, args.by)
+        found = recover(config, store, args.by) or held_canary(config)
     finally:
         store.close()
     print(found or "no interrupted promotion: nothing to recover")
@@ -523,11 +564,24 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "canary", help="step production's traffic to a candidate (10, 50, 100 %% by default), "
         "judge each step against the stable revision, abort by itself, promote at the end")
     canary.add_argument("--env", required=True, help="the environment, release.production")
-    canary.add_argument("--candidate", required=True, metavar="REF|ARTIFACT",
+    canary.add_argument("--candidate", metavar="REF|ARTIFACT",
                         help="a published candidate (REGISTRY/REPO@sha256:...) or an "
-                        "artifact folder, with passing release-check evidence")
-    canary.add_argument("--approver", required=True,
-                        help="the release manager approving it (checked before the first step)")
+                        "artifact folder, with passing release-check evidence (with "
+                        "--resume: the reference, id or artifact digest the held canary "
+                        "must be)")
+    canary.add_argument("--approver",
+                        help="the release manager approving it (checked before the first "
+                        "step, or with --resume before the last)")
+    canary.add_argument("--hold-before-last", action="store_true",
+                        help="run the steps before the last on the evidence alone, then hold "
+                        "there (the canary keeps its share) and exit, for --resume")
+    canary.add_argument("--resume", action="store_true",
+                        help="the held canary's last step, on --approver's approval, then the "
+                        "switch")
+    canary.add_argument("--abort", action="store_true",
+                        help="give up the held canary: all traffic back on stable, stopped")
+    canary.add_argument("--by", default="harness",
+                        help="who runs --hold-before-last or --abort, for the audit trail")
     canary.add_argument("--steps", type=_shares, metavar="P,P,...",
                         help="the canary's shares in percent, rising (default: "
                         "release.canary.steps)")

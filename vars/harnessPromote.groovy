@@ -10,8 +10,10 @@
 // itself refuses a candidate without good evidence, or an approver who is not a release
 // manager in the config. With `promotion: 'canary'`, `harness canary` steps production's
 // live traffic to the candidate in the config's release.canary steps instead of switching
-// it all at once, and aborts by itself (failing the build) when a step's tests fail.
-// docs/jenkins.md says more.
+// it all at once, and aborts by itself (failing the build) when a step's tests fail. With
+// `canaryApproval: 'before-last'` too, the steps before the last run first (on the evidence
+// alone), the canary holds there at its share, and the approval resumes it for the last
+// step and the switch. docs/jenkins.md says more.
 def call(Map args = [:]) {
     Map settings = harnessSettings(args, 'harnessPromote')
     pipeline {
@@ -79,6 +81,34 @@ def call(Map args = [:]) {
                     }
                 }
             }
+            // canaryApproval 'before-last': the steps before the last, then held for the
+            // approval (`harness status` says so); the approval below resumes it.
+            stage('Canary steps before the approval') {
+                when { expression { settings.promotion == 'canary' && settings.canaryApproval == 'before-last' } }
+                agent { label settings.agent }
+                options { timeout(time: 3, unit: 'HOURS') }
+                stages {
+                    stage('Prepare the canary') {
+                        steps {
+                            harnessCheckout(settings)
+                            unstash 'evidence'
+                            sh libraryResource('harness/install.sh')
+                        }
+                    }
+                    stage('Canary steps, held before the last') {
+                        steps {
+                            sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --candidate "$CANDIDATE" --hold-before-last --by "$BUILD_TAG" --reports reports'
+                        }
+                    }
+                }
+                post {
+                    always {
+                        junit testResults: 'reports/canary/junit/*.xml', keepProperties: true,
+                              allowEmptyResults: true
+                        archiveArtifacts artifacts: 'reports/canary/**', allowEmptyArchive: true
+                    }
+                }
+            }
             stage('Approval and promotion') {
                 agent { label settings.agent }
                 // Bounds the wait for approval; the input is answered before the agent is
@@ -106,9 +136,17 @@ def call(Map args = [:]) {
                     }
                     // The same evidence, approval and lock, on production's live traffic.
                     stage('Promote by canary steps') {
-                        when { expression { settings.promotion == 'canary' } }
+                        when { expression { settings.promotion == 'canary' && settings.canaryApproval == 'before-first' } }
                         steps {
                             sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --candidate "$CANDIDATE" --approver "$APPROVER" --reports reports'
+                        }
+                    }
+                    // The held canary's last step, on this approval, then the switch; refused
+                    // unless the canary held is this build's candidate.
+                    stage('Last canary step') {
+                        when { expression { settings.promotion == 'canary' && settings.canaryApproval == 'before-last' } }
+                        steps {
+                            sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --resume --approver "$APPROVER" --candidate "$CANDIDATE" --reports reports'
                         }
                     }
                     stage('Production status') {

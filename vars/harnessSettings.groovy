@@ -21,6 +21,7 @@ Map call(Map args, String step) {
         production: 'production',                  // promote: where it is promoted to
         approvers: 'release-managers',             // promote: who may answer the approval
         promotion: 'all-at-once',                  // promote: 'all-at-once' or 'canary' (traffic steps)
+        canaryApproval: 'before-first',            // promote, canary: the approval 'before-first' or 'before-last' step
         repository: '',                            // a clone URL; default: the job's own SCM
         credentialsId: '',                         // the credential that reads `repository`
         branch: 'main',                            // the branch `repository` is built from
@@ -33,6 +34,14 @@ Map call(Map args, String step) {
     Map settings = defaults + args.findAll { it.value != null && it.value != '' }
     if (!(settings.promotion in ['all-at-once', 'canary'])) {
         error "${step}: promotion '${settings.promotion}' is not one of all-at-once, canary"
+    }
+    if (!(settings.canaryApproval in ['before-first', 'before-last'])) {
+        error "${step}: canaryApproval '${settings.canaryApproval}' is not one of " +
+              'before-first, before-last'
+    }
+    if (settings.canaryApproval == 'before-last' && settings.promotion != 'canary') {
+        error "${step}: canaryApproval 'before-last' needs promotion 'canary' (an all-at-once " +
+              'promotion has no last step to hold before)'
     }
     return settings
 }

@@ -8,6 +8,11 @@ environment meanwhile. The canary is ended (``end_canary``) by whoever finds it:
 promotion (which routes nginx to a fresh revision of the candidate), by the next
 ``harness canary``, or by ``harness recover`` after a killed one. Ending routes all traffic
 to the environment's current revision, then stops the canary's process.
+
+Both survive the command that started them: the canary runs in a session of its own and
+nginx is a daemon, so a canary held before its last step (``harness canary
+--hold-before-last``) keeps its share with no harness process running; ``resumed`` takes it
+back for the last step once it is checked to be still the same.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from harness.deploy.local import LocalTarget
 from harness.deploy.router import NginxRouter, Split
 from harness.deploy.shadow import _ours, _refuse_without_router
 from harness.deploy.state import EnvState, env_dir, load_state, locked
+from harness.deploy.target import served_artifact_problem
+from harness.errors import DeployError
 from harness.processes import pid_alive, stop_process
 
 RECORD = "canary.json"
@@ -84,6 +91,30 @@ def canary_pid(config: HarnessConfig, env: str) -> int | None:
     return None
 
 
+def held_problem(config: HarnessConfig, env: str, candidate: Candidate, port: int,
+                 percent: float) -> str | None:
+    """Why the canary a held ``harness canary`` left is not what it held: not running, not
+    on ``port``, the router not splitting ``percent`` to it, or answering as another
+    artifact than ``candidate``'s; None when all still holds."""
+    pid = canary_pid(config, env)
+    if pid is None:
+        return "the held canary no longer runs"
+    folder = _canary_folder(config, env)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        running = int(json.loads((folder / RECORD).read_text())["port"])
+        if running != port:
+            return f"the canary running now answers on port {running}, the held one on {port}"
+    router = NginxRouter(env, env_dir(config.state_dir(), env) / "router", "127.0.0.1", 1)
+    split = router.splits_to()
+    if router.pid() is None or split != (port, percent):
+        now = ("nginx does not run" if router.pid() is None else
+               "it splits nothing" if split is None else f"it splits {split[1]:g} % to port "
+               f"{split[0]}")
+        return f"the router no longer splits {percent:g} % to the held canary ({now})"
+    problem = served_artifact_problem(f"http://127.0.0.1:{port}", candidate)
+    return None if problem is None else f"the held canary is not the candidate it was: {problem}"
+
+
 def end_canary(config: HarnessConfig, env: str, hold_lock: bool = True) -> str | None:
     """Route all of ``env``'s traffic to its current revision and stop a canary left
     running; returns what was done, or None when there was no canary."""
@@ -138,12 +169,44 @@ def canarying(config: HarnessConfig, env: str, candidate: Candidate) -> Iterator
         (folder / RECORD).write_text(json.dumps({"pid": pid, "port": port,
                                                  "candidate": candidate.id}) + "\n")
         canary = Canary(env, router, state, pid, port, folder)
-        try:
+        with _aborted_on_error(canary):
             yield canary
-        except BaseException:
-            try:
-                if router.pid() is not None:
-                    canary.abort()
-            finally:
-                canary.stop()
-            raise
+
+
+@contextlib.contextmanager
+def resumed(config: HarnessConfig, env: str, candidate: Candidate, port: int,
+            percent: float) -> Iterator[Canary]:
+    """The canary a held ``harness canary`` left at ``percent`` on ``port``, for the
+    ``with`` block, holding the environment's lock again: refused (``DeployError``) unless
+    it is still that (``held_problem``); ends as ``canarying`` ends."""
+    env_folder = env_dir(config.state_dir(), env)
+    spec = config.environment(env)
+    with locked(env_folder):
+        state = load_state(env_folder)
+        _refuse_without_router(config, env, state, "canary")
+        assert state is not None
+        problem = held_problem(config, env, candidate, port, percent)
+        pid = canary_pid(config, env)
+        if problem is not None or pid is None:
+            raise DeployError(f"cannot resume the canary of candidate {candidate.id}: "
+                              f"{problem or 'the held canary no longer runs'}")
+        router = NginxRouter(env, env_folder / "router", spec.host, state.port)
+        canary = Canary(env, router, state, pid, port, _canary_folder(config, env))
+        canary.percent = percent
+        with _aborted_on_error(canary):
+            yield canary
+
+
+@contextlib.contextmanager
+def _aborted_on_error(canary: Canary) -> Iterator[None]:
+    """When the block raises (an abort, a failure, an interruption), all traffic back on
+    stable and the canary stopped; otherwise the canary keeps its share and its process."""
+    try:
+        yield
+    except BaseException:
+        try:
+            if canary.router.pid() is not None:
+                canary.abort()
+        finally:
+            canary.stop()
+        raise

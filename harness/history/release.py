@@ -124,6 +124,19 @@ class Lock:
                 return self.acquire(journal)
             raise LockHeld(current) from None
 
+    def take_over(self, held: LockHolder, journal: dict[str, Any]) -> bool:
+        """Become the holder of the lock ``held`` describes (a canary held for approval,
+        resumed or given up by a later command), writing ``journal``; False when the lock
+        changed hands since it was read."""
+        with self._store.engine.begin() as connection:
+            taken = connection.execute(
+                update(locks).where(locks.c.name == self.name, locks.c.holder == held.holder,
+                                    locks.c.host == held.host, locks.c.pid == held.pid,
+                                    locks.c.acquired_at == held.acquired_at)
+                .values(holder=self.holder, host=socket.gethostname(), pid=os.getpid(),
+                        acquired_at=utc_now(), journal=json.dumps(journal)))
+            return taken.rowcount == 1
+
     def write_journal(self, journal: dict[str, Any]) -> None:
         with self._store.engine.begin() as connection:
             connection.execute(update(locks).where(locks.c.name == self.name)

@@ -21,10 +21,18 @@ step runs and every answer goes to the step's judge (canary_judge.py).
 
 ``<reports>/canary/`` holds the JUnit (one testcase per step run), ``canary.json``, the
 report and the evidence bundle, recorded as the candidate's newest evidence.
+
+The approval is asked before the first step, or (``hold_before_last``) before the last:
+the steps before it run on the evidence alone and the command stops with the canary held at
+its share, the lock and its journal (a ``CanaryHold``) left for ``resume_canary`` (the
+approval checked as ``harness promote`` checks it, what is held checked to be still the
+same, the last step judged afresh, the switch) or ``abort_canary``. A held canary writes its
+steps' JUnit only; the report and the evidence come with the last step.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -33,15 +41,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.candidate.identity import Candidate
+from harness.clock import utc_now
 from harness.config import HarnessConfig
 from harness.config.release import CanaryStepSpec
-from harness.deploy.canary import Canary, canarying, end_canary, refuse_without_router
+from harness.deploy.canary import (
+    Canary,
+    canarying,
+    end_canary,
+    held_problem,
+    refuse_without_router,
+    resumed,
+)
 from harness.errors import PromotionRefused
+from harness.gates.outcome import Outcome
+from harness.gates.properties import GateProperties
 from harness.history import HistoryStore
-from harness.history.release import Lock, append_audit
+from harness.history.release import Lock, LockHolder, append_audit
 from harness.release.canary_judge import METRICS, StepJudge, StepOutcome, in_arrival_order
-from harness.release.promotion import Admission, PromotionResult, promote
-from harness.release.recovery import PromotionJournal
+from harness.release.promotion import Admission, Hold, PromotionResult, promote
+from harness.release.recovery import LOCK, CanaryHold, PromotionJournal
 from harness.release.replay import ReplayTraffic
 from harness.release.shadow_logs import LogReader
 from harness.run.junit import Case, write_junit
@@ -69,7 +87,7 @@ class CanaryResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.promoted else 1
+        return 0 if self.promoted or self.promotion.held else 1
 
 
 def steps_of(config: HarnessConfig, shares: list[float] | None) -> list[CanaryStepSpec]:
@@ -88,31 +106,67 @@ def steps_of(config: HarnessConfig, shares: list[float] | None) -> list[CanarySt
             for share in shares]
 
 
-class _Steps:
-    """The canary's steps, run by the promotion between its lock and its switch."""
+def _case_dict(case: Case) -> dict[str, object]:
+    """A step's testcase as a held canary's journal keeps it, for the report at the end."""
+    return {"classname": case.classname, "name": case.name, "outcome": case.outcome.value,
+            "message": case.message, "properties": case.properties.to_pairs()}
 
-    def __init__(self, config: HarnessConfig, steps: list[CanaryStepSpec], approver: str,
-                 replay_golden: bool, max_requests: int, staging: Path) -> None:
-        self.config, self.steps, self.approver = config, steps, approver
+
+def _case_of(data: dict[str, object]) -> Case:
+    pairs = [(str(k), str(v)) for k, v in data["properties"]]  # type: ignore[union-attr]
+    return Case(str(data["classname"]), str(data["name"]), Outcome(data["outcome"]),
+                str(data["message"]), GateProperties.from_pairs(pairs))
+
+
+class _Steps:
+    """The canary's steps, run by the promotion between its lock and its switch: all of
+    them; those before the last (``hold``), then held; or the last one of a ``resume``."""
+
+    def __init__(self, config: HarnessConfig, steps: list[CanaryStepSpec], actor: str,
+                 replay_golden: bool, max_requests: int, staging: Path, hold: bool = False,
+                 resume: CanaryHold | None = None) -> None:
+        self.config, self.steps, self.actor = config, steps, actor
         self.spec = config.release.canary
+        # The same split when held and resumed: the last step keeps its share of alpha.
         self.budget: ErrorBudget = split_alpha(self.spec.alpha, len(steps), len(METRICS))
         self.replay_golden, self.max_requests, self.staging = replay_golden, max_requests, staging
+        self.hold, self.resume = hold, resume
+        self.first = resume.step + 1 if resume else 1
+        self.last = len(steps) - 1 if hold else len(steps)
+        self.earlier = [_case_of(c) for c in resume.cases] if resume else []
         positive = config.model.positive_label
         self.positive = None if positive is None else str(positive)
         self.judges: list[StepJudge] = []
         self.notes: dict[int, str] = {}
         self.aborted_step: int | None = None
         self.abort_s: float | None = None
+        self.held: CanaryHold | None = None
         self.started = time.monotonic()
 
+    def _canary(self, admission: Admission) -> contextlib.AbstractContextManager[Canary]:
+        """The canary the steps run on: a new one, or the held one resumed (checked again
+        under the environment's lock; a refusal here, with the lock already taken over,
+        ends the canary as any failure does)."""
+        if self.resume is None:
+            return canarying(self.config, admission.env, admission.candidate)
+        if admission.candidate.artifact_sha256 != self.resume.artifact_sha256:
+            raise PromotionRefused(
+                f"candidate {admission.candidate.id}'s evidence now names artifact "
+                f"{admission.candidate.artifact_sha256[:12]}..., the held canary runs "
+                f"{self.resume.artifact_sha256[:12]}...: the canary is given up",
+                candidate=admission.candidate.id)
+        return resumed(self.config, admission.env, admission.candidate, self.resume.port,
+                       self.resume.percent)
+
     def __call__(self, admission: Admission, lock: Lock, journal: PromotionJournal,
-                 store: HistoryStore) -> str | None:
+                 store: HistoryStore) -> str | Hold | None:
         candidate = admission.candidate
         env = admission.env
-        with canarying(self.config, env, candidate) as canary:
+        with self._canary(admission) as canary:
             traffic = self._traffic(env)
             try:
-                for number, step in enumerate(self.steps, 1):
+                for number in range(self.first, self.last + 1):
+                    step = self.steps[number - 1]
                     lock.write_journal(replace(journal, phase=(
                         f"step {number} of {len(self.steps)} ({step.percent:g} %)")).to_dict())
                     judge = StepJudge(self.spec, step, number, self.budget.per_test)
@@ -122,21 +176,37 @@ class _Steps:
                     if judge.outcome is not StepOutcome.PASS:
                         self.notes[number] = why
                         return self._abort(canary, judge, why, admission, store)
-                    append_audit(store, self.approver, "canary", candidate.id, "step passed",
+                    append_audit(store, self.actor, "canary", candidate.id, "step passed",
                                  f"step {number} ({step.percent:g} %) passed on "
                                  f"{judge.canary_answers} canary answers",
                                  admission.bundle_sha)
+                if self.hold:
+                    return self._held(canary, candidate, lock, journal)
             finally:
                 if traffic is not None:
                     traffic.stop()
                 self._write(store, candidate, env)
         return None
 
+    def _held(self, canary: Canary, candidate: Candidate, lock: Lock,
+              journal: PromotionJournal) -> Hold:
+        """The journal names the hold; the canary keeps its share and its process."""
+        self.held = CanaryHold(self.last, tuple(step.percent for step in self.steps),
+                               utc_now(), self.actor, candidate.artifact_sha256,
+                               canary.port, tuple(_case_dict(case) for case in self.cases()))
+        lock.write_journal(replace(journal, phase=(
+            f"held at step {self.last} of {len(self.steps)} ({canary.percent:g} %)"),
+            hold=self.held).to_dict())
+        return Hold(f"canary of candidate {candidate.id} {self.held.describe()}; "
+                    f"`harness canary --env {canary.env} --resume --approver NAME` runs it, "
+                    f"`harness canary --env {canary.env} --abort` gives it up")
+
     def _traffic(self, env: str) -> ReplayTraffic | None:
         if not self.replay_golden:
             return None
         hold = self.spec.hold_s if self.spec.on_inconclusive == "hold" else 0.0
-        duration = sum(step.max_duration_s + hold for step in self.steps)
+        duration = sum(step.max_duration_s + hold
+                       for step in self.steps[self.first - 1:self.last])
         return ReplayTraffic(self.config, self.config.environment(env).address(),
                              self.max_requests, duration, self.staging / "traffic")
 
@@ -181,17 +251,19 @@ class _Steps:
         message = (f"canary of candidate {admission.candidate.id} aborted at step "
                    f"{judge.number} ({step.percent:g} %): {cause}; all traffic back on the "
                    f"stable revision in {self.abort_s:.2f} s and the canary stopped")
-        append_audit(store, self.approver, "canary", admission.candidate.id, "aborted",
+        append_audit(store, self.actor, "canary", admission.candidate.id, "aborted",
                      message, admission.bundle_sha)
         return message
 
     # -- the reports ----------------------------------------------------------------------
 
     def cases(self) -> list[Case]:
-        return [judge.case(self.notes.get(judge.number, "")) for judge in self.judges]
+        return self.earlier + [judge.case(self.notes.get(judge.number, ""))
+                               for judge in self.judges]
 
     def _write(self, store: HistoryStore, candidate: Candidate, env: str) -> None:
-        """The steps' JUnit, canary.json, the report and the evidence bundle."""
+        """The steps' JUnit, canary.json, the report and the evidence bundle; held, the
+        steps' JUnit and canary.json only."""
         from harness.data.digests import identity_digests
         from harness.run.evidence import write_bundle
         from harness.run.recording import run_record
@@ -202,6 +274,7 @@ class _Steps:
         junit = write_junit(self.staging / "junit" / "canary.xml", "harness-canary", cases)
         (self.staging / "canary.json").write_text(json.dumps({
             "candidate": candidate.id, "environment": env,
+            "held": self.held.to_dict() if self.held else None,
             "aborted_step": self.aborted_step, "abort_seconds": self.abort_s,
             "alpha": self.spec.alpha, "alpha_per_test": self.budget.per_test,
             "steps": [judge.summary() for judge in self.judges],
@@ -211,6 +284,8 @@ class _Steps:
             shutil.rmtree(final)
         self.staging.rename(final)
         self.staging = final
+        if self.held is not None:
+            return
         passed = bool(cases) and all(case.passed for case in cases) \
             and len(cases) == len(self.steps)
         record = run_record(self.config, PROFILE, decide([final / "junit" / junit.name], []),
@@ -224,27 +299,135 @@ class _Steps:
 
 def run_canary(config: HarnessConfig, env: str, candidate: Candidate, approver: str,
                shares: list[float] | None, replay_golden: bool, max_requests: int,
-               reports_root: Path) -> CanaryResult:
-    """Step ``env``'s traffic to ``candidate`` and promote it after the last step, or abort."""
+               reports_root: Path, hold_before_last: bool = False) -> CanaryResult:
+    """Step ``env``'s traffic to ``candidate`` and promote it after the last step, or abort.
+    ``hold_before_last``: run the steps before the last on the evidence alone, ``approver``
+    naming who runs them, and hold there for ``resume_canary``."""
+    _refuse_elsewhere(config, env)
+    steps = steps_of(config, shares)
+    if hold_before_last and len(steps) < 2:
+        raise PromotionRefused("--hold-before-last needs two steps or more: the canary holds "
+                               "after the one before the last", key="--steps")
+    refuse_without_router(config, env)  # before any lock is taken or audit written
+    return _run(config, env, candidate.id, approver, steps, replay_golden, max_requests,
+                reports_root, hold=hold_before_last)
+
+
+def resume_canary(config: HarnessConfig, env: str, approver: str, candidate: str | None,
+                  replay_golden: bool, max_requests: int, reports_root: Path) -> CanaryResult:
+    """The last step of the canary held in ``env``, once ``approver`` is admitted as
+    ``harness promote`` admits; refused (the hold kept) when nothing is held, ``candidate``
+    (an id or an artifact digest's start) names another, or the canary is not what it held."""
+    _refuse_elsewhere(config, env)
+    holder, journal, hold = _the_hold(config, env, approver)
+    if candidate is not None and candidate != journal.candidate \
+            and not (len(candidate) >= 12 and hold.artifact_sha256.startswith(candidate)):
+        raise _refused(config, approver, journal.candidate,
+                       f"the canary held in {env} is candidate {journal.candidate} (artifact "
+                       f"{hold.artifact_sha256[:12]}...), not {candidate}")
+    problem = held_problem(config, env, _held_candidate(journal, hold), hold.port, hold.percent)
+    if problem is not None:
+        raise _refused(config, approver, journal.candidate,
+                       f"cannot resume the canary of candidate {journal.candidate} in {env}: "
+                       f"{problem}; `harness canary --env {env} --abort` gives it up")
+    steps = steps_of(config, list(hold.shares))
+    return _run(config, env, journal.candidate, approver, steps, replay_golden, max_requests,
+                reports_root, resume=(holder, hold))
+
+
+def abort_canary(config: HarnessConfig, env: str, by: str) -> str:
+    """Give up the canary held in ``env``: all traffic back on the stable revision, the
+    canary stopped, the hold's lock released, audited; refused when nothing is held."""
+    _refuse_elsewhere(config, env)
+    holder, journal, hold = _the_hold(config, env, by)
+    store = HistoryStore(config.history_url())
+    try:
+        lock = Lock(store, LOCK, by)
+        if not lock.take_over(holder, replace(journal, phase="aborting").to_dict()):
+            raise PromotionRefused("the held canary's lock changed hands while this command "
+                                   "read it; see harness status", candidate=journal.candidate)
+        ended = end_canary(config, env) or "the canary had already stopped"
+        message = (f"the canary of candidate {journal.candidate} {hold.describe()} was given "
+                   f"up by {by}: {ended}")
+        append_audit(store, by, "canary", journal.candidate, "aborted", message)
+        lock.release()
+        return message
+    finally:
+        store.close()
+
+
+def _refuse_elsewhere(config: HarnessConfig, env: str) -> None:
     if env != config.release.production:
         raise PromotionRefused(
             f"harness canary promotes to release.production ('{config.release.production}'); "
             f"--env names '{env}'", key="--env")
-    steps = steps_of(config, shares)
-    refuse_without_router(config, env)  # before any lock is taken or audit written
+
+
+def _the_hold(config: HarnessConfig, env: str,
+              actor: str) -> tuple[LockHolder, PromotionJournal, CanaryHold]:
+    """The held canary's lock, journal and hold; refused (and audited) when none is held."""
+    store = HistoryStore(config.history_url())
+    try:
+        holder = Lock(store, LOCK, actor).read()
+    finally:
+        store.close()
+    journal = PromotionJournal.from_dict(holder.journal) if holder else None
+    if holder is None or journal is None or journal.hold is None:
+        doing = (f"a {journal.what} of candidate {journal.candidate} holds the lock "
+                 f"('{journal.phase}')" if journal else "nothing holds the promotion lock")
+        raise _refused(config, actor, journal.candidate if journal else "-",
+                       f"no canary is held in {env} awaiting approval ({doing}); "
+                       "`harness canary --hold-before-last` holds one")
+    return holder, journal, journal.hold
+
+
+def _refused(config: HarnessConfig, actor: str, candidate: str,
+             message: str) -> PromotionRefused:
+    """A refusal of --resume or --abort, audited; the hold (if any) is kept."""
+    store = HistoryStore(config.history_url())
+    try:
+        append_audit(store, actor, "canary", candidate, "refused", message)
+    finally:
+        store.close()
+    return PromotionRefused(message, candidate=None if candidate == "-" else candidate)
+
+
+def _held_candidate(journal: PromotionJournal, hold: CanaryHold) -> Candidate:
+    """The held candidate as far as its answers show it: its id and artifact digest."""
+    return Candidate(journal.candidate, Path("."), hold.artifact_sha256)
+
+
+def _run(config: HarnessConfig, env: str, candidate_id: str, actor: str,
+         steps: list[CanaryStepSpec], replay_golden: bool, max_requests: int,
+         reports_root: Path, hold: bool = False,
+         resume: tuple[LockHolder, CanaryHold] | None = None) -> CanaryResult:
+    """The promotion with the canary's steps before its switch; the canary ended after it
+    unless a hold still stands (this one's, or the one a refused command found)."""
     reports_root = reports_root.absolute()
     reports_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{PROFILE}-", dir=reports_root))
     staging.chmod(0o755)
-    run = _Steps(config, steps, approver, replay_golden, max_requests, staging)
+    run = _Steps(config, steps, actor, replay_golden, max_requests, staging, hold=hold,
+                 resume=resume[1] if resume else None)
     try:
-        promotion = promote(config, candidate.id, approver, reports_root, before_switch=run)
+        promotion = promote(config, candidate_id, actor, reports_root, before_switch=run,
+                            approving=not hold, held=resume[0] if resume else None)
     finally:
         if run.staging == staging:  # nothing was written
             shutil.rmtree(staging, ignore_errors=True)
-        end_canary(config, env)  # the promotion's switch replaced it, or nothing ran
-    result = CanaryResult(candidate.id, env, promotion, run.cases(), run.aborted_step,
+        if not _a_hold_stands(config):
+            end_canary(config, env)  # the promotion's switch replaced it, or nothing ran
+    result = CanaryResult(candidate_id, env, promotion, run.cases(), run.aborted_step,
                           run.abort_s)
     if run.staging != staging:
         result.junit = run.staging / "junit" / "canary.xml"
     return result
+
+
+def _a_hold_stands(config: HarnessConfig) -> bool:
+    store = HistoryStore(config.history_url())
+    try:
+        holder = Lock(store, LOCK, "canary").read()
+        return holder is not None and "hold" in holder.journal
+    finally:
+        store.close()

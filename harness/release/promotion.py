@@ -57,6 +57,7 @@ class PromotionResult:
     cases: list[Case] = field(default_factory=list)
     junit: Path | None = None
     attempted: bool = False  # whether production was touched (a deploy or a recovery)
+    held: bool = False  # a canary held before its last step, awaiting approval
 
 
 def _post_checks(config: HarnessConfig, deployment: Deployment,
@@ -113,17 +114,30 @@ class Admission:
     approval: bytes | None
 
 
+@dataclass(frozen=True)
+class Hold:
+    """What a ``BeforeSwitch`` returns to stop with the lock kept: a canary held before its
+    last step, its journal (written by it) saying so, awaiting the approval."""
+
+    message: str
+
+
 # Run between the lock and the switch (a canary's traffic steps): given the admission,
 # the lock (to write its phases in the journal) and the journal, it returns None to go on
-# to the switch, or why the promotion stopped (production left on what ran before).
-BeforeSwitch = Callable[[Admission, Lock, PromotionJournal, HistoryStore], str | None]
+# to the switch, why the promotion stopped (production left on what ran before), or a
+# ``Hold`` (the lock kept for a later ``harness canary --resume``).
+BeforeSwitch = Callable[[Admission, Lock, PromotionJournal, HistoryStore], str | Hold | None]
 
 
 def promote(config: HarnessConfig, candidate_id: str, approver: str,
-            reports_root: Path, before_switch: BeforeSwitch | None = None) -> PromotionResult:
+            reports_root: Path, before_switch: BeforeSwitch | None = None,
+            approving: bool = True, held: LockHolder | None = None) -> PromotionResult:
     """Promote ``candidate_id`` to production on ``approver``'s word, or refuse saying why.
     With ``before_switch`` (``harness canary``), it runs under the promotion's lock after
-    every check of the approval and evidence and before the deploy, and may stop it."""
+    every check of the approval and evidence and before the deploy, and may stop it or hold.
+    ``approving=False`` (a canary holding before its last step): ``approver`` only names who
+    runs it, and the approval is asked when the held canary resumes, the lock ``held``
+    describes then taken over rather than taken."""
     store = HistoryStore(config.history_url())
     candidate_id = _candidate(store, candidate_id)
     actor = approver or "(nobody)"
@@ -134,7 +148,7 @@ def promote(config: HarnessConfig, candidate_id: str, approver: str,
             result.attempted = True
             result.cases.append(Case("promotion", "recovery", Outcome.PASSED, recovered))
         result = _promote(config, store, candidate_id, approver, result, reports_root,
-                          before_switch)
+                          before_switch, approving, held)
     except HarnessError as exc:
         result.message = str(exc)
         refused = isinstance(exc, (PromotionRefused, EvidenceError, AttestationError))
@@ -162,15 +176,22 @@ def _candidate(store: HistoryStore, given: str) -> str:
 
 
 def _admit(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
-           result: PromotionResult) -> Admission:
+           result: PromotionResult, approving: bool = True) -> Admission:
     """The approver, the evidence and its inputs, the attestations: every check made before
-    production is touched; a refusal raises."""
+    production is touched; a refusal raises. Not ``approving`` (a canary that holds before
+    its last step), the evidence and its inputs only: the approver and the attestations are
+    checked when it resumes."""
     managers = config.release.managers
     allowed = approver in managers
-    result.cases.append(Case("promotion", "approver", Outcome.of(allowed),
-                             f"{approver or '(nobody)'} is {'' if allowed else 'not '}a release "
-                             f"manager ({', '.join(managers) or 'none configured'})"))
-    if not allowed:
+    if not approving:
+        result.cases.append(Case("promotion", "approver", Outcome.SKIPPED,
+                                 "asked before the canary's last step (harness canary "
+                                 "--resume --approver NAME)"))
+    else:
+        result.cases.append(Case("promotion", "approver", Outcome.of(allowed),
+                                 f"{approver or '(nobody)'} is {'' if allowed else 'not '}a "
+                                 f"release manager ({', '.join(managers) or 'none configured'})"))
+    if approving and not allowed:
         raise PromotionRefused(
             f"{approver or '(nobody)'} may not approve promotions: not among release.managers "
             f"in {config.source}",
@@ -191,32 +212,52 @@ def _admit(config: HarnessConfig, store: HistoryStore, candidate_id: str, approv
         )
     candidate = evidence.candidate
     env = config.release.production
-    approval = _attested(config, candidate, approver, env, result)
+    approval = _attested(config, candidate, approver, env, result) if approving else None
     return Admission(candidate, env, evidence.run_id, bundle_sha, approval)
 
 
 def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
              result: PromotionResult, reports_root: Path | None = None,
-             before_switch: BeforeSwitch | None = None) -> PromotionResult:
-    admission = _admit(config, store, candidate_id, approver, result)
+             before_switch: BeforeSwitch | None = None, approving: bool = True,
+             held: LockHolder | None = None) -> PromotionResult:
+    admission = _admit(config, store, candidate_id, approver, result, approving)
     candidate, env, bundle_sha = admission.candidate, admission.env, admission.bundle_sha
     target = get_target(config)
     lock = Lock(store, LOCK, approver)
-    previous = target.status(env)
+    if held is None:
+        current = target.status(env)
+        previous = current.candidate if current else None
+    else:  # what ran before the held canary is what it left serving
+        previous = PromotionJournal.from_dict(held.journal).previous
     journal = PromotionJournal(candidate.id, "deploying" if before_switch is None else "canary",
-                               previous.candidate if previous else None,
-                               canary=before_switch is not None)
-    try:
-        lock.acquire(journal.to_dict())
-    except LockHeld as held:
-        raise PromotionRefused(_held(held.holder), candidate=candidate_id) from None
-    append_audit(store, approver, "promote", candidate.id, "started",
+                               previous, canary=before_switch is not None)
+    if held is not None:
+        if not lock.take_over(held, journal.to_dict()):
+            raise PromotionRefused("the held canary's lock changed hands while this command "
+                                   "read it; see harness status", candidate=candidate_id)
+    else:
+        try:
+            lock.acquire(journal.to_dict())
+        except LockHeld as holding:
+            raise PromotionRefused(_held(holding.holder), candidate=candidate_id) from None
+    append_audit(store, approver, "promote", candidate.id, "resumed" if held else "started",
                  f"to {env}, on evidence of run {admission.evidence_run}"
-                 + (", through a canary" if before_switch else ""), bundle_sha)
+                 + (", through a canary" if before_switch else "")
+                 + ("" if approving else ", its approval asked before the last step"),
+                 bundle_sha)
     result.attempted = True
+    keep_lock = False
     try:
         if before_switch is not None:
             stopped = before_switch(admission, lock, journal, store)
+            if isinstance(stopped, Hold):
+                keep_lock = True
+                append_audit(store, approver, "promote", candidate.id, "held",
+                             stopped.message, bundle_sha)
+                result.cases.append(Case("promotion", "outcome", Outcome.SKIPPED,
+                                         stopped.message))
+                result.message, result.held = stopped.message, True
+                return result
             if stopped is not None:
                 result.cases.append(Case("promotion", "outcome", Outcome.FAILED, stopped))
                 result.message = stopped
@@ -252,7 +293,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         result.promoted, result.message = True, message
         return result
     finally:
-        lock.release()
+        if not keep_lock:
+            lock.release()
 
 
 def _attested(config: HarnessConfig, candidate: Candidate, approver: str, env: str,
@@ -272,7 +314,11 @@ def _attested(config: HarnessConfig, candidate: Candidate, approver: str, env: s
 
 
 def _held(holder: LockHolder) -> str:
-    return (f"another promotion holds the lock: candidate "
-            f"{PromotionJournal.from_dict(holder.journal).candidate} "
+    journal = PromotionJournal.from_dict(holder.journal)
+    if journal.hold is not None:
+        return (f"a canary of candidate {journal.candidate} is {journal.hold.describe()}; "
+                "`harness canary --resume --approver NAME` finishes it, `harness canary "
+                "--abort` gives it up")
+    return (f"another promotion holds the lock: candidate {journal.candidate} "
             f"by {holder.holder} on {holder.host} (pid {holder.pid}) since "
             f"{holder.acquired_at}; wait for it to finish")

@@ -23,6 +23,45 @@ LOCK = "promotion"
 
 
 @dataclass(frozen=True)
+class CanaryHold:
+    """A canary held before its last step, awaiting a release manager's approval
+    (``harness canary --hold-before-last``): its lock stays behind, its journal holding this,
+    the canary keeping its share until ``harness canary --resume`` or ``--abort``."""
+
+    step: int  # the last step that ran and passed, 1-based
+    shares: tuple[float, ...]  # every step's share in percent; the last is still to run
+    since: str
+    by: str
+    artifact_sha256: str  # the candidate's, as it answered when held
+    port: int  # the canary's loopback port, where the router splits to
+    cases: tuple[dict[str, Any], ...] = ()  # the steps' testcases, for the report at the end
+
+    @property
+    def percent(self) -> float:
+        return self.shares[self.step - 1]
+
+    def describe(self) -> str:
+        return (f"held at {self.percent:g} % (step {self.step} of {len(self.shares)}) since "
+                f"{self.since}, by {self.by}, awaiting approval before its last step "
+                f"({self.shares[-1]:g} %)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "shares": list(self.shares), "since": self.since,
+                "by": self.by, "artifact_sha256": self.artifact_sha256, "port": self.port,
+                "cases": list(self.cases)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CanaryHold:
+        shares = tuple(float(s) for s in data["shares"])
+        step = int(data["step"])
+        if not 1 <= step < len(shares):
+            raise ValueError(f"held at step {step} of {len(shares)}")
+        return cls(step, shares, str(data["since"]), str(data["by"]),
+                   str(data["artifact_sha256"]), int(data["port"]),
+                   tuple(dict(c) for c in data.get("cases", ())))
+
+
+@dataclass(frozen=True)
 class PromotionJournal:
     """What a promotion in flight writes in its lock: the candidate, the phase it is in, and
     what ran in production before it (to restore should it be killed)."""
@@ -31,6 +70,7 @@ class PromotionJournal:
     phase: str
     previous: Candidate | None = None
     canary: bool = False  # a canary's steps (harness canary), then its switch
+    hold: CanaryHold | None = None  # a canary held for approval before its last step
 
     @property
     def what(self) -> str:
@@ -45,17 +85,20 @@ class PromotionJournal:
         return {"candidate": self.candidate, "phase": self.phase,
                 "previous_candidate": self.previous_candidate,
                 "previous": self.previous.to_dict() if self.previous else None,
-                **({"canary": True} if self.canary else {})}
+                **({"canary": True} if self.canary else {}),
+                **({"hold": self.hold.to_dict()} if self.hold else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PromotionJournal:
         """Read a lock's journal; a journal that cannot be read is a ``HarnessError``."""
         try:
             previous = data.get("previous")
+            hold = data.get("hold")
             return cls(str(data.get("candidate")), str(data.get("phase")),
                        Candidate.parse(previous) if previous is not None else None,
-                       canary=data.get("canary") is True)
-        except (AttributeError, TypeError, ValueError) as exc:
+                       canary=data.get("canary") is True,
+                       hold=CanaryHold.from_dict(hold) if hold is not None else None)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
             raise HarnessError(f"the promotion lock's journal cannot be read ({exc}); "
                                "release it by hand once production is checked") from None
 
@@ -70,9 +113,11 @@ def recover(config: HarnessConfig, store: HistoryStore, actor: str,
     holder = lock.read()
     if holder is None or holder.alive():
         return None
+    journal = PromotionJournal.from_dict(holder.journal)
+    if journal.hold is not None:  # not interrupted: only `harness canary --abort` ends it
+        return None
     target = target or get_target(config)
     env = config.release.production
-    journal = PromotionJournal.from_dict(holder.journal)
     found = _stopped(holder)
     previous = journal.previous
     ended = None
@@ -111,6 +156,8 @@ def interrupted(config: HarnessConfig, holder: LockHolder | None) -> str | None:
         return None
     env = config.release.production
     journal = PromotionJournal.from_dict(holder.journal)
+    if journal.hold is not None:
+        return None
     previous = journal.previous_candidate
     would = (f"restore candidate {previous} in {env}" if previous
              else f"stop {env}, where nothing ran before")
@@ -127,3 +174,31 @@ def interrupted_promotion(config: HarnessConfig) -> str | None:
     unknown = "cannot tell whether a promotion was interrupted"
     holder = lock_holder(config.history_url(), LOCK, unknown)
     return holder if isinstance(holder, str) else interrupted(config, holder)
+
+
+def held(config: HarnessConfig, holder: LockHolder | None) -> str | None:
+    """What a canary held before its last step (``holder`` of the promotion lock, if any)
+    awaits, and how to end the hold; None when no canary is held."""
+    if holder is None:
+        return None
+    journal = PromotionJournal.from_dict(holder.journal)
+    if journal.hold is None:
+        return None
+    env = config.release.production
+    alive = ""
+    if config.deploy.target == "local":
+        from harness.deploy.canary import canary_pid  # only for a canary: its process
+
+        pid = canary_pid(config, env)
+        alive = (f"; the canary (pid {pid}) answers its share" if pid is not None else
+                 "; but the canary no longer runs: `harness canary --abort` ends the hold")
+    return (f"a canary of candidate {journal.candidate} is {journal.hold.describe()}{alive}; "
+            f"`harness canary --env {env} --resume --approver NAME` runs the last step and "
+            f"promotes it, `harness canary --env {env} --abort` gives it up")
+
+
+def held_canary(config: HarnessConfig) -> str | None:
+    """``held`` for ``harness status`` and ``harness recover``, read as
+    ``interrupted_promotion`` reads."""
+    holder = lock_holder(config.history_url(), LOCK, "cannot tell whether a canary is held")
+    return holder if isinstance(holder, str) else held(config, holder)

@@ -129,12 +129,26 @@ def promotion_problems(text: str) -> list[str]:
               '--approver "$APPROVER"')
     if canary not in approval.body:
         problems.append("harness canary is not given production, the candidate and the approver")
-    for name, value in (("Promote all at once", "all-at-once"),
-                        ("Promote by canary steps", "canary")):
+    canary_when = "settings.promotion == 'canary' && settings.canaryApproval == "
+    for name, value in (("Promote all at once", "settings.promotion == 'all-at-once'"),
+                        ("Promote by canary steps", canary_when + "'before-first'"),
+                        ("Last canary step", canary_when + "'before-last'")):
         found = stage(approval, name)
-        guard = f"when {{ expression {{ settings.promotion == '{value}' }} }}"
-        if found is None or guard not in found.body:
-            problems.append(f"'{name}' does not run only with promotion: '{value}'")
+        if found is None or f"when {{ expression {{ {value} }} }}" not in found.body:
+            problems.append(f"'{name}' does not run only when {value}")
+    held = stage(root, "Canary steps before the approval")
+    if held is None or top is None or held not in top.children \
+            or f"when {{ expression {{ {canary_when}'before-last' }} }}" not in held.body:
+        problems.append("the canary's steps before the approval do not run (only) with "
+                        "canaryApproval 'before-last', before the approval")
+    elif order.index(held.head) > order.index(approval.head) or \
+            '--hold-before-last' not in held.body or "unstash 'evidence'" not in held.body:
+        problems.append("the canary's steps before the approval do not hold before the last "
+                        "step, on the evidence, ahead of the approval")
+    resume = ('canary --env "$HARNESS_PRODUCTION" --resume --approver "$APPROVER" '
+              '--candidate "$CANDIDATE"')
+    if resume not in approval.body:
+        problems.append("the held canary is not resumed with the approver and the candidate")
     return problems
 
 
@@ -195,6 +209,39 @@ def test_the_promote_step_runs_the_promotion_its_settings_name(tmp_path: Path,
     assert not [c for c in calls if c.startswith("promote" if promotion == "canary" else "canary")]
     skipped = "Promote all at once" if promotion == "canary" else "Promote by canary steps"
     assert replay.statuses()[skipped] == "skipped: when"
+
+
+def test_the_promote_step_asks_the_canarys_approval_before_its_last_step(
+        tmp_path: Path) -> None:
+    replay, calls = _replay_promote(tmp_path, ", promotion: 'canary', "
+                                              "canaryApproval: 'before-last'")
+    assert replay.result == "SUCCESS", replay.log()[-3000:]
+    reference = "registry.example/team/model@sha256:" + "a" * 64
+    calls = [call for call in calls if call != "--version"]  # the install script's
+    held = (f"canary --env production --candidate {reference} --hold-before-last "
+            "--by jenkins-team-promote-1 --reports reports")
+    resume = f"canary --env production --resume --approver ana --candidate {reference}"
+    assert calls[-3:] == [held, f"{resume} --reports reports", "status --env production"], calls
+    statuses = replay.statuses()
+    assert [name for name in statuses if statuses[name] == "skipped: when"] == [
+        "Promote all at once", "Promote by canary steps"]
+    # The approval comes between the held steps and the last one.
+    names = [s["name"] for s in replay.stages]
+    assert names.index("Canary steps, held before the last") \
+        < names.index("Approval and promotion") < names.index("Last canary step")
+    assert replay.stage("Approval and promotion")["input"]["submitter"] == "release-managers"
+
+
+@pytest.mark.parametrize(("settings", "says"), [
+    (", promotion: 'canary', canaryApproval: 'after'",
+     "canaryApproval 'after' is not one of before-first, before-last"),
+    (", canaryApproval: 'before-last'", "canaryApproval 'before-last' needs promotion 'canary'"),
+])
+def test_the_promote_step_refuses_a_canary_approval_it_cannot_run(
+        tmp_path: Path, settings: str, says: str) -> None:
+    replay, calls = _replay_promote(tmp_path, settings)
+    assert replay.result == "FAILURE" and calls == [] and replay.stages == []
+    assert says in (replay.error or "")
 
 
 def test_the_promote_step_refuses_an_unknown_promotion(tmp_path: Path) -> None:
@@ -271,6 +318,10 @@ MUTATIONS = {
                  'the promotion trains: "$HARNESS" build'),
     "deploys a rebuild": (DEPLOY, DEPLOY.replace(' --candidate "$CANDIDATE"', ""),
                           promotion_problems, "does not run deploy --env"),
+    "canary not held": ("--hold-before-last ", "", promotion_problems,
+                        "do not hold before the last step"),
+    "resumed by anyone": ('--resume --approver "$APPROVER"', '--resume --approver "$BUILD_TAG"',
+                          promotion_problems, "the held canary is not resumed with the approver"),
 }
 
 

@@ -1,7 +1,8 @@
 """``harness canary`` on the local target, for real: nginx splitting production's requests,
 Locust replaying golden rows, both revisions' prediction logs judged step by step; an equal
-canary promoted, a degraded and a slow one aborted with all traffic back on stable, and a
-canary killed midway found by ``harness status`` and ended by ``harness recover``."""
+canary promoted, a degraded and a slow one aborted with all traffic back on stable, a
+canary killed midway found by ``harness status`` and ended by ``harness recover``, and one
+held before its last step (outliving its command), resumed on approval or given up."""
 
 from __future__ import annotations
 
@@ -228,3 +229,94 @@ def test_a_canary_killed_midway_is_reported_and_recovered(
     assert _router(production).splits_to() is None and _serves(production, model_artifact)
     assert canary_pid(production, "production") is None and lock.read() is None
     store.close()
+
+
+def _held_share(config: HarnessConfig) -> tuple[int, float] | None:
+    return _router(config).splits_to()
+
+
+def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_production(
+        production: HarnessConfig, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+    stage(production, model_artifact)
+    reports = str(production.root / "reports")
+    held = main(["--config", str(production.source), "canary", "--env", "production",
+                 "--candidate", str(model_artifact), "--hold-before-last", "--by", "jenkins",
+                 "--replay-golden", "--max-requests", "20000", "--reports", reports])
+    out = capsys.readouterr().out
+    assert held == 0, out
+    assert "held at 50 % (step 2 of 3)" in out and "awaiting approval" in out
+    assert list(_steps(production)) == ["step_1_10_percent", "step_2_50_percent"]
+    # No harness process runs now: the canary and nginx's split outlived the command.
+    pid = canary_pid(production, "production")
+    assert pid is not None and _held_share(production) is not None
+    assert _held_share(production)[1] == 50.0  # type: ignore[index]
+
+    assert main(["--config", str(production.source), "status", "--env", "production"]) == 0
+    status = capsys.readouterr().out
+    assert "is held at 50 % (step 2 of 3) since" in status and "by jenkins" in status
+    assert f"the canary (pid {pid}) answers its share" in status
+
+    resumed = main(["--config", str(production.source), "canary", "--env", "production",
+                    "--resume", "--approver", "ana", "--replay-golden", "--max-requests",
+                    "20000", "--reports", reports])
+    out = capsys.readouterr().out
+    assert resumed == 0, out
+    steps = _steps(production)
+    assert list(steps) == ["step_1_10_percent", "step_2_50_percent", "step_3_100_percent"]
+    assert all(outcome == "passed" for outcome, _, _ in steps.values())
+    assert _router(production).splits_to() is None and _serves(production, model_artifact)
+    assert canary_pid(production, "production") is None
+    trail = [(action, outcome) for action, outcome, _ in _trail(production)]
+    assert trail == [("promote", "started"), ("canary", "step passed"),
+                     ("canary", "step passed"), ("promote", "held"), ("promote", "resumed"),
+                     ("canary", "step passed"), ("promote", "promoted")]
+    assert "runs in production (revision" in out
+    assert (production.root / "reports/canary/html/index.html").is_file()
+
+
+def test_a_held_canary_refuses_another_candidate_and_abort_restores_stable(
+        production: HarnessConfig, model_artifact: Path, second_artifact: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    stage(production, second_artifact)
+    config = str(production.source)
+    assert main(["--config", config, "canary", "--env", "production", "--candidate",
+                 str(second_artifact), "--hold-before-last", "--steps", "10,100",
+                 "--replay-golden", "--max-requests", "20000"]) == 0, capsys.readouterr()
+    split = _held_share(production)
+    assert split is not None and split[1] == 10.0
+    capsys.readouterr()
+
+    other = build_candidate(model_artifact).artifact_sha256[:16]
+    assert main(["--config", config, "canary", "--env", "production", "--resume",
+                 "--approver", "ana", "--candidate", other]) == 2
+    err = capsys.readouterr().err
+    assert err.count("harness: error:") == 1 and f"not {other}" in err
+    assert _held_share(production) == split, "a refused resume keeps the hold"
+
+    # The canary answering as another artifact than the one held (here the journal names
+    # another digest) is refused too, the hold kept.
+    store = HistoryStore(production.history_url())
+    lock = Lock(store, LOCK, "test")
+    held = lock.read()
+    assert held is not None
+    lock.write_journal(held.journal | {"hold": held.journal["hold"] | {
+        "artifact_sha256": build_candidate(model_artifact).artifact_sha256}})
+    assert main(["--config", config, "canary", "--env", "production", "--resume",
+                 "--approver", "ana"]) == 2
+    err = capsys.readouterr().err
+    assert "the held canary is not the candidate it was:" in err and "/version reports" in err
+    lock.write_journal(held.journal)
+    store.close()
+
+    assert main(["--config", config, "canary", "--env", "production", "--abort",
+                 "--by", "ben"]) == 0
+    out = capsys.readouterr().out
+    assert "was given up by ben: routed all of production's traffic to revision" in out
+    assert "stopped the canary" in out
+    assert _router(production).splits_to() is None and _serves(production, model_artifact)
+    assert canary_pid(production, "production") is None
+    assert main(["--config", config, "status", "--env", "production"]) == 0
+    assert "held" not in capsys.readouterr().out
+    assert [(a, o) for a, o, _ in _trail(production)][-4:] == [
+        ("promote", "held"), ("canary", "refused"), ("canary", "refused"),
+        ("canary", "aborted")]
