@@ -181,22 +181,12 @@ def _admit(config: HarnessConfig, store: HistoryStore, candidate_id: str, approv
     production is touched; a refusal raises. Not ``approving`` (a canary that holds before
     its last step), the evidence and its inputs only: the approver and the attestations are
     checked when it resumes."""
-    managers = config.release.managers
-    allowed = approver in managers
-    if not approving:
+    if approving:
+        _approver(config, candidate_id, approver, result)
+    else:
         result.cases.append(Case("promotion", "approver", Outcome.SKIPPED,
                                  "asked before the canary's last step (harness canary "
                                  "--resume --approver NAME)"))
-    else:
-        result.cases.append(Case("promotion", "approver", Outcome.of(allowed),
-                                 f"{approver or '(nobody)'} is {'' if allowed else 'not '}a "
-                                 f"release manager ({', '.join(managers) or 'none configured'})"))
-    if approving and not allowed:
-        raise PromotionRefused(
-            f"{approver or '(nobody)'} may not approve promotions: not among release.managers "
-            f"in {config.source}",
-            candidate=candidate_id,
-        )
     evidence, bundle_sha = verified_evidence(store, candidate_id,
                                              config.release.evidence_max_age_hours, config.root)
     result.cases.append(Case("promotion", "evidence", Outcome.PASSED,
@@ -216,6 +206,22 @@ def _admit(config: HarnessConfig, store: HistoryStore, candidate_id: str, approv
     return Admission(candidate, env, evidence.run_id, bundle_sha, approval)
 
 
+def _approver(config: HarnessConfig, candidate_id: str, approver: str,
+              result: PromotionResult) -> None:
+    """The approver must be a release manager; a refusal raises."""
+    managers = config.release.managers
+    allowed = approver in managers
+    result.cases.append(Case("promotion", "approver", Outcome.of(allowed),
+                             f"{approver or '(nobody)'} is {'' if allowed else 'not '}a release "
+                             f"manager ({', '.join(managers) or 'none configured'})"))
+    if not allowed:
+        raise PromotionRefused(
+            f"{approver or '(nobody)'} may not approve promotions: not among release.managers "
+            f"in {config.source}",
+            candidate=candidate_id,
+        )
+
+
 def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, approver: str,
              result: PromotionResult, reports_root: Path | None = None,
              before_switch: BeforeSwitch | None = None, approving: bool = True,
@@ -224,11 +230,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     candidate, env, bundle_sha = admission.candidate, admission.env, admission.bundle_sha
     target = get_target(config)
     lock = Lock(store, LOCK, approver)
-    if held is None:
-        current = target.status(env)
-        previous = current.candidate if current else None
-    else:  # what ran before the held canary is what it left serving
-        previous = PromotionJournal.from_dict(held.journal).previous
+    current = target.status(env)
+    previous = current.candidate if current else None
     journal = PromotionJournal(candidate.id, "deploying" if before_switch is None else "canary",
                                previous, canary=before_switch is not None)
     if held is not None:

@@ -239,12 +239,14 @@ def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_prod
         production: HarnessConfig, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
     stage(production, model_artifact)
     reports = str(production.root / "reports")
-    held = main(["--config", str(production.source), "canary", "--env", "production",
-                 "--candidate", str(model_artifact), "--hold-before-last", "--by", "jenkins",
-                 "--replay-golden", "--max-requests", "20000", "--reports", reports])
-    out = capsys.readouterr().out
-    assert held == 0, out
-    assert "held at 50 % (step 2 of 3)" in out and "awaiting approval" in out
+    # In a process of its own, so that the hold is seen to outlive the command's exit.
+    held = subprocess.run(
+        [sys.executable, "-m", "harness", "canary", "--env", "production", "--candidate",
+         str(model_artifact), "--hold-before-last", "--by", "jenkins", "--replay-golden",
+         "--max-requests", "20000", "--reports", reports],
+        cwd=production.root, capture_output=True, text=True, timeout=900, check=False)
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "held at 50 % (step 2 of 3)" in held.stdout and "awaiting approval" in held.stdout
     assert list(_steps(production)) == ["step_1_10_percent", "step_2_50_percent"]
     # No harness process runs now: the canary and nginx's split outlived the command.
     pid = canary_pid(production, "production")
