@@ -7,6 +7,7 @@ held before its last step (outliving its command), resumed on approval or given 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -266,6 +267,8 @@ def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_prod
     steps = _steps(production)
     assert list(steps) == ["step_1_10_percent", "step_2_50_percent", "step_3_100_percent"]
     assert all(outcome == "passed" for outcome, _, _ in steps.values())
+    figures = json.loads((production.root / "reports/canary/canary.json").read_text())
+    assert [step["step"] for step in figures["steps"]] == [1, 2, 3]
     assert _router(production).splits_to() is None and _serves(production, model_artifact)
     assert canary_pid(production, "production") is None
     trail = [(action, outcome) for action, outcome, _ in _trail(production)]
