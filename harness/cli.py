@@ -223,6 +223,9 @@ def _canary_mode_problem(args: argparse.Namespace) -> str | None:
                                 ("--steps", args.steps), ("--replay-golden", args.replay_golden),
                                 ("--hold-before-last", args.hold_before_last)) if v]
         return f"--abort takes no {', '.join(given)}" if given else None
+    if args.by is not None and not args.hold_before_last:
+        return ("--by names who runs --hold-before-last or --abort; here the approver "
+                "(--approver) is who runs it")
     if args.resume:
         if args.hold_before_last or args.steps:
             return "--resume runs the held canary's last step: no --hold-before-last, --steps"
@@ -246,7 +249,7 @@ def _cmd_canary(args: argparse.Namespace) -> int:
         raise PromotionRefused(problem)
     config = _config(args)
     if args.abort:
-        print(canary.abort_canary(config, args.env, args.by))
+        print(canary.abort_canary(config, args.env, args.by or "harness"))
         return 0
     if args.resume:
         held = args.candidate
@@ -256,8 +259,8 @@ def _cmd_canary(args: argparse.Namespace) -> int:
                                       args.replay_golden, args.max_requests, Path(args.reports))
     else:
         result = canary.run_canary(config, args.env, _candidate_argument(config, args.candidate),
-                                   args.approver or args.by, args.steps, args.replay_golden,
-                                   args.max_requests, Path(args.reports),
+                                   args.approver or args.by or "harness", args.steps,
+                                   args.replay_golden, args.max_requests, Path(args.reports),
                                    hold_before_last=args.hold_before_last)
     for case in result.steps:
         print(f"  {case.outcome.value:<8} {case.name}: {case.message}")
@@ -580,8 +583,8 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
                         "switch")
     canary.add_argument("--abort", action="store_true",
                         help="give up the held canary: all traffic back on stable, stopped")
-    canary.add_argument("--by", default="harness",
-                        help="who runs --hold-before-last or --abort, for the audit trail")
+    canary.add_argument("--by", help="who runs --hold-before-last or --abort, for the audit "
+                        "trail (default: harness)")
     canary.add_argument("--steps", type=_shares, metavar="P,P,...",
                         help="the canary's shares in percent, rising (default: "
                         "release.canary.steps)")

@@ -134,6 +134,7 @@ class _Steps:
         self.first = resume.step + 1 if resume else 1
         self.last = len(steps) - 1 if hold else len(steps)
         self.earlier = [_case_of(c) for c in resume.cases] if resume else []
+        self.earlier_summaries = list(resume.summaries) if resume else []
         positive = config.model.positive_label
         self.positive = None if positive is None else str(positive)
         self.judges: list[StepJudge] = []
@@ -193,7 +194,8 @@ class _Steps:
         """The journal names the hold; the canary keeps its share and its process."""
         self.held = CanaryHold(self.last, tuple(step.percent for step in self.steps),
                                utc_now(), self.actor, candidate.artifact_sha256,
-                               canary.port, tuple(_case_dict(case) for case in self.cases()))
+                               canary.port, tuple(_case_dict(case) for case in self.cases()),
+                               tuple(self.summaries()))
         lock.write_journal(replace(journal, phase=(
             f"held at step {self.last} of {len(self.steps)} ({canary.percent:g} %)"),
             hold=self.held).to_dict())
@@ -257,6 +259,9 @@ class _Steps:
 
     # -- the reports ----------------------------------------------------------------------
 
+    def summaries(self) -> list[dict[str, object]]:
+        return self.earlier_summaries + [judge.summary() for judge in self.judges]
+
     def cases(self) -> list[Case]:
         return self.earlier + [judge.case(self.notes.get(judge.number, ""))
                                for judge in self.judges]
@@ -277,7 +282,7 @@ class _Steps:
             "held": self.held.to_dict() if self.held else None,
             "aborted_step": self.aborted_step, "abort_seconds": self.abort_s,
             "alpha": self.spec.alpha, "alpha_per_test": self.budget.per_test,
-            "steps": [judge.summary() for judge in self.judges],
+            "steps": self.summaries(),
             "settings": self.spec.model_dump()}, indent=2, default=str) + "\n", "utf-8")
         final = self.staging.parent / PROFILE
         if final.exists():

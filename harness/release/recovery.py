@@ -35,6 +35,7 @@ class CanaryHold:
     artifact_sha256: str  # the candidate's, as it answered when held
     port: int  # the canary's loopback port, where the router splits to
     cases: tuple[dict[str, Any], ...] = ()  # the steps' testcases, for the report at the end
+    summaries: tuple[dict[str, Any], ...] = ()  # and their figures, for canary.json
 
     @property
     def percent(self) -> float:
@@ -48,7 +49,7 @@ class CanaryHold:
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step, "shares": list(self.shares), "since": self.since,
                 "by": self.by, "artifact_sha256": self.artifact_sha256, "port": self.port,
-                "cases": list(self.cases)}
+                "cases": list(self.cases), "summaries": list(self.summaries)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CanaryHold:
@@ -58,7 +59,8 @@ class CanaryHold:
             raise ValueError(f"held at step {step} of {len(shares)}")
         return cls(step, shares, str(data["since"]), str(data["by"]),
                    str(data["artifact_sha256"]), int(data["port"]),
-                   tuple(dict(c) for c in data.get("cases", ())))
+                   tuple(dict(c) for c in data.get("cases", ())),
+                   tuple(dict(s) for s in data.get("summaries", ())))
 
 
 @dataclass(frozen=True)

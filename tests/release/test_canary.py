@@ -7,6 +7,7 @@ held before its last step (outliving its command), resumed on approval or given 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -258,6 +259,12 @@ def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_prod
     assert "is held at 50 % (step 2 of 3) since" in status and "by jenkins" in status
     assert f"the canary (pid {pid}) answers its share" in status
 
+    # An approver who is no release manager is refused as promote refuses; the hold stays.
+    assert main(["--config", str(production.source), "canary", "--env", "production",
+                 "--resume", "--approver", "bob"]) == 2
+    assert "bob may not approve promotions" in capsys.readouterr().err
+    assert _held_share(production) is not None and canary_pid(production, "production") == pid
+
     resumed = main(["--config", str(production.source), "canary", "--env", "production",
                     "--resume", "--approver", "ana", "--replay-golden", "--max-requests",
                     "20000", "--reports", reports])
@@ -266,11 +273,14 @@ def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_prod
     steps = _steps(production)
     assert list(steps) == ["step_1_10_percent", "step_2_50_percent", "step_3_100_percent"]
     assert all(outcome == "passed" for outcome, _, _ in steps.values())
+    figures = json.loads((production.root / "reports/canary/canary.json").read_text())
+    assert [step["step"] for step in figures["steps"]] == [1, 2, 3]
     assert _router(production).splits_to() is None and _serves(production, model_artifact)
     assert canary_pid(production, "production") is None
     trail = [(action, outcome) for action, outcome, _ in _trail(production)]
     assert trail == [("promote", "started"), ("canary", "step passed"),
-                     ("canary", "step passed"), ("promote", "held"), ("promote", "resumed"),
+                     ("canary", "step passed"), ("promote", "held"), ("promote", "refused"),
+                     ("promote", "resumed"),
                      ("canary", "step passed"), ("promote", "promoted")]
     assert "runs in production (revision" in out
     assert (production.root / "reports/canary/html/index.html").is_file()
@@ -287,6 +297,12 @@ def test_a_held_canary_refuses_another_candidate_and_abort_restores_stable(
     split = _held_share(production)
     assert split is not None and split[1] == 10.0
     capsys.readouterr()
+
+    # Another canary is refused while one is held, and does not end the held one.
+    assert main(["--config", config, "canary", "--env", "production", "--candidate",
+                 str(second_artifact), "--approver", "ana"]) == 2
+    assert "is held at 10 % (step 1 of 2)" in capsys.readouterr().err
+    assert _held_share(production) == split and canary_pid(production, "production")
 
     other = build_candidate(model_artifact).artifact_sha256[:16]
     assert main(["--config", config, "canary", "--env", "production", "--resume",
@@ -319,6 +335,6 @@ def test_a_held_canary_refuses_another_candidate_and_abort_restores_stable(
     assert canary_pid(production, "production") is None
     assert main(["--config", config, "status", "--env", "production"]) == 0
     assert "held" not in capsys.readouterr().out
-    assert [(a, o) for a, o, _ in _trail(production)][-4:] == [
-        ("promote", "held"), ("canary", "refused"), ("canary", "refused"),
-        ("canary", "aborted")]
+    assert [(a, o) for a, o, _ in _trail(production)][-5:] == [
+        ("promote", "held"), ("promote", "refused"), ("canary", "refused"),
+        ("canary", "refused"), ("canary", "aborted")]

@@ -114,6 +114,7 @@ def test_nothing_held_is_neither_resumed_nor_aborted(release: HarnessConfig) -> 
     (("--candidate", "x"), "--approver NAME is needed (or --hold-before-last"),
     (("--approver", "ana"), "a new canary needs --candidate"),
     (("--resume",), "--resume needs --approver NAME"),
+    (("--resume", "--approver", "ana", "--by", "ben"), "--by names who runs"),
     (("--resume", "--approver", "ana", "--steps", "10,100"), "no --hold-before-last, --steps"),
     (("--abort", "--candidate", "x", "--replay-golden"),
      "--abort takes no --candidate, --replay-golden"),

@@ -30,6 +30,7 @@ SAMPLE_VALUES = {
     "HARNESS_DEPLOY": "staging",
     "CANDIDATE": "registry.example:5000/credit-scoring/model@sha256:" + "0123456789ab" * 5 + "0123",
     "APPROVER": "alice",
+    "BUILD_TAG": "jenkins-credit-scoring-promote-7",
 }
 
 
