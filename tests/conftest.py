@@ -15,7 +15,7 @@ import yaml
 from harness.gates import deepchecks_env
 from tests.support.file_order import file_seconds, longest_first
 from tests.support.once import once
-from tests.support.project import EXAMPLE, write_config
+from tests.support.project import EXAMPLE, reference_copy
 from tests.support.service_process import running_service
 
 # The reference project's model code is importable here as the harness makes it importable
@@ -84,14 +84,7 @@ def flipped_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def project(tmp_path: Path, model_artifact: Path) -> Path:
     """A copy of the reference project's data and config, using the session's model;
     its ``pr`` profile runs the built-in checks only."""
-    for folder in ("golden", "fixtures", "credit_model"):
-        shutil.copytree(EXAMPLE / folder, tmp_path / folder)
-    write_config(
-        tmp_path,
-        model={"artifact": str(model_artifact)},
-        profiles={"pr": {"checks": ["schema", "quality"]}},
-    )
-    return tmp_path
+    return reference_copy(tmp_path, model_artifact)
 
 
 @pytest.fixture(scope="session")

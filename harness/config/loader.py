@@ -20,6 +20,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that refuses duplicate keys instead of silently keeping the last."""
 
 
+# libyaml's scanner and parser where PyYAML has them (its wheels do): the same documents
+# with the same constructors, read about ten times faster. A file it refuses is read again
+# by PyYAML's own parser, whose messages and positions the harness gives.
+_FastLoader: type[yaml.SafeLoader] = _UniqueKeyLoader
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastUniqueKeyLoader(yaml.CSafeLoader):
+        """``_UniqueKeyLoader`` over libyaml."""
+
+    _FastLoader = _FastUniqueKeyLoader  # type: ignore[assignment]
+
+
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
@@ -32,9 +43,16 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
     return loader.construct_mapping(node)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+for _loader in {_UniqueKeyLoader, _FastLoader}:
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(text: str) -> Any:
+    """The document; a refused one raises PyYAML's own parser's error."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -106,7 +124,7 @@ def load_config(path: str | Path) -> HarnessConfig:
                           f"position {exc.start}); save the configuration as UTF-8",
                           path=source) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = _read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -1,4 +1,7 @@
-"""``harness check`` end to end, as a user runs it: a real process, real files."""
+"""``harness check`` end to end, as a user runs it: a real process, real files. One passing
+run of the reference copy is shared by the tests that read what it left (its reports, its
+history) or copy it to run again; a refusal whose path test_preflight.py runs for real runs
+through the CLI's ``main`` here."""
 
 from __future__ import annotations
 
@@ -12,12 +15,22 @@ import pytest
 import yaml
 
 from harness.run.verdict import decide
-from tests.support.cli import harness
-from tests.support.project import EXAMPLE, write_config
+from tests.support.cli import harness, in_process
+from tests.support.project import EXAMPLE, reference_copy, write_config
 
 
-def test_check_passes_and_writes_junit(project: Path) -> None:
-    result = harness(project, "check", "--profile", "pr")
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory,
+            model_artifact: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A copy of the reference project after ``harness check --profile pr``, and that run; the
+    tests read it, or copy it."""
+    project = reference_copy(tmp_path_factory.mktemp("checked"), model_artifact)
+    return project, harness(project, "check", "--profile", "pr")
+
+
+def test_check_passes_and_writes_junit(checked: tuple[Path, subprocess.CompletedProcess[str]]
+                                       ) -> None:
+    project, result = checked
     assert result.returncode == 0, result.stdout + result.stderr
     assert "harness check --profile pr: PASSED" in result.stdout
     junit = project / "reports/pr/junit/checks.xml"
@@ -93,14 +106,16 @@ def test_a_malformed_config_stops_before_anything_runs(project: Path) -> None:
 def test_a_missing_model_artifact_stops_with_what_to_do(project: Path) -> None:
     write_config(project, model={"artifact": "artifacts/none"},
                  profiles={"pr": {"checks": ["quality"]}})
-    result = harness(project, "check", "--profile", "pr")
+    result = in_process(project / "harness.yaml", "check", "--profile", "pr", cwd=project)
     assert result.returncode == 2
     assert "key 'model.artifact'" in result.stderr
     assert "does not exist; train or download the model first" in result.stderr
 
 
-def test_a_rerun_replaces_the_previous_reports(project: Path) -> None:
-    harness(project, "check", "--profile", "pr")
+def test_a_rerun_replaces_the_previous_reports(
+        checked: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(checked[0], project)  # as the first run left it
     stale = project / "reports/pr/junit/stale.xml"
     stale.write_text("<testsuite/>")
     harness(project, "check", "--profile", "pr")
@@ -139,10 +154,11 @@ def test_reference_project_pr_profile_end_to_end(tmp_path: Path, model_artifact:
     assert suites == {"unit", "schema", "quality"}
 
 
-def test_output_to_a_closed_reader_ends_quietly(project: Path) -> None:
+def test_output_to_a_closed_reader_ends_quietly(
+        checked: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     """`harness history | head -1`: the reader is gone before the harness writes (its end of
     the pipe is closed first), so every write fails with EPIPE; no traceback, exit 141."""
-    harness(project, "check", "--profile", "pr")
+    project = checked[0]  # a run is in its history
     read, write = os.pipe()
     os.close(read)
     try:

@@ -1,8 +1,15 @@
 """A team's own model from the CLI alone: `harness init` in an empty folder, a few lines of
-scikit-learn, bless, the pull-request check and the whole release on the generic server."""
+scikit-learn, bless, the pull-request check and the whole release on the generic server.
+
+`harness init` runs in its own process in the end-to-end test and for one refusal; its other
+cases run the CLI's ``main`` in this process (pandera's schema inference is imported once).
+The team's model is blessed and checked in processes of their own: its module (``model``)
+is never imported into this one, where another test's ``model`` may be."""
 
 from __future__ import annotations
 
+import contextlib
+import runpy
 import shutil
 import subprocess
 import sys
@@ -13,6 +20,7 @@ import pytest
 import yaml
 
 from harness.candidate.artifact import artifact_digest
+from tests.support.cli import Result, in_process
 from tests.support.project import ROOT, TEARDOWN_GLASS
 from tests.support.service_process import free_port
 
@@ -28,11 +36,22 @@ def _harness(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return _run(folder, sys.executable, "-m", "harness", *args)
 
 
+_CANCER_INIT = ("init", "--data", "cancer.csv", "--label", "diagnosis", "--positive",
+                "malignant", "--entrypoint", "model:load", "--artifact", "artifacts/model",
+                "--name", "cancer", "--manager", "ana", "--manager", "ben")
+
+
 def _init(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return _harness(folder, "init", "--data", "cancer.csv", "--label", "diagnosis",
-                    "--positive", "malignant", "--entrypoint", "model:load",
-                    "--artifact", "artifacts/model", "--name", "cancer",
-                    "--manager", "ana", "--manager", "ben", *extra)
+    return _harness(folder, *_CANCER_INIT, *extra)
+
+
+def _in_process(folder: Path, *args: str) -> Result:
+    """``harness ARGS`` run from ``folder`` through the CLI's ``main`` in this process."""
+    return in_process(folder / "harness.yaml", *args, cwd=folder)
+
+
+def _init_in_process(folder: Path, *extra: str) -> Result:
+    return _in_process(folder, *_CANCER_INIT, *extra)
 
 
 @pytest.fixture
@@ -79,7 +98,7 @@ def test_init_bless_check_and_release_with_no_hand_edits(team: Path) -> None:
 
 
 def test_init_never_overwrites_a_file(team: Path) -> None:
-    assert _init(team).returncode == 0
+    assert _init_in_process(team).returncode == 0
     before = {p: p.read_bytes() for p in team.rglob("*") if p.is_file()}
     again = _init(team)
     assert again.returncode == 2
@@ -96,7 +115,7 @@ def test_init_refuses_a_label_it_cannot_find(team: Path, args: tuple[str, str],
     base = {"--data": "cancer.csv", "--label": "diagnosis", "--positive": "malignant",
             "--entrypoint": "model:load", "--artifact": "artifacts/model"}
     base[args[0]] = args[1]
-    result = _harness(team, "init", *(x for pair in base.items() for x in pair))
+    result = _in_process(team, "init", *(x for pair in base.items() for x in pair))
     assert result.returncode == 2 and message in result.stderr
     assert sorted(p.name for p in team.iterdir()) == ["cancer.csv", "model.py"]
 
@@ -134,13 +153,14 @@ def test_init_infers_the_model_kind_and_its_first_model_passes(
     frame.to_csv(tmp_path / "data.csv", index=False)
     (tmp_path / "model.py").write_text(
         "import joblib\n\ndef load(artifact):\n    return joblib.load(artifact / 'model.joblib')\n")
-    made = _harness(tmp_path, "init", "--data", "data.csv", "--label", label,
-                    "--entrypoint", "model:load", "--artifact", "art", "--manager", "ana")
+    made = _in_process(tmp_path, "init", "--data", "data.csv", "--label", label,
+                       "--entrypoint", "model:load", "--artifact", "art", "--manager", "ana")
     assert made.returncode == 0, made.stderr
     assert f"model kind: {kind}, inferred from" in made.stdout
     assert yaml.safe_load((tmp_path / "harness.yaml").read_text())["model"]["kind"] == kind
     (tmp_path / "train.py").write_text(KIND_MODEL.format(estimator=estimator, label=label))
-    assert _run(tmp_path, sys.executable, "train.py").returncode == 0
+    with contextlib.chdir(tmp_path):  # the team's training script, run here: it is a script
+        runpy.run_path("train.py")
     assert _harness(tmp_path, "golden", "bless", "--by", "ana", "--reason", "first").returncode == 0
     checked = _harness(tmp_path, "check", "--profile", "pr")
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -150,15 +170,15 @@ def test_init_refuses_positive_for_a_model_that_is_not_binary(tmp_path: Path) ->
     import sklearn.datasets
 
     sklearn.datasets.load_wine(as_frame=True).frame.to_csv(tmp_path / "wine.csv", index=False)
-    result = _harness(tmp_path, "init", "--data", "wine.csv", "--label", "target",
-                      "--positive", "1", "--entrypoint", "m:load", "--artifact", "art")
+    result = _in_process(tmp_path, "init", "--data", "wine.csv", "--label", "target",
+                         "--positive", "1", "--entrypoint", "m:load", "--artifact", "art")
     assert result.returncode == 2
     assert "--positive is for binary classifiers" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wine.csv"]
 
 
 def test_init_records_the_team_s_build_and_says_to_run_it(team: Path) -> None:
-    made = _init(team, "--build", "python model.py")
+    made = _init_in_process(team, "--build", "python model.py")
     assert made.returncode == 0, made.stderr
     text = (team / "harness.yaml").read_text()
     assert "  build: [python, model.py]\n" in text

@@ -22,6 +22,7 @@ from harness.deploy.local import LocalTarget
 from harness.deploy.state import env_dir, load_state
 from harness.errors import DeployError
 from harness.processes import pid_alive, port_is_free
+from tests.support.cli import in_process
 from tests.support.local_target import local_config, tampered_copy
 from tests.support.project import EXAMPLE, ROOT
 
@@ -211,20 +212,22 @@ def test_cli_deploys_a_service_that_outlives_the_command(config: HarnessConfig) 
     url = f"http://127.0.0.1:{config.environments['staging'].port}"
     assert httpx.get(f"{url}/ready", timeout=5).status_code == 200
 
-    result = harness(config, "status")
+    # The commands that follow read or change it through the CLI's main in this process.
+    result = in_process(config.source, "status", cwd=config.root)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("staging: healthy") and url in lines[0]
     assert lines[1] == "production: nothing deployed"
 
-    result = harness(config, "rollback", "--env", "staging")
+    result = in_process(config.source, "rollback", "--env", "staging", cwd=config.root)
     assert result.returncode == 2
     assert result.stderr == (
         "harness: error: environment 'staging' has no revision before revision 1; "
         "nothing to roll back to\n"
     )
-    assert harness(config, "stop", "--env", "staging").stdout == "staging: stopped\n"
-    result = harness(config, "status", "--env", "staging")
+    assert in_process(config.source, "stop", "--env", "staging",
+                      cwd=config.root).stdout == "staging: stopped\n"
+    result = in_process(config.source, "status", "--env", "staging", cwd=config.root)
     assert result.returncode == 1 and "UNHEALTHY" in result.stdout
 
 
@@ -352,7 +355,7 @@ def test_a_service_whose_predictions_fail_is_neither_ready_nor_healthy(
         status = get_target(flaky).status("staging")
         assert status is not None and not status.healthy
         assert "could not score one record" in status.detail and "500" in status.detail
-        shown = harness(flaky, "status", "--env", "staging")
+        shown = in_process(flaky.source, "status", "--env", "staging", cwd=flaky.root)
         assert shown.returncode == 1, shown.stdout + shown.stderr
         assert shown.stdout.startswith("staging: UNHEALTHY") and "answered 500" in shown.stdout
     finally:

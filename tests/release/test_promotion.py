@@ -1,12 +1,15 @@
 """Promotion on the local target, for real: a staged candidate promoted with its audit trail,
 post-deploy checks, automatic rollback, and recovery from a promotion killed midway. Its
-refusals are tested from files in test_promotion_refusals.py."""
+refusals are tested from files in test_promotion_refusals.py.
+
+One candidate is staged for real (deployed to staging, its release checks run there) and
+``harness run`` stages one itself; the other tests promote candidates whose release run is
+on record from files (tests/support/staged.py): what they test starts at the promotion."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +21,7 @@ import httpx
 import pytest
 
 from harness.candidate.identity import Candidate
-from harness.config import HarnessConfig, load_config
+from harness.config import HarnessConfig
 from harness.deploy import operations
 from harness.deploy.registry import get_target
 from harness.history import HistoryStore
@@ -26,9 +29,8 @@ from harness.history.release import Lock, audit_trail
 from harness.release.promotion import promote
 from harness.release.recovery import LOCK
 from harness.run.engine import run_check
-from tests.support.project import EXAMPLE, write_config
-from tests.support.service_process import free_port
 from tests.support.staged import audit as _audit
+from tests.support.staged import release_project, stage
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.
 pytestmark = pytest.mark.end_to_end
@@ -36,36 +38,18 @@ pytestmark = pytest.mark.end_to_end
 
 @pytest.fixture
 def release(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
-    """A copy of the reference project with its own loopback ports, state and history;
-    its release checks (quality over HTTP against staging) run in a few seconds."""
-    for folder in ("golden", "fixtures", "credit_model"):
-        shutil.copytree(EXAMPLE / folder, tmp_path / folder)
-    write_config(
-        tmp_path,
-        model={"artifact": str(model_artifact)},
-        environments={"staging": {"port": free_port()}, "production": {"port": free_port()}},
-        # Promotion tests inject faults in production through the promoting process.
-        deploy={"target": "local", "ready_timeout_s": 30,
-                "local": {"pass_env": ["HARNESS_INJECT_ERROR_RATE"]}},
-        profiles={"release": {"checks": ["quality"], "environment": "staging"}},
-        release={"managers": ["ana"], "evidence_max_age_hours": 24},
-    )
-    config = load_config(tmp_path / "harness.yaml")
+    """The reference project with its own loopback ports, state and history; its release
+    checks (quality over HTTP against staging) run in a few seconds; promotion tests inject
+    faults in production through the promoting process (pass_env)."""
+    config = release_project(tmp_path, model_artifact)
     yield config
     for env in ("staging", "production"):
         get_target(config).stop(env)  # teardown: past the protection
 
 
-@pytest.fixture(scope="module")
-def other_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from credit_model.train import train
-
-    return train(EXAMPLE / "fixtures/credit/train.csv", tmp_path_factory.mktemp("b") / "credit",
-                 seed=1)
-
-
 def _stage(config: HarnessConfig, artifact: Path | None = None) -> Candidate:
-    """Deploy to staging and run the release checks there; returns the staged candidate."""
+    """Deploy to staging and run the release checks there, for real; returns the staged
+    candidate."""
     candidate = operations.candidate_for(config, artifact)
     operations.deploy(config, "staging", candidate)
     run = run_check(config, "release", config.root / "reports")
@@ -90,10 +74,10 @@ def test_a_staged_candidate_is_promoted_with_an_audit_trail(release: HarnessConf
 
 
 def test_a_candidate_failing_its_post_deploy_checks_is_rolled_back(release, monkeypatch,
-                                                                   other_artifact) -> None:
-    first = _stage(release)
+                                                                   second_artifact) -> None:
+    first = stage(release)
     assert promote(release, first.id, "ana", release.root / "reports").promoted
-    second = _stage(release, other_artifact)
+    second = stage(release, second_artifact)
     # Production answers with injected errors once the second candidate runs there: the
     # config passes the variable on (pass_env) and this promotion's environment has it. The
     # rollback restarts the first revision as it ran, without it. (The server draws its
@@ -114,10 +98,10 @@ def _harness(config: HarnessConfig, *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_a_promotion_killed_midway_is_found_and_undone(release, other_artifact) -> None:
-    first = _stage(release)
+def test_a_promotion_killed_midway_is_found_and_undone(release, second_artifact) -> None:
+    first = stage(release)
     assert promote(release, first.id, "ana", release.root / "reports").promoted
-    second = _stage(release, other_artifact)
+    second = stage(release, second_artifact)
 
     process = _harness(release, "promote", "--candidate", second.id, "--approver", "ana")
     store = HistoryStore(release.history_url())
@@ -147,7 +131,7 @@ def test_a_promotion_killed_midway_is_found_and_undone(release, other_artifact) 
     deployment = operations.status(release, ["production"])["production"]
     assert deployment is not None and deployment.healthy
     assert deployment.candidate.id == first.id
-    assert _served_sha(release, "production") == first.artifact_sha256
+    assert _served_sha(release, "production") == first.candidate.artifact_sha256
     assert lock.read() is None
     trail = _audit(release)
     assert trail[-2:] == [(second.id, "promote", "started"), (second.id, "recover", "recovered")]
@@ -171,7 +155,7 @@ def test_a_failing_first_promotion_leaves_production_empty(release, monkeypatch)
     """Nothing ran in production before: a candidate failing its post-deploy checks is
     stopped (fail closed), the exit is 1, the CLI names the failing checks and the audit
     records the cause and the stop."""
-    candidate = _stage(release)
+    candidate = stage(release)
     # The promotion's environment has a fault on a share of predictions, which the config
     # passes on; drawn from a seeded generator: the readiness record passes, the quality
     # check's batches fail.
@@ -205,7 +189,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_refused_promotion_keeps_the_last_promotions_report(release: HarnessConfig) -> None:
-    candidate = _stage(release)
+    candidate = stage(release)
     reports = release.root / "reports"
     assert promote(release, candidate.id, "ana", reports).promoted
     junit = reports / "promotion/junit"

@@ -1,6 +1,9 @@
 """The preflight: a profile whose inputs are unusable is refused once, with exit 2 and one
 message naming each problem by its key, before anything runs or is recorded. Each case runs
-``harness check`` for real and asserts that not one file of the project changed."""
+``harness check`` and asserts that not one file of the project changed: in its own process
+once per path a refusal takes (the engine's preflight, the pytest process's entry point, an
+environment's preflight, an environment's identity), through the CLI's ``main`` in this
+process for the other cases of each path."""
 
 from __future__ import annotations
 
@@ -11,10 +14,11 @@ import pytest
 import yaml
 
 from harness.config import load_config
-from harness.errors import DatasetError
+from harness.errors import DatasetError, PreflightError
 from harness.gates.context import RunContext
 from harness.gates.evaluation import labels
-from tests.support.cli import harness, refused
+from harness.run.preflight import check_inputs
+from tests.support.cli import harness, refused, refused_in_process
 from tests.support.project import GOLDEN, edit_config, rewrite_golden, snapshot
 from tests.support.service_process import free_port
 
@@ -32,9 +36,15 @@ def test_an_entry_point_that_does_not_import_is_refused(project: Path) -> None:
 
 
 def test_an_entry_point_whose_module_raises_is_refused(project: Path) -> None:
+    """Refused by the pytest process, whose path the test above proves; its refusal is
+    preflight's, made here in this process."""
     (project / "broken_model.py").write_text("raise RuntimeError('needs a GPU')\n")
     edit_config(project, model={"entrypoint": "broken_model:load", "artifact": None})
-    message = refused(project)
+    before = snapshot(project)
+    with pytest.raises(PreflightError) as refused_by:
+        check_inputs(RunContext.resolve(load_config(project / "harness.yaml"), "pr"))
+    message = str(refused_by.value)
+    assert snapshot(project) == before
     assert "key 'model.entrypoint': 'broken_model:load' raised RuntimeError on import: needs " \
            "a GPU; fix the module" in message
 
@@ -43,27 +53,27 @@ def test_an_empty_artifact_folder_is_refused(project: Path) -> None:
     (project / "artifacts/empty").mkdir(parents=True)
     (project / "artifacts/empty/model.joblib").write_bytes(b"")
     edit_config(project, model={"artifact": "artifacts/empty"})
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'model.artifact': {project / 'artifacts/empty'} holds no file with content; " \
            "train or download the model first" in message
 
 
 def test_a_missing_artifact_is_refused(project: Path) -> None:
     edit_config(project, model={"artifact": "artifacts/none"})
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'model.artifact': {project / 'artifacts/none'} does not exist; train or " \
            "download the model first" in message
 
 
 def test_a_header_only_golden_file_is_refused(project: Path) -> None:
     path = rewrite_golden(project, _golden(project).head(0))
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'golden[0].path': {path} has a header but no rows" in message
 
 
 def test_a_golden_file_missing_a_schema_column_is_refused(project: Path) -> None:
     path = rewrite_golden(project, _golden(project).drop(columns=["Age", "Status"]))
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'golden[0].path': {path} lacks the column(s) Status, Age that " \
            "schema.columns and model.label_column name" in message
 
@@ -78,7 +88,7 @@ def test_a_third_label_class_is_refused_with_file_line_and_value(project: Path,
         data = yaml.safe_load((project / "harness.yaml").read_text())
         del data["schema"]["columns"]["Status"]["allowed"]
         (project / "harness.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'golden[0].path': {path}: label column 'Status' holds" in message
     if allowed:
         assert "'maybe' at line 43: neither model.positive_label 'bad' nor a known negative " \
@@ -107,7 +117,7 @@ def test_a_locustfile_that_is_not_python_and_an_unreachable_target_are_listed_to
     edit_config(project, load={"locustfile": "suites/locustfile.py",
                                "url": f"http://127.0.0.1:{port}"},
                 profiles={"pr": {"checks": ["schema", "load"]}})
-    message = refused(project)
+    message = refused_in_process(project)
     assert "Fix these 2 problems first" in message
     assert f"key 'load.locustfile': {project / 'suites/locustfile.py'} line 2 is not valid " \
            "Python" in message
@@ -119,7 +129,7 @@ def test_a_benchmark_check_without_its_baseline_is_refused(project: Path) -> Non
     (project / "suites/benchmarks").mkdir(parents=True)
     (project / "suites/benchmarks/test_speed.py").write_text("def test_x(): pass\n")
     edit_config(project, profiles={"pr": {"checks": ["benchmark"]}})
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'gates.benchmark.baseline': benchmark baseline " \
            f"{project / 'suites/benchmarks/baseline.json'} does not exist" in message
 
@@ -138,7 +148,7 @@ def test_an_environment_where_nothing_answers_is_refused(project: Path) -> None:
 def test_an_http_model_that_does_not_answer_is_refused(project: Path) -> None:
     port = free_port()
     edit_config(project, model={"adapter": "http", "url": f"http://127.0.0.1:{port}"})
-    message = refused(project)
+    message = refused_in_process(project)
     assert f"key 'model.url': connection refused at http://127.0.0.1:{port}; start the service " \
            "or correct the URL" in message
 
@@ -147,14 +157,14 @@ def test_a_missing_passport_is_refused(project: Path) -> None:
     for path in (project / "golden/passports").rglob("*"):
         if path.is_file():
             path.unlink()
-    message = refused(project)
+    message = refused_in_process(project)
     assert "key 'golden[0]': no passport for 'credit-v1' as it is now" in message
     assert "harness golden bless" in message
 
 
 def test_a_profile_with_nothing_to_run_is_refused(project: Path) -> None:
     edit_config(project, profiles={"pr": {"checks": []}})
-    message = refused(project)
+    message = refused_in_process(project)
     assert "key 'profiles.pr': selects no checks and no tests; add some" in message
 
 
@@ -187,7 +197,7 @@ def test_a_remote_environment_is_refused_for_load_by_its_own_key(project: Path) 
 
 def test_a_slice_column_missing_from_the_golden_set_is_refused(project: Path) -> None:
     edit_config(project, slices=[{"name": "region", "column": "Region"}])
-    message = refused(project)
+    message = refused_in_process(project)
     assert ("key 'slices[0].column': slice 'region': column 'Region' is not in golden set "
             "'credit-v1'") in message
 
@@ -196,7 +206,7 @@ def test_a_golden_set_with_too_few_positives_is_refused(project: Path) -> None:
     frame = _golden(project)
     rewrite_golden(project, pd.concat([frame[frame["Status"] == "good"].head(100),
                                        frame[frame["Status"] == "bad"].head(1)]))
-    message = refused(project)
+    message = refused_in_process(project)
     assert ("key 'golden[0].path': golden set 'credit-v1' has too little evidence for its "
             "quality gates: 1 positive(s), fewer than gates.min_positives (10)") in message
 
@@ -205,7 +215,7 @@ def test_two_golden_rows_are_refused_not_passed(project: Path) -> None:
     frame = _golden(project)
     rewrite_golden(project, pd.concat([frame[frame["Status"] == "good"].head(1),
                                        frame[frame["Status"] == "bad"].head(1)]))
-    message = refused(project)
+    message = refused_in_process(project)
     assert "1 positive(s), fewer than gates.min_positives (10) and 1 negative(s)" in message
 
 
@@ -224,7 +234,7 @@ def test_another_projects_service_on_the_environments_port_is_refused(
                                        "production": {"port": free_port()}},
                 profiles={"release": {"checks": ["schema", "quality"],
                                       "environment": "staging"}})
-    message = refused(project, "check", "--profile", "release")
+    message = refused_in_process(project, "check", "--profile", "release")
     assert (f"profile 'release' checks staging, but {service_url} answers with artifact "
             f"sha256 {_served_by(service_url)} and this project deployed nothing there"
             in message)
@@ -272,7 +282,7 @@ def test_a_locustfile_that_raises_on_import_is_refused_once(project: Path,
         "from locust import HttpUser\n\nraise RuntimeError('the scenario has no token')\n")
     edit_config(project, load={"locustfile": "suites/locustfile.py", "url": service_url},
                 profiles={"pr": {"checks": ["schema", "load"]}})
-    message = refused(project)
+    message = refused_in_process(project)
     assert "Fix this first" in message
     assert (f"key 'load.locustfile': {project / 'suites/locustfile.py'} raised RuntimeError: "
             "the scenario has no token at line 3 when imported as Locust imports it; fix the "

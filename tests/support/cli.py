@@ -7,6 +7,7 @@ import contextlib
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,22 @@ def harness(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def refused(project: Path, *args: str) -> str:
     """Run ``harness check`` (the pr profile by default), assert it was refused up front
     without a file changing, and return its one message."""
+    return _refused(project, lambda: harness(project, *(args or _PR)))
+
+
+def refused_in_process(project: Path, *args: str) -> str:
+    """``refused``, through the CLI's ``main`` in this process: the same assertions without a
+    Python start-up, for a refusal whose path one ``refused`` run already proves."""
+    return _refused(project, lambda: in_process(project / "harness.yaml", *(args or _PR),
+                                                cwd=project))
+
+
+_PR = ("check", "--profile", "pr")
+
+
+def _refused(project: Path, run: Callable[[], Result | subprocess.CompletedProcess[str]]) -> str:
     before = snapshot(project)
-    result = harness(project, *(args or ("check", "--profile", "pr")))
+    result = run()
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("harness: error: ")

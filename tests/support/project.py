@@ -4,6 +4,7 @@ edited, and every file of a copy by digest."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,16 @@ def write_config(folder: Path, **changes: Any) -> Path:
     path = folder / "harness.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def reference_copy(folder: Path, model_artifact: Path) -> Path:
+    """``folder`` made a copy of the reference project's data and model code, its config
+    using ``model_artifact``; its ``pr`` profile runs the built-in checks only."""
+    for name in ("golden", "fixtures", "credit_model"):
+        shutil.copytree(EXAMPLE / name, folder / name)
+    write_config(folder, model={"artifact": str(model_artifact)},
+                 profiles={"pr": {"checks": ["schema", "quality"]}})
+    return folder
 
 
 GOLDEN = Path("golden/credit/v1")
