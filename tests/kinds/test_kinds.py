@@ -134,9 +134,9 @@ def test_the_multiclass_example_passes_its_pr_checks(wine: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "wine-v1 recall[class_1] 0.9600" in result.stdout
     junit = (wine / "reports/pr/junit/checks.xml").read_text()
-    for case in ("roc_auc_ovr.vs_passport", "recall[class_0]", "cultivar.known_classes",
-                 'classname="quality.wine-v1.alcohol=13-16" name="accuracy"'):
-        assert case in junit
+    for expected in ("roc_auc_ovr.vs_passport", "recall[class_0]", "cultivar.known_classes",
+                     'classname="quality.wine-v1.alcohol=13-16" name="accuracy"'):
+        assert expected in junit
     assert (wine / "reports/pr/html/slices-wine-v1-accuracy.png").is_file()
 
 
