@@ -1,4 +1,8 @@
-"""Versioned golden datasets: manifests find every changed byte and name the file."""
+"""Versioned golden datasets: manifests find every changed byte and name the file.
+
+The commands run for real (``python -m harness``) once per path: verify's refusal, check's
+refusal, add's success and its refusal; the other cases through the CLI's ``main`` in this
+process (tests/support/cli.py), which gives the same exit code and output."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import yaml
 
 from harness.data.golden import MANIFEST, add_version, read_manifest, verify
 from harness.errors import GoldenIntegrityError
+from tests.support.cli import Result, in_process
 from tests.support.project import EXAMPLE
 
 
@@ -71,8 +76,13 @@ def _harness(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
+def _main(project: Path, *args: str) -> Result:
+    """``harness ARGS`` from ``project``, through the CLI's main in this process."""
+    return in_process(project / "harness.yaml", *args, cwd=project)
+
+
 def test_golden_verify_command_names_the_tampered_file(project: Path) -> None:
-    assert _harness(project, "golden", "verify").returncode == 0
+    assert _main(project, "golden", "verify").returncode == 0
     _flip_one_byte(project / "golden/credit/v1/credit.csv")
     result = _harness(project, "golden", "verify")
     assert result.returncode == 2
@@ -113,7 +123,7 @@ def test_golden_add_records_a_first_dataset_and_says_how_to_use_it(tmp_path: Pat
     assert version.stat().st_mode & 0o777 == 0o755
     assert (version / "data.csv").stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["team"], "nothing outside the project"
-    verified = _harness(project, "golden", "verify")
+    verified = _main(project, "golden", "verify")
     assert verified.returncode == 0 and str(version) in verified.stdout
 
 
@@ -125,8 +135,8 @@ def test_golden_add_never_writes_outside_the_golden_root(tmp_path: Path, dataset
     project = _bare_project(tmp_path / "team")
     project.joinpath("data.csv").write_bytes((EXAMPLE / "golden/credit/v1/credit.csv").read_bytes())
     before = sorted(str(p) for p in tmp_path.rglob("*"))
-    result = _harness(project, "golden", "add", "--dataset", dataset, "--version",
-                      version_name, "data.csv")
+    result = _main(project, "golden", "add", "--dataset", dataset, "--version",
+                   version_name, "data.csv")
     assert result.returncode == 2
     assert "is not a plain name" in result.stderr and "Traceback" not in result.stderr
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
@@ -143,8 +153,8 @@ def test_golden_add_refuses_a_header_only_or_column_missing_file(tmp_path: Path)
     keep = [i for i, c in enumerate(columns) if c != "Age"]
     project.joinpath("no_age.csv").write_text(
         "\n".join(",".join(line.split(",")[i] for i in keep) for line in source[:50]) + "\n")
-    result = _harness(project, "golden", "add", "--dataset", "loans", "--version", "v1",
-                      "no_age.csv")
+    result = _main(project, "golden", "add", "--dataset", "loans", "--version", "v1",
+                   "no_age.csv")
     assert result.returncode == 2 and "lacks the column(s) Age" in result.stderr
     assert not (project / "golden").exists()
 
@@ -155,9 +165,9 @@ def test_golden_root_is_configurable_and_verify_looks_only_there(tmp_path: Path)
     # Another project's golden data beside this one is none of its business.
     shutil.copytree(EXAMPLE / "golden/credit/v1", tmp_path / "other/golden/credit/v1")
     _flip_one_byte(tmp_path / "other/golden/credit/v1/credit.csv")
-    assert _harness(project, "golden", "add", "--dataset", "loans", "--version", "v1",
-                    "data.csv").returncode == 0
+    assert _main(project, "golden", "add", "--dataset", "loans", "--version", "v1",
+                 "data.csv").returncode == 0
     assert (project / "data/golden/loans/v1/manifest.json").is_file()
-    verified = _harness(project, "golden", "verify")
+    verified = _main(project, "golden", "verify")
     assert verified.returncode == 0, verified.stderr
     assert "other" not in verified.stdout

@@ -2,7 +2,9 @@
 inferred from a label column, configs name what does not fit the kind, and the examples
 of each kind run through ``check --profile pr``: a regression whose error grows fails its
 ``vs_passport`` testcase while a reseeded one passes, and an unseen class is a schema
-failure, not a crash."""
+failure, not a crash. The multiclass example runs for real (``harness check`` in its own
+process); the other runs are judged in this process, gate by gate as the plugin judges
+them (tests/support/gate_runs.py)."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from harness.data.golden import add_version
 from harness.errors import ConfigError
 from harness.kinds import MULTICLASS, REGRESSION
 from harness.kinds.inference import infer_kind
-from harness.run.engine import CheckRun, run_check
+from harness.run.verdict import Verdict
 from harness.stats import bootstrap
+from tests.support.gate_runs import case, judge
 from tests.support.kind_examples import configure, copy_example, train
 
 
@@ -124,10 +127,6 @@ def diabetes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_example("diabetes", tmp_path_factory.mktemp("diabetes"))
 
 
-def _case(run: CheckRun, gate: str):
-    return next(c for c in run.verdict.cases if f"{c.classname}::{c.name}" == gate)
-
-
 def test_the_multiclass_example_passes_its_pr_checks(wine: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "harness", "check", "--profile", "pr"],
                             check=False, cwd=wine, capture_output=True, text=True,
@@ -135,30 +134,30 @@ def test_the_multiclass_example_passes_its_pr_checks(wine: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "wine-v1 recall[class_1] 0.9600" in result.stdout
     junit = (wine / "reports/pr/junit/checks.xml").read_text()
-    for case in ("roc_auc_ovr.vs_passport", "recall[class_0]", "cultivar.known_classes",
-                 'classname="quality.wine-v1.alcohol=13-16" name="accuracy"'):
-        assert case in junit
+    for expected in ("roc_auc_ovr.vs_passport", "recall[class_0]", "cultivar.known_classes",
+                     'classname="quality.wine-v1.alcohol=13-16" name="accuracy"'):
+        assert expected in junit
     assert (wine / "reports/pr/html/slices-wine-v1-accuracy.png").is_file()
 
 
-def _check_diabetes(project: Path, artifact: Path) -> CheckRun:
+def _check_diabetes(project: Path, artifact: Path) -> Verdict:
     configure(project, artifact=str(artifact))
-    return run_check(load_config(project / "harness.yaml"), "pr", project / "reports")
+    return judge(load_config(project / "harness.yaml"), "pr")
 
 
 def test_a_regression_whose_error_grows_fails_vs_passport_and_a_reseeded_one_passes(
         diabetes: Path, tmp_path: Path) -> None:
     reseeded = _check_diabetes(diabetes, train("diabetes", diabetes, tmp_path / "seed1", seed=1))
-    assert reseeded.verdict.passed, [c.message for c in reseeded.verdict.failures]
-    versus = _case(reseeded, "quality.diabetes-v1::rmse.vs_passport")
+    assert reseeded.passed, [c.message for c in reseeded.failures]
+    versus = case(reseeded, "quality.diabetes-v1::rmse.vs_passport")
     assert float(versus.properties.difference) != 0, "another seed must change the model"
 
     worse = _check_diabetes(diabetes, train("diabetes", diabetes, tmp_path / "blind",
                                             drop=["bmi", "s5"]))
-    assert not worse.verdict.passed
-    ceiling = _case(worse, "quality.diabetes-v1::rmse")
+    assert not worse.passed
+    ceiling = case(worse, "quality.diabetes-v1::rmse")
     assert ceiling.status == "passed", "the ceiling alone would let it through"
-    versus = _case(worse, "quality.diabetes-v1::rmse.vs_passport")
+    versus = case(worse, "quality.diabetes-v1::rmse.vs_passport")
     assert versus.status == "failed"
     assert float(versus.properties.difference_ci_low) > 0, "worse on the paired interval"
     assert "more than the allowed 3.0000" in versus.message
@@ -177,10 +176,10 @@ def test_a_class_the_passport_never_saw_is_a_schema_failure(wine: Path, tmp_path
     config["profiles"]["classes"] = {"checks": ["schema", "quality"], "baseline": "none"}
     (wine / "harness.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
-    run = run_check(load_config(wine / "harness.yaml"), "classes", wine / "reports")
-    known = _case(run, "schema.wine-v1::cultivar.known_classes")
+    verdict = judge(load_config(wine / "harness.yaml"), "classes")
+    known = case(verdict, "schema.wine-v1::cultivar.known_classes")
     assert known.status == "failed"
     assert "class_3" in known.message and "passport #1 has never seen" in known.message
     assert "line 65" in known.message
-    floor = _case(run, "quality.wine-v1::accuracy")
+    floor = case(verdict, "quality.wine-v1::accuracy")
     assert floor.status == "error" and "classes the model does not know (class_3)" in floor.message

@@ -5,7 +5,10 @@ regression (diabetes) examples' models trained by the tests.
 
 Scored in-process or through either server, a model gets the same verdicts and figures;
 a service in another protocol stops ``harness check`` with exit 2; an answer in another
-shape names the field expected; the load scenario speaks each protocol."""
+shape names the field expected; the load scenario speaks each protocol. The verdicts are
+judged in this process, gate by gate as the plugin judges them (tests/support/gate_runs.py),
+except one real run over HTTP (``run_check``: pytest in its own process, JUnit read back) and
+one real ``harness check`` refused."""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ from harness.kinds import MULTICLASS
 from harness.load.runner import run_load
 from harness.model.adapters import features, open_model
 from harness.model.protocols import Wire
-from harness.run.engine import CheckRun, run_check
+from harness.run.engine import run_check
+from harness.run.verdict import Verdict
+from tests.support.gate_runs import judge
 from tests.support.kind_examples import copy_example, train
 from tests.support.model_servers import mlflow_server, mlserver, save_mlflow_models
 from tests.support.service_process import running_service
@@ -83,19 +88,18 @@ def _url(servers: dict[str, str], protocol: str, example: str) -> str:
     return servers.get(protocol) or servers[f"{protocol}/{example}"]
 
 
-def _check(project: Path, variant: str, **model) -> CheckRun:
-    config = load_config(_config(project, variant, **model))
-    return run_check(config, "pr", project / f"reports-{variant}")
+def _check(project: Path, variant: str, **model) -> Verdict:
+    return judge(load_config(_config(project, variant, **model)), "pr")
 
 
-def _cases(run: CheckRun) -> dict[str, tuple[str, dict[str, str]]]:
+def _cases(verdict: Verdict) -> dict[str, tuple[str, dict[str, str]]]:
     """Each testcase's status and its properties as written."""
     return {f"{c.classname}::{c.name}": (c.status, dict(c.properties.to_pairs()))
-            for c in run.verdict.cases}
+            for c in verdict.cases}
 
 
 @pytest.fixture(scope="module")
-def in_process(projects: dict[str, Path]) -> dict[str, CheckRun]:
+def in_process(projects: dict[str, Path]) -> dict[str, Verdict]:
     return {name: _check(project, "python") for name, project in projects.items()}
 
 
@@ -116,7 +120,7 @@ def test_a_real_server_gives_the_same_verdicts_and_figures_as_in_process(
 
     over_http = _check(project, protocol, adapter="http", url=url, protocol=protocol)
     expected, measured = _cases(in_process[example]), _cases(over_http)
-    assert in_process[example].verdict.passed and over_http.verdict.passed
+    assert in_process[example].passed and over_http.passed
     assert measured.keys() == expected.keys()
     for gate, (status, properties) in expected.items():
         assert measured[gate][0] == status, gate
@@ -140,12 +144,14 @@ def test_one_2d_tensor_scores_as_one_tensor_per_column(projects, servers, exampl
 
 def test_the_binary_reference_model_gets_the_same_verdicts_through_the_generic_server(
         project: Path, service_url: str) -> None:
-    in_process = run_check(load_config(project / "harness.yaml"), "pr", project / "local")
+    """Over HTTP for real: pytest in its own process, its JUnit read back."""
+    in_process = judge(load_config(project / "harness.yaml"), "pr")
     data = yaml.safe_load((project / "harness.yaml").read_text())
     data["model"].update(adapter="http", url=service_url, protocol="harness")
     (project / "harness-http.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     over_http = run_check(load_config(project / "harness-http.yaml"), "pr", project / "http")
-    expected, measured = _cases(in_process), _cases(over_http)
+    assert over_http.verdict.passed == in_process.passed
+    expected, measured = _cases(in_process), _cases(over_http.verdict)
     assert measured.keys() == expected.keys()
     for gate, (status, properties) in expected.items():
         assert measured[gate][0] == status, gate

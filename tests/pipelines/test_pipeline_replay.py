@@ -1,10 +1,14 @@
 """Every pipeline replayed as Jenkins would run it, for real: a team's own repository (a
 `harness init` project with its own training script, in a git repository outside this one)
-through the shared library's pull-request, promote and nightly steps. The steps come from
-the library's Groovy itself (tests/jenkins/replay.groovy runs it); each runs from the
+through the shared library's pull-request, promote and nightly steps; a pull request whose
+gates fail; and this repository's own Jenkinsfile on the reference project. The steps come
+from the library's Groovy itself (tests/jenkins/replay.groovy runs it); each runs from the
 workspace root with Jenkins' environment, the harness installed by the library's install
-stage from the site's wheel. A failing gate, and this repository's own Jenkinsfile, are
-replayed on a site of their own (test_pipeline_replay_gates.py), beside this file."""
+stage from the site's wheel.
+
+The replays share one site, as a team's builds share their agent: its first build (the
+team's first pull request, the first test here) installs the harness, minutes of pip, and
+every later build keeps it."""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from harness.run.verdict import decide
-from tests.support.jenkins_replay import file_at
+from tests.support.jenkins_replay import ROOT, file_at, junit_glob_problems, snapshot_repository
 from tests.support.jenkins_site import (
     PULL_REQUEST_STAGES,
     Site,
@@ -29,6 +34,7 @@ from tests.support.jenkins_site import (
     team_jobs,
     team_repository,
 )
+from tests.support.oci_registry import running_registry
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.
 pytestmark = pytest.mark.end_to_end
@@ -91,3 +97,35 @@ def test_a_team_repository_through_every_pipeline(site: Site, team: TeamReposito
     cases = decide([nightly.workspace / "reports/nightly/junit/checks.xml"]).cases
     deep = [c for c in cases if c.suite == "deepchecks"]
     assert deep and not [c for c in deep if c.status in ("failed", "error")], deep
+
+
+def test_a_failing_gate_fails_its_stage_and_nothing_after_it_runs(site: Site,
+                                                                  team: TeamRepository,
+                                                                  tmp_path: Path) -> None:
+    jenkinsfile = file_at(team.path, "labels-flipped", "Jenkinsfile", tmp_path / "Jenkinsfile")
+    replay = site.agent.replay(jenkinsfile, "cancer-model/pull-requests/labels-flipped",
+                               scm={"url": str(team.path), "branch": "labels-flipped"})
+    statuses = replay.statuses()
+    assert statuses["Build model"] == "success"
+    assert statuses["Checks"] == "failure", replay.log()[-3000:]
+    assert statuses["Publish candidate"] == "skipped: an earlier stage failed"
+    assert replay.result == "FAILURE"
+    command, code = replay.shell_exits()[-1]
+    assert "check --profile" in command and code == 1, replay.shell_exits()
+    # The reports are still published: Jenkins shows which gates failed, and why.
+    assert junit_glob_problems(replay) == []
+    assert not (replay.workspace / "reports/candidate.ref").exists()
+
+
+def test_this_repository_s_jenkinsfile_on_the_reference_project(site: Site,
+                                                                 tmp_path: Path) -> None:
+    checkout = snapshot_repository(ROOT, tmp_path / "harness")
+    credit = yaml.safe_load((ROOT / "examples/credit/harness.yaml").read_text())
+    host, _, port = credit["registry"]["host"].rpartition(":")
+    with running_registry(tmp_path / "registry", port=int(port)):
+        replay = site.agent.replay(ROOT / "Jenkinsfile", "credit-scoring/pull-requests/main",
+                                   scm={"url": str(checkout), "branch": "main"})
+    assert_ran(replay, PULL_REQUEST_STAGES)
+    assert (replay.workspace / "reports/pr/junit/checks.xml").is_file()
+    assert (replay.workspace / "reports/candidate.ref").read_text().startswith(
+        f"{host}:{port}/credit-scoring/model@sha256:")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from harness.candidate.identity import build_candidate
 from harness.cli import main
@@ -50,9 +51,23 @@ def shadow_config(folder: Path, artifact: Path, router: bool = True,
     return load_config(path)
 
 
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory,
+             model_artifact: Path) -> Iterator[HarnessConfig]:
+    """Production deployed behind nginx, serving the session's model, once for the tests
+    that only shadow it: each leaves it as it found it (the mirror off, the same model
+    serving, which each asserts) and writes its reports in a folder of its own."""
+    config = shadow_config(tmp_path_factory.mktemp("production"), model_artifact)
+    try:
+        LocalTarget(config).deploy("production", build_candidate(model_artifact))
+        yield config
+    finally:
+        stop_routed(config)
+
+
 @pytest.fixture
 def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
-    """Production deployed behind nginx, serving the session's model."""
+    """Production of this test's own, behind nginx (for a test that stops its router)."""
     config = shadow_config(tmp_path, model_artifact)
     try:
         LocalTarget(config).deploy("production", build_candidate(model_artifact))
@@ -61,17 +76,27 @@ def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
         stop_routed(config)
 
 
-def _shadow(config: HarnessConfig, candidate: Path, *extra: str,
+def _shadow(config: HarnessConfig, reports: Path, candidate: Path, *extra: str,
             requests: int = 400) -> int:
     return main(["--config", str(config.source), "shadow", "--env", "production",
                  "--candidate", str(candidate), "--max-requests", str(requests),
-                 "--max-duration", "60", "--replay-golden",
-                 "--reports", str(config.root / "reports"), *extra])
+                 "--max-duration", "60", "--replay-golden", "--reports", str(reports), *extra])
 
 
-def _cases(config: HarnessConfig) -> dict[str, tuple[str, str, GateProperties]]:
+def _beside(config: HarnessConfig, name: str, **sections: dict[str, object]) -> HarnessConfig:
+    """A config of its own beside ``config`` (the same production, state and history), with
+    ``sections`` merged into its own."""
+    data = yaml.safe_load(config.source.read_text())
+    for key, value in sections.items():
+        data[key] = {**data[key], **value}
+    source = config.root / f"harness-{name}.yaml"
+    source.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_config(source)
+
+
+def _cases(reports: Path) -> dict[str, tuple[str, str, GateProperties]]:
     """name -> (outcome, message, properties) of the shadow's JUnit, read as Jenkins would."""
-    cases, problems = read_junit([config.root / "reports/shadow/junit/shadow.xml"])
+    cases, problems = read_junit([reports / "shadow/junit/shadow.xml"])
     assert not problems
     return {c.name: (c.status.value, c.message, c.properties) for c in cases}
 
@@ -92,17 +117,19 @@ def _mirror_is_off(config: HarnessConfig) -> bool:
 @nginx
 @pytest.mark.end_to_end
 def test_a_candidate_identical_to_production_passes(
-        production: HarnessConfig, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
-    assert _shadow(production, model_artifact) == 0, capsys.readouterr()
-    cases = _cases(production)
+        deployed: HarnessConfig, model_artifact: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    production, reports = deployed, tmp_path / "reports"
+    assert _shadow(production, reports, model_artifact) == 0, capsys.readouterr()
+    cases = _cases(reports)
     assert {name: outcome for name, (outcome, _, _) in cases.items()} == {
         "agreement": "passed", "score_difference": "passed", "score_distribution": "passed",
         "latency": "passed", "errors": "passed"}
     agreement = cases["agreement"][2]
     assert agreement.decision == "pass" and agreement.flips == "none"
     assert _mirror_is_off(production) and _production_serves(production, model_artifact)
-    assert (production.root / "reports/shadow/html/index.html").is_file()
-    summary = (production.root / "reports/shadow/summary.md").read_text()
+    assert (reports / "shadow/html/index.html").is_file()
+    summary = (reports / "shadow/summary.md").read_text()
     assert summary.startswith("### credit-scoring: harness shadow --env production")
     out = capsys.readouterr().out
     assert "agreement: the candidate decided otherwise on 0 of" in out
@@ -114,10 +141,11 @@ def test_a_candidate_identical_to_production_passes(
 @nginx
 @pytest.mark.end_to_end
 def test_a_candidate_trained_on_flipped_labels_fails_on_agreement_and_score(
-        production: HarnessConfig, model_artifact: Path, flipped_artifact: Path,
+        deployed: HarnessConfig, model_artifact: Path, flipped_artifact: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture) -> None:
-    assert _shadow(production, flipped_artifact) == 1
-    cases = _cases(production)
+    production, reports = deployed, tmp_path / "reports"
+    assert _shadow(production, reports, flipped_artifact) == 1
+    cases = _cases(reports)
     outcome, message, properties = cases["agreement"]
     assert outcome == "failed" and properties.decision == "fail"
     assert "decided otherwise on" in message and "flips:" in message
@@ -134,12 +162,13 @@ def test_a_candidate_trained_on_flipped_labels_fails_on_agreement_and_score(
 @nginx
 @pytest.mark.end_to_end
 def test_a_slow_candidate_fails_on_latency(
-        production: HarnessConfig, model_artifact: Path,
+        deployed: HarnessConfig, model_artifact: Path, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Production was deployed without it; the shadow gets it through deploy.local.pass_env.
     monkeypatch.setenv("HARNESS_INJECT_LATENCY_MS", "40")
-    assert _shadow(production, model_artifact, requests=200) == 1
-    cases = _cases(production)
+    reports = tmp_path / "reports"
+    assert _shadow(deployed, reports, model_artifact, requests=200) == 1
+    cases = _cases(reports)
     outcome, message, properties = cases["latency"]
     assert outcome == "failed" and "Hodges-Lehmann" in message
     assert float(properties.difference) > 30  # type: ignore[arg-type]
@@ -161,8 +190,9 @@ def test_a_nondeterministic_production_is_judged_on_its_excess_over_a_copy(
     config = load_config(config.source)
     try:
         LocalTarget(config).deploy("production", build_candidate(model_artifact))
-        code = _shadow(config, model_artifact, "--noise-floor", requests=1500)
-        cases = _cases(config)
+        code = _shadow(config, config.root / "reports", model_artifact, "--noise-floor",
+                       requests=1500)
+        cases = _cases(config.root / "reports")
         out = capsys.readouterr().out
         # Production's own artifact, as noisy as production: it passes on its excess.
         assert code == 0, out
@@ -190,16 +220,17 @@ def test_a_nondeterministic_production_is_judged_on_its_excess_over_a_copy(
 @nginx
 @pytest.mark.end_to_end
 def test_too_few_requests_is_inconclusive_never_a_pass(
-        production: HarnessConfig, model_artifact: Path,
+        deployed: HarnessConfig, model_artifact: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture) -> None:
     # Only the sequential tests may decide here, and ten requests are too few for them: the
     # end-of-window latency and error judgments, which a loaded machine can tip with ten
     # answers, are given room so that they cannot.
-    edit_config(production.root, release={"shadow": {
+    config = _beside(deployed, "too-few", release={"shadow": {
         "min_requests": 30, "tolerance": 0.03, "latency_margin_ms": 1000,
         "max_error_rate": 0.5}})
-    assert _shadow(production, model_artifact, requests=10) == 1
-    cases = _cases(production)
+    reports = tmp_path / "reports"
+    assert _shadow(config, reports, model_artifact, requests=10) == 1
+    cases = _cases(reports)
     outcome, message, properties = cases["agreement"]
     assert outcome == "failed" and properties.decision == "inconclusive"
     assert "release.shadow.min_requests" in message and "more joined requests" in message
@@ -209,19 +240,23 @@ def test_too_few_requests_is_inconclusive_never_a_pass(
 @nginx
 @pytest.mark.end_to_end
 def test_a_candidate_that_never_becomes_ready_is_refused(
-        production: HarnessConfig, model_artifact: Path, tmp_path: Path,
+        deployed: HarnessConfig, model_artifact: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture) -> None:
+    # It never becomes ready, in 5 s as in 60: the shorter wait is the test's only change.
+    production = _beside(deployed, "never-ready", deploy={"ready_timeout_s": 5})
+    reports = tmp_path / "reports"
     broken = tmp_path / "broken"
     shutil.copytree(model_artifact, broken)
     (broken / "model.joblib").write_bytes(b"not a model")
-    assert _shadow(production, broken) == 2
+    assert _shadow(production, reports, broken) == 2
     err = capsys.readouterr().err
     assert err.count("harness: error:") == 1 and "did not become ready" in err
     assert "Traceback" not in err
     assert _mirror_is_off(production) and _production_serves(production, model_artifact)
-    assert not (production.root / "reports/shadow").exists()
-    assert not (env_dir(production.resolve(production.deploy.state_dir), "production")
-                / "shadow/revisions/1/artifact").exists()
+    assert not (reports / "shadow").exists()
+    # No shadow revision's artifact is left (other tests' shadows ran on this production).
+    assert not list(env_dir(production.resolve(production.deploy.state_dir), "production")
+                    .glob("shadow/revisions/*/artifact"))
 
 
 @nginx
@@ -238,7 +273,7 @@ def test_a_router_that_cannot_take_its_port_is_refused(
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         squatter.bind(("127.0.0.1", port or 0))
         squatter.listen()
-        assert _shadow(production, model_artifact) == 2
+        assert _shadow(production, production.root / "reports", model_artifact) == 2
     err = capsys.readouterr().err
     assert err.count("harness: error:") == 1 and f"port {port}" in err
     # Production's revision still answers on its own loopback port.
@@ -259,13 +294,13 @@ def test_nginx_missing_or_production_serving_directly_is_refused(
             str(routed.environments["production"].port),
             str(direct.environments["production"].port))
         routed.source.write_text(data)
-        assert _shadow(load_config(routed.source), model_artifact) == 2
+        assert _shadow(load_config(routed.source), tmp_path / "reports", model_artifact) == 2
         err = capsys.readouterr().err
         assert err.count("harness: error:") == 1 and "serves directly on port" in err
         assert _production_serves(direct, model_artifact)
 
         monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
-        assert _shadow(load_config(routed.source), model_artifact) == 2
+        assert _shadow(load_config(routed.source), tmp_path / "reports", model_artifact) == 2
         err = capsys.readouterr().err
         assert err.count("harness: error:") == 1 and "nginx is not on PATH" in err
         assert _production_serves(direct, model_artifact)
@@ -278,7 +313,7 @@ def test_the_kubernetes_target_is_refused_as_local_only(
     from tests.support.kubernetes import gateway_config
 
     config = gateway_config(tmp_path)
-    assert _shadow(config, model_artifact) == 2
+    assert _shadow(config, config.root / "reports", model_artifact) == 2
     err = capsys.readouterr().err
     assert err.count("harness: error:") == 1 and "Traceback" not in err
     assert "on the local target only" in err and "harness route --shadow" in err

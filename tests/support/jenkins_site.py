@@ -1,9 +1,9 @@
-"""A Jenkins site for the pipeline replays (tests/pipelines/test_pipeline_replay*.py): the
+"""A Jenkins site for the pipeline replays (tests/pipelines/test_pipeline_replay.py): the
 site's wheel of this checkout, an agent that installs it as the library's install stage
 does, the registry its teams publish to, and a team's own repository onboarded with
 `harness init`. The wheel and the team's repository are made once per test session (also
-under xdist: tests/support/once.py) and only read; each replay file has its own agent and
-registry, so the files run side by side on two workers."""
+under xdist: tests/support/once.py) and only read; the replays share one site (its agent
+installs the harness once, minutes of pip, and keeps it for every later build)."""
 
 from __future__ import annotations
 

@@ -55,6 +55,13 @@ def load_project(folder: Path, artifact: Path, url: str, **changes: Any) -> Path
     )
 
 
+@pytest.fixture(scope="module")
+def slow_service(model_artifact: Path):
+    """The reference service answering each prediction 300 ms late; only read."""
+    with running_service(model_artifact, latency_ms=300) as url:
+        yield url
+
+
 def run_plugin(pytester: pytest.Pytester, config: Path) -> dict[str, CaseOutcome]:
     junit = pytester.path / "junit.xml"
     pytester.runpytest(str(config), "--harness-profile=load", f"--junitxml={junit}",
@@ -91,11 +98,11 @@ def test_the_service_passes_its_slos_end_to_end(tmp_path, model_artifact, servic
         assert (kept / name).is_file(), name
 
 
-def test_injected_latency_fails_the_latency_slos(pytester, model_artifact):
+def test_injected_latency_fails_the_latency_slos(pytester, model_artifact, slow_service):
     slos = [{"endpoint": "/predict", "metric": "p95_ms", "max": 200},
             {"endpoint": "overall", "metric": "error_ratio", "max": 0.01}]
-    with running_service(model_artifact, latency_ms=300) as url:
-        cases = run_plugin(pytester, load_project(pytester.path, model_artifact, url, slos=slos))
+    cases = run_plugin(pytester, load_project(pytester.path, model_artifact, slow_service,
+                                              slos=slos))
     p95 = cases["load.predict::p95_ms"]
     assert p95.status == "failed"
     assert p95.message.startswith("p95_ms = ") and "at /predict" in p95.message
@@ -145,13 +152,14 @@ def test_a_down_service_is_refused_before_harness_check_runs(tmp_path, model_art
 
 
 def test_answers_slower_than_the_request_timeout_fail_without_hanging(tmp_path,
-                                                                     model_artifact):
-    with running_service(model_artifact, latency_ms=3000) as url:
-        config = load_config(load_project(tmp_path, model_artifact, url, request_timeout_s=0.5,
-                                          run_time_s=3))
-        started = time.monotonic()
-        results = run_load(config, tmp_path / "out")
-        elapsed = time.monotonic() - started
+                                                                     model_artifact,
+                                                                     slow_service):
+    # Answers 300 ms late against a 0.1 s timeout (the service the latency test shares).
+    config = load_config(load_project(tmp_path, model_artifact, slow_service,
+                                      request_timeout_s=0.1, run_time_s=3))
+    started = time.monotonic()
+    results = run_load(config, tmp_path / "out")
+    elapsed = time.monotonic() - started
     assert elapsed < 30
     predict = results.endpoints["/predict"]
     assert predict.requests > 0 and predict.failures == predict.requests
