@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # What the run imports once pytest has ended (SQLAlchemy, junitparser, matplotlib), imported
 # while it runs.
-_AFTER_PYTEST = ("harness.history", "harness.run.evidence", "harness.run.recording",
+_AFTER_PYTEST = ("harness.history.store", "harness.run.evidence", "harness.run.recording",
                  "harness.run.verdict", "harness.run.report.page", "harness.run.report.content",
                  "harness.run.report.summary")
 # pytest exit codes that mean the run itself broke, not that tests failed.
