@@ -200,8 +200,7 @@ class _Steps:
             f"held at step {self.last} of {len(self.steps)} ({canary.percent:g} %)"),
             hold=self.held).to_dict())
         return Hold(f"canary of candidate {candidate.id} {self.held.describe()}; "
-                    f"`harness canary --env {canary.env} --resume --approver NAME` runs it, "
-                    f"`harness canary --env {canary.env} --abort` gives it up")
+                    f"{CanaryHold.endings(canary.env)}")
 
     def _traffic(self, env: str) -> ReplayTraffic | None:
         if not self.replay_golden:

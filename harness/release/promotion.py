@@ -40,7 +40,7 @@ from harness.history.release import (
 from harness.kinds import PER_CLASS
 from harness.model.adapters import HttpModel
 from harness.release.load_after import load_after_promotion
-from harness.release.recovery import LOCK, PromotionJournal, recover
+from harness.release.recovery import LOCK, CanaryHold, PromotionJournal, recover
 from harness.run.evidence import verified_evidence
 from harness.run.junit import Case, judged_case, write_junit
 
@@ -242,7 +242,8 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
         try:
             lock.acquire(journal.to_dict())
         except LockHeld as holding:
-            raise PromotionRefused(_held(holding.holder), candidate=candidate_id) from None
+            raise PromotionRefused(_held(holding.holder, env), candidate=candidate_id) \
+                from None
     append_audit(store, approver, "promote", candidate.id, "resumed" if held else "started",
                  f"to {env}, on evidence of run {admission.evidence_run}"
                  + (", through a canary" if before_switch else "")
@@ -316,12 +317,11 @@ def _attested(config: HarnessConfig, candidate: Candidate, approver: str, env: s
     return approval
 
 
-def _held(holder: LockHolder) -> str:
+def _held(holder: LockHolder, env: str) -> str:
     journal = PromotionJournal.from_dict(holder.journal)
     if journal.hold is not None:
         return (f"a canary of candidate {journal.candidate} is {journal.hold.describe()}; "
-                "`harness canary --resume --approver NAME` finishes it, `harness canary "
-                "--abort` gives it up")
+                f"{CanaryHold.endings(env)}")
     return (f"another promotion holds the lock: candidate {journal.candidate} "
             f"by {holder.holder} on {holder.host} (pid {holder.pid}) since "
             f"{holder.acquired_at}; wait for it to finish")

@@ -46,6 +46,12 @@ class CanaryHold:
                 f"{self.since}, by {self.by}, awaiting approval before its last step "
                 f"({self.shares[-1]:g} %)")
 
+    @staticmethod
+    def endings(env: str) -> str:
+        """The two commands that end a hold of ``env``'s canary."""
+        return (f"`harness canary --env {env} --resume --approver NAME` runs the last step "
+                f"and promotes it, `harness canary --env {env} --abort` gives it up")
+
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.step, "shares": list(self.shares), "since": self.since,
                 "by": self.by, "artifact_sha256": self.artifact_sha256, "port": self.port,
@@ -195,8 +201,7 @@ def held(config: HarnessConfig, holder: LockHolder | None) -> str | None:
         alive = (f"; the canary (pid {pid}) answers its share" if pid is not None else
                  "; but the canary no longer runs: `harness canary --abort` ends the hold")
     return (f"a canary of candidate {journal.candidate} is {journal.hold.describe()}{alive}; "
-            f"`harness canary --env {env} --resume --approver NAME` runs the last step and "
-            f"promotes it, `harness canary --env {env} --abort` gives it up")
+            f"{CanaryHold.endings(env)}")
 
 
 def held_canary(config: HarnessConfig) -> str | None:

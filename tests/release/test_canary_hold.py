@@ -76,7 +76,7 @@ def test_a_held_canary_is_reported_left_alone_and_resumed_only_as_what_it_was(
     assert code == 0 and "is held at 50 %" in out
     err = _refused(release, "promote", "--candidate", staged.id, "--approver", "ana")
     assert f"a canary of candidate {staged.id} is held at 50 %" in err
-    assert "harness canary --resume --approver NAME" in err
+    assert "`harness canary --env production --resume --approver NAME` runs the last step" in err
 
     other = stage(release, second_artifact)
     err = _refused(release, "canary", "--env", "production", "--resume", "--approver", "ana",
