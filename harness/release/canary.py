@@ -59,7 +59,7 @@ from harness.history import HistoryStore
 from harness.history.release import Lock, LockHolder, append_audit
 from harness.release.canary_judge import METRICS, StepJudge, StepOutcome, in_arrival_order
 from harness.release.promotion import Admission, Hold, PromotionResult, promote
-from harness.release.recovery import LOCK, CanaryHold, PromotionJournal
+from harness.release.recovery import LOCK, CanaryHold, PromotionJournal, take_over_hold
 from harness.release.replay import ReplayTraffic
 from harness.release.shadow_logs import LogReader
 from harness.run.junit import Case, write_junit
@@ -347,9 +347,7 @@ def abort_canary(config: HarnessConfig, env: str, by: str) -> str:
     store = HistoryStore(config.history_url())
     try:
         lock = Lock(store, LOCK, by)
-        if not lock.take_over(holder, replace(journal, phase="aborting").to_dict()):
-            raise PromotionRefused("the held canary's lock changed hands while this command "
-                                   "read it; see harness status", candidate=journal.candidate)
+        take_over_hold(lock, holder, replace(journal, phase="aborting"))
         ended = end_canary(config, env) or "the canary had already stopped"
         message = (f"the canary of candidate {journal.candidate} {hold.describe()} was given "
                    f"up by {by}: {ended}")

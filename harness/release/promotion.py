@@ -40,7 +40,13 @@ from harness.history.release import (
 from harness.kinds import PER_CLASS
 from harness.model.adapters import HttpModel
 from harness.release.load_after import load_after_promotion
-from harness.release.recovery import LOCK, CanaryHold, PromotionJournal, recover
+from harness.release.recovery import (
+    LOCK,
+    CanaryHold,
+    PromotionJournal,
+    recover,
+    take_over_hold,
+)
 from harness.run.evidence import verified_evidence
 from harness.run.junit import Case, judged_case, write_junit
 
@@ -235,9 +241,7 @@ def _promote(config: HarnessConfig, store: HistoryStore, candidate_id: str, appr
     journal = PromotionJournal(candidate.id, "deploying" if before_switch is None else "canary",
                                previous, canary=before_switch is not None)
     if held is not None:
-        if not lock.take_over(held, journal.to_dict()):
-            raise PromotionRefused("the held canary's lock changed hands while this command "
-                                   "read it; see harness status", candidate=candidate_id)
+        take_over_hold(lock, held, journal)
     else:
         try:
             lock.acquire(journal.to_dict())

@@ -11,12 +11,13 @@ from harness.candidate.identity import Candidate
 from harness.config import HarnessConfig
 from harness.deploy.registry import get_target
 from harness.deploy.target import DeployTarget
-from harness.errors import HarnessError
+from harness.errors import HarnessError, PromotionRefused
 from harness.history.glance import lock_holder
 from harness.history.records import LockHolder
 
 if TYPE_CHECKING:
     from harness.history import HistoryStore
+    from harness.history.release import Lock
 
 # The name of the lock a promotion holds, with its journal, while it runs.
 LOCK = "promotion"
@@ -109,6 +110,14 @@ class PromotionJournal:
         except (AttributeError, TypeError, ValueError, KeyError) as exc:
             raise HarnessError(f"the promotion lock's journal cannot be read ({exc}); "
                                "release it by hand once production is checked") from None
+
+
+def take_over_hold(lock: Lock, held: LockHolder, journal: PromotionJournal) -> None:
+    """Become the holder of the held canary's lock ``held`` describes, writing ``journal``;
+    refused when another command took it since it was read."""
+    if not lock.take_over(held, journal.to_dict()):
+        raise PromotionRefused("the held canary's lock changed hands while this command "
+                               "read it; see harness status", candidate=journal.candidate)
 
 
 def recover(config: HarnessConfig, store: HistoryStore, actor: str,
