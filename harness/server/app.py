@@ -38,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig
 from harness.model.adapters import PythonModel
+from harness.server import cpu_wait
 from harness.server.faults import FaultInjection
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics
@@ -226,7 +227,7 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         # Injected latency stands for a slow service, not a busy one: it sleeps in a thread.
         if place.inline(len(records)) and not faults.latency_ms:
             return score_here(records, place)
-        return await run_in_threadpool(score_here, records, place)
+        return await run_in_threadpool(cpu_wait.counting(score_here), records, place)
 
     # Fields that do not apply to the model's kind are left out, not sent as null. The
     # endpoints return the encoded JSON themselves: FastAPI would validate the answer

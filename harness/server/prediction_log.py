@@ -4,7 +4,8 @@ to join with another server's answers to the same requests.
 Each answer to ``POST /predict`` and ``POST /predict/batch`` is one record per scored row:
 the request id (``X-Request-ID`` from the caller or the router in front, else one made
 here and sent back), the sha256 of the request body, the answer (score and label, or
-value), the latency and the status. A failed request is one record without an answer.
+value), the latency, the part of it spent waiting for a CPU, and the status. A failed
+request is one record without an answer.
 The input itself is never kept. Records sit in a bounded ring in memory (``max_records``,
 none older than ``max_age_s``), numbered in order, and ``GET /predictions/log?since=N``
 returns those after number ``N``. docs/model-contract.md specifies it for a team's server.
@@ -28,6 +29,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.config.server import PredictionLogSpec
+from harness.server import cpu_wait
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
@@ -47,6 +49,9 @@ class LoggedPrediction(BaseModel):
     endpoint: str
     status: int
     latency_ms: float
+    # Of the latency, the time the serving thread was runnable but waited for a CPU (None
+    # where the platform does not say): the host's share, not the server's.
+    cpu_wait_ms: float | None = None
     input_sha256: str
     probability: float | None = None
     probabilities: list[float] | None = None
@@ -77,6 +82,7 @@ class _Entry:
     endpoint: str
     status: int
     latency_ms: float
+    cpu_wait_ms: float | None
     input_sha256: str
     answer: dict[str, Any] | None
 
@@ -94,13 +100,14 @@ class PredictionLog:
         return self.max_records > 0
 
     def add(self, request_id: str, endpoint: str, status: int, latency_ms: float,
-            input_sha256: str, answers: list[dict[str, Any]] | None) -> None:
+            input_sha256: str, answers: list[dict[str, Any]] | None,
+            cpu_wait_ms: float | None = None) -> None:
         now = time.time()
         self._expire(now)
         for index, answer in enumerate(answers or [None]):  # type: ignore[list-item]
             self._seq += 1
             self._entries.append(_Entry(self._seq, request_id, index, now, endpoint, status,
-                                        latency_ms, input_sha256, answer))
+                                        latency_ms, cpu_wait_ms, input_sha256, answer))
 
     def page(self, since: int, limit: int) -> PredictionLogPage:
         self._expire(time.time())
@@ -111,7 +118,8 @@ class PredictionLog:
                                                              start + limit))]
         records = [LoggedPrediction(seq=e.seq, request_id=e.request_id, index=e.index,
                                     at=e.at, endpoint=e.endpoint, status=e.status,
-                                    latency_ms=e.latency_ms, input_sha256=e.input_sha256,
+                                    latency_ms=e.latency_ms, cpu_wait_ms=e.cpu_wait_ms,
+                                    input_sha256=e.input_sha256,
                                     **(e.answer or {}))
                    for e in chosen]
         return PredictionLogPage(records=records,
@@ -150,7 +158,9 @@ class PredictionLogging:
         if scope["type"] != "http" or scope["path"] not in LOGGED_PATHS or not self.log.enabled:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started, waited = time.perf_counter(), cpu_wait.waited_ms()
+        tally = cpu_wait.Tally()
+        cpu_wait.current.set(tally)
         request_id = next((value.decode("latin-1")[:MAX_ID_CHARS]
                            for name, value in scope["headers"] if name == _REQUEST_ID), "")
         if not request_id:
@@ -178,9 +188,13 @@ class PredictionLogging:
             await self.app(scope, hashing_receive, capturing_send)
         finally:
             latency_ms = (time.perf_counter() - started) * 1000
+            now_waited = cpu_wait.waited_ms()
+            cpu_wait_ms = (tally.ms if tally.counted
+                           else None if waited is None or now_waited is None
+                           else max(0.0, now_waited - waited))
             answers = _answers(scope["path"], bytes(body)) if status == 200 else None
             self.log.add(request_id, scope["path"], status, latency_ms, digest.hexdigest(),
-                         answers)
+                         answers, cpu_wait_ms)
 
 
 def add_prediction_log(app: FastAPI, spec: PredictionLogSpec) -> PredictionLog:

@@ -54,6 +54,8 @@ def test_an_answer_is_logged_under_the_callers_request_id(client: TestClient) ->
     assert record["probability"] == answer.json()["probability"]
     assert record["label"] == answer.json()["label"]
     assert record["latency_ms"] > 0 and record["endpoint"] == "/predict"
+    # Of it, the time the serving thread waited for a CPU (Linux schedstat).
+    assert 0 <= record["cpu_wait_ms"] <= record["latency_ms"]
     # The digest, never the input: no field value of the record is in the log.
     assert "freelance" not in json.dumps(_log(client))
 
