@@ -2,7 +2,8 @@
 requests production answers, on loopback, with the harness's router and generic server.
 
     .venv/bin/python benchmarks/shadow_mirror.py --artifact ARTIFACT [--rate 100]
-        [--seconds 10] [--rounds 2] [--timeout-ms 200] [--config examples/credit/harness.yaml]
+        [--seconds 10] [--rounds 2] [--timeout-ms 200] [--nice 10]
+        [--config examples/credit/harness.yaml]
 
 One production server behind nginx (harness/deploy/router.py), and two candidates: one as
 fast as production (the same model) and one made 10x slower (``HARNESS_INJECT_LATENCY_MS``
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from server_latency import Figures, _free_port, _record, _wrk, _wrk_script
 
+from harness.config import ShadowSpec
 from harness.deploy.router import Mirror, NginxRouter
 from harness.processes import wait_ready
 
@@ -77,8 +79,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout-ms", type=int, default=200, help="the mirror's timeout")
     parser.add_argument("--connections", type=int, default=10)
-    parser.add_argument("--nice", type=int, default=0,
-                        help="run the candidates at this CPU niceness (0: as production)")
+    parser.add_argument("--nice", type=int, default=ShadowSpec().nice,
+                        help="run the candidates at this CPU niceness (0: as production; "
+                             "default: release.shadow.nice's default)")
     args = parser.parse_args()
     config, artifact = args.config.resolve(), args.artifact.resolve()
     # The folder outlives the stack: nginx is stopped (its pid file read) before it goes.

@@ -8,7 +8,10 @@
   regression's value is unbounded: not judged here);
 - ``score_distribution``: the two samples of scores, a two-sample Kolmogorov-Smirnov test;
 - ``latency``: the two samples of server-side latency, Mann-Whitney with the Hodges-Lehmann
-  shift (as Kayenta judges a canary), against ``latency_margin_ms``;
+  shift (as Kayenta judges a canary), against ``latency_margin_ms``. When both logs say how
+  long each request waited for a CPU (``cpu_wait_ms``), the latencies are compared net of
+  it: a shadow shares the host's cores, and at a lower niceness it waits for them more
+  than production does, which is the host's doing, not the candidate's;
 - ``errors``: the candidate's failed or missing answers where production answered. When
   the mirror copies only ``mirror_percent`` of the requests (the Gateway API's
   ``RequestMirror`` percent, on Kubernetes), a production answer without the candidate's is
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from collections import Counter
 from dataclasses import replace
 from enum import StrEnum
@@ -51,6 +55,31 @@ from harness.stats import sequential, two_sample
 
 CLASSNAME = "shadow"
 
+
+
+class Latencies:
+    """One side's server-side latencies, with the part of each spent waiting for a CPU
+    where its log says (``cpu_wait_ms``)."""
+
+    def __init__(self) -> None:
+        self.latency_ms: list[float] = []
+        self.wait_ms: list[float] = []
+        self.netted = True  # every record so far carried its wait
+
+    def add(self, record: LoggedPrediction) -> None:
+        self.latency_ms.append(record.latency_ms)
+        if record.cpu_wait_ms is None:
+            self.netted = False
+        elif self.netted:
+            self.wait_ms.append(record.cpu_wait_ms)
+
+    def net_ms(self) -> list[float]:
+        """The latencies less their waits: what the server took of its own."""
+        return [max(0.0, latency - wait) for latency, wait in zip(self.latency_ms,
+                                                                  self.wait_ms)]
+
+    def median_wait_ms(self) -> float:
+        return statistics.median(self.wait_ms) if self.wait_ms else 0.0
 
 class Verdict(StrEnum):
     PASS = "pass"
@@ -90,8 +119,8 @@ class ShadowJudge:
         self.flips: Counter[tuple[str, str]] = Counter()
         self.production_scores: list[float] = []
         self.candidate_scores: list[float] = []
-        self.production_latency: list[float] = []
-        self.candidate_latency: list[float] = []
+        self.production_latency = Latencies()
+        self.candidate_latency = Latencies()
         self.requests = 0
         self.failed = 0  # the candidate answered with an error
         # Production's answers the candidate never logged (set by the window): its errors
@@ -110,8 +139,8 @@ class ShadowJudge:
             if pair.shadow_failed:
                 self.failed += 1
                 continue
-            self.production_latency.append(production.latency_ms)
-            self.candidate_latency.append(candidate.latency_ms)
+            self.production_latency.add(production)
+            self.candidate_latency.add(candidate)
             if production.label is not None and candidate.label is not None:
                 self.labels += 1
                 if production.label != candidate.label:
@@ -331,21 +360,31 @@ class ShadowJudge:
         if self.floor is not None:
             candidate, baseline = self.floor.candidate_latency, self.floor.copy_latency
             against = "production's copy"
-        if len(candidate) < 2:
+        if len(candidate.latency_ms) < 2:
             return _not_applicable("latency", "fewer than two answers on each side")
-        test = two_sample.mann_whitney(candidate, baseline, confidence=1 - self.spec.alpha)
+        net = candidate.netted and baseline.netted
+        ours, theirs = ((candidate.net_ms(), baseline.net_ms()) if net
+                        else (candidate.latency_ms, baseline.latency_ms))
+        test = two_sample.mann_whitney(ours, theirs, confidence=1 - self.spec.alpha)
         slower = test.p_value < self.spec.alpha and test.shift > self.spec.latency_margin_ms
-        message = (f"candidate - {against} latency, Hodges-Lehmann shift "
-                   f"{test.shift:+.2f} ms [{test.shift_low:+.2f}, {test.shift_high:+.2f}], Mann-Whitney "
-                   f"p = {test.p_value:.3g} on {len(candidate)} pairs; margin "
-                   f"{self.spec.latency_margin_ms:g} ms")
+        message = (f"candidate - {against} latency{' net of waits for a CPU' if net else ''}, "
+                   f"Hodges-Lehmann shift {test.shift:+.2f} ms [{test.shift_low:+.2f}, "
+                   f"{test.shift_high:+.2f}], Mann-Whitney p = {test.p_value:.3g} on "
+                   f"{len(ours)} pairs; margin {self.spec.latency_margin_ms:g} ms")
+        if net:
+            raw = two_sample.hodges_lehmann_shift(candidate.latency_ms, baseline.latency_ms)
+            message += (f"; median wait for a CPU {candidate.median_wait_ms():.2f} ms "
+                        f"(candidate), {baseline.median_wait_ms():.2f} ms ({against}); "
+                        f"shift before netting {raw:+.2f} ms")
+        else:
+            message += "; waits for a CPU not logged by both, so not netted out"
         return Case(CLASSNAME, "latency", Outcome.of(not slower), message,
                     GateProperties(metric="latency_ms", difference=Figure.of(test.shift, ".2f"),
                                    difference_ci_low=Figure.of(test.shift_low, ".2f"),
                                    difference_ci_high=Figure.of(test.shift_high, ".2f"),
                                    p_value=Figure.of(test.p_value, ".4g"),
                                    max_gap=Figure.of(self.spec.latency_margin_ms, ".2f"),
-                                   rows=len(candidate),
+                                   rows=len(ours),
                                    decision="fail" if slower else "pass"))
 
     def _errors_case(self) -> Case:
@@ -439,8 +478,8 @@ class _Floor:
         self.candidate_distance: list[float] = []
         self.copy_distance: list[float] = []
         self.copy_shift: list[float] = []
-        self.candidate_latency: list[float] = []
-        self.copy_latency: list[float] = []
+        self.candidate_latency = Latencies()
+        self.copy_latency = Latencies()
 
     def add(self, triples: list[Triple]) -> None:
         agreements: list[float] = []
@@ -452,8 +491,8 @@ class _Floor:
             if candidate.status != 200 or copy.status != 200:
                 continue
             self.requests += 1
-            self.candidate_latency.append(candidate.latency_ms)
-            self.copy_latency.append(copy.latency_ms)
+            self.candidate_latency.add(candidate)
+            self.copy_latency.add(copy)
             if None not in (production.label, candidate.label, copy.label):
                 self.labels += 1
                 ours, theirs = production.label != candidate.label, production.label != copy.label

@@ -21,9 +21,11 @@ _seq = iter(range(1, 10**9))
 
 
 def record(request_id: str, probability: float | None = 0.2, label: str | None = "good",
-           status: int = 200, latency_ms: float = 5.0, index: int = 0) -> LoggedPrediction:
+           status: int = 200, latency_ms: float = 5.0, index: int = 0,
+           cpu_wait_ms: float | None = None) -> LoggedPrediction:
     return LoggedPrediction(seq=next(_seq), request_id=request_id, index=index, at=0.0,
                             endpoint="/predict", status=status, latency_ms=latency_ms,
+                            cpu_wait_ms=cpu_wait_ms,
                             input_sha256="0" * 64, probability=probability, label=label)
 
 
@@ -125,6 +127,44 @@ def test_a_slower_candidate_fails_on_latency_and_failures_on_errors() -> None:
     assert cases["latency"].outcome is Outcome.FAILED
     assert 30 < float(cases["latency"].properties.difference) < 40
     assert cases["errors"].outcome is Outcome.FAILED and "failed 1" in cases["errors"].message
+
+
+def _waiting_window(candidate_wait_ms: float, candidate_own_ms: float,
+                    production_logs_waits: bool = True) -> ShadowJudge:
+    """Production answers in 5 ms of its own; the candidate in ``candidate_own_ms`` of its
+    own plus ``candidate_wait_ms`` spent waiting for a CPU (a niced shadow on a busy host)."""
+    judge = ShadowJudge(ShadowSpec(min_requests=50, latency_margin_ms=10))
+    rng = random.Random(5)
+    pairs = []
+    for i in range(200):
+        production_wait = rng.uniform(0, 1)
+        candidate_wait = rng.uniform(0, 2 * candidate_wait_ms)
+        pairs.append(Pair(
+            record(f"w{i}", latency_ms=rng.gauss(5, 0.5) + production_wait,
+                   cpu_wait_ms=production_wait if production_logs_waits else None),
+            record(f"w{i}", latency_ms=rng.gauss(candidate_own_ms, 0.5) + candidate_wait,
+                   cpu_wait_ms=candidate_wait)))
+    judge.add(pairs)
+    return judge
+
+
+def test_latency_is_judged_net_of_the_hosts_waits_for_a_cpu() -> None:
+    # 30 ms of waiting on average, none of it the candidate's own doing: a pass.
+    latency = _by_name(_waiting_window(candidate_wait_ms=30, candidate_own_ms=5))["latency"]
+    assert latency.outcome is Outcome.PASSED, latency.message
+    assert "net of waits for a CPU" in latency.message
+    assert abs(float(latency.properties.difference)) < 1
+    # The same waits on a candidate 20 ms slower of its own: still a failure.
+    slower = _by_name(_waiting_window(candidate_wait_ms=30, candidate_own_ms=25))["latency"]
+    assert slower.outcome is Outcome.FAILED, slower.message
+    assert 18 < float(slower.properties.difference) < 22
+
+
+def test_latency_is_not_netted_when_a_log_leaves_the_waits_out() -> None:
+    # A team's server that does not log its waits: the raw latencies, and the message says so.
+    latency = _by_name(_waiting_window(30, 5, production_logs_waits=False))["latency"]
+    assert latency.outcome is Outcome.FAILED
+    assert "not netted out" in latency.message
 
 
 def test_nothing_joined_is_never_a_pass() -> None:
