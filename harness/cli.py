@@ -217,12 +217,14 @@ def _cmd_shadow(args: argparse.Namespace) -> int:
 def _canary_mode_problem(args: argparse.Namespace) -> str | None:
     """Which of canary's options do not go together: a new canary needs --candidate and
     (unless it holds before its last step) --approver; --resume the approver only; --abort
-    nothing but who gives it up."""
+    who gives it up, and which candidate's hold it may end."""
     if args.abort:
-        given = [o for o, v in (("--candidate", args.candidate), ("--approver", args.approver),
-                                ("--steps", args.steps), ("--replay-golden", args.replay_golden),
+        given = [o for o, v in (("--approver", args.approver), ("--steps", args.steps),
+                                ("--replay-golden", args.replay_golden),
                                 ("--hold-before-last", args.hold_before_last)) if v]
         return f"--abort takes no {', '.join(given)}" if given else None
+    if args.if_held:
+        return "--if-held goes with --abort only"
     if args.by is not None and not args.hold_before_last:
         return ("--by names who runs --hold-before-last or --abort; here the approver "
                 "(--approver) is who runs it")
@@ -248,13 +250,14 @@ def _cmd_canary(args: argparse.Namespace) -> int:
     if problem:
         raise PromotionRefused(problem)
     config = _config(args)
+    held = args.candidate
+    if (args.abort or args.resume) and held and "@sha256:" in held:
+        # A published reference: the id it was canaried as.
+        held = _publishing().candidate_from_reference(config, held, None).id
     if args.abort:
-        print(canary.abort_canary(config, args.env, args.by or "harness"))
+        print(canary.abort_canary(config, args.env, args.by or "harness", held, args.if_held))
         return 0
     if args.resume:
-        held = args.candidate
-        if held and "@sha256:" in held:  # a published reference: the id it was canaried as
-            held = _publishing().candidate_from_reference(config, held, None).id
         result = canary.resume_canary(config, args.env, args.approver, held,
                                       args.replay_golden, args.max_requests, Path(args.reports))
     else:
@@ -570,8 +573,8 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
     canary.add_argument("--candidate", metavar="REF|ARTIFACT",
                         help="a published candidate (REGISTRY/REPO@sha256:...) or an "
                         "artifact folder, with passing release-check evidence (with "
-                        "--resume: the reference, id or artifact digest the held canary "
-                        "must be)")
+                        "--resume or --abort: the reference, id or artifact digest the held "
+                        "canary must be)")
     canary.add_argument("--approver",
                         help="the release manager approving it (checked before the first "
                         "step, or with --resume before the last)")
@@ -583,6 +586,8 @@ def _add_deploy_commands(commands: argparse._SubParsersAction) -> None:  # type:
                         "switch")
     canary.add_argument("--abort", action="store_true",
                         help="give up the held canary: all traffic back on stable, stopped")
+    canary.add_argument("--if-held", action="store_true",
+                        help="with --abort: exit 0 when no canary is held (a build's clean-up)")
     canary.add_argument("--by", help="who runs --hold-before-last or --abort, for the audit "
                         "trail (default: harness)")
     canary.add_argument("--steps", type=_shares, metavar="P,P,...",

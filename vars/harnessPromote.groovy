@@ -13,7 +13,8 @@
 // it all at once, and aborts by itself (failing the build) when a step's tests fail. With
 // `canaryApproval: 'before-last'` too, the steps before the last run first (on the evidence
 // alone), the canary holds there at its share, and the approval resumes it for the last
-// step and the switch. docs/jenkins.md says more.
+// step and the switch; a build that ends without that step (the approval refused or timed
+// out, a stage failed) gives its hold up. docs/jenkins.md says more.
 def call(Map args = [:]) {
     Map settings = harnessSettings(args, 'harnessPromote')
     pipeline {
@@ -162,6 +163,19 @@ def call(Map args = [:]) {
                         archiveArtifacts artifacts: 'reports/promotion/**, reports/canary/**',
                                          allowEmptyArchive: true
                     }
+                }
+            }
+        }
+        post {
+            // A held canary keeps its share of production's traffic until it is resumed or
+            // given up: a build that ends without its last step (the approval refused or
+            // timed out, a stage failed) gives up its candidate's hold. With none held, or
+            // another candidate's, nothing changes.
+            unsuccessful {
+                node(settings.agent) {
+                    harnessCheckout(settings)
+                    sh libraryResource('harness/install.sh')
+                    sh '"$HARNESS" canary --env "$HARNESS_PRODUCTION" --abort --if-held --candidate "$CANDIDATE" --by "$BUILD_TAG"'
                 }
             }
         }

@@ -324,11 +324,7 @@ def resume_canary(config: HarnessConfig, env: str, approver: str, candidate: str
     (an id or an artifact digest's start) names another, or the canary is not what it held."""
     _refuse_elsewhere(config, env)
     holder, journal, hold = _the_hold(config, env, approver)
-    if candidate is not None and candidate != journal.candidate \
-            and not (len(candidate) >= 12 and hold.artifact_sha256.startswith(candidate)):
-        raise _refused(config, approver, journal.candidate,
-                       f"the canary held in {env} is candidate {journal.candidate} (artifact "
-                       f"{hold.artifact_sha256[:12]}...), not {candidate}")
+    _refuse_another(config, env, approver, journal, hold, candidate)
     problem = held_problem(config, env, _held_candidate(journal, hold), hold.port, hold.percent)
     if problem is not None:
         raise _refused(config, approver, journal.candidate,
@@ -339,11 +335,17 @@ def resume_canary(config: HarnessConfig, env: str, approver: str, candidate: str
                 reports_root, resume=(holder, hold))
 
 
-def abort_canary(config: HarnessConfig, env: str, by: str) -> str:
+def abort_canary(config: HarnessConfig, env: str, by: str, candidate: str | None = None,
+                 if_held: bool = False) -> str:
     """Give up the canary held in ``env``: all traffic back on the stable revision, the
-    canary stopped, the hold's lock released, audited; refused when nothing is held."""
+    canary stopped, the hold's lock released, audited. Refused when ``candidate`` (an id or
+    an artifact digest's start) names another than the one held, and when nothing is held
+    unless ``if_held`` (a build's clean-up: then it says so and changes nothing)."""
     _refuse_elsewhere(config, env)
+    if if_held and _read_hold(config, env, by)[2] is None:
+        return f"no canary is held in {env}: nothing to give up"
     holder, journal, hold = _the_hold(config, env, by)
+    _refuse_another(config, env, by, journal, hold, candidate)
     store = HistoryStore(config.history_url())
     try:
         lock = Lock(store, LOCK, by)
@@ -365,15 +367,22 @@ def _refuse_elsewhere(config: HarnessConfig, env: str) -> None:
             f"--env names '{env}'", key="--env")
 
 
-def _the_hold(config: HarnessConfig, env: str,
-              actor: str) -> tuple[LockHolder, PromotionJournal, CanaryHold]:
-    """The held canary's lock, journal and hold; refused (and audited) when none is held."""
+def _read_hold(config: HarnessConfig, env: str, actor: str
+               ) -> tuple[LockHolder | None, PromotionJournal | None, CanaryHold | None]:
+    """The promotion lock's holder and journal, and the canary it holds, if any."""
     store = HistoryStore(config.history_url())
     try:
         holder = Lock(store, LOCK, actor).read()
     finally:
         store.close()
     journal = PromotionJournal.from_dict(holder.journal) if holder else None
+    return holder, journal, journal.hold if journal else None
+
+
+def _the_hold(config: HarnessConfig, env: str,
+              actor: str) -> tuple[LockHolder, PromotionJournal, CanaryHold]:
+    """The held canary's lock, journal and hold; refused (and audited) when none is held."""
+    holder, journal, _ = _read_hold(config, env, actor)
     if holder is None or journal is None or journal.hold is None:
         doing = (f"a {journal.what} of candidate {journal.candidate} holds the lock "
                  f"('{journal.phase}')" if journal else "nothing holds the promotion lock")
@@ -381,6 +390,17 @@ def _the_hold(config: HarnessConfig, env: str,
                        f"no canary is held in {env} awaiting approval ({doing}); "
                        "`harness canary --hold-before-last` holds one")
     return holder, journal, journal.hold
+
+
+def _refuse_another(config: HarnessConfig, env: str, actor: str, journal: PromotionJournal,
+                    hold: CanaryHold, candidate: str | None) -> None:
+    """Refused (audited, the hold kept) when ``candidate`` names another than the one held:
+    its id, or at least 12 characters of its artifact's digest."""
+    if candidate is not None and candidate != journal.candidate \
+            and not (len(candidate) >= 12 and hold.artifact_sha256.startswith(candidate)):
+        raise _refused(config, actor, journal.candidate,
+                       f"the canary held in {env} is candidate {journal.candidate} (artifact "
+                       f"{hold.artifact_sha256[:12]}...), not {candidate}")
 
 
 def _refused(config: HarnessConfig, actor: str, candidate: str,

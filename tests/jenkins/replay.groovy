@@ -6,7 +6,11 @@
  * `junit`, `archiveArtifacts` and `publishHTML` record what they would publish, and an
  * `input` is answered by the replay's approver (or aborts the build when there is none).
  * Declarative semantics are kept: stages run in order, `when` is evaluated, a failing step
- * fails its stage and the build, later stages are skipped, post conditions run.
+ * fails its stage and the build, later stages are skipped, post conditions run by the
+ * build's or stage's result (`always`, `aborted`, `failure`, `success`, `unsuccessful`,
+ * `cleanup`, in Jenkins' order). `script` runs its block; `node` runs its block in the same
+ * workspace; `env.NAME = value` sets NAME for the rest of the build, below the
+ * `environment` directives (as Jenkins gives those precedence).
  *
  *     groovy replay.groovy REQUEST.json
  *
@@ -44,12 +48,14 @@ class Build {
     List<Map> stages = []
     List<Map> published = []
     List<Map<String, String>> scopes = []   // pipeline, stage and input environments
+    Map<String, String> assigned = [:]      // `env.NAME = value` in pipeline code
     Map current                               // the stage whose steps are running
     int stepNumber = 0
 
     Map<String, String> environment() {
         Map<String, String> merged = new LinkedHashMap(baseEnv)
         params.each { k, v -> merged[k as String] = v == null ? '' : v.toString() }
+        merged.putAll(assigned)
         scopes.each { merged.putAll(it) }
         return merged
     }
@@ -177,7 +183,7 @@ class Build {
 class EnvView extends GroovyObjectSupport {
     Build build
     Object getProperty(String name) { build.environment()[name] }
-    void setProperty(String name, Object value) { build.scopes.last()[name] = value as String }
+    void setProperty(String name, Object value) { build.assigned[name] = value as String }
 }
 
 /** Steps: what pipeline code (a Jenkinsfile, a vars/ step) may call. */
@@ -188,6 +194,11 @@ abstract class PipelineScript extends Script {
     def sh(String script) { build.sh(script) }
     def echo(Object message) { build.console << "${message}\n" }
     def error(Object message) { throw new StepFailed(message as String) }
+    def script(Closure body) { body() }
+    def node(String label, Closure body) {
+        build.console << "Running on agent-1 (${label}) in ${build.workspace}\n"
+        body()
+    }
     def libraryResource(String path) { new File(build.library, "resources/${path}").text }
 
     def checkout(Object spec) {
@@ -349,7 +360,7 @@ class Declarative {
             defaultCheckout()
         }
         runStages(pipeline.stages, checkoutOnAgent)
-        runPost(pipeline.post, build.result == 'SUCCESS')
+        runPost(pipeline.post, build.result)
     }
 
     private Map<String, String> evaluate(Closure environment) {
@@ -430,14 +441,17 @@ class Declarative {
         }
         record.status = passed ? 'success' : 'failure'
         build.current = record
-        runPost(stage.post, passed)
+        runPost(stage.post, passed ? 'SUCCESS' : build.result)
         build.current = null
         build.scopes.remove(build.scopes.size() - 1)
         build.scopes.remove(build.scopes.size() - 1)
     }
 
-    private void runPost(Map<String, Closure> post, boolean passed) {
-        List<String> conditions = ['always', passed ? 'success' : 'failure', 'cleanup']
+    private void runPost(Map<String, Closure> post, String result) {
+        List<String> conditions = ['always']
+        conditions += [ABORTED: ['aborted'], FAILURE: ['failure'], SUCCESS: ['success']][result] ?: []
+        conditions += result == 'SUCCESS' ? [] : ['unsuccessful']
+        conditions << 'cleanup'
         conditions.each { String condition ->
             Closure block = post[condition]
             if (block == null) {

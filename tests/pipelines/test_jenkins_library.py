@@ -170,7 +170,8 @@ echo "$*" > reports/release/ran.txt
 """
 
 
-def _replay_promote(tmp_path: Path, settings: str) -> tuple[Replay, list[str]]:
+def _replay_promote(tmp_path: Path, settings: str,
+                    approver: str | None = "ana") -> tuple[Replay, list[str]]:
     """The library's promote step replayed with ``settings``, its harness a recorder: the
     pipeline's own choices (stages, commands, the settings check), not the harness's."""
     repository = tmp_path / "team"
@@ -192,7 +193,7 @@ def _replay_promote(tmp_path: Path, settings: str) -> tuple[Replay, list[str]]:
     agent = Agent(tmp_path / "agent", site_env={"HARNESS_CALLS": str(calls)})
     replay = agent.replay(script, "team/promote", scm={"url": str(repository), "branch": "main"},
                           params={"CANDIDATE": "registry.example/team/model@sha256:" + "a" * 64},
-                          approver="ana", timeout_s=300)
+                          approver=approver, timeout_s=300)
     return replay, calls.read_text().splitlines() if calls.exists() else []
 
 
@@ -230,6 +231,25 @@ def test_the_promote_step_asks_the_canarys_approval_before_its_last_step(
     assert names.index("Canary steps, held before the last") \
         < names.index("Approval and promotion") < names.index("Last canary step")
     assert replay.stage("Approval and promotion")["input"]["submitter"] == "release-managers"
+
+
+@pytest.mark.parametrize("approval", ["before-first", "before-last"])
+def test_a_promotion_nobody_approves_gives_up_the_canary_it_held(tmp_path: Path,
+                                                                 approval: str) -> None:
+    # No approver: the input is aborted (as when it is refused or times out), so the build
+    # ends ABORTED without the last step, and gives up its candidate's hold, if any.
+    replay, calls = _replay_promote(tmp_path, f", promotion: 'canary', "
+                                              f"canaryApproval: '{approval}'", approver=None)
+    assert replay.result == "ABORTED", replay.log()[-3000:]
+    calls = [call for call in calls if call != "--version"]
+    reference = "registry.example/team/model@sha256:" + "a" * 64
+    give_up = (f"canary --env production --abort --if-held --candidate {reference} "
+               "--by jenkins-team-promote-1")
+    held = (f"canary --env production --candidate {reference} --hold-before-last "
+            "--by jenkins-team-promote-1 --reports reports")
+    # Before the first step nothing was held: `--if-held` says so and changes nothing.
+    assert calls[-2:] == [held if approval == "before-last" else "check --profile release "
+                          "--reports reports", give_up], calls
 
 
 @pytest.mark.parametrize(("settings", "says"), [

@@ -94,6 +94,26 @@ def test_a_held_canary_is_reported_left_alone_and_resumed_only_as_what_it_was(
     assert audit(release)[-1] == (staged.id, "canary", "aborted")
 
 
+def test_a_builds_clean_up_gives_up_its_own_hold_only(
+        release: HarnessConfig, second_artifact: Path) -> None:
+    # What the promote pipeline runs when its build ends without the last step:
+    # `--abort --if-held --candidate` its own candidate.
+    staged, other = stage(release), stage(release, second_artifact)
+    clean_up = ("canary", "--env", "production", "--abort", "--if-held", "--by", "jenkins-7")
+    code, out, _ = _run(release, *clean_up, "--candidate", staged.id)
+    assert code == 0 and out.strip() == "no canary is held in production: nothing to give up"
+    assert audit(release) == [], "nothing to give up is not audited"
+
+    lock = _hold(release, staged.id)
+    err = _refused(release, *clean_up, "--candidate", other.id)
+    assert f"is candidate {staged.id} (artifact aaaaaaaaaaaa...), not {other.id}" in err
+    assert lock.read() is not None, "another build's hold is kept"
+    code, out, _ = _run(release, *clean_up, "--candidate", "a" * 12)  # its artifact's digest
+    assert code == 0 and "was given up by jenkins-7" in out, out
+    assert lock.read() is None
+    assert audit(release)[-1] == (staged.id, "canary", "aborted")
+
+
 def test_nothing_held_is_neither_resumed_nor_aborted(release: HarnessConfig) -> None:
     staged = stage(release)
     err = _refused(release, "canary", "--env", "production", "--resume", "--approver", "ana")
@@ -116,8 +136,9 @@ def test_nothing_held_is_neither_resumed_nor_aborted(release: HarnessConfig) -> 
     (("--resume",), "--resume needs --approver NAME"),
     (("--resume", "--approver", "ana", "--by", "ben"), "--by names who runs"),
     (("--resume", "--approver", "ana", "--steps", "10,100"), "no --hold-before-last, --steps"),
-    (("--abort", "--candidate", "x", "--replay-golden"),
-     "--abort takes no --candidate, --replay-golden"),
+    (("--abort", "--approver", "ana", "--replay-golden"),
+     "--abort takes no --approver, --replay-golden"),
+    (("--resume", "--approver", "ana", "--if-held"), "--if-held goes with --abort only"),
 ])
 def test_options_that_do_not_go_together_are_refused(release: HarnessConfig,
                                                      args: tuple[str, ...], says: str) -> None:
@@ -138,8 +159,9 @@ registry = pytest.fixture(registry_fixture)
 def test_resume_reads_a_published_reference_as_the_candidate_it_names(
         tmp_path: Path, model_artifact: Path, second_artifact: Path,
         registry: RunningRegistry) -> None:
-    """The Jenkins step resumes with its build's CANDIDATE, a reference: it is the held
-    candidate when it names it, and refused when it names another."""
+    """The Jenkins step resumes (and a failed build gives up) with its build's CANDIDATE, a
+    reference: it is the held candidate when it names it, and refused when it names
+    another."""
     release = release_project(tmp_path / "project", model_artifact,
                               registry={"host": registry.host, "repository": "credit/model",
                                         "insecure": True})
@@ -153,3 +175,10 @@ def test_resume_reads_a_published_reference_as_the_candidate_it_names(
     err = _refused(release, "canary", "--env", "production", "--resume", "--approver", "ana",
                    "--candidate", held)
     assert "the held canary no longer runs" in err, "past the candidate's check"
+    # The build's clean-up reads its CANDIDATE the same way: another's hold is kept.
+    err = _refused(release, "canary", "--env", "production", "--abort", "--if-held",
+                   "--candidate", other)
+    assert f"the canary held in production is candidate {staged.id}" in err
+    code, out, _ = _run(release, "canary", "--env", "production", "--abort", "--if-held",
+                        "--candidate", held)
+    assert code == 0 and f"the canary of candidate {staged.id}" in out, out
