@@ -27,7 +27,8 @@ DOCKERFILE = ROOT / "jenkins/Dockerfile"
 # "groovy": the language).
 STEP_PLUGINS = {
     **dict.fromkeys(["pipeline", "agent", "label", "options", "stages", "stage", "steps",
-                     "post", "always", "success", "environment", "when", "expression",
+                     "post", "always", "success", "unsuccessful", "environment", "when",
+                     "expression",
                      "parameters", "skipDefaultCheckout"], "pipeline-model-definition"),
     **dict.fromkeys(["library", "legacySCM", "libraryResource", "Library"],
                     "pipeline-groovy-lib"),
@@ -35,6 +36,7 @@ STEP_PLUGINS = {
     **dict.fromkeys(["input", "message", "ok", "submitter", "submitterParameter"],
                     "pipeline-input-step"),
     "sh": "workflow-durable-task-step",
+    "node": "workflow-durable-task-step",
     "junit": "junit",
     "archiveArtifacts": "workflow-basic-steps",
     "stash": "workflow-basic-steps",
