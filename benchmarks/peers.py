@@ -624,18 +624,21 @@ def startup_section(runs: int) -> None:
     from startup import _compare
 
     config = EXAMPLE / "harness.yaml"
-    bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
         medians = _compare(f"start-up: the pull-request check against bare pytest on the same "
                            f"suites, medians of {runs}; {load_average()}", {
-            "harness check --profile pr": [str(bin_dir / "harness"), "--config", str(config),
-                                           "check", "--profile", "pr", "--reports",
-                                           str(Path(tmp) / "reports")],
+            # As benchmarks/startup.py runs it.
+            "harness check --profile pr": [sys.executable, "-m", "harness", "--config",
+                                           str(config), "check", "--profile", "pr",
+                                           "--reports", str(Path(tmp) / "reports")],
             "pytest suites/unit": [sys.executable, "-m", "pytest", "-q", "-p",
                                    "no:cacheprovider", "suites/unit"],
         }, EXAMPLE, runs)
-    ours, bare = medians["harness check --profile pr"], medians["pytest suites/unit"]
+    (ours, ours_cpu), (bare, bare_cpu) = (medians["harness check --profile pr"],
+                                          medians["pytest suites/unit"])
     print(ratio_line("wall s", ours, bare, "bare pytest", "<= 1.2x", ours <= 1.2 * bare))
+    print(f"  CPU s: harness {ours_cpu:.2f} / bare pytest {bare_cpu:.2f} = "
+          f"{ours_cpu / bare_cpu:.2f}x")
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from harness.errors import GoldenIntegrityError, HarnessError
 
@@ -922,5 +922,14 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + int(signal.SIGPIPE)
 
 
+def run() -> NoReturn:
+    """The ``harness`` command: ``main``, then the process ends without the interpreter's
+    teardown of what the command imported (quick_exit.py). ``main`` is for callers in a
+    process that goes on."""
+    from harness.quick_exit import exit_now
+
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

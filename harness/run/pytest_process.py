@@ -23,6 +23,9 @@ having run and recorded nothing.
     python -m harness.run.pytest_process --config FILE --profile NAME --refusal FILE
         [--wait] -- PYTEST_ARGUMENTS...
 
+Once pytest has ended, the process ends without the interpreter's teardown of the team's
+model, pytest and its plugins (``harness.quick_exit``): the engine waits for it to end.
+
 Its module level imports the standard library only: the engine imports it for its names.
 """
 
@@ -139,4 +142,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from harness.quick_exit import exit_now
+
+    exit_now(main(sys.argv[1:]))
