@@ -19,10 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from harness.candidate.identity import build_candidate
 from harness.cli import main
-from harness.config import HarnessConfig
+from harness.config import HarnessConfig, load_config
 from harness.deploy.canary import canary_pid
 from harness.deploy.local import LocalTarget
 from harness.deploy.router import NginxRouter
@@ -33,7 +34,6 @@ from harness.history.release import Lock, audit_trail
 from harness.release.recovery import LOCK
 from harness.run.verdict import read_junit
 from tests.support.local_target import stop_routed
-from tests.support.project import edit_config
 from tests.support.service_process import free_port
 from tests.support.staged import release_project, stage
 
@@ -51,11 +51,14 @@ CANARY = {"steps": [{"percent": 10, "min_requests": 20, "max_duration_s": 180},
           "max_error_rate": 0.2, "max_slow_share": 0.3, "hold_s": 0}
 
 
-@pytest.fixture
-def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
-    """Production behind nginx serving the session's model, with a canary section."""
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory,
+             model_artifact: Path) -> Iterator[HarnessConfig]:
+    """Production behind nginx serving the session's model, with a canary section, deployed
+    once for the module: every test leaves it as it found it (no split, no canary, the same
+    model serving; a promoted canary of that model is a new revision of it)."""
     config = release_project(
-        tmp_path, model_artifact,
+        tmp_path_factory.mktemp("production"), model_artifact,
         environments={"staging": {"port": free_port()},
                       "production": {"port": free_port(), "router": "nginx"}},
         deploy={"target": "local", "state_dir": "state", "ready_timeout_s": 60,
@@ -73,14 +76,31 @@ def production(tmp_path: Path, model_artifact: Path) -> Iterator[HarnessConfig]:
         stop_routed(config)
 
 
-def _canary(config: HarnessConfig, candidate: Path, *extra: str) -> int:
+@pytest.fixture
+def production(deployed: HarnessConfig, model_artifact: Path, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> HarnessConfig:
+    """The module's production, with a history store of this test's own (the candidate's
+    evidence, the promotion lock, the audit trail): each test's trail starts empty."""
+    assert _router(deployed).splits_to() is None and canary_pid(deployed, "production") is None
+    assert _serves(deployed, model_artifact), "an earlier test left production changed"
+    monkeypatch.setenv("HARNESS_HISTORY_URL", f"sqlite:///{tmp_path / 'history.db'}")
+    return deployed
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    """This test's reports folder."""
+    return tmp_path / "reports"
+
+
+def _canary(config: HarnessConfig, candidate: Path, reports: Path, *extra: str) -> int:
     return main(["--config", str(config.source), "canary", "--env", "production",
                  "--candidate", str(candidate), "--approver", "ana", "--replay-golden",
-                 "--max-requests", "20000", "--reports", str(config.root / "reports"), *extra])
+                 "--max-requests", "20000", "--reports", str(reports), *extra])
 
 
-def _steps(config: HarnessConfig) -> dict[str, tuple[str, str, GateProperties]]:
-    cases, problems = read_junit([config.root / "reports/canary/junit/canary.xml"])
+def _steps(reports: Path) -> dict[str, tuple[str, str, GateProperties]]:
+    cases, problems = read_junit([reports / "canary/junit/canary.xml"])
     assert not problems
     return {c.name: (c.status.value, c.message, c.properties) for c in cases}
 
@@ -96,6 +116,16 @@ def _serves(config: HarnessConfig, artifact: Path) -> bool:
     return answer.json()["artifact_sha256"] == build_candidate(artifact).artifact_sha256
 
 
+def _beside(config: HarnessConfig, name: str, canary: dict[str, object]) -> HarnessConfig:
+    """A config of its own beside ``config`` (the same production, state and history), with
+    another canary section."""
+    data = yaml.safe_load(config.source.read_text())
+    data["release"]["canary"] = canary
+    source = config.root / f"harness-{name}.yaml"
+    source.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_config(source)
+
+
 def _trail(config: HarnessConfig) -> list[tuple[str, str, str]]:
     store = HistoryStore(config.history_url())
     try:
@@ -105,11 +135,12 @@ def _trail(config: HarnessConfig) -> list[tuple[str, str, str]]:
 
 
 def test_an_equal_canary_walks_10_50_100_and_becomes_production(
-        production: HarnessConfig, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+        production: HarnessConfig, model_artifact: Path, reports: Path,
+        capsys: pytest.CaptureFixture) -> None:
     stage(production, model_artifact)
     before = load_state(env_dir(production.resolve(production.deploy.state_dir), "production"))
-    assert _canary(production, model_artifact) == 0, capsys.readouterr()
-    steps = _steps(production)
+    assert _canary(production, model_artifact, reports) == 0, capsys.readouterr()
+    steps = _steps(reports)
     assert list(steps) == ["step_1_10_percent", "step_2_50_percent", "step_3_100_percent"]
     for outcome, _, properties in steps.values():
         assert outcome == "passed" and properties.decision == "pass"
@@ -130,17 +161,17 @@ def test_an_equal_canary_walks_10_50_100_and_becomes_production(
                      ("promote", "promoted")]
     out = capsys.readouterr().out
     assert "runs in production (revision" in out
-    assert (production.root / "reports/canary/html/index.html").is_file()
-    assert (production.root / "reports/canary/evidence.json").is_file() or any(
-        (production.root / "reports/canary").glob("*evidence*"))
+    assert (reports / "canary/html/index.html").is_file()
+    assert (reports / "canary/evidence.json").is_file() or any(
+        (reports / "canary").glob("*evidence*"))
 
 
 def test_a_degraded_canary_is_aborted_at_its_first_step_with_traffic_back_on_stable(
-        production: HarnessConfig, model_artifact: Path, flipped_artifact: Path,
+        production: HarnessConfig, model_artifact: Path, flipped_artifact: Path, reports: Path,
         capsys: pytest.CaptureFixture) -> None:
     stage(production, flipped_artifact)
-    assert _canary(production, flipped_artifact) == 1
-    steps = _steps(production)
+    assert _canary(production, flipped_artifact, reports) == 1
+    steps = _steps(reports)
     assert list(steps) == ["step_1_10_percent"]
     outcome, message, properties = steps["step_1_10_percent"]
     assert outcome == "failed" and properties.decision == "fail"
@@ -159,12 +190,13 @@ def test_a_degraded_canary_is_aborted_at_its_first_step_with_traffic_back_on_sta
 
 
 def test_a_slow_canary_fails_on_latency(production: HarnessConfig, model_artifact: Path,
+                                        reports: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     stage(production, model_artifact)
     # Production was deployed without it; the canary gets it through deploy.local.pass_env.
     monkeypatch.setenv("HARNESS_INJECT_LATENCY_MS", "150")
-    assert _canary(production, model_artifact, "--steps", "10,100") == 1
-    outcome, message, properties = _steps(production)["step_1_10_percent"]
+    assert _canary(production, model_artifact, reports, "--steps", "10,100") == 1
+    outcome, message, properties = _steps(reports)["step_1_10_percent"]
     assert outcome == "failed" and properties.extra["latency_decision"] == "fail", message
     assert "latency: canary - stable share slower than 100 ms" in message
     assert _router(production).splits_to() is None
@@ -172,29 +204,31 @@ def test_a_slow_canary_fails_on_latency(production: HarnessConfig, model_artifac
 
 
 def test_an_approver_who_is_no_release_manager_is_refused_before_the_first_step(
-        production: HarnessConfig, model_artifact: Path,
+        production: HarnessConfig, model_artifact: Path, reports: Path,
         capsys: pytest.CaptureFixture) -> None:
     stage(production, model_artifact)
     assert main(["--config", str(production.source), "canary", "--env", "production",
                  "--candidate", str(model_artifact), "--approver", "bob",
-                 "--replay-golden"]) == 2
+                 "--replay-golden", "--reports", str(reports)]) == 2
     err = capsys.readouterr().err
     assert err.count("harness: error:") == 1 and "bob may not approve promotions" in err
     assert _router(production).splits_to() is None and canary_pid(production, "production") is None
-    assert not (production.root / "reports/canary").exists()
+    assert not (reports / "canary").exists()
     assert [(a, o) for a, o, _ in _trail(production)] == [("promote", "refused")]
 
 
 def test_a_canary_killed_midway_is_reported_and_recovered(
-        production: HarnessConfig, model_artifact: Path) -> None:
+        production: HarnessConfig, model_artifact: Path, reports: Path) -> None:
     # A step that cannot pass in the test's time (a pass margin no sample here reaches),
-    # so it is midway for as long as the test needs; then the candidate's evidence.
-    edit_config(production.root, release={"canary": CANARY | {
-        "decision_pass_margin": 0.0001, "score_pass_margin": 0.0001}})
-    stage(production, model_artifact)
-    command = [sys.executable, "-m", "harness", "canary", "--env", "production",
-               "--candidate", str(model_artifact), "--approver", "ana", "--steps", "50",
-               "--replay-golden", "--max-requests", "100000"]
+    # so it is midway for as long as the test needs (a config of its own beside the
+    # module's); then the candidate's evidence.
+    undecided = _beside(production, "undecided", CANARY | {
+        "decision_pass_margin": 0.0001, "score_pass_margin": 0.0001})
+    stage(undecided, model_artifact)
+    command = [sys.executable, "-m", "harness", "--config", str(undecided.source), "canary",
+               "--env", "production", "--candidate", str(model_artifact), "--approver", "ana",
+               "--steps", "50", "--replay-golden", "--max-requests", "100000",
+               "--reports", str(reports)]
     process = subprocess.Popen(command, cwd=production.root, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     store = HistoryStore(production.history_url())
@@ -237,18 +271,18 @@ def _held_share(config: HarnessConfig) -> tuple[int, float] | None:
 
 
 def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_production(
-        production: HarnessConfig, model_artifact: Path, capsys: pytest.CaptureFixture) -> None:
+        production: HarnessConfig, model_artifact: Path, reports: Path,
+        capsys: pytest.CaptureFixture) -> None:
     stage(production, model_artifact)
-    reports = str(production.root / "reports")
     # In a process of its own, so that the hold is seen to outlive the command's exit.
     held = subprocess.run(
         [sys.executable, "-m", "harness", "canary", "--env", "production", "--candidate",
          str(model_artifact), "--hold-before-last", "--by", "jenkins", "--replay-golden",
-         "--max-requests", "20000", "--reports", reports],
+         "--max-requests", "20000", "--reports", str(reports)],
         cwd=production.root, capture_output=True, text=True, timeout=900, check=False)
     assert held.returncode == 0, held.stdout + held.stderr
     assert "held at 50 % (step 2 of 3)" in held.stdout and "awaiting approval" in held.stdout
-    assert list(_steps(production)) == ["step_1_10_percent", "step_2_50_percent"]
+    assert list(_steps(reports)) == ["step_1_10_percent", "step_2_50_percent"]
     # No harness process runs now: the canary and nginx's split outlived the command.
     pid = canary_pid(production, "production")
     assert pid is not None and _held_share(production) is not None
@@ -267,13 +301,13 @@ def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_prod
 
     resumed = main(["--config", str(production.source), "canary", "--env", "production",
                     "--resume", "--approver", "ana", "--replay-golden", "--max-requests",
-                    "20000", "--reports", reports])
+                    "20000", "--reports", str(reports)])
     out = capsys.readouterr().out
     assert resumed == 0, out
-    steps = _steps(production)
+    steps = _steps(reports)
     assert list(steps) == ["step_1_10_percent", "step_2_50_percent", "step_3_100_percent"]
     assert all(outcome == "passed" for outcome, _, _ in steps.values())
-    figures = json.loads((production.root / "reports/canary/canary.json").read_text())
+    figures = json.loads((reports / "canary/canary.json").read_text())
     assert [step["step"] for step in figures["steps"]] == [1, 2, 3]
     assert _router(production).splits_to() is None and _serves(production, model_artifact)
     assert canary_pid(production, "production") is None
@@ -283,17 +317,18 @@ def test_a_canary_held_before_its_last_step_resumes_on_approval_and_becomes_prod
                      ("promote", "resumed"),
                      ("canary", "step passed"), ("promote", "promoted")]
     assert "runs in production (revision" in out
-    assert (production.root / "reports/canary/html/index.html").is_file()
+    assert (reports / "canary/html/index.html").is_file()
 
 
 def test_a_held_canary_refuses_another_candidate_and_abort_restores_stable(
-        production: HarnessConfig, model_artifact: Path, second_artifact: Path,
+        production: HarnessConfig, model_artifact: Path, second_artifact: Path, reports: Path,
         capsys: pytest.CaptureFixture) -> None:
     stage(production, second_artifact)
     config = str(production.source)
     assert main(["--config", config, "canary", "--env", "production", "--candidate",
                  str(second_artifact), "--hold-before-last", "--steps", "10,100",
-                 "--replay-golden", "--max-requests", "20000"]) == 0, capsys.readouterr()
+                 "--replay-golden", "--max-requests", "20000",
+                 "--reports", str(reports)]) == 0, capsys.readouterr()
     split = _held_share(production)
     assert split is not None and split[1] == 10.0
     capsys.readouterr()

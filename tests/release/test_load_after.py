@@ -1,6 +1,7 @@
 """Load after promotion, for real: a short Locust run against production once promotion
 switched it, judged by ``release.load``'s own SLOs as post-deploy testcases; a failed SLO
-rolls production back to what ran before."""
+rolls production back to what ran before. The candidate's release run is on record from
+files (tests/support/staged.py): staging it for real is test_promotion's and test_pipeline's."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
 from harness.deploy.registry import get_target
 from harness.release.promotion import promote
-from harness.run.engine import run_check
+from tests.support.lean_pytest import lean_pytest
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
+from tests.support.staged import stage
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.
 pytestmark = pytest.mark.end_to_end
+# The real checks' pytest processes load the harness's plugin only (the reference
+# project needs no other).
+lean = pytest.fixture(autouse=True)(lean_pytest)
 
 
 def release_config(folder: Path, model_artifact: Path, slos: list[dict[str, object]]
@@ -55,13 +60,6 @@ def _cases(junit: Path) -> dict[str, bool]:
     return {f"{case.classname}.{case.name}": case.is_passed for case in suite}
 
 
-def _stage(config: HarnessConfig, artifact: Path | None = None) -> str:
-    candidate = operations.candidate_for(config, artifact)
-    operations.deploy(config, "staging", candidate)
-    assert run_check(config, "release", config.root / "reports").evidence is not None
-    return candidate.id
-
-
 def test_production_under_load_within_its_slos_is_promoted(
         tmp_path: Path, model_artifact: Path, stopper: list[HarnessConfig]) -> None:
     config = release_config(tmp_path, model_artifact, [
@@ -69,7 +67,7 @@ def test_production_under_load_within_its_slos_is_promoted(
         {"endpoint": "/predict", "metric": "p95_ms", "max": 5000},
     ])
     stopper.append(config)
-    result = promote(config, _stage(config), "ana", tmp_path / "reports")
+    result = promote(config, stage(config).id, "ana", tmp_path / "reports")
     assert result.promoted, result.message
     cases = _cases(result.junit)
     assert cases["post_deploy.load.overall.error_ratio"] is True
@@ -78,18 +76,15 @@ def test_production_under_load_within_its_slos_is_promoted(
 
 
 def test_production_that_misses_its_load_slo_is_rolled_back(
-        tmp_path: Path, model_artifact: Path, stopper: list[HarnessConfig]) -> None:
-    from credit_model.train import train
-
+        tmp_path: Path, model_artifact: Path, second_artifact: Path,
+        stopper: list[HarnessConfig]) -> None:
     # No shared two-core host serves a million requests a second: the SLO fails for real.
     config = release_config(tmp_path, model_artifact, [
         {"endpoint": "overall", "metric": "rps", "min": 1_000_000}])
     stopper.append(config)
     before = get_target(config).deploy("production",  # what ran before, set up directly
                                        operations.candidate_for(config, model_artifact))
-    other = train(EXAMPLE / "fixtures/credit/train.csv", tmp_path / "other" / "credit", seed=1,
-                  sample=300)
-    result = promote(config, _stage(config, other), "ana", tmp_path / "reports")
+    result = promote(config, stage(config, second_artifact).id, "ana", tmp_path / "reports")
     assert not result.promoted
     assert "post_deploy.load.overall.rps" in result.message
     assert f"rolled back to candidate {before.candidate.id}" in result.message
