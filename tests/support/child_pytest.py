@@ -6,7 +6,10 @@ dependencies' (hypothesis through schemathesis, kmock, pytest-asyncio, xdist, an
 typeguard, Locust's): about 2.4 s of CPU per process, paid by every real check in the suite
 and never used there. A team's pytest loads its own plugins as always: the harness passes its
 environment on unchanged, and only the tests set these variables (pytest's own, see its
-"Plugin discovery order" documentation), in the session fixture ``child_pytest_plugins``.
+"Plugin discovery order" documentation): the session fixture ``child_pytest_plugins`` for
+the checks run here, and the replayed Jenkins agent's settings for its builds' checks (its
+virtualenv holds the harness's dependencies only, whose anyio and typeguard plugins still
+cost about a second a process).
 """
 
 from __future__ import annotations
