@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from harness.gates import deepchecks_env
+from tests.support import child_pytest
 from tests.support.file_order import file_seconds, longest_first
 from tests.support.once import once
 from tests.support.project import EXAMPLE, reference_copy
@@ -38,6 +39,17 @@ def harness_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(deepchecks_env.CACHE_ENV, str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def child_pytest_plugins() -> Iterator[None]:
+    """The pytest processes the harness starts in this session load only the plugins a check
+    uses (tests/support/child_pytest.py). Set in the session, not at import: the test
+    processes themselves (xdist's workers too) keep every installed plugin."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in child_pytest.environment().items():
+            patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture(scope="session")

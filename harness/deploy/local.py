@@ -335,12 +335,16 @@ class LocalTarget:
         if spec.router:
             return self._switch_routed(state, folder, revision)
         previous = state.revision(state.current)
+        stopping = any(x is not None for x in (state.pid, state.starting_pid, state.router))
         self._stop(state)
         if state.router is not None:  # the key was removed: nginx gives the port back
             self._router(state.env, folder).stop()
             state.router = None
         save_state(folder, state)
-        if not wait_port_free(spec.host, self._port(state.env, spec)):
+        # A process just stopped may hold the port a moment longer; with nothing of ours
+        # stopped, whoever holds it will not let go by waiting.
+        if not wait_port_free(spec.host, self._port(state.env, spec),
+                              timeout_s=5.0 if stopping else 0.0):
             raise DeployError(
                 f"port {spec.port} of environment '{state.env}' is used by another process; "
                 f"free it or set environments.{state.env}.port"

@@ -18,16 +18,12 @@ from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
 from harness.deploy.registry import get_target
 from harness.release.promotion import promote
-from tests.support.lean_pytest import lean_pytest
 from tests.support.project import EXAMPLE, write_config
 from tests.support.service_process import free_port
 from tests.support.staged import stage
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.
 pytestmark = pytest.mark.end_to_end
-# The real checks' pytest processes load the harness's plugin only (the reference
-# project needs no other).
-lean = pytest.fixture(autouse=True)(lean_pytest)
 
 
 def release_config(folder: Path, model_artifact: Path, slos: list[dict[str, object]]

@@ -18,7 +18,6 @@ from harness.config import HarnessConfig, load_config
 from harness.deploy import operations
 from harness.deploy.registry import get_target
 from harness.release.pipeline import run_release
-from tests.support.lean_pytest import lean_pytest
 from tests.support.oci_registry import RunningRegistry, registry_fixture
 from tests.support.project import EXAMPLE, write_config
 from tests.support.published import harness, publish
@@ -28,9 +27,6 @@ from tests.support.service_process import free_port
 pytestmark = pytest.mark.end_to_end
 
 registry = pytest.fixture(registry_fixture)
-# The real checks' pytest processes load the harness's plugin only (the reference
-# project needs no other).
-lean = pytest.fixture(autouse=True)(lean_pytest)
 
 
 @pytest.fixture

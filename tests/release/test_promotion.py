@@ -29,15 +29,11 @@ from harness.history.release import Lock, audit_trail
 from harness.release.promotion import promote
 from harness.release.recovery import LOCK
 from harness.run.engine import run_check
-from tests.support.lean_pytest import lean_pytest
 from tests.support.staged import audit as _audit
 from tests.support.staged import release_project, stage
 
 # Real candidates staged, deployed and promoted: run apart with -m end_to_end.
 pytestmark = pytest.mark.end_to_end
-# The real checks' pytest processes load the harness's plugin only (the reference
-# project needs no other).
-lean = pytest.fixture(autouse=True)(lean_pytest)
 
 
 @pytest.fixture

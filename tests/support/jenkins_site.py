@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support import child_pytest
 from tests.support.jenkins_replay import (
     ROOT,
     Agent,
@@ -101,6 +102,8 @@ def running_site(tmp_path_factory: pytest.TempPathFactory,
         "HARNESS_STATE_DIR": str(root / "agent/state"),
         # The agent's cache: deepchecks' virtualenv, shared with this test session's.
         "HARNESS_CACHE_DIR": os.environ["HARNESS_CACHE_DIR"],
+        # Its checks' pytest processes load the plugins they use, as this session's do.
+        **child_pytest.environment(),
     })
     with running_registry(root / "registry", port=registry_port) as registry:
         yield Site(agent, registry)
