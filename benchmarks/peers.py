@@ -583,7 +583,10 @@ class GeneratorFigures:
 
 
 def _median(values: list[float]) -> float:
-    ordered = sorted(values)
+    """The median of the values that are numbers (NaN: a run with no steady window)."""
+    ordered = sorted(v for v in values if not math.isnan(v))
+    if not ordered:
+        return math.nan
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
@@ -634,13 +637,16 @@ def _steady(run: Callable[[], tuple[int, float]], url: str, server: ProcessTree,
     time.sleep(max(seconds - 2.5, 0.5))
     cpu_end, answered_end = _generator_cpu(server), _answered(url)
     window = time.monotonic() - started
+    # A run that ended inside the window (its start-up took most of its time on a busy
+    # host) had no steady state to measure.
+    steady = thread.is_alive() and answered_end > answered
     thread.join()
     whole = children_cpu_s() - whole
     # A process that ended inside the window is lost; one that began in it counts whole.
     used = sum(end - cpu.get(pid, 0.0) for pid, end in cpu_end.items())
-    answers = max(answered_end - answered, 1.0)
+    answers = answered_end - answered
     requests = done[0][0] if done else 0
-    return GeneratorFigures(answers / window, used / answers * 1e6,
+    return GeneratorFigures(answers / window, used / answers * 1e6 if steady else math.nan,
                             whole / max(requests, 1) * 1e6)
 
 
