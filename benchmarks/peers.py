@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -521,56 +522,132 @@ def quality_section(folder: Path, sizes: list[int]) -> None:
 # --- 3. load generators ---------------------------------------------------------------------
 
 
-def load_section(folder: Path, seconds: float, users: int) -> None:
-    """The generators on the harness server's /predict: each one's CPU per request."""
+def load_section(folder: Path, seconds: float, users: int, rounds: int) -> None:
+    """The generators on the harness server's /predict, alternating for ``rounds``: each
+    one's CPU per request in the steady state, and over the whole run."""
     from harness.config import load_config
     from harness.load.runner import write_scenario
     from tests.support.service_process import running_service
 
+    seconds = max(seconds, 5.0)  # room for a steady window after the ramp
     with running_service(ARTIFACT) as url:
+        server = ProcessTree.listening_on(_port(url))
         config_path = _server_config(folder, "load", url, "harness")
         data = yaml.safe_load(config_path.read_text())
         data["load"].update(users=users, spawn_rate=users, run_time_s=seconds, workers=1,
                             max_requests=10_000_000, slos=[])
         data["load"]["scenario"].update(predict=1, predict_batch=0, health=0, wait_s=0)
         config_path.write_text(yaml.safe_dump(data, sort_keys=False))
-        # Alternating, a long round and a short one: the difference between the two is each
-        # generator's cost at the margin, without its processes' start-up.
-        figures: dict[str, list[tuple[int, float, float]]] = {}
-        for round_, length in enumerate((seconds, max(2.0, seconds / 4))):
-            loaded = load_config(config_path)
-            config = loaded.model_copy(update={"load": loaded.load.model_copy(
-                update={"run_time_s": length})})
-            # The locustfile's shape stops the run at the scenario's run_time_s: raw Locust
-            # reads the same file the harness writes.
-            scenario = folder / f"scenario-{round_}.json"
-            write_scenario(config, scenario, 1)
-            body = json.loads(scenario.read_text())["singles"][0]
-            script = wrk_script(folder, "generator", body, None)
-            for index, (name, run) in enumerate((("harness load runner (master + 1 worker)", _harness_locust),
-                              ("raw locust --headless (1 process)", _raw_locust),
-                              ("raw locust --headless --processes 1", _raw_locust_forked),
-                              ("wrk -t2", _wrk_generator))):
-                cpu = children_cpu_s()
-                requests, rps = run(config, scenario, script, url, users, length,
-                                    folder / f"{round_}-{index}")
-                used = children_cpu_s() - cpu
-                figures.setdefault(name, []).append((requests, used, rps))
+        config = load_config(config_path)
+        # The locustfile's shape stops the run at the scenario's run_time_s: raw Locust
+        # reads the same file the harness writes.
+        scenario = folder / "scenario.json"
+        write_scenario(config, scenario, 1)
+        body = json.loads(scenario.read_text())["singles"][0]
+        script = wrk_script(folder, "generator", body, None)
+        generators = (("harness load runner (master + 1 worker)", _harness_locust),
+                      ("raw locust --headless (1 process)", _raw_locust),
+                      ("raw locust --headless --processes 1", _raw_locust_forked),
+                      ("wrk -t2", _wrk_generator))
+        figures: dict[str, list[GeneratorFigures]] = {}
+        for round_ in range(rounds):
+            for index, (name, run) in enumerate(generators):
+                out = folder / f"{round_}-{index}"
+                figures.setdefault(name, []).append(_steady(
+                    partial(run, config, scenario, script, url, users, seconds, out),
+                    url, server, seconds))
     rows = []
-    margins = {}
-    for name, ((requests, used, rps), (short, short_used, _)) in figures.items():
-        margin = (used - short_used) / (requests - short) * 1e6 if requests > short else math.nan
-        margins[name] = margin
-        rows.append([name, rps, requests, used, used / max(requests, 1) * 1e6, margin])
-    print(table(f"load generators, {users} users/connections, {seconds:g} s (and "
-                f"{max(2.0, seconds / 4):g} s for the margin), POST /predict of harness serve; "
-                f"{load_average()}",
-                ["generator", "req/s", "requests", "CPU s", "CPU us/req", "at the margin"],
+    for name, runs in figures.items():
+        rows.append([name, _median([f.rps for f in runs]), _median([f.steady_us for f in runs]),
+                     " ".join(f"{f.steady_us:.0f}" for f in runs),
+                     _median([f.whole_us for f in runs])])
+    print(table(f"load generators, {users} users/connections, {seconds:g} s runs, {rounds} "
+                f"rounds alternating, POST /predict of harness serve; {load_average()}",
+                ["generator", "req/s", "steady CPU us/req", "each round", "whole run us/req"],
                 rows))
-    ours, single, forked = list(margins.values())[:3]
+    steady = {name: _median([f.steady_us for f in runs]) for name, runs in figures.items()}
+    ours, single, forked = list(steady.values())[:3]
     for raw, shape in ((single, "1 process"), (forked, "master + 1 worker")):
-        print(ratio_line(f"generator CPU us per request at the margin, raw Locust in {shape}",
+        print(ratio_line(f"generator CPU us per request, steady, raw Locust in {shape}",
                          ours, raw, "raw Locust", "<= 1.1x", ours <= 1.1 * raw))
+
+
+@dataclass(frozen=True)
+class GeneratorFigures:
+    """One generator's run: the server's answers a second and the generator's CPU per
+    answer in the steady window, and its CPU per request over the whole run."""
+
+    rps: float
+    steady_us: float
+    whole_us: float
+
+
+def _median(values: list[float]) -> float:
+    """The median of the values that are numbers (NaN: a run with no steady window)."""
+    ordered = sorted(v for v in values if not math.isnan(v))
+    if not ordered:
+        return math.nan
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _answered(url: str) -> float:
+    """The 200s the harness server has sent to POST /predict (its /metrics)."""
+    import httpx
+
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    found = re.search(r'^harness_server_requests_total\{endpoint="/predict",method="POST",'
+                      r'status="200"\} (\S+)$', text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def _generator_cpu(server: ProcessTree) -> dict[int, float]:
+    """CPU seconds of each process this one started, and their children, but the server's."""
+    serving = {p.pid for p in server.processes()}
+    seconds = {}
+    for process in psutil.Process().children(recursive=True):
+        if process.pid in serving:
+            continue
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def _steady(run: Callable[[], tuple[int, float]], url: str, server: ProcessTree,
+            seconds: float) -> GeneratorFigures:
+    """``run`` (a generator's whole run, returning its requests) in a thread, measured in
+    its steady state: from 1 s after the server's first answer (every user started) to
+    1.5 s before the run's end, the generator processes' CPU over the server's answers.
+    Start-up, ramp and the final reports stay out, and requests are counted by the
+    server, the same way for every generator."""
+    import threading
+
+    done: list[tuple[int, float]] = []
+    whole = children_cpu_s()
+    thread = threading.Thread(target=lambda: done.append(run()))
+    first = _answered(url)
+    thread.start()
+    while _answered(url) == first and thread.is_alive():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    cpu, answered, started = _generator_cpu(server), _answered(url), time.monotonic()
+    time.sleep(max(seconds - 2.5, 0.5))
+    cpu_end, answered_end = _generator_cpu(server), _answered(url)
+    window = time.monotonic() - started
+    # A run that ended inside the window (its start-up took most of its time on a busy
+    # host) had no steady state to measure.
+    steady = thread.is_alive() and answered_end > answered
+    thread.join()
+    whole = children_cpu_s() - whole
+    # A process that ended inside the window is lost; one that began in it counts whole.
+    used = sum(end - cpu.get(pid, 0.0) for pid, end in cpu_end.items())
+    answers = answered_end - answered
+    requests = done[0][0] if done else 0
+    return GeneratorFigures(answers / window, used / answers * 1e6 if steady else math.nan,
+                            whole / max(requests, 1) * 1e6)
 
 
 def _harness_locust(config: HarnessConfig, scenario: Path, script: Path, url: str, users: int,
@@ -655,6 +732,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3, help="start-up runs per command")
     parser.add_argument("--users", type=int, default=10, help="load generator section's users")
+    parser.add_argument("--load-rounds", type=int, default=2,
+                        help="load generator section's rounds, the generators alternating")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.rows, args.runs = 2, [2_000], 1
@@ -688,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
             elif section == "quality":
                 quality_section(where, args.rows)
             elif section == "load":
-                load_section(where, args.seconds, args.users)
+                load_section(where, args.seconds, args.users, args.load_rounds)
             else:
                 startup_section(args.runs)
             sys.stdout.flush()

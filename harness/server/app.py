@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -39,13 +38,15 @@ from harness.candidate.artifact import artifact_digest
 from harness.config import HarnessConfig
 from harness.model.adapters import PythonModel
 from harness.server import cpu_wait
+from harness.server.batching import Batcher
 from harness.server.faults import FaultInjection
+from harness.server.frames import records_frame
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics
 from harness.server.placement import ScoringPlace
 from harness.server.prediction_log import add_prediction_log
 from harness.server.predictions import Prediction, predictions
-from harness.server.records import batch_model, record_model
+from harness.server.records import MAX_BATCH, batch_model, record_model
 from harness.text import clip
 
 log = logging.getLogger("harness.server")
@@ -160,7 +161,7 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     single, batched = ScoringPlace("/predict"), ScoringPlace("/predict/batch")
     Record = record_model(config)
     Batch = batch_model(Record)
-    columns = list(Record.model_fields)
+    rules = {name: config.data_schema.columns[name] for name in Record.model_fields}
     spec = config.model
 
     @asynccontextmanager
@@ -207,27 +208,34 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    def score_here(records: list[BaseModel],
-                   place: ScoringPlace) -> tuple[_Loaded, list[Prediction]]:
+    def score_here(records: list[BaseModel], place: ScoringPlace) -> list[Prediction]:
         loaded = state.require()
-        faults.apply()
         started = time.perf_counter()
-        # Column lists straight from the validated records: the dtypes from_records would
-        # infer, at about half its cost on one record.
-        frame = pd.DataFrame({name: [getattr(r, name) for r in records] for name in columns},
-                             copy=False)
-        scored = predictions(loaded.model, frame,
+        scored = predictions(loaded.model, records_frame(records, rules),
                              faults.jittered if faults.score_jitter else None)
         place.add(time.perf_counter() - started, len(records))
-        metrics.count_predictions(scored)
-        return loaded, scored
+        metrics.count_predictions(place.name, scored)
+        return scored
 
-    async def score(records: list[BaseModel],
-                    place: ScoringPlace) -> tuple[_Loaded, list[Prediction]]:
-        # Injected latency stands for a slow service, not a busy one: it sleeps in a thread.
-        if place.inline(len(records)) and not faults.latency_ms:
+    async def score(records: list[BaseModel], place: ScoringPlace) -> list[Prediction]:
+        if place.inline(len(records)):
             return score_here(records, place)
         return await run_in_threadpool(cpu_wait.counting(score_here), records, place)
+
+    # The records of concurrent single-record requests, scored together (batching.py).
+    together: Batcher[BaseModel, Prediction] = Batcher(lambda rs: score(rs, single),
+                                                        MAX_BATCH)
+
+    async def admit() -> _Loaded:
+        """The loaded model, after the injected faults of one request (each request's
+        own: injected latency stands for a slow service, not a busy one, and sleeps in a
+        thread)."""
+        loaded = state.require()
+        if faults.latency_ms:
+            await run_in_threadpool(faults.apply)
+        else:
+            faults.apply()
+        return loaded
 
     # Fields that do not apply to the model's kind are left out, not sent as null. The
     # endpoints return the encoded JSON themselves: FastAPI would validate the answer
@@ -235,7 +243,8 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     @app.post("/predict", response_model=PredictResponse, responses=_POST_ERRORS,
               response_model_exclude_none=True)
     async def predict(record: Record) -> Response:  # type: ignore[valid-type]
-        loaded, [prediction] = await score([record], single)
+        loaded = await admit()
+        prediction = await together.score(record)
         answer = PredictResponse(**prediction.model_dump(exclude_none=True),
                                  model_version=loaded.digest[:12])
         return _json(answer)
@@ -243,7 +252,8 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     @app.post("/predict/batch", response_model=BatchResponse, responses=_POST_ERRORS,
               response_model_exclude_none=True)
     async def predict_batch(request: Batch) -> Response:  # type: ignore[valid-type]
-        loaded, answers = await score(request.records, batched)  # type: ignore[attr-defined]
+        loaded = await admit()
+        answers = await score(request.records, batched)  # type: ignore[attr-defined]
         return _json(BatchResponse(predictions=answers, model_version=loaded.digest[:12]))
 
     app.state.harness = state

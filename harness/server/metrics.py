@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -19,6 +18,11 @@ class ServerMetrics:
             "harness_server_request_duration_seconds", "HTTP request latency by endpoint",
             ["endpoint"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        # Concurrent single records are scored together (batching.py): how many per call.
+        self._call_records = Histogram(
+            "harness_server_model_call_records", "Records scored per call of the model",
+            ["endpoint"], registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000))
         self._predictions = Counter("harness_server_predictions", "Records scored, by label",
                                     ["label"], registry=self.registry)
 
@@ -26,7 +30,9 @@ class ServerMetrics:
         self._requests.labels(endpoint, method, str(status)).inc()
         self._latency.labels(endpoint).observe(seconds)
 
-    def count_predictions(self, predictions: Iterable[Any]) -> None:
+    def count_predictions(self, endpoint: str, predictions: list[Any]) -> None:
+        """The answers of one call of the model, made for ``endpoint``."""
+        self._call_records.labels(endpoint).observe(len(predictions))
         for prediction in predictions:
             self._predictions.labels(str(prediction.label)).inc()
 
