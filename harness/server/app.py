@@ -232,7 +232,9 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
         thread)."""
         loaded = state.require()
         if faults.latency_ms:
-            await run_in_threadpool(faults.apply)
+            # Counted (cpu_wait): the request's own wait is then its threads', not the
+            # loop's, which serves other requests while this one sleeps.
+            await run_in_threadpool(cpu_wait.counting(faults.apply))
         else:
             faults.apply()
         return loaded

@@ -6,10 +6,10 @@ latency the host took (other processes on the cores, a lower niceness) rather th
 server's own work or its sleeps. A shadow on a shared machine waits more than production
 does, so the shadow's judge compares latencies net of it (harness/release/shadow_judge.py).
 
-A request scored in a worker thread waits there: ``counting`` wraps the worker's work and
-adds its wait to the request's ``Tally``, which the request's context carries. Its wait is
-then the worker's alone: the event loop serves other requests meanwhile, and adding the
-loop's waits too would count the same moments twice.
+A request served partly in a worker thread (scored there, or sleeping there for injected
+latency) waits there: ``counting`` wraps the worker's work and adds its wait to the
+request's ``Tally``, which the request's context carries. Its wait is then its workers'
+alone: the event loop serves other requests meanwhile, and their waits are not this one's.
 
 Each thread keeps its file open: a read is then one ``pread`` (a few microseconds), cheap
 enough for every request. Where the file does not exist (not Linux, schedstats off), the
