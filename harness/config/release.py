@@ -65,8 +65,8 @@ class ShadowSpec(StrictModel):
     max_error_rate: float = Field(default=0.0, ge=0, lt=1)
     mirror_timeout_ms: int = Field(default=200, ge=1, le=60_000)
     # The local target: the shadow's CPU niceness, so production wins the cores they share
-    # (the mirror then costs production's p50 5 % rather than 11 %, docs/release.md). The
-    # shadow's extra wait for a CPU is netted out of its latency judgment.
+    # (what the mirror costs production's latency: docs/release.md). The shadow's extra
+    # wait for a CPU is netted out of its latency judgment.
     nice: int = Field(default=10, ge=0, le=19)
     on_inconclusive: Literal["fail", "warn"] = "fail"
     # The kubernetes target: the share of requests the Gateway's RequestMirror filter copies
