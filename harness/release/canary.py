@@ -342,9 +342,10 @@ def abort_canary(config: HarnessConfig, env: str, by: str, candidate: str | None
     an artifact digest's start) names another than the one held, and when nothing is held
     unless ``if_held`` (a build's clean-up: then it says so and changes nothing)."""
     _refuse_elsewhere(config, env)
-    if if_held and _read_hold(config, env, by)[2] is None:
+    holder, journal = _read_lock(config, by)
+    if if_held and (journal is None or journal.hold is None):
         return f"no canary is held in {env}: nothing to give up"
-    holder, journal, hold = _the_hold(config, env, by)
+    holder, journal, hold = _held(config, env, by, holder, journal)
     _refuse_another(config, env, by, journal, hold, candidate)
     store = HistoryStore(config.history_url())
     try:
@@ -367,22 +368,26 @@ def _refuse_elsewhere(config: HarnessConfig, env: str) -> None:
             f"--env names '{env}'", key="--env")
 
 
-def _read_hold(config: HarnessConfig, env: str, actor: str
-               ) -> tuple[LockHolder | None, PromotionJournal | None, CanaryHold | None]:
-    """The promotion lock's holder and journal, and the canary it holds, if any."""
+def _read_lock(config: HarnessConfig,
+               actor: str) -> tuple[LockHolder | None, PromotionJournal | None]:
+    """The promotion lock's holder and its journal, if any."""
     store = HistoryStore(config.history_url())
     try:
         holder = Lock(store, LOCK, actor).read()
     finally:
         store.close()
-    journal = PromotionJournal.from_dict(holder.journal) if holder else None
-    return holder, journal, journal.hold if journal else None
+    return holder, PromotionJournal.from_dict(holder.journal) if holder else None
 
 
 def _the_hold(config: HarnessConfig, env: str,
               actor: str) -> tuple[LockHolder, PromotionJournal, CanaryHold]:
     """The held canary's lock, journal and hold; refused (and audited) when none is held."""
-    holder, journal, _ = _read_hold(config, env, actor)
+    return _held(config, env, actor, *_read_lock(config, actor))
+
+
+def _held(config: HarnessConfig, env: str, actor: str, holder: LockHolder | None,
+          journal: PromotionJournal | None) -> tuple[LockHolder, PromotionJournal, CanaryHold]:
+    """The lock as read, when it holds a canary; refused (and audited) when not."""
     if holder is None or journal is None or journal.hold is None:
         doing = (f"a {journal.what} of candidate {journal.candidate} holds the lock "
                  f"('{journal.phase}')" if journal else "nothing holds the promotion lock")
