@@ -75,8 +75,11 @@ def test_a_share_goes_to_the_canary_and_all_comes_back_at_once_under_traffic(
         def traffic() -> None:
             with httpx.Client(timeout=10) as client:
                 while not stop.is_set():
+                    # When it was sent: one sent before route() returned may still be
+                    # answered by the canary, and its answer read after.
+                    sent = time.time()
                     answer = client.post(f"{url}/predict", json=APPLICATION)
-                    seen.append((time.time(), answer.headers.get(ARM_HEADER)))
+                    seen.append((sent, answer.headers.get(ARM_HEADER)))
 
         thread = threading.Thread(target=traffic)
         thread.start()
@@ -92,8 +95,8 @@ def test_a_share_goes_to_the_canary_and_all_comes_back_at_once_under_traffic(
             thread.join()
         assert router.splits_to() is None
         print(f"all traffic back on stable {took * 1000:.0f} ms after the abort")
-        # Once route() returned, no request reached the canary: none answered by it, none
-        # in its own log.
+        # Once route() returned, no request reached the canary: none sent then answered by
+        # it, none in its own log.
         assert not [at for at, arm in seen if at > back and arm != "stable"]
         log = httpx.get(f"{canary}/predictions/log", params={"limit": 10_000}).json()
         assert not [r for r in log["records"] if r["at"] > back]
