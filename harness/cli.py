@@ -390,7 +390,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(config, artifact, max_body_bytes=args.max_body_bytes,
-                     model_reference=os.environ.get(MODEL_REFERENCE_ENV) or None)
+                     model_reference=os.environ.get(MODEL_REFERENCE_ENV) or None,
+                     freeze_heap=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

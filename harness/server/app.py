@@ -41,6 +41,7 @@ from harness.server import cpu_wait
 from harness.server.batching import Batcher
 from harness.server.faults import FaultInjection
 from harness.server.frames import records_frame
+from harness.server.heap import freeze_long_lived
 from harness.server.limits import BodyLimit
 from harness.server.metrics import RequestMetrics, ServerMetrics
 from harness.server.placement import ScoringPlace
@@ -148,10 +149,12 @@ def _malformed(exc: RequestValidationError, request: Request) -> str | None:
 def create_app(config: HarnessConfig, artifact: Path | None = None,
                faults: FaultInjection | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               model_reference: str | None = None) -> FastAPI:
+               model_reference: str | None = None, freeze_heap: bool = False) -> FastAPI:
     """The server for ``config``'s model, loaded from ``artifact`` (default:
     ``model.artifact``) when the app starts; ``model_reference`` is the OCI reference the
-    artifact was pulled from, reported at ``/version``."""
+    artifact was pulled from, reported at ``/version``. ``freeze_heap``: once the model is
+    loaded, exempt what the process holds from garbage collection (heap.py), for a
+    process that serves this app alone."""
     if artifact is None and config.model.artifact is not None:
         artifact = config.resolve(config.model.artifact)
     state = _State(config, artifact)
@@ -167,6 +170,8 @@ def create_app(config: HarnessConfig, artifact: Path | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.load()
+        if freeze_heap:
+            freeze_long_lived()
         yield
 
     app = FastAPI(title=f"{spec.name} (harness model server)", lifespan=lifespan,
