@@ -2,7 +2,7 @@
 requests production answers, on loopback, with the harness's router and generic server.
 
     .venv/bin/python benchmarks/shadow_mirror.py --artifact ARTIFACT [--rate 100]
-        [--seconds 10] [--rounds 2] [--timeout-ms 200] [--nice 10]
+        [--seconds 5] [--rounds 6] [--timeout-ms 200] [--nice 10]
         [--config examples/credit/harness.yaml]
 
 One production server behind nginx (harness/deploy/router.py), and two candidates: one as
@@ -14,6 +14,13 @@ a busy host's drift falls on all three alike. Then one flat-out pair (off, on wi
 fast candidate), where the candidate's scoring competes with production's for the cores.
 Prints p50, p99 and throughput per phase and round, their ratios, and whether the slow
 candidate kept production's p99 within the mirror-off p99 plus the mirror's timeout.
+
+Each round also has a phase with the mirror off and a busy loop beside production at the
+kernel's lowest priority (SCHED_IDLE: it runs only on a core nothing else wants, and any
+other process preempts it at once). It takes no CPU time from production, so what it
+costs production is the host's floor for any work running at the same moment on the
+other core (shared caches and memory bandwidth, or a hypervisor's sibling threads): the
+fast candidate scores each mirrored request at the same moment production does.
 Needs nginx and wrk (apt-get install nginx wrk). Shared host: note the load average.
 """
 
@@ -37,6 +44,7 @@ from harness.config import ShadowSpec
 from harness.deploy.router import Mirror, NginxRouter
 from harness.processes import wait_ready
 
+IDLE_LOOP = "off, idle-priority loop beside"
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit"
 
@@ -62,6 +70,20 @@ def _server(config: Path, artifact: Path, latency_ms: float = 0,
         process.wait(timeout=10)
 
 
+@contextmanager
+def _idle_busy_loop() -> Iterator[None]:
+    """A busy loop at SCHED_IDLE for the ``with`` block."""
+    loop = subprocess.Popen([sys.executable, "-c",
+                             "import os\n"
+                             "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+                             "while True: pass"])
+    try:
+        yield
+    finally:
+        loop.kill()
+        loop.wait()
+
+
 def _median(runs: list[Figures], label: str) -> Figures:
     return Figures(label, statistics.median(r.rps for r in runs),
                    statistics.median(r.p50_ms for r in runs),
@@ -75,8 +97,9 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=EXAMPLE / "harness.yaml")
     parser.add_argument("--artifact", type=Path, required=True)
     parser.add_argument("--rate", type=float, default=100, help="paced requests/s")
-    parser.add_argument("--seconds", type=float, default=10, help="per phase")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=5, help="per phase")
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="more, shorter rounds: the host drifts between phases")
     parser.add_argument("--timeout-ms", type=int, default=200, help="the mirror's timeout")
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--nice", type=int, default=ShadowSpec().nice,
@@ -100,15 +123,19 @@ def main() -> int:
         def run(label: str, mirror: Mirror | None, script: Path = paced,
                 connections: int = args.connections) -> Figures:
             router.route(production, 1, mirror)
+            if label.startswith(IDLE_LOOP):
+                with _idle_busy_loop():
+                    return _wrk(url, script, connections, args.seconds, production_pid, label)
             return _wrk(url, script, connections, args.seconds, production_pid, label)
 
         run("warm-up", Mirror(fast, args.timeout_ms), flat, 2)
         off_first = run("off", None)
         slow_ms = 10 * off_first.p50_ms
         slow, _ = stack.enter_context(_server(config, artifact, slow_ms, args.nice))
-        phases: dict[str, list[Figures]] = {"off": [off_first], "on, fast": [], "on, slow": []}
+        phases: dict[str, list[Figures]] = {"off": [off_first], "on, fast": [], "on, slow": [],
+                                            IDLE_LOOP: []}
         mirrors = {"off": None, "on, fast": Mirror(fast, args.timeout_ms),
-                   "on, slow": Mirror(slow, args.timeout_ms)}
+                   "on, slow": Mirror(slow, args.timeout_ms), IDLE_LOOP: None}
         for round_ in range(args.rounds):
             for name, mirror in mirrors.items():
                 if round_ == 0 and name == "off":
@@ -138,6 +165,10 @@ def main() -> int:
     print(f"mirror on (fast candidate) / off: p50 {on.p50_ms / off.p50_ms:.2f}x, "
           f"p99 {on.p99_ms / off.p99_ms:.2f}x, throughput {on.rps / off.rps:.2f}x "
           "(goal: p50 and p99 within 1.10x, throughput at least 0.90x)")
+    floor = medians[IDLE_LOOP]
+    print(f"the host's floor, a SCHED_IDLE busy loop beside production / off: p50 "
+          f"{floor.p50_ms / off.p50_ms:.2f}x, p99 {floor.p99_ms / off.p99_ms:.2f}x (what any "
+          "work at the same moment on the other core costs production, whatever its priority)")
     bound = off.p99_ms + args.timeout_ms
     print(f"mirror on (slow candidate): p99 {slowed.p99_ms:.1f} ms against the bound "
           f"{bound:.1f} ms (p99 off + mirror timeout): "
