@@ -73,10 +73,10 @@ def _server(config: Path, artifact: Path, latency_ms: float = 0,
 @contextmanager
 def _idle_busy_loop() -> Iterator[None]:
     """A busy loop at SCHED_IDLE for the ``with`` block."""
-    loop = subprocess.Popen([sys.executable, "-c",
-                             "import os\n"
-                             "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
-                             "while True: pass"])
+    code = ("import os\n"
+            "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+            "while True: pass")
+    loop = subprocess.Popen([sys.executable, "-c", code])
     try:
         yield
     finally:

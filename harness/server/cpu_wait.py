@@ -59,7 +59,7 @@ def waited_ms() -> float | None:
 class Tally:
     """The waits of a request's worker threads, added up while it is served."""
 
-    __slots__ = ("ms", "counted")
+    __slots__ = ("counted", "ms")
 
     def __init__(self) -> None:
         self.ms = 0.0
