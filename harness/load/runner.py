@@ -42,13 +42,16 @@ _PROBE_TIMEOUT_S = 3.0
 
 # The generic scenario: speaks the harness's HTTP contract (/predict, /predict/batch, /health).
 DEFAULT_LOCUSTFILE = Path(__file__).parent / "assets" / "locustfile.py"
-# Loaded next to every scenario, the team's too: samples the generator's own CPU.
+# Loaded next to every scenario, the team's too: samples the generator's own CPU, and ends
+# Locust's CSV writer quietly at shutdown.
 CPU_MONITOR = Path(__file__).parent / "assets" / "generator_cpu.py"
+CSV_SHUTDOWN = Path(__file__).parent / "assets" / "csv_shutdown.py"
 
 
 def locustfiles(locustfile: Path) -> str:
-    """Locust's ``-f``: the scenario and the CPU monitor (Locust merges the files)."""
-    return f"{locustfile},{CPU_MONITOR}"
+    """Locust's ``-f``: the scenario and the harness's own additions (Locust merges the
+    files)."""
+    return f"{locustfile},{CPU_MONITOR},{CSV_SHUTDOWN}"
 
 
 @dataclass(frozen=True)
