@@ -4,9 +4,10 @@ harness.
 
 Since Locust 2.47 its shutdown closes the CSV files while the greenlet that rewrites them
 every second may still run once more; that round fails on a closed file and leaves a
-traceback in the master's log (seen in the harness's own tests, about one run in a
-hundred). The rows it would have written were written a moment earlier, and the harness
-reads the files only after Locust has exited, so the round is dropped, not retried.
+traceback in the master's log (once in a full run of the harness's own tests, which
+start Locust a few dozen times). The rows it would have written were written a moment
+earlier, and the harness reads the files only after Locust has exited, so the round is
+dropped, not retried.
 """
 
 from __future__ import annotations
