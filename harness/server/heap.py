@@ -3,8 +3,8 @@
 The model, its libraries and the app are hundreds of thousands of objects that live as long
 as the process. Python's full (oldest-generation) collection walks all of them: with the
 reference model that is a 90-180 ms pause, about once every 15 s at 200 requests/s, and
-every request in flight waits for it (the server's p99 beside a busy process was 27-33 ms
-with it and 19-20 ms without, benchmarks/peers.py). ``gc.freeze`` moves them to a
+every request in flight waits for it (wrk paced at 200/s beside a busy process: p99 27-33
+ms with it, 19-20 ms without; docs/performance.md). ``gc.freeze`` moves them to a
 generation the collector never visits, so its passes walk only what requests allocate.
 """
 
