@@ -56,22 +56,23 @@ from harness.stats import sequential, two_sample
 CLASSNAME = "shadow"
 
 
-
 class Latencies:
     """One side's server-side latencies, with the part of each spent waiting for a CPU
     where its log says (``cpu_wait_ms``)."""
 
     def __init__(self) -> None:
         self.latency_ms: list[float] = []
-        self.wait_ms: list[float] = []
-        self.netted = True  # every record so far carried its wait
+        self.wait_ms: list[float] = []  # kept while every record so far carried its wait
 
     def add(self, record: LoggedPrediction) -> None:
-        self.latency_ms.append(record.latency_ms)
-        if record.cpu_wait_ms is None:
-            self.netted = False
-        elif self.netted:
+        if record.cpu_wait_ms is not None and self.netted:
             self.wait_ms.append(record.cpu_wait_ms)
+        self.latency_ms.append(record.latency_ms)
+
+    @property
+    def netted(self) -> bool:
+        """Every record carried its wait, so the latencies can be netted of them."""
+        return len(self.wait_ms) == len(self.latency_ms)
 
     def net_ms(self) -> list[float]:
         """The latencies less their waits: what the server took of its own."""
@@ -80,6 +81,7 @@ class Latencies:
 
     def median_wait_ms(self) -> float:
         return statistics.median(self.wait_ms) if self.wait_ms else 0.0
+
 
 class Verdict(StrEnum):
     PASS = "pass"
