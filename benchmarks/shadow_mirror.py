@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -123,10 +123,8 @@ def main() -> int:
         def run(label: str, mirror: Mirror | None, script: Path = paced,
                 connections: int = args.connections) -> Figures:
             router.route(production, 1, mirror)
-            if label.startswith(IDLE_LOOP):
-                with _idle_busy_loop():
-                    return _wrk(url, script, connections, args.seconds, production_pid, label)
-            return _wrk(url, script, connections, args.seconds, production_pid, label)
+            with _idle_busy_loop() if label.startswith(IDLE_LOOP) else nullcontext():
+                return _wrk(url, script, connections, args.seconds, production_pid, label)
 
         run("warm-up", Mirror(fast, args.timeout_ms), flat, 2)
         off_first = run("off", None)
